@@ -1,0 +1,147 @@
+//! The command line (clap derive). `RunArgs` stays as typed by the user;
+//! `RunArgs::into_options` is the one place flags become `RunOptions`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::RunOptions;
+use crate::compile::Overrides;
+use crate::report::progress::ProgressMode;
+use crate::sample_api::SampleApiConfig;
+use crate::units::{Rate, parse_duration, parse_percent};
+
+/// Runs declarative HTTP load-test plans (YAML or TOML) and gates CI on their SLOs.
+///
+/// Exit codes: 0 every SLO passed, 1 unexpected error, 2 usage error, 3 invalid plan
+/// (nothing was sent), 4 an SLO failed, 130 interrupted (results still written).
+#[derive(Debug, Parser)]
+#[command(
+    name = "planrun",
+    version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: Option<RunArgs>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a plan (the same as `planrun PLAN`).
+    Run(RunArgs),
+    /// Validate plans without sending traffic and print their compiled graphs.
+    Check(CheckArgs),
+    /// Serve the bundled sample API (the cabin-reservation backend the example plans target).
+    SampleApi(SampleApiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Plan file, YAML or TOML.
+    pub plan: PathBuf,
+    /// Users at the peak (replaces the plan's stages with a ramp and a hold).
+    #[arg(short = 'u', long)]
+    pub users: Option<u32>,
+    /// Users started per second while ramping, e.g. `10` or `10/s`.
+    #[arg(short = 'r', long, value_parser = Rate::parse)]
+    pub spawn_rate: Option<Rate>,
+    /// Total run time, e.g. `30s`, `5m`, `1h`.
+    #[arg(short = 't', long, value_parser = parse_duration)]
+    pub run_time: Option<Duration>,
+    /// Base URL of the target, over the plan's `host`.
+    #[arg(long, env = "PLANRUN_HOST")]
+    pub host: Option<String>,
+    /// Override a plan value: `--set load.users=50`, `--set classes.A.weight=3`.
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub sets: Vec<String>,
+    /// Seed for every random choice, for a reproducible run.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Directory the run's report directory is created in.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Start the bundled sample API on an ephemeral 127.0.0.1 port and run against it.
+    #[arg(long)]
+    pub sample_api: bool,
+    /// With --sample-api: latency added to each response, e.g. `20ms`.
+    #[arg(long, value_parser = parse_duration, default_value = "0s", requires = "sample_api")]
+    pub sample_latency: Duration,
+    /// With --sample-api: random extra latency up to this, e.g. `5ms`.
+    #[arg(long, value_parser = parse_duration, default_value = "0s", requires = "sample_api")]
+    pub sample_jitter: Duration,
+    /// With --sample-api: share of responses that are injected 500s, e.g. `2%`.
+    #[arg(long, value_parser = parse_percent, default_value = "0%", requires = "sample_api")]
+    pub sample_error_rate: f64,
+    /// Progress display.
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
+}
+
+impl RunArgs {
+    pub fn into_options(self) -> RunOptions {
+        RunOptions {
+            overrides: Overrides {
+                host: self.host,
+                users: self.users,
+                spawn_rate: self.spawn_rate,
+                run_time: self.run_time,
+                seed: self.seed,
+            },
+            sample_api: self.sample_api.then(|| SampleApiConfig {
+                latency: self.sample_latency,
+                jitter: self.sample_jitter,
+                error_rate: self.sample_error_rate,
+                seed: self.seed.unwrap_or(0),
+            }),
+            plan: self.plan,
+            sets: self.sets,
+            out: self.out,
+            progress: self.progress,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Plan files to validate.
+    #[arg(required = true)]
+    pub plans: Vec<PathBuf>,
+    /// Override plan values, as for a run.
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub sets: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleApiArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// Latency added to each response, e.g. `20ms`.
+    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    pub latency: Duration,
+    /// Random extra latency up to this.
+    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    pub jitter: Duration,
+    /// Share of responses that are injected 500s, e.g. `2%`.
+    #[arg(long, value_parser = parse_percent, default_value = "0%")]
+    pub error_rate: f64,
+    /// Seed for jitter and error injection.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl SampleApiArgs {
+    pub fn config(&self) -> SampleApiConfig {
+        SampleApiConfig {
+            latency: self.latency,
+            jitter: self.jitter,
+            error_rate: self.error_rate,
+            seed: self.seed,
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Template checks before any request is sent: every variable a template reads must be
+//! defined (plan `vars`, a built-in, a `set` of its class, or a set environment variable),
+//! every function must exist, and a dry render per class must succeed (JSON bodies must
+//! parse once rendered).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use super::Compiler;
+use super::graph::{Action, UserClass};
+use super::templates::{
+    BUILTIN_VARIABLES, FUNCTION_NAMES, Globals, TemplateId, UserScope, describe,
+};
+use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
+
+/// Globals minijinja itself provides.
+const MINIJINJA_GLOBALS: [&str; 4] = ["range", "dict", "namespace", "debug"];
+
+/// A compiled template and where it was written.
+#[derive(Debug, Clone)]
+pub(crate) struct Site {
+    pub id: TemplateId,
+    pub path: KeyPath,
+    pub class: usize,
+    pub source: String,
+    /// A request body sent as JSON: the dry render must parse.
+    pub json_body: bool,
+}
+
+/// Checks every template and returns the globals (with the environment variables the
+/// templates read) the run will use.
+pub(super) fn check_templates(
+    cx: &mut Compiler,
+    classes: &[UserClass],
+    vars: IndexMap<String, minijinja::Value>,
+    seed: u64,
+) -> Arc<Globals> {
+    let plan_vars: Vec<String> = vars.keys().cloned().collect();
+    let mut env_names: Vec<String> = Vec::new();
+    let mut failed_classes: HashSet<usize> = HashSet::new();
+    let sites = cx.sites.clone();
+    for site in &sites {
+        let class_vars = set_names(classes.get(site.class));
+        let known: Vec<&str> = plan_vars
+            .iter()
+            .map(String::as_str)
+            .chain(class_vars.iter().map(String::as_str))
+            .chain(BUILTIN_VARIABLES)
+            .chain(FUNCTION_NAMES)
+            .chain(MINIJINJA_GLOBALS)
+            .collect();
+        let mut undeclared: Vec<String> = cx.templates.undeclared(site.id).into_iter().collect();
+        undeclared.sort();
+        for variable in undeclared {
+            let mut parts = variable.split('.');
+            let root = parts.next().unwrap_or_default();
+            if root == "env" {
+                if let Some(name) = parts.next() {
+                    if std::env::var(name).is_ok() {
+                        if !env_names.iter().any(|n| n == name) {
+                            env_names.push(name.to_owned());
+                        }
+                    } else {
+                        failed_classes.insert(site.class);
+                        cx.error(
+                            site.path.clone(),
+                            PlanErrorKind::MissingEnv {
+                                name: name.to_owned(),
+                            },
+                        );
+                    }
+                }
+                continue;
+            }
+            if known.contains(&root) {
+                continue;
+            }
+            failed_classes.insert(site.class);
+            let hint = did_you_mean(root, known.iter().copied());
+            let called = site.source.contains(&format!("{root}("));
+            let kind = if called {
+                PlanErrorKind::UnknownFunction {
+                    name: root.to_owned(),
+                }
+            } else {
+                PlanErrorKind::UndefinedVariable {
+                    name: root.to_owned(),
+                }
+            };
+            cx.error_with_hint(site.path.clone(), kind, hint);
+        }
+    }
+    let env = env_names
+        .into_iter()
+        .filter_map(|name| std::env::var(&name).ok().map(|value| (name, value)))
+        .collect();
+    let globals = Arc::new(Globals::new(vars, env));
+    for (index, class) in classes.iter().enumerate() {
+        if !failed_classes.contains(&index) {
+            dry_render(cx, class, index, &globals, seed);
+        }
+    }
+    globals
+}
+
+/// The names a class's `set` steps define.
+fn set_names(class: Option<&UserClass>) -> Vec<String> {
+    let Some(class) = class else {
+        return Vec::new();
+    };
+    class
+        .on_start
+        .iter()
+        .chain(class.tasks.iter().flat_map(|t| t.actions.iter()))
+        .filter_map(|action| match action {
+            Action::Set(assignments) => Some(assignments.iter().map(|(name, _)| name.clone())),
+            Action::Request(_) => None,
+        })
+        .flatten()
+        .collect()
+}
+
+/// Renders every template of a class once, as its first user would: `on-start` first,
+/// then each task in order.
+fn dry_render(
+    cx: &mut Compiler,
+    class: &UserClass,
+    index: usize,
+    globals: &Arc<Globals>,
+    seed: u64,
+) {
+    let scope = UserScope::new(0, &class.name, globals.clone(), seed);
+    let value = scope.value();
+    let actions = class
+        .on_start
+        .iter()
+        .chain(class.tasks.iter().flat_map(|t| t.actions.iter()));
+    let sites: Vec<Site> = cx
+        .sites
+        .iter()
+        .filter(|s| s.class == index)
+        .cloned()
+        .collect();
+    let site_of = |id: TemplateId| sites.iter().find(|s| s.id == id);
+    for action in actions {
+        let ids: Vec<TemplateId> = match action {
+            Action::Set(assignments) => {
+                for (name, text) in assignments {
+                    match cx.templates.render_text(text, &value) {
+                        Ok(rendered) => {
+                            scope.set(name, minijinja::Value::from(rendered.into_owned()))
+                        }
+                        Err(e) => {
+                            if let super::templates::Text::Template(id) = text {
+                                if let Some(site) = site_of(*id) {
+                                    cx.error(
+                                        site.path.clone(),
+                                        PlanErrorKind::Template {
+                                            message: describe(&e),
+                                        },
+                                    );
+                                }
+                            }
+                            return;
+                        }
+                    }
+                }
+                continue;
+            }
+            Action::Request(id) => {
+                let request = &cx.requests[id.0 as usize];
+                let texts = std::iter::once(&request.path)
+                    .chain(request.query.iter().map(|(_, t)| t))
+                    .chain(request.templated_headers.iter().map(|(_, t)| t))
+                    .chain(request.body.iter());
+                texts
+                    .filter_map(|t| match t {
+                        super::templates::Text::Template(id) => Some(*id),
+                        super::templates::Text::Static(_) => None,
+                    })
+                    .collect()
+            }
+        };
+        for id in ids {
+            let Some(site) = site_of(id) else { continue };
+            match cx.templates.render(id, &value) {
+                Ok(rendered) if site.json_body => {
+                    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&rendered) {
+                        cx.error(
+                            site.path.clone(),
+                            PlanErrorKind::PayloadNotJson {
+                                message: e.to_string(),
+                            },
+                        );
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => cx.error(
+                    site.path.clone(),
+                    PlanErrorKind::Template {
+                        message: describe(&e),
+                    },
+                ),
+            }
+        }
+    }
+}

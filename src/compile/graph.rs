@@ -1,0 +1,109 @@
+//! `ExecPlan`: the compiled executor graph. Nothing in it is left to decide at run time:
+//! templates are compiled, weights resolved to pick tables, users apportioned to classes,
+//! stages turned into a schedule, SLOs parsed and bound to request names.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderName};
+
+use super::schedule::LoadSchedule;
+use super::templates::{Globals, Templates, Text};
+use super::think::ThinkTime;
+use super::weights::{UserMix, WeightTable};
+use crate::slo::Slo;
+use crate::units::StatusSet;
+
+/// Index of a request name in `ExecPlan::metrics`: what statistics are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MetricId(pub u32);
+
+/// Index of a request in `ExecPlan::requests`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestId(pub u32);
+
+/// A request name as reports show it: the name and the method of its first request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricName {
+    pub name: String,
+    pub method: Method,
+}
+
+/// The compiled plan.
+#[derive(Debug)]
+pub struct ExecPlan {
+    /// The plan's display name.
+    pub name: String,
+    /// The plan file given on the command line.
+    pub plan_file: PathBuf,
+    /// Base URL without a trailing slash.
+    pub host: String,
+    /// The seed every random choice derives from (given or drawn, always recorded).
+    pub seed: u64,
+    pub requests: Vec<RequestSpec>,
+    /// Request names, in order of first appearance in the plan.
+    pub metrics: Vec<MetricName>,
+    pub classes: Vec<UserClass>,
+    /// Users per class at the peak, and the order users start in.
+    pub mix: UserMix,
+    pub schedule: LoadSchedule,
+    pub slos: Vec<Slo>,
+    pub templates: Templates,
+    pub globals: std::sync::Arc<Globals>,
+    /// The plan as run (after `extends`, `--set` and flag overrides), for reports.
+    pub resolved: serde_json::Value,
+}
+
+/// One HTTP request, ready to render.
+#[derive(Debug)]
+pub struct RequestSpec {
+    pub metric: MetricId,
+    pub method: Method,
+    /// Path (joined to the host), template or static.
+    pub path: Text,
+    pub query: Vec<(String, Text)>,
+    /// Headers with fixed values, merged from plan, class and request.
+    pub static_headers: HeaderMap,
+    /// Headers whose values are templates.
+    pub templated_headers: Vec<(HeaderName, Text)>,
+    pub body: Option<Text>,
+    pub expect: StatusSet,
+    pub timeout: Duration,
+}
+
+/// A step a user takes: send a request, or set user variables.
+#[derive(Debug)]
+pub enum Action {
+    Request(RequestId),
+    Set(Vec<(String, Text)>),
+}
+
+/// A task: picked by weight, its actions run in order.
+#[derive(Debug)]
+pub struct Task {
+    pub name: String,
+    pub weight: u32,
+    pub actions: Vec<Action>,
+}
+
+/// A user class with its resolved tasks and pick table.
+#[derive(Debug)]
+pub struct UserClass {
+    pub name: String,
+    pub weight: u32,
+    pub think: ThinkTime,
+    pub on_start: Vec<Action>,
+    pub tasks: Vec<Task>,
+    pub picker: WeightTable,
+}
+
+impl ExecPlan {
+    pub fn metric_name(&self, id: MetricId) -> &MetricName {
+        &self.metrics[id.0 as usize]
+    }
+
+    pub fn request(&self, id: RequestId) -> &RequestSpec {
+        &self.requests[id.0 as usize]
+    }
+}

@@ -1,0 +1,244 @@
+//! `load` → `LoadSchedule`: the simple form (`users`, `spawn-rate`, `run-time`) or stages,
+//! with `-u/-r/-t` from the command line taking precedence.
+
+use std::time::Duration;
+
+use super::schedule::{LoadSchedule, Stage};
+use super::{Compiler, MAX_USERS, Overrides};
+use crate::plan::raw::RawLoad;
+use crate::plan::{KeyPath, PlanErrorKind};
+use crate::units::Rate;
+
+/// Seven days: longer is a typo (`5h` written `5000m`?), not a soak.
+const MAX_RUN_TIME: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Locust's default spawn rate, used when `-u` is given without `-r` or a plan rate.
+const DEFAULT_SPAWN_RATE: f64 = 1.0;
+
+pub(super) fn schedule(
+    cx: &mut Compiler,
+    load: Option<&RawLoad>,
+    overrides: &Overrides,
+) -> Option<LoadSchedule> {
+    let path = KeyPath::root().key("load");
+    let empty = RawLoad::default();
+    let load = load.unwrap_or(&empty);
+    let graceful_stop = cx
+        .duration(load.graceful_stop.as_deref(), &path.key("graceful-stop"))
+        .unwrap_or(Duration::from_secs(5));
+    let run_time = match overrides.run_time {
+        Some(t) => Some(t),
+        None => cx.duration(load.run_time.as_deref(), &path.key("run-time")),
+    };
+    let plan_rate = cx.rate(
+        load.spawn_rate.as_ref().map(ToString::to_string),
+        &path.key("spawn-rate"),
+    );
+
+    let use_simple = overrides.users.is_some() || load.stages.is_none();
+    let stages = if use_simple {
+        if load.stages.is_none() && load.users.is_none() && overrides.users.is_none() {
+            cx.error(
+                path.clone(),
+                PlanErrorKind::BadLoad {
+                    message:
+                        "no load: expected `users` (with `spawn-rate` and `run-time`) or `stages`"
+                            .into(),
+                },
+            );
+            return None;
+        }
+        let users = match overrides.users {
+            Some(u) => Some(u),
+            None => users(cx, load.users, &path.key("users")),
+        }?;
+        let rate = overrides
+            .spawn_rate
+            .or(plan_rate)
+            .unwrap_or(Rate::per_second(DEFAULT_SPAWN_RATE));
+        let Some(run_time) = run_time else {
+            cx.error(
+                path.key("run-time"),
+                PlanErrorKind::BadLoad {
+                    message:
+                        "missing `run-time`: how long should the test run? e.g. `run-time: 5m`"
+                            .into(),
+                },
+            );
+            return None;
+        };
+        simple_stages(users, rate, run_time)
+    } else {
+        staged(cx, load, &path)?
+    };
+    let natural_end = stages.last().map_or(Duration::ZERO, Stage::end);
+    let total = run_time.unwrap_or(natural_end);
+    if total.is_zero() {
+        cx.error(
+            path,
+            PlanErrorKind::BadLoad {
+                message: "the run lasts 0s: expected a positive `run-time` or stage durations"
+                    .into(),
+            },
+        );
+        return None;
+    }
+    if total > MAX_RUN_TIME {
+        cx.error(
+            path.key("run-time"),
+            PlanErrorKind::BadLoad {
+                message: "a run may last at most 7 days".into(),
+            },
+        );
+        return None;
+    }
+    let mut stages = stages;
+    // `run-time` past the last stage holds its level to the end.
+    if total > natural_end {
+        let level = stages.last().map_or(0, |s| s.to_users);
+        stages.push(Stage {
+            name: "hold".into(),
+            start: natural_end,
+            duration: total - natural_end,
+            from_users: level,
+            to_users: level,
+            ramp: Duration::ZERO,
+        });
+    }
+    Some(LoadSchedule {
+        stages,
+        total,
+        graceful_stop,
+    })
+}
+
+fn users(cx: &mut Compiler, users: Option<i64>, path: &KeyPath) -> Option<u32> {
+    let users = users?;
+    if users < 0 || users > i64::from(MAX_USERS) {
+        cx.error(
+            path.clone(),
+            PlanErrorKind::BadLoad {
+                message: format!("{users} users: expected 0 to {MAX_USERS} users"),
+            },
+        );
+        return None;
+    }
+    Some(users as u32)
+}
+
+/// Ramp to `users` at `rate`, then hold until `run_time`.
+fn simple_stages(users: u32, rate: Rate, run_time: Duration) -> Vec<Stage> {
+    let ramp = Duration::from_secs_f64(f64::from(users) / rate.as_per_second());
+    vec![Stage {
+        name: "ramp-up".into(),
+        start: Duration::ZERO,
+        duration: ramp,
+        from_users: 0,
+        to_users: users,
+        ramp,
+    }]
+    .into_iter()
+    .filter(|s| users > 0 || !s.duration.is_zero())
+    .chain(std::iter::once(Stage {
+        name: "hold".into(),
+        start: ramp,
+        duration: run_time.saturating_sub(ramp),
+        from_users: users,
+        to_users: users,
+        ramp: Duration::ZERO,
+    }))
+    .filter(|s| !s.duration.is_zero() || s.from_users != s.to_users)
+    .collect()
+}
+
+fn staged(cx: &mut Compiler, load: &RawLoad, path: &KeyPath) -> Option<Vec<Stage>> {
+    let raw_stages = load.stages.as_ref()?;
+    if load.users.is_some() {
+        cx.error(
+            path.key("users"),
+            PlanErrorKind::BadLoad {
+                message: "`users` and `stages` both describe the load: keep one (stages set their own `users`)".into(),
+            },
+        );
+    }
+    if raw_stages.is_empty() {
+        cx.error(
+            path.key("stages"),
+            PlanErrorKind::BadLoad {
+                message: "`stages` is empty: expected at least one stage".into(),
+            },
+        );
+        return None;
+    }
+    let mut stages = Vec::new();
+    let mut start = Duration::ZERO;
+    let mut level = 0u32;
+    let mut ok = true;
+    for (i, raw) in raw_stages.iter().enumerate() {
+        let stage_path = path.key("stages").index(i);
+        let to = match raw.users {
+            Some(u) => users(cx, Some(u), &stage_path.key("users")).unwrap_or(level),
+            None => level,
+        };
+        let duration = cx.duration(raw.duration.as_deref(), &stage_path.key("duration"));
+        let rate = cx.rate(
+            raw.spawn_rate.as_ref().map(ToString::to_string),
+            &stage_path.key("spawn-rate"),
+        );
+        let diff = to.abs_diff(level);
+        let (ramp, duration) = match (duration, rate) {
+            (Some(d), None) => (d, d),
+            (d, Some(rate)) => {
+                let ramp = Duration::from_secs_f64(f64::from(diff) / rate.as_per_second());
+                let duration = d.unwrap_or(ramp);
+                if ramp > duration {
+                    cx.error(
+                        stage_path.key("duration"),
+                        PlanErrorKind::BadLoad {
+                            message: format!(
+                                "ramping {diff} users at {rate} takes {:.1}s, longer than the stage's duration",
+                                ramp.as_secs_f64()
+                            ),
+                        },
+                    );
+                    ok = false;
+                }
+                (ramp, duration)
+            }
+            (None, None) => {
+                cx.error(
+                    stage_path.clone(),
+                    PlanErrorKind::BadLoad {
+                        message: "a stage needs `duration`, `spawn-rate`, or both".into(),
+                    },
+                );
+                ok = false;
+                continue;
+            }
+        };
+        if duration.is_zero() {
+            cx.error(
+                stage_path.key("duration"),
+                PlanErrorKind::BadLoad {
+                    message: "a stage must last longer than 0s".into(),
+                },
+            );
+            ok = false;
+        }
+        let name = raw.name.clone().unwrap_or_else(|| match to.cmp(&level) {
+            std::cmp::Ordering::Greater => "ramp-up".into(),
+            std::cmp::Ordering::Less => "ramp-down".into(),
+            std::cmp::Ordering::Equal => "hold".into(),
+        });
+        stages.push(Stage {
+            name,
+            start,
+            duration,
+            from_users: level,
+            to_users: to,
+            ramp,
+        });
+        start += duration;
+        level = to;
+    }
+    ok.then_some(stages)
+}

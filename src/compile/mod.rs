@@ -1,0 +1,316 @@
+//! Compile: `LoadedPlan` → `ExecPlan`, the executor graph.
+//!
+//! Templates are compiled once, weights resolved into pick tables, users apportioned,
+//! stages turned into a schedule and SLOs bound to request names. Errors are collected,
+//! not returned at the first one, and every template is checked (undefined variables,
+//! unknown functions, a dry render per class) before any request is sent.
+
+mod checks;
+mod graph;
+mod load;
+mod requests;
+mod schedule;
+mod slos;
+pub mod templates;
+mod think;
+mod weights;
+
+use std::time::Duration;
+
+use indexmap::IndexMap;
+
+use crate::plan::{KeyPath, LoadedPlan, Part, PlanErrorKind, PlanErrors};
+use crate::units::{Rate, parse_duration};
+
+pub use graph::{Action, ExecPlan, MetricId, MetricName, RequestId, RequestSpec, Task, UserClass};
+pub use schedule::{LoadSchedule, Stage};
+pub use templates::{Globals, Templates, Text, UserScope};
+pub use think::ThinkTime;
+pub use weights::{UserMix, WeightTable, apportion};
+
+/// Values from the command line that override the plan's.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--host`, `PLANRUN_HOST`, or the in-process sample API's address.
+    pub host: Option<String>,
+    /// `-u/--users`: replaces the plan's stages with a ramp to this many users.
+    pub users: Option<u32>,
+    /// `-r/--spawn-rate`.
+    pub spawn_rate: Option<Rate>,
+    /// `-t/--run-time`.
+    pub run_time: Option<Duration>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+}
+
+/// Requests per run of one planrun process at most; more is a typo, not a test.
+pub const MAX_USERS: u32 = 100_000;
+
+/// Compiles a loaded plan.
+pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, PlanErrors> {
+    let mut cx = Compiler::new(plan);
+    let raw = &plan.raw;
+    let root = KeyPath::root();
+
+    let name = raw.name.clone().unwrap_or_else(|| {
+        plan.root()
+            .path
+            .file_stem()
+            .map_or_else(|| "plan".to_owned(), |s| s.to_string_lossy().into_owned())
+    });
+    let host = cx.host(overrides.host.as_deref().or(raw.host.as_deref()));
+    let timeout = cx
+        .duration(raw.timeout.as_deref(), &root.key("timeout"))
+        .unwrap_or(Duration::from_secs(30));
+    let seed = overrides.seed.or(raw.seed).unwrap_or_else(rand::random);
+
+    let vars: IndexMap<String, minijinja::Value> = raw
+        .vars
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), minijinja::Value::from_serialize(v)))
+        .collect();
+
+    let classes = cx.classes(timeout);
+    let schedule = load::schedule(&mut cx, raw.load.as_ref(), overrides);
+    let slos = slos::compile(&mut cx);
+    let globals = checks::check_templates(&mut cx, &classes, vars, seed);
+
+    let weights: Vec<u32> = classes.iter().map(|c| c.weight).collect();
+    let peak = schedule.as_ref().map_or(0, LoadSchedule::peak);
+    let mix = UserMix::new(peak, &weights);
+
+    let Compiler {
+        errors,
+        templates,
+        requests,
+        metrics,
+        ..
+    } = cx;
+    let (Some(host), Some(schedule)) = (host, schedule) else {
+        return Err(errors.into_result(()).err().unwrap_or_default());
+    };
+    errors.into_result(ExecPlan {
+        name,
+        plan_file: plan.root().path.clone(),
+        host,
+        seed,
+        requests,
+        metrics,
+        classes,
+        mix,
+        schedule,
+        slos,
+        templates,
+        globals,
+        resolved: resolved_value(plan, overrides),
+    })
+}
+
+/// The plan as run: the merged tree with the command line's overrides written in.
+fn resolved_value(plan: &LoadedPlan, overrides: &Overrides) -> serde_json::Value {
+    let mut value = plan.value.clone();
+    if let Some(object) = value.as_object_mut() {
+        object.shift_remove("extends");
+        if let Some(host) = &overrides.host {
+            object.insert("host".into(), host.clone().into());
+        }
+    }
+    value
+}
+
+/// Compile state: the artefacts being built and the errors found so far.
+pub(crate) struct Compiler<'p> {
+    pub plan: &'p LoadedPlan,
+    pub errors: PlanErrors,
+    pub templates: Templates,
+    pub requests: Vec<RequestSpec>,
+    pub metrics: Vec<MetricName>,
+    /// Every compiled template with where it was written and the class using it.
+    pub sites: Vec<checks::Site>,
+}
+
+impl<'p> Compiler<'p> {
+    fn new(plan: &'p LoadedPlan) -> Self {
+        Self {
+            plan,
+            errors: PlanErrors::default(),
+            templates: Templates::new(),
+            requests: Vec::new(),
+            metrics: Vec::new(),
+            sites: Vec::new(),
+        }
+    }
+
+    /// Records an error at `path`.
+    pub fn error(&mut self, path: KeyPath, kind: PlanErrorKind) {
+        let error = self.plan.error(path, kind, Part::Value);
+        self.errors.push(error);
+    }
+
+    pub fn error_with_hint(&mut self, path: KeyPath, kind: PlanErrorKind, hint: Option<String>) {
+        let error = self.plan.error(path, kind, Part::Value).with_hint(hint);
+        self.errors.push(error);
+    }
+
+    /// Parses an optional duration at `path`.
+    pub fn duration(&mut self, text: Option<&str>, path: &KeyPath) -> Option<Duration> {
+        match parse_duration(text?) {
+            Ok(d) => Some(d),
+            Err(message) => {
+                self.error(path.clone(), PlanErrorKind::BadDuration { message });
+                None
+            }
+        }
+    }
+
+    /// Parses an optional rate at `path`.
+    pub fn rate(&mut self, text: Option<String>, path: &KeyPath) -> Option<Rate> {
+        match Rate::parse(&text?) {
+            Ok(r) => Some(r),
+            Err(message) => {
+                self.error(path.clone(), PlanErrorKind::BadRate { message });
+                None
+            }
+        }
+    }
+
+    /// A positive weight at `path` (default 1).
+    pub fn weight(&mut self, weight: Option<i64>, path: &KeyPath) -> u32 {
+        match weight {
+            None => 1,
+            Some(w) if w > 0 && w <= i64::from(u32::MAX / 1024) => w as u32,
+            Some(w) => {
+                self.error(
+                    path.clone(),
+                    PlanErrorKind::BadWeight {
+                        found: w.to_string(),
+                    },
+                );
+                1
+            }
+        }
+    }
+
+    fn host(&mut self, host: Option<&str>) -> Option<String> {
+        let path = KeyPath::root().key("host");
+        let Some(host) = host else {
+            self.error(path, PlanErrorKind::NoHost);
+            return None;
+        };
+        let reason = match reqwest::Url::parse(host) {
+            Ok(url) if !matches!(url.scheme(), "http" | "https") => {
+                Some(format!("scheme `{}` is not http or https", url.scheme()))
+            }
+            Ok(url) if url.host().is_none() => Some("no host name".to_owned()),
+            Ok(_) => None,
+            Err(e) => Some(format!("{e}: expected e.g. `http://127.0.0.1:8000`")),
+        };
+        match reason {
+            Some(reason) => {
+                self.error(
+                    path,
+                    PlanErrorKind::BadHost {
+                        found: host.to_owned(),
+                        reason,
+                    },
+                );
+                None
+            }
+            None => Some(host.trim_end_matches('/').to_owned()),
+        }
+    }
+
+    /// The metric id for a request name, registering it on first use.
+    pub fn metric(&mut self, name: &str, method: &reqwest::Method) -> MetricId {
+        if let Some(i) = self.metrics.iter().position(|m| m.name == name) {
+            return MetricId(i as u32);
+        }
+        self.metrics.push(MetricName {
+            name: name.to_owned(),
+            method: method.clone(),
+        });
+        MetricId((self.metrics.len() - 1) as u32)
+    }
+
+    fn classes(&mut self, timeout: Duration) -> Vec<UserClass> {
+        let classes_path = KeyPath::root().key("classes");
+        let raw_classes = match &self.plan.raw.classes {
+            Some(classes) if !classes.is_empty() => classes,
+            _ => {
+                self.error(classes_path, PlanErrorKind::NoClasses);
+                return Vec::new();
+            }
+        };
+        let mut classes = Vec::new();
+        for (index, (name, raw)) in raw_classes.iter().enumerate() {
+            let path = classes_path.key(name.clone());
+            let weight = self.weight(raw.weight, &path.key("weight"));
+            let think = match raw.think_time.as_deref() {
+                None => ThinkTime::None,
+                Some(text) => ThinkTime::parse(text).unwrap_or_else(|| {
+                    self.error(
+                        path.key("think-time"),
+                        PlanErrorKind::BadThinkTime {
+                            found: text.to_owned(),
+                        },
+                    );
+                    ThinkTime::None
+                }),
+            };
+            let context = requests::RequestContext {
+                class: index,
+                class_headers: raw.headers.as_ref(),
+                class_path: path.clone(),
+                timeout,
+            };
+            let on_start = raw
+                .on_start
+                .iter()
+                .flatten()
+                .enumerate()
+                .flat_map(|(i, step)| {
+                    requests::step(self, &context, step, &path.key("on-start").index(i), None)
+                })
+                .collect();
+            let mut tasks = Vec::new();
+            match &raw.tasks {
+                Some(raw_tasks) if !raw_tasks.is_empty() => {
+                    for (task_name, step) in raw_tasks {
+                        let task_path = path.key("tasks").key(task_name.clone());
+                        let weight = self.weight(step.weight, &task_path.key("weight"));
+                        let actions =
+                            requests::step(self, &context, step, &task_path, Some(task_name))
+                                .into_iter()
+                                .collect();
+                        tasks.push(Task {
+                            name: task_name.clone(),
+                            weight,
+                            actions,
+                        });
+                    }
+                }
+                _ => self.error(
+                    path.key("tasks"),
+                    PlanErrorKind::NoTasks {
+                        class: name.clone(),
+                    },
+                ),
+            }
+            let picker =
+                WeightTable::new(tasks.iter().map(|t| t.weight).collect()).unwrap_or_else(|| {
+                    WeightTable::new(vec![1])
+                        .unwrap_or_else(|| unreachable!("[1] is a valid table"))
+                });
+            classes.push(UserClass {
+                name: name.clone(),
+                weight,
+                think,
+                on_start,
+                tasks,
+                picker,
+            });
+        }
+        classes
+    }
+}

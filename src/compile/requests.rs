@@ -1,0 +1,325 @@
+//! Tasks and `on-start` steps → `Action`s: requests with their templates compiled and
+//! headers merged (plan, then class, then request), or `set` steps.
+
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+
+use super::Compiler;
+use super::checks::Site;
+use super::graph::{Action, RequestId, RequestSpec};
+use super::templates::Text;
+use crate::plan::raw::RawStep;
+use crate::plan::{KeyPath, PlanErrorKind};
+use crate::units::StatusSet;
+
+/// Payload files larger than this are a mistake (a load test sends them thousands of times).
+const MAX_PAYLOAD_BYTES: u64 = 10 * 1024 * 1024;
+
+/// What a step inherits from its class.
+pub(super) struct RequestContext<'a> {
+    pub class: usize,
+    pub class_headers: Option<&'a IndexMap<String, String>>,
+    pub class_path: KeyPath,
+    pub timeout: Duration,
+}
+
+/// Compiles one step; `task_name` is set for tasks (it names their statistics by default).
+pub(super) fn step(
+    cx: &mut Compiler,
+    context: &RequestContext,
+    step: &RawStep,
+    path: &KeyPath,
+    task_name: Option<&String>,
+) -> Option<Action> {
+    if task_name.is_none() && step.weight.is_some() {
+        cx.error(
+            path.key("weight"),
+            PlanErrorKind::BadStep {
+                message: "`weight` applies to tasks, not to `on-start` steps".into(),
+            },
+        );
+    }
+    if let Some(set) = &step.set {
+        let request_keys = [
+            ("path", step.path.is_some()),
+            ("method", step.method.is_some()),
+            ("query", step.query.is_some()),
+            ("headers", step.headers.is_some()),
+            ("body", step.body.is_some()),
+            ("body-file", step.body_file.is_some()),
+            ("expect-status", step.expect_status.is_some()),
+        ];
+        if let Some((key, _)) = request_keys.iter().find(|(_, present)| *present) {
+            cx.error(
+                path.key(*key),
+                PlanErrorKind::BadStep {
+                    message: format!("a step either sends a request or sets variables: `{key}` cannot go with `set`"),
+                },
+            );
+            return None;
+        }
+        let assignments = set
+            .iter()
+            .map(|(name, source)| {
+                let text = compile_text(
+                    cx,
+                    context.class,
+                    source,
+                    &path.key("set").key(name.clone()),
+                );
+                (name.clone(), text)
+            })
+            .collect();
+        return Some(Action::Set(assignments));
+    }
+    let Some(raw_path) = &step.path else {
+        cx.error(
+            path.clone(),
+            PlanErrorKind::BadStep {
+                message: "a step needs `path` (to send a request) or `set` (to set variables)"
+                    .into(),
+            },
+        );
+        return None;
+    };
+    request(cx, context, step, raw_path, path, task_name).map(Action::Request)
+}
+
+fn request(
+    cx: &mut Compiler,
+    context: &RequestContext,
+    step: &RawStep,
+    raw_path: &str,
+    path: &KeyPath,
+    task_name: Option<&String>,
+) -> Option<RequestId> {
+    let method_text = step.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
+    let method = match method_text.as_str() {
+        "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => {
+            Method::from_bytes(method_text.as_bytes()).unwrap_or(Method::GET)
+        }
+        _ => {
+            cx.error(
+                path.key("method"),
+                PlanErrorKind::BadMethod {
+                    found: method_text.clone(),
+                },
+            );
+            Method::GET
+        }
+    };
+    if !raw_path.starts_with('/') && !raw_path.starts_with("{{") {
+        cx.error(
+            path.key("path"),
+            PlanErrorKind::BadStep {
+                message: format!("path `{raw_path}` must start with `/`; it is joined to `host`"),
+            },
+        );
+    }
+    let url_path = compile_text(cx, context.class, raw_path, &path.key("path"));
+    let query = step
+        .query
+        .iter()
+        .flatten()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                compile_text(cx, context.class, v, &path.key("query").key(k.clone())),
+            )
+        })
+        .collect();
+
+    let body = match (&step.body, &step.body_file) {
+        (Some(_), Some(_)) => {
+            cx.error(
+                path.key("body-file"),
+                PlanErrorKind::BadStep {
+                    message: "`body` and `body-file` both give the body: keep one".into(),
+                },
+            );
+            None
+        }
+        (Some(body), None) => Some(compile_text(cx, context.class, body, &path.key("body"))),
+        (None, Some(file)) => body_file(cx, context.class, file, &path.key("body-file")),
+        (None, None) => None,
+    };
+
+    let (static_headers, templated_headers) = headers(cx, context, step, path, body.is_some());
+    let expect = match &step.expect_status {
+        None => StatusSet::default_accepted(),
+        Some(raw) => StatusSet::parse_items(raw.items()).unwrap_or_else(|message| {
+            cx.error(
+                path.key("expect-status"),
+                PlanErrorKind::BadStatus { message },
+            );
+            StatusSet::default_accepted()
+        }),
+    };
+    let timeout = cx
+        .duration(step.timeout.as_deref(), &path.key("timeout"))
+        .unwrap_or(context.timeout);
+    let name = step
+        .name
+        .clone()
+        .or_else(|| task_name.cloned())
+        .unwrap_or_else(|| raw_path.to_owned());
+    let metric = cx.metric(&name, &method);
+    cx.requests.push(RequestSpec {
+        metric,
+        method,
+        path: url_path,
+        query,
+        static_headers,
+        templated_headers,
+        body,
+        expect,
+        timeout,
+    });
+    Some(RequestId((cx.requests.len() - 1) as u32))
+}
+
+/// Compiles a template and remembers where it was written, for the checks.
+pub(super) fn compile_text(cx: &mut Compiler, class: usize, source: &str, path: &KeyPath) -> Text {
+    match cx.templates.compile(source) {
+        Ok(text) => {
+            if let Text::Template(id) = &text {
+                cx.sites.push(Site {
+                    id: *id,
+                    path: path.clone(),
+                    class,
+                    source: source.to_owned(),
+                    json_body: false,
+                });
+            }
+            text
+        }
+        Err(message) => {
+            cx.error(path.clone(), PlanErrorKind::Template { message });
+            Text::Static(String::new())
+        }
+    }
+}
+
+fn body_file(cx: &mut Compiler, class: usize, file: &str, path: &KeyPath) -> Option<Text> {
+    let full = cx.plan.dir_of(path).join(file);
+    let read = std::fs::metadata(&full).and_then(|meta| {
+        if meta.len() > MAX_PAYLOAD_BYTES {
+            return Err(std::io::Error::other(format!(
+                "{} bytes is over the {MAX_PAYLOAD_BYTES}-byte limit for a payload",
+                meta.len()
+            )));
+        }
+        std::fs::read_to_string(&full)
+    });
+    match read {
+        Ok(source) => match cx.templates.compile(&source) {
+            Ok(text) => {
+                if let Text::Template(id) = &text {
+                    cx.sites.push(Site {
+                        id: *id,
+                        path: path.clone(),
+                        class,
+                        source,
+                        json_body: false,
+                    });
+                }
+                Some(text)
+            }
+            Err(message) => {
+                cx.error(
+                    path.clone(),
+                    PlanErrorKind::Template {
+                        message: format!("in `{}`: {message}", full.display()),
+                    },
+                );
+                None
+            }
+        },
+        Err(e) => {
+            cx.error(
+                path.clone(),
+                PlanErrorKind::MissingPayload {
+                    file: full.display().to_string(),
+                    reason: e.to_string(),
+                },
+            );
+            None
+        }
+    }
+}
+
+/// Merges plan, class and request headers (later wins, names case-insensitive) and
+/// splits them into fixed and templated ones. A body without a `Content-Type` is JSON.
+fn headers(
+    cx: &mut Compiler,
+    context: &RequestContext,
+    step: &RawStep,
+    path: &KeyPath,
+    has_body: bool,
+) -> (HeaderMap, Vec<(HeaderName, Text)>) {
+    let mut merged: IndexMap<String, (String, KeyPath)> = IndexMap::new();
+    let layers = [
+        (cx.plan.raw.headers.as_ref(), KeyPath::root().key("headers")),
+        (context.class_headers, context.class_path.key("headers")),
+        (step.headers.as_ref(), path.key("headers")),
+    ];
+    for (layer, layer_path) in layers {
+        for (name, value) in layer.into_iter().flatten() {
+            merged.insert(
+                name.to_ascii_lowercase(),
+                (value.clone(), layer_path.key(name.clone())),
+            );
+        }
+    }
+    let mut fixed = HeaderMap::new();
+    let mut templated = Vec::new();
+    for (name, (value, value_path)) in merged {
+        let Ok(header) = HeaderName::from_bytes(name.as_bytes()) else {
+            cx.error(
+                value_path,
+                PlanErrorKind::BadHeader {
+                    message: format!("`{name}` is not a valid header name"),
+                },
+            );
+            continue;
+        };
+        match compile_text(cx, context.class, &value, &value_path) {
+            Text::Static(text) => match HeaderValue::from_str(&text) {
+                Ok(v) => {
+                    fixed.insert(header, v);
+                }
+                Err(_) => cx.error(
+                    value_path,
+                    PlanErrorKind::BadHeader {
+                        message: format!(
+                            "the value of `{name}` has characters a header cannot carry"
+                        ),
+                    },
+                ),
+            },
+            text => templated.push((header, text)),
+        }
+    }
+    let has_content_type =
+        fixed.contains_key(CONTENT_TYPE) || templated.iter().any(|(n, _)| n == CONTENT_TYPE);
+    if has_body && !has_content_type {
+        fixed.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    // Mark the body's template as JSON so the dry render checks it parses.
+    let is_json = fixed
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if has_body && is_json {
+        if let Some(site) = cx.sites.iter_mut().rev().find(|s| {
+            s.path.segments().starts_with(path.segments())
+                && matches!(s.path.last_key(), Some("body" | "body-file"))
+        }) {
+            site.json_body = true;
+        }
+    }
+    (fixed, templated)
+}

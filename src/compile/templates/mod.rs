@@ -1,0 +1,172 @@
+//! Templates: every templated string of a plan, compiled once into one minijinja
+//! environment, rendered per request against a user's `UserScope`.
+//!
+//! Undefined variables are errors (strict mode), never silent empty strings. Helpers take
+//! their randomness from the rendering user's seeded RNG, so `--seed` reproduces payloads.
+
+mod functions;
+mod scope;
+
+use std::collections::HashSet;
+
+use minijinja::{Environment, UndefinedBehavior, Value};
+
+pub use functions::FUNCTION_NAMES;
+pub use scope::{Globals, UserScope};
+
+/// Names every template can use besides plan variables, user variables and functions.
+pub const BUILTIN_VARIABLES: [&str; 4] = ["user_id", "user_class", "iteration", "env"];
+
+/// A compiled template, by position in `Templates`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TemplateId(u32);
+
+/// A string of the plan: fixed text, or a template to render per request.
+#[derive(Debug, Clone)]
+pub enum Text {
+    Static(String),
+    Template(TemplateId),
+}
+
+/// The compiled templates of a plan.
+pub struct Templates {
+    env: Environment<'static>,
+    names: Vec<String>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Templates({} compiled)", self.names.len())
+    }
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Whether `text` has template syntax at all; plain text is never rendered.
+pub fn is_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%") || text.contains("{#")
+}
+
+impl Templates {
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // Payload files end in a newline; keep bodies byte-for-byte as written.
+        env.set_keep_trailing_newline(true);
+        functions::register(&mut env);
+        Self {
+            env,
+            names: Vec::new(),
+        }
+    }
+
+    /// Compiles `source` (a syntax error is returned as its message) unless it is plain text.
+    pub fn compile(&mut self, source: &str) -> Result<Text, String> {
+        if !is_template(source) {
+            return Ok(Text::Static(source.to_owned()));
+        }
+        let name = format!("t{}", self.names.len());
+        self.env
+            .add_template_owned(name.clone(), source.to_owned())
+            .map_err(|e| describe(&e))?;
+        self.names.push(name);
+        Ok(Text::Template(TemplateId((self.names.len() - 1) as u32)))
+    }
+
+    /// Renders a template for the user whose scope is `scope` (see `UserScope::value`).
+    pub fn render(&self, id: TemplateId, scope: &Value) -> Result<String, minijinja::Error> {
+        self.env
+            .get_template(&self.names[id.0 as usize])?
+            .render(scope)
+    }
+
+    /// Renders `text`, borrowing when it is static.
+    pub fn render_text<'a>(
+        &self,
+        text: &'a Text,
+        scope: &Value,
+    ) -> Result<std::borrow::Cow<'a, str>, minijinja::Error> {
+        match text {
+            Text::Static(s) => Ok(std::borrow::Cow::Borrowed(s)),
+            Text::Template(id) => self.render(*id, scope).map(std::borrow::Cow::Owned),
+        }
+    }
+
+    /// Variables the template reads but does not define, as dotted paths (`env.HOME`).
+    pub fn undeclared(&self, id: TemplateId) -> HashSet<String> {
+        self.env
+            .get_template(&self.names[id.0 as usize])
+            .map(|t| t.undeclared_variables(true))
+            .unwrap_or_default()
+    }
+}
+
+/// A minijinja error as one line: its kind and detail, without minijinja's own template
+/// names (`t3`), which mean nothing to the plan's author.
+pub fn describe(error: &minijinja::Error) -> String {
+    let mut message = match error.detail() {
+        Some(detail) => format!("{}: {detail}", error.kind()),
+        None => error.kind().to_string(),
+    };
+    if let Some(line) = error.line() {
+        message.push_str(&format!(" (template line {line})"));
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn scope() -> Value {
+        let mut vars = indexmap::IndexMap::new();
+        vars.insert("ids".to_owned(), Value::from(vec![3, 5, 7]));
+        UserScope::new(0, "A", Arc::new(Globals::new(vars, Vec::new())), 42).value()
+    }
+
+    #[test]
+    fn plain_text_is_not_compiled() {
+        let mut templates = Templates::new();
+        assert!(matches!(
+            templates.compile("/api/v1/healthz"),
+            Ok(Text::Static(_))
+        ));
+    }
+
+    #[test]
+    fn renders_helpers_and_variables() {
+        let mut templates = Templates::new();
+        let Text::Template(id) = templates
+            .compile("{{ choice(ids) }}-{{ random_int(1, 1) }}-{{ user_id }}")
+            .unwrap()
+        else {
+            panic!("expected a template")
+        };
+        let out = templates.render(id, &scope()).unwrap();
+        let (choice, rest) = out.split_once('-').unwrap();
+        assert!(["3", "5", "7"].contains(&choice));
+        assert_eq!(rest, "1-0");
+    }
+
+    #[test]
+    fn undefined_variables_are_errors() {
+        let mut templates = Templates::new();
+        let Text::Template(id) = templates.compile("{{ nope }}").unwrap() else {
+            panic!("expected a template")
+        };
+        assert!(templates.render(id, &scope()).is_err());
+        assert!(templates.undeclared(id).contains("nope"));
+    }
+
+    #[test]
+    fn syntax_errors_are_reported_at_compile() {
+        let mut templates = Templates::new();
+        let error = templates.compile("{{ oops(").unwrap_err();
+        assert!(error.contains("syntax error"), "{error}");
+    }
+}

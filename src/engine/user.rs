@@ -1,0 +1,209 @@
+//! A virtual user: `on-start` once, then pick a task by weight, run it, think, repeat,
+//! until told to stop. Sends a `Sample` per request; never prints or aggregates.
+
+use std::sync::Arc;
+
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use reqwest::Url;
+use reqwest::header::HeaderValue;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::transport::{OutgoingRequest, Session, Transport};
+use crate::compile::templates::describe;
+use crate::compile::{Action, ExecPlan, RequestId, UserScope};
+use crate::metrics::{Event, EventSender, Failure, Sample};
+
+/// What every user shares.
+pub(super) struct Shared<T: Transport> {
+    pub exec: Arc<ExecPlan>,
+    pub transport: Arc<T>,
+    pub events: EventSender,
+    pub run_start: Instant,
+    /// Cancelled when in-flight requests must be abandoned (grace over, second Ctrl-C).
+    pub hard_stop: CancellationToken,
+}
+
+/// One user's identity.
+pub(super) struct UserSpec {
+    pub id: u64,
+    pub class: usize,
+    /// Cancelled when this user should stop starting new work.
+    pub stop: CancellationToken,
+}
+
+/// Derives a user's seed from the run's: SplitMix64, so neighbouring ids diverge fully.
+pub(super) fn user_seed(run_seed: u64, user_id: u64, stream: u64) -> u64 {
+    let mut z = run_seed
+        ^ user_id.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+pub(super) async fn run<T: Transport>(shared: Arc<Shared<T>>, spec: UserSpec) {
+    let exec = &shared.exec;
+    let class = &exec.classes[spec.class];
+    let mut rng = SmallRng::seed_from_u64(user_seed(exec.seed, spec.id, 1));
+    let scope = UserScope::new(
+        spec.id,
+        &class.name,
+        exec.globals.clone(),
+        user_seed(exec.seed, spec.id, 2),
+    );
+    let mut user = User {
+        shared: &shared,
+        session: shared.transport.session(),
+        scope_value: scope.value(),
+        scope,
+    };
+    for action in &class.on_start {
+        if spec.stop.is_cancelled() {
+            return;
+        }
+        user.act(action).await;
+    }
+    while !spec.stop.is_cancelled() {
+        let task_started = Instant::now();
+        let task = &class.tasks[class.picker.pick(&mut rng)];
+        for action in &task.actions {
+            user.act(action).await;
+        }
+        user.scope.next_iteration();
+        let wait = class.think.wait(task_started.elapsed(), &mut rng);
+        if wait.is_zero() {
+            // Without think time a user on a fast target could starve the others.
+            tokio::task::yield_now().await;
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = spec.stop.cancelled() => break,
+        }
+    }
+}
+
+struct User<'a, T: Transport> {
+    shared: &'a Shared<T>,
+    session: T::Session,
+    scope: Arc<UserScope>,
+    scope_value: minijinja::Value,
+}
+
+impl<T: Transport> User<'_, T> {
+    async fn act(&mut self, action: &Action) {
+        match action {
+            Action::Request(id) => self.request(*id).await,
+            Action::Set(assignments) => {
+                for (name, text) in assignments {
+                    // The dry render at compile time makes a failure here rare; if one
+                    // happens the variable keeps its previous value and the next request
+                    // that needs it reports the error.
+                    if let Ok(value) = self
+                        .shared
+                        .exec
+                        .templates
+                        .render_text(text, &self.scope_value)
+                    {
+                        self.scope
+                            .set(name, minijinja::Value::from(value.into_owned()));
+                    }
+                }
+            }
+        }
+    }
+
+    async fn request(&mut self, id: RequestId) {
+        let shared = self.shared;
+        let spec = shared.exec.request(id);
+        let since_start =
+            |at: Instant| at.saturating_duration_since(shared.run_start).as_micros() as u64;
+        let outgoing = match self.prepare(id) {
+            Ok(outgoing) => outgoing,
+            Err(message) => {
+                let now = Instant::now();
+                self.record(Sample {
+                    metric: spec.metric,
+                    started_us: since_start(now),
+                    latency_us: 0,
+                    bytes: 0,
+                    status: None,
+                    failure: Some(Failure::Template(message)),
+                });
+                return;
+            }
+        };
+        let started = Instant::now();
+        let result = tokio::select! {
+            biased;
+            _ = shared.hard_stop.cancelled() => Err(Failure::Cancelled),
+            result = self.session.send(outgoing) => result,
+        };
+        let latency_us = started.elapsed().as_micros() as u64;
+        // A 409 the plan expects still took time: record first, judge the status after.
+        let (status, bytes, failure) = match result {
+            Ok(response) => {
+                let failure = (!spec.expect.contains(response.status))
+                    .then_some(Failure::UnexpectedStatus(response.status));
+                (Some(response.status), response.bytes, failure)
+            }
+            Err(failure) => (None, 0, Some(failure)),
+        };
+        self.record(Sample {
+            metric: spec.metric,
+            started_us: since_start(started),
+            latency_us,
+            bytes,
+            status,
+            failure,
+        });
+    }
+
+    fn record(&self, sample: Sample) {
+        // The recorder outlives every user; a closed channel means the run is being torn
+        // down and there is no one left to tell.
+        let _ = self.shared.events.send(Event::Sample(sample));
+    }
+
+    /// Renders a request's templates into something a transport can send.
+    fn prepare(&self, id: RequestId) -> Result<OutgoingRequest, String> {
+        let exec = &self.shared.exec;
+        let spec = exec.request(id);
+        let render = |text| {
+            exec.templates
+                .render_text(text, &self.scope_value)
+                .map_err(|e| describe(&e))
+        };
+        let path = render(&spec.path)?;
+        let mut url = Url::parse(&format!("{}{}", exec.host, path))
+            .map_err(|e| format!("`{path}` does not make a valid URL: {e}"))?;
+        if !spec.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (name, value) in &spec.query {
+                pairs.append_pair(name, &render(value)?);
+            }
+        }
+        let mut headers = spec.static_headers.clone();
+        for (name, value) in &spec.templated_headers {
+            let rendered = render(value)?;
+            let value = HeaderValue::from_str(&rendered).map_err(|_| {
+                format!("header `{name}` rendered to a value a header cannot carry")
+            })?;
+            headers.insert(name.clone(), value);
+        }
+        let body = spec
+            .body
+            .as_ref()
+            .map(|b| render(b).map(|b| b.into_owned()))
+            .transpose()?;
+        Ok(OutgoingRequest {
+            method: spec.method.clone(),
+            url,
+            headers,
+            body,
+            timeout: spec.timeout,
+        })
+    }
+}

@@ -1,0 +1,139 @@
+//! planrun runs declarative HTTP load-test plans and gates CI on their SLOs.
+//!
+//! The pipeline: plan file → compiled graph → engine → metrics → SLO verdicts → reports.
+
+pub mod cli;
+pub mod compile;
+pub mod engine;
+pub mod error;
+pub mod metrics;
+pub mod plan;
+pub mod report;
+pub mod sample_api;
+pub mod slo;
+pub mod units;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use engine::{HttpTransport, StopSignal};
+use error::Error;
+use metrics::RunSummary;
+use report::progress::ProgressMode;
+use sample_api::{HitCounts, SampleApi, SampleApiConfig};
+use slo::Verdict;
+
+/// Exit codes are API for CI scripts: never renumbered.
+pub mod exit_code {
+    /// Every SLO passed.
+    pub const OK: u8 = 0;
+    /// Something unexpected went wrong (the message says what).
+    pub const ERROR: u8 = 1;
+    /// The command line is wrong (clap's code).
+    pub const USAGE: u8 = 2;
+    /// The plan is invalid; nothing was sent.
+    pub const PLAN_INVALID: u8 = 3;
+    /// The run finished and at least one SLO failed.
+    pub const SLO_BREACHED: u8 = 4;
+    /// Interrupted by Ctrl-C or SIGTERM; the results gathered so far were written.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// Everything a run needs, typed (see `cli::RunArgs::into_options`).
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub plan: PathBuf,
+    /// `--set key.path=value` flags, applied in order.
+    pub sets: Vec<String>,
+    pub overrides: compile::Overrides,
+    /// Parent directory of the run's report directory.
+    pub out: PathBuf,
+    /// Start the bundled sample API in-process and point the plan at it.
+    pub sample_api: Option<SampleApiConfig>,
+    pub progress: ProgressMode,
+}
+
+/// What a finished run produced.
+#[derive(Debug)]
+pub struct Outcome {
+    pub exec: Arc<compile::ExecPlan>,
+    pub summary: RunSummary,
+    pub verdicts: Vec<Verdict>,
+    /// Where the report files were written.
+    pub report_dir: PathBuf,
+    /// The in-process sample API's counters, when `--sample-api` was used.
+    pub sample_hits: Option<HitCounts>,
+}
+
+impl Outcome {
+    pub fn exit_code(&self) -> u8 {
+        if self.summary.interrupted {
+            exit_code::INTERRUPTED
+        } else if self.verdicts.iter().any(|v| !v.passed) {
+            exit_code::SLO_BREACHED
+        } else {
+            exit_code::OK
+        }
+    }
+}
+
+/// Runs a plan: load, compile, drive the load, summarise, check SLOs, write reports.
+/// `stop` ends the load early; what was gathered is still summarised and written.
+pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
+    let loaded = plan::load(&opts.plan, &opts.sets)?;
+    let mut overrides = opts.overrides.clone();
+    let sample_api = match &opts.sample_api {
+        Some(config) => {
+            let api = SampleApi::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config.clone())
+                .await
+                .map_err(Error::SampleApi)?;
+            overrides.host = Some(api.base_url());
+            Some(api)
+        }
+        None => None,
+    };
+    let exec = Arc::new(compile::compile(&loaded, &overrides)?);
+    let transport = Arc::new(HttpTransport::new().map_err(Error::Transport)?);
+
+    let run_start = tokio::time::Instant::now();
+    let (events, recorder) = metrics::recorder(&exec, run_start);
+    let progress = report::progress::start(exec.schedule.total, recorder.live(), opts.progress);
+    let outcome = engine::run(exec.clone(), transport, events, run_start, stop).await; // Ctrl-C ends this,
+    let summary = recorder.finish(outcome.duration, outcome.interrupted).await; // yet we still summarise
+    progress.finish();
+    let verdicts = slo::evaluate(&exec.slos, &summary);
+    let report_dir = report::write_all(
+        &opts.out,
+        &report::RunReport::new(&exec, &summary, &verdicts),
+    )
+    .map_err(|source| Error::Report {
+        dir: opts.out.display().to_string(),
+        source,
+    })?;
+
+    let sample_hits = match sample_api {
+        Some(api) => {
+            let hits = api.hits();
+            api.shutdown().await;
+            Some(hits)
+        }
+        None => None,
+    };
+    Ok(Outcome {
+        exec,
+        summary,
+        verdicts,
+        report_dir,
+        sample_hits,
+    })
+}
+
+/// `planrun check`: loads and compiles a plan without sending anything.
+pub fn check(
+    plan_path: &std::path::Path,
+    sets: &[String],
+) -> Result<compile::ExecPlan, plan::PlanErrors> {
+    let loaded = plan::load(plan_path, sets)?;
+    compile::compile(&loaded, &compile::Overrides::default())
+}

@@ -1,0 +1,280 @@
+//! The recorder task: folds `Event`s into histograms, counters and the per-second series,
+//! and publishes a `LiveSnapshot` each second for the progress display.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hdrhistogram::Histogram;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::sample::{Event, Failure, Sample};
+use super::summary::{FailureCount, RequestStats, RunSummary, SecondStats, new_histogram};
+use crate::compile::{ExecPlan, MetricId};
+
+/// Where the engine sends its events.
+pub type EventSender = mpsc::UnboundedSender<Event>;
+
+/// What the progress display shows, refreshed every second.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LiveSnapshot {
+    pub elapsed: Duration,
+    pub users: u32,
+    pub requests: u64,
+    pub failures: u64,
+    /// Requests completed in the last full second.
+    pub last_second_requests: u64,
+    /// p95 latency of the last full second, in microseconds.
+    pub last_second_p95_us: u64,
+}
+
+/// The running recorder: `finish` waits for the engine's senders to close.
+pub struct Recorder {
+    task: JoinHandle<Tally>,
+    live: watch::Receiver<LiveSnapshot>,
+    started_at: DateTime<Utc>,
+}
+
+/// Starts the recorder for `exec`. Sample times are offsets from `run_start`.
+pub fn recorder(exec: &ExecPlan, run_start: Instant) -> (EventSender, Recorder) {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let (live_tx, live) = watch::channel(LiveSnapshot::default());
+    let tally = Tally::new(exec);
+    let task = tokio::spawn(run(tally, receiver, live_tx, run_start));
+    let recorder = Recorder {
+        task,
+        live,
+        started_at: Utc::now(),
+    };
+    (sender, recorder)
+}
+
+impl Recorder {
+    /// Live numbers for a progress display.
+    pub fn live(&self) -> watch::Receiver<LiveSnapshot> {
+        self.live.clone()
+    }
+
+    /// Waits until every sender is dropped, then summarises. `duration` is how long the
+    /// run took, as the engine measured it.
+    pub async fn finish(self, duration: Duration, interrupted: bool) -> RunSummary {
+        let tally = match self.task.await {
+            Ok(tally) => tally,
+            // The recorder does no I/O and has no panicking paths; if it ever did panic,
+            // propagating is right: a summary built from a partial tally would lie.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        tally.into_summary(self.started_at, duration, interrupted)
+    }
+}
+
+async fn run(
+    mut tally: Tally,
+    mut events: mpsc::UnboundedReceiver<Event>,
+    live: watch::Sender<LiveSnapshot>,
+    run_start: Instant,
+) -> Tally {
+    let mut tick =
+        tokio::time::interval_at(run_start + Duration::from_secs(1), Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => tally.record(event),
+                None => break,
+            },
+            now = tick.tick() => {
+                let elapsed = now.saturating_duration_since(run_start);
+                tally.close_seconds_before(elapsed.as_secs());
+                live.send_replace(tally.snapshot(elapsed));
+            }
+        }
+    }
+    tally
+}
+
+/// The second being filled, before it joins the series.
+struct OpenSecond {
+    second: u64,
+    requests: u64,
+    failures: u64,
+    latency: Histogram<u64>,
+}
+
+struct FailureTally {
+    count: u64,
+    first_us: u64,
+    last_us: u64,
+}
+
+/// The recorder's state.
+struct Tally {
+    per_metric: Vec<RequestStats>,
+    total: RequestStats,
+    failures: HashMap<(MetricId, Failure), FailureTally>,
+    open: OpenSecond,
+    series: Vec<SecondStats>,
+    users: u32,
+    peak_users: u32,
+}
+
+impl Tally {
+    fn new(exec: &ExecPlan) -> Self {
+        Self {
+            per_metric: exec
+                .metrics
+                .iter()
+                .map(|m| RequestStats::new(m.name.clone(), m.method.as_str()))
+                .collect(),
+            total: RequestStats::new("Aggregated", ""),
+            failures: HashMap::new(),
+            open: OpenSecond {
+                second: 0,
+                requests: 0,
+                failures: 0,
+                latency: new_histogram(),
+            },
+            series: Vec::new(),
+            users: 0,
+            peak_users: 0,
+        }
+    }
+
+    fn record(&mut self, event: Event) {
+        match event {
+            Event::Sample(sample) => self.record_sample(sample),
+            Event::Users { active, .. } => {
+                self.users = active;
+                self.peak_users = self.peak_users.max(active);
+            }
+        }
+    }
+
+    fn record_sample(&mut self, sample: Sample) {
+        let finished_second = sample.finished_us() / 1_000_000;
+        self.close_seconds_before(finished_second);
+        // A request that was never sent (its template failed) has no latency to record.
+        let sent = !matches!(sample.failure, Some(Failure::Template(_)));
+        let failed = sample.failure.is_some();
+        for stats in [
+            &mut self.per_metric[sample.metric.0 as usize],
+            &mut self.total,
+        ] {
+            stats.count += 1;
+            stats.failures += u64::from(failed);
+            stats.bytes += sample.bytes;
+            if sent {
+                stats.latency.saturating_record(sample.latency_us);
+            }
+        }
+        self.open.requests += 1;
+        self.open.failures += u64::from(failed);
+        if sent {
+            self.open.latency.saturating_record(sample.latency_us);
+        }
+        let at = sample.finished_us();
+        if let Some(failure) = sample.failure {
+            self.failures
+                .entry((sample.metric, failure))
+                .and_modify(|f| {
+                    f.count += 1;
+                    f.last_us = f.last_us.max(at);
+                    f.first_us = f.first_us.min(at);
+                })
+                .or_insert(FailureTally {
+                    count: 1,
+                    first_us: at,
+                    last_us: at,
+                });
+        }
+    }
+
+    /// Moves every second before `second` into the series (empty seconds included: a
+    /// second with no responses is a finding, not a gap).
+    fn close_seconds_before(&mut self, second: u64) {
+        while self.open.second < second {
+            let latency = &self.open.latency;
+            let empty = latency.len() == 0;
+            self.series.push(SecondStats {
+                second: self.open.second,
+                requests: self.open.requests,
+                failures: self.open.failures,
+                p50_us: if empty {
+                    0
+                } else {
+                    latency.value_at_quantile(0.5)
+                },
+                p95_us: if empty {
+                    0
+                } else {
+                    latency.value_at_quantile(0.95)
+                },
+                max_us: if empty { 0 } else { latency.max() },
+                users: self.users,
+            });
+            self.open.latency.reset();
+            self.open.requests = 0;
+            self.open.failures = 0;
+            self.open.second += 1;
+        }
+    }
+
+    fn snapshot(&self, elapsed: Duration) -> LiveSnapshot {
+        let last = self.series.last();
+        LiveSnapshot {
+            elapsed,
+            users: self.users,
+            requests: self.total.count,
+            failures: self.total.failures,
+            last_second_requests: last.map_or(0, |s| s.requests),
+            last_second_p95_us: last.map_or(0, |s| s.p95_us),
+        }
+    }
+
+    fn into_summary(
+        mut self,
+        started_at: DateTime<Utc>,
+        duration: Duration,
+        interrupted: bool,
+    ) -> RunSummary {
+        // Close the last, partial second too, so the series covers the whole run.
+        if self.open.requests > 0 || self.series.len() as u64 <= duration.as_secs() {
+            let end = self.open.second + 1;
+            self.close_seconds_before(end.max(duration.as_secs_f64().ceil() as u64));
+        }
+        let mut failures: Vec<FailureCount> = self
+            .failures
+            .into_iter()
+            .map(|((metric, failure), tally)| {
+                let stats = &self.per_metric[metric.0 as usize];
+                FailureCount {
+                    name: stats.name.clone(),
+                    method: stats.method.clone(),
+                    category: failure.category().to_owned(),
+                    reason: failure.to_string(),
+                    count: tally.count,
+                    first_us: tally.first_us,
+                    last_us: tally.last_us,
+                }
+            })
+            .collect();
+        failures.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.name.cmp(&b.name))
+                .then_with(|| a.reason.cmp(&b.reason))
+        });
+        RunSummary {
+            started_at,
+            duration,
+            interrupted,
+            requests: self.per_metric,
+            total: self.total,
+            failures,
+            series: self.series,
+            peak_users: self.peak_users,
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! `Sample`: what the engine tells the recorder about one request, and `Event`, the
+//! messages on the channel between them. Small and allocation-free on success.
+
+use std::fmt;
+
+use crate::compile::MetricId;
+
+/// Why a request failed. A failing target is data: every kind is counted and reported.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Failure {
+    /// The response arrived with a status the request does not accept.
+    UnexpectedStatus(u16),
+    /// No complete response within the request's timeout.
+    Timeout,
+    /// The connection could not be made (refused, unreachable).
+    Connect,
+    /// The connection broke while sending or receiving.
+    Connection,
+    /// The response could not be read (malformed HTTP, body cut short).
+    Body,
+    /// A template failed to render at run time (e.g. `choice()` of an empty list).
+    Template(String),
+    /// Still in flight when the grace period ran out, or at a second Ctrl-C.
+    Cancelled,
+    /// Anything else the HTTP client reports, with its message.
+    Other(String),
+}
+
+impl Failure {
+    /// A short category, stable for JSON consumers: `status`, `timeout`, `connect`, …
+    pub fn category(&self) -> &'static str {
+        match self {
+            Failure::UnexpectedStatus(_) => "status",
+            Failure::Timeout => "timeout",
+            Failure::Connect => "connect",
+            Failure::Connection => "connection",
+            Failure::Body => "body",
+            Failure::Template(_) => "template",
+            Failure::Cancelled => "cancelled",
+            Failure::Other(_) => "other",
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::UnexpectedStatus(status) => write!(f, "unexpected status {status}"),
+            Failure::Timeout => f.write_str("timeout"),
+            Failure::Connect => f.write_str("connection refused or unreachable"),
+            Failure::Connection => f.write_str("connection closed or reset"),
+            Failure::Body => f.write_str("malformed or truncated response"),
+            Failure::Template(message) => write!(f, "template error: {message}"),
+            Failure::Cancelled => f.write_str("cancelled at stop"),
+            Failure::Other(message) => f.write_str(message),
+        }
+    }
+}
+
+/// One finished (or abandoned) request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub metric: MetricId,
+    /// When the request was sent, from the start of the run.
+    pub started_us: u64,
+    /// From sending the request to the end of the response body.
+    pub latency_us: u64,
+    /// Response body bytes received.
+    pub bytes: u64,
+    /// The response status, when one arrived.
+    pub status: Option<u16>,
+    pub failure: Option<Failure>,
+}
+
+impl Sample {
+    pub fn finished_us(&self) -> u64 {
+        self.started_us + self.latency_us
+    }
+}
+
+/// A message from the engine to the recorder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Sample(Sample),
+    /// The number of running users changed (at `at_us` from the start).
+    Users {
+        at_us: u64,
+        active: u32,
+    },
+}

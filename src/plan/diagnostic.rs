@@ -1,0 +1,324 @@
+//! Plan diagnostics: `PlanError` (what is wrong, where, and how to fix it) and
+//! `PlanErrors`, every mistake found in one pass. Rendered by miette, the one renderer
+//! for every plan diagnostic, with the `file:line:col` people click on.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
+
+use super::key_path::KeyPath;
+use super::locate::Span;
+use super::source::{LineCol, Source};
+
+/// What is wrong. Messages are lowercase, name things in backticks, and say what was
+/// found and what was expected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanErrorKind {
+    #[error("cannot read plan file `{file}`: {reason}")]
+    Unreadable { file: String, reason: String },
+    #[error("`{file}` is neither YAML nor TOML: expected a `.yaml`, `.yml` or `.toml` file")]
+    UnknownFormat { file: String },
+    #[error("syntax error: {message}")]
+    Syntax { message: String },
+    #[error("unknown key `{key}`: expected one of {}", backticked(expected))]
+    UnknownKey { key: String, expected: Vec<String> },
+    #[error("missing key `{key}`")]
+    MissingKey { key: String },
+    #[error("wrong type: {message}")]
+    WrongType { message: String },
+    #[error("bad duration: {message}")]
+    BadDuration { message: String },
+    #[error("bad rate: {message}")]
+    BadRate { message: String },
+    #[error("bad status list: {message}")]
+    BadStatus { message: String },
+    #[error(
+        "bad think time `{found}`: expected `between 1s 3s`, `constant 2s`, `pacing 5s` or `none`"
+    )]
+    BadThinkTime { found: String },
+    #[error("bad HTTP method `{found}`: expected GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS")]
+    BadMethod { found: String },
+    #[error("bad host `{found}`: {reason}")]
+    BadHost { found: String, reason: String },
+    #[error(
+        "no host: set `host` in the plan, pass `--host URL`, set `PLANRUN_HOST`, or use `--sample-api`"
+    )]
+    NoHost,
+    #[error("bad header: {message}")]
+    BadHeader { message: String },
+    #[error("weight must be a positive whole number, found `{found}`")]
+    BadWeight { found: String },
+    #[error("the plan defines no user classes: expected `classes` with at least one class")]
+    NoClasses,
+    #[error("user class `{class}` has no tasks: expected `tasks` with at least one task")]
+    NoTasks { class: String },
+    #[error("{message}")]
+    BadStep { message: String },
+    #[error("template error: {message}")]
+    Template { message: String },
+    #[error("undefined variable `{name}` in template")]
+    UndefinedVariable { name: String },
+    #[error("unknown function `{name}` in template")]
+    UnknownFunction { name: String },
+    #[error("environment variable `{name}` is not set")]
+    MissingEnv { name: String },
+    #[error("cannot read payload file `{file}`: {reason}")]
+    MissingPayload { file: String, reason: String },
+    #[error("body is not valid JSON once rendered: {message}")]
+    PayloadNotJson { message: String },
+    #[error("`extends` forms a cycle: {}", chain.join(" → "))]
+    ExtendsCycle { chain: Vec<String> },
+    #[error("bad `--set {flag}`: {message}")]
+    BadSet { flag: String, message: String },
+    #[error("SLO refers to request `{name}`, which no task defines")]
+    UnknownRequest { name: String },
+    #[error("bad SLO `{found}`: {message}")]
+    BadSlo { found: String, message: String },
+    #[error("bad load: {message}")]
+    BadLoad { message: String },
+}
+
+fn backticked(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|item| format!("`{item}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One mistake in a plan, with where it is and, when we can guess, how to fix it.
+#[derive(Debug, Clone)]
+pub struct PlanError {
+    /// Where in the (merged) plan the mistake is.
+    pub path: KeyPath,
+    pub kind: PlanErrorKind,
+    /// The file it is in, when known.
+    pub file: Option<PathBuf>,
+    /// Line and column in `file`, when known.
+    pub position: Option<LineCol>,
+    /// A suggestion: "did you mean `weight`?".
+    pub hint: Option<String>,
+    /// The `--set` flag the value came from, if it did not come from a file.
+    pub flag: Option<String>,
+    source: Option<NamedSource<String>>,
+    span: Option<Span>,
+}
+
+impl PlanError {
+    pub fn new(path: KeyPath, kind: PlanErrorKind) -> Self {
+        Self {
+            path,
+            kind,
+            file: None,
+            position: None,
+            hint: None,
+            flag: None,
+            source: None,
+            span: None,
+        }
+    }
+
+    /// Places the error in `source` at `span` (or at the start of the file).
+    pub fn at(mut self, source: &Source, span: Option<Span>) -> Self {
+        self.file = Some(source.path.clone());
+        self.position = span.map(|s| source.line_col(s.start));
+        self.span = span;
+        self.source = Some(
+            NamedSource::new(source.path.display().to_string(), source.text.clone()).with_language(
+                match source.format {
+                    super::source::Format::Yaml => "yaml",
+                    super::source::Format::Toml => "toml",
+                },
+            ),
+        );
+        self
+    }
+
+    /// The same place, another mistake.
+    pub fn with_kind(mut self, kind: PlanErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    pub fn with_hint(mut self, hint: Option<String>) -> Self {
+        if hint.is_some() {
+            self.hint = hint;
+        }
+        self
+    }
+
+    pub fn from_flag(mut self, flag: &str) -> Self {
+        self.flag = Some(flag.to_owned());
+        self
+    }
+
+    /// `plans/peak.yaml:12:7`, `plans/peak.yaml`, `--set load.users=x` or the key path.
+    pub fn location(&self) -> String {
+        match (&self.file, self.position, &self.flag) {
+            (_, _, Some(flag)) => format!("--set {flag}"),
+            (Some(file), Some(pos), None) => format!("{}:{}:{}", file.display(), pos.line, pos.col),
+            (Some(file), None, None) => file.display().to_string(),
+            (None, _, None) => self.path.to_string(),
+        }
+    }
+
+    /// The error as people read it: miette's snippet when we have the source, plain
+    /// `location: message` lines otherwise. `color` only when writing to a terminal.
+    pub fn render(&self, color: bool) -> String {
+        if self.source.is_none() || self.span.is_none() {
+            let mut out = format!("error: {}: {}", self.location(), self.kind);
+            if !self.path.is_root() {
+                out.push_str(&format!("\n  at `{}`", self.path));
+            }
+            if let Some(hint) = &self.hint {
+                out.push_str(&format!("\n  help: {hint}"));
+            }
+            out.push('\n');
+            return out;
+        }
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let mut out = String::new();
+        let handler = GraphicalReportHandler::new_themed(theme).with_links(false);
+        if handler.render_report(&mut out, self).is_err() {
+            return format!("error: {}: {}\n", self.location(), self.kind);
+        }
+        out
+    }
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location(), self.kind)
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+impl Diagnostic for PlanError {
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.hint
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = self.span?;
+        let label = if self.path.is_root() {
+            "here".to_owned()
+        } else {
+            format!("at `{}`", self.path)
+        };
+        Some(Box::new(std::iter::once(LabeledSpan::new(
+            Some(label),
+            span.start,
+            span.end.saturating_sub(span.start),
+        ))))
+    }
+}
+
+/// Every mistake found in a plan, in file order.
+#[derive(Debug, Clone, Default)]
+pub struct PlanErrors(pub Vec<PlanError>);
+
+impl PlanErrors {
+    pub fn push(&mut self, error: PlanError) {
+        self.0.push(error);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &PlanError> {
+        self.0.iter()
+    }
+
+    /// Every error, rendered, then a count.
+    pub fn render(&self, color: bool) -> String {
+        let mut out: String = self
+            .0
+            .iter()
+            .map(|e| e.render(color))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if self.0.len() > 1 {
+            out.push_str(&format!(
+                "\n{} mistakes in the plan; nothing was sent\n",
+                self.0.len()
+            ));
+        } else {
+            out.push_str("\nthe plan is invalid; nothing was sent\n");
+        }
+        out
+    }
+
+    /// `Ok(value)` when nothing was pushed.
+    pub fn into_result<T>(mut self, value: T) -> Result<T, PlanErrors> {
+        if self.0.is_empty() {
+            return Ok(value);
+        }
+        self.0.sort_by(|a, b| {
+            (a.file.clone(), a.position.map(|p| (p.line, p.col)))
+                .cmp(&(b.file.clone(), b.position.map(|p| (p.line, p.col))))
+        });
+        Err(self)
+    }
+}
+
+impl From<PlanError> for PlanErrors {
+    fn from(error: PlanError) -> Self {
+        Self(vec![error])
+    }
+}
+
+impl fmt::Display for PlanErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PlanErrors {}
+
+/// "did you mean `weight`?" for a near miss among `candidates`.
+pub fn did_you_mean<'a>(
+    found: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::normalized_damerau_levenshtein(found, c), c))
+        .filter(|(score, _)| *score >= 0.6)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_misses_only() {
+        assert_eq!(
+            did_you_mean("wieght", ["weight", "think-time", "tasks"]),
+            Some("did you mean `weight`?".into())
+        );
+        assert_eq!(did_you_mean("zzz", ["weight", "tasks"]), None);
+    }
+}

@@ -1,0 +1,312 @@
+//! Plan files: YAML or TOML text → `LoadedPlan` (a `RawPlan` plus where every value came from).
+//!
+//! Input: a plan path and `--set key.path=value` flags. Output: the merged plan after
+//! `extends` (child keys override the parent's; maps merge, lists are replaced) and `--set`.
+//! Every error names its file, line and column; nothing here sends traffic or decides
+//! anything about the run: that is compile's job.
+
+pub mod diagnostic;
+pub mod key_path;
+pub mod locate;
+pub mod raw;
+pub mod source;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+pub use diagnostic::{PlanError, PlanErrorKind, PlanErrors, did_you_mean};
+pub use key_path::{KeyPath, Segment};
+pub use raw::RawPlan;
+pub use source::{Format, Source};
+
+use locate::{Located, Span};
+
+/// A plan as written, merged and deserialised, with the sources to point errors at.
+#[derive(Debug)]
+pub struct LoadedPlan {
+    pub raw: RawPlan,
+    /// The merged value tree: the plan as it will run (after `extends` and `--set`).
+    pub value: Value,
+    /// The plan file first, then each file it extends.
+    pub files: Vec<Source>,
+    origins: HashMap<KeyPath, (usize, Located)>,
+    flags: Vec<(KeyPath, String)>,
+}
+
+/// Which part of a `key: value` pair an error points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Key,
+    Value,
+}
+
+impl LoadedPlan {
+    /// The file given on the command line.
+    pub fn root(&self) -> &Source {
+        &self.files[0]
+    }
+
+    /// An error at `path`, located in the file (or `--set` flag) the value came from.
+    pub fn error(&self, path: KeyPath, kind: PlanErrorKind, part: Part) -> PlanError {
+        if let Some((_, flag)) = self.flags.iter().rev().find(|(p, _)| starts_with(&path, p)) {
+            return PlanError::new(path, kind).from_flag(flag);
+        }
+        let mut probe = path.clone();
+        loop {
+            if let Some((file, located)) = self.origins.get(&probe) {
+                let span = match part {
+                    Part::Key if probe == path => located.key.unwrap_or(located.value),
+                    _ => located.value,
+                };
+                let span = if probe == path {
+                    span
+                } else {
+                    located.key.unwrap_or(span)
+                };
+                return PlanError::new(path, kind).at(&self.files[*file], Some(span));
+            }
+            if probe.pop().is_none() {
+                return PlanError::new(path, kind).at(self.root(), None);
+            }
+        }
+    }
+
+    /// The directory that relative paths written at `path` are resolved against: that of
+    /// the file that wrote the value.
+    pub fn dir_of(&self, path: &KeyPath) -> PathBuf {
+        let mut probe = path.clone();
+        loop {
+            if let Some((file, _)) = self.origins.get(&probe) {
+                return self.files[*file].dir().to_path_buf();
+            }
+            if probe.pop().is_none() {
+                return self.root().dir().to_path_buf();
+            }
+        }
+    }
+}
+
+fn starts_with(path: &KeyPath, prefix: &KeyPath) -> bool {
+    path.segments().starts_with(prefix.segments())
+}
+
+/// Reads `path` and every file it extends, merges them, applies `--set` flags and
+/// deserialises the result.
+pub fn load(path: &Path, sets: &[String]) -> Result<LoadedPlan, PlanErrors> {
+    let mut files = Vec::new();
+    let mut chain = vec![canonical(path)];
+    let (mut value, origins) = load_chain(path, None, &mut chain, &mut files)?;
+    let mut loaded = LoadedPlan {
+        raw: RawPlan::default(),
+        value: Value::Null,
+        files,
+        origins,
+        flags: Vec::new(),
+    };
+    let mut errors = PlanErrors::default();
+    for flag in sets {
+        match apply_set(&mut value, flag) {
+            Ok(path) => loaded.flags.push((path, flag.clone())),
+            Err(message) => errors.push(
+                PlanError::new(
+                    KeyPath::root(),
+                    PlanErrorKind::BadSet {
+                        flag: flag.clone(),
+                        message,
+                    },
+                )
+                .from_flag(flag),
+            ),
+        }
+    }
+    errors.into_result(())?;
+    loaded.raw = deserialize(&loaded, value.clone())?;
+    loaded.value = value;
+    Ok(loaded)
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+type Origins = HashMap<KeyPath, (usize, Located)>;
+
+/// Loads one file and, recursively, the one it extends. `named_by` locates the
+/// `extends` value that named this file, for errors reading it.
+fn load_chain(
+    path: &Path,
+    named_by: Option<PlanError>,
+    chain: &mut Vec<PathBuf>,
+    files: &mut Vec<Source>,
+) -> Result<(Value, Origins), PlanErrors> {
+    let source = match Source::read(path) {
+        Ok(source) => source,
+        Err(kind) => {
+            return Err(match named_by {
+                Some(at) => at.with_kind(kind).into(),
+                None => PlanError::new(KeyPath::root(), kind).into(),
+            });
+        }
+    };
+    let value = source.parse_value()?;
+    if !value.is_object() {
+        return Err(PlanError::new(
+            KeyPath::root(),
+            PlanErrorKind::WrongType {
+                message: "a plan must be a map of keys such as `host`, `classes`, `load`, `slos`"
+                    .into(),
+            },
+        )
+        .at(&source, Some(Span { start: 0, end: 0 }))
+        .into());
+    }
+    let index = source.index();
+    let file = files.len();
+    let mut origins: Origins = index.iter().map(|(p, l)| (p.clone(), (file, *l))).collect();
+    files.push(source);
+
+    let Some(extends) = value.get("extends") else {
+        return Ok((value, origins));
+    };
+    let extends_path = KeyPath::root().key("extends");
+    let locate = |kind: PlanErrorKind, files: &[Source]| {
+        let located = index.get(&extends_path).map(|l| l.value);
+        PlanError::new(extends_path.clone(), kind).at(&files[file], located)
+    };
+    let Some(parent) = extends.as_str() else {
+        return Err(locate(
+            PlanErrorKind::WrongType {
+                message: "`extends` takes the path of another plan file".into(),
+            },
+            files,
+        )
+        .into());
+    };
+    let parent_path = files[file].dir().join(parent);
+    let parent_canonical = canonical(&parent_path);
+    if let Some(start) = chain.iter().position(|p| *p == parent_canonical) {
+        let mut names: Vec<String> = chain[start..]
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        names.push(parent_canonical.display().to_string());
+        return Err(locate(PlanErrorKind::ExtendsCycle { chain: names }, files).into());
+    }
+    chain.push(parent_canonical);
+    let named_by = locate(
+        PlanErrorKind::Syntax {
+            message: String::new(),
+        },
+        files,
+    );
+    let (parent_value, parent_origins) = load_chain(&parent_path, Some(named_by), chain, files)?;
+    // The child's own positions win over the parent's for every key it writes.
+    let mut merged_origins = parent_origins;
+    merged_origins.extend(origins.drain());
+    Ok((merge(parent_value, value), merged_origins))
+}
+
+/// Deep merge: maps merge key by key, anything else in `child` replaces `parent`.
+fn merge(parent: Value, child: Value) -> Value {
+    match (parent, child) {
+        (Value::Object(mut parent), Value::Object(child)) => {
+            for (key, child_value) in child {
+                let merged = match parent.shift_remove(&key) {
+                    Some(parent_value) => merge(parent_value, child_value),
+                    None => child_value,
+                };
+                parent.insert(key, merged);
+            }
+            Value::Object(parent)
+        }
+        (_, child) => child,
+    }
+}
+
+/// Applies one `--set key.path=value`; the value is read as YAML (`50`, `2s`, `[1, 2]`).
+fn apply_set(root: &mut Value, flag: &str) -> Result<KeyPath, String> {
+    let (path_text, value_text) = flag
+        .split_once('=')
+        .ok_or_else(|| "expected `key.path=value`, e.g. `--set load.users=50`".to_owned())?;
+    let path = KeyPath::parse_dotted(path_text.trim())
+        .ok_or_else(|| format!("`{path_text}` is not a key path: expected e.g. `load.users`"))?;
+    let value = serde_yaml::from_str::<Value>(value_text)
+        .unwrap_or_else(|_| Value::String(value_text.to_owned()));
+    let mut slot = root;
+    for segment in path.segments() {
+        slot = match segment {
+            Segment::Key(key) => {
+                if !slot.is_object() {
+                    *slot = Value::Object(Map::new());
+                }
+                let Value::Object(map) = slot else {
+                    unreachable!("made an object just above")
+                };
+                map.entry(key.clone()).or_insert(Value::Null)
+            }
+            Segment::Index(index) => match slot {
+                Value::Array(items) if *index < items.len() => &mut items[*index],
+                _ => return Err(format!("`{path_text}` has no item {index}")),
+            },
+        };
+    }
+    *slot = value;
+    Ok(path)
+}
+
+fn deserialize(loaded: &LoadedPlan, value: Value) -> Result<RawPlan, PlanErrors> {
+    serde_path_to_error::deserialize::<_, RawPlan>(value).map_err(|error| {
+        let mut path = KeyPath::root();
+        for segment in error.path().iter() {
+            match segment {
+                serde_path_to_error::Segment::Seq { index } => path.push(Segment::Index(*index)),
+                serde_path_to_error::Segment::Map { key } => path.push(Segment::Key(key.clone())),
+                _ => {}
+            }
+        }
+        let message = error.into_inner().to_string();
+        let (kind, part, hint) = classify_serde_message(&message);
+        let path = match &kind {
+            PlanErrorKind::UnknownKey { key, .. } if path.last_key() != Some(key) => {
+                path.key(key.clone())
+            }
+            _ => path,
+        };
+        loaded.error(path, kind, part).with_hint(hint).into()
+    })
+}
+
+/// Turns serde's messages into our kinds, with a "did you mean" for unknown keys.
+fn classify_serde_message(message: &str) -> (PlanErrorKind, Part, Option<String>) {
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (key, rest) = rest.split_once('`').unwrap_or((rest, ""));
+        let expected: Vec<String> = rest
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect();
+        let hint = did_you_mean(key, expected.iter().map(String::as_str));
+        return (
+            PlanErrorKind::UnknownKey {
+                key: key.to_owned(),
+                expected,
+            },
+            Part::Key,
+            hint,
+        );
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let key = rest.split('`').next().unwrap_or(rest).to_owned();
+        return (PlanErrorKind::MissingKey { key }, Part::Value, None);
+    }
+    (
+        PlanErrorKind::WrongType {
+            message: message.to_owned(),
+        },
+        Part::Value,
+        None,
+    )
+}

@@ -1,0 +1,174 @@
+//! `RawPlan`: the plan file as written, after `extends` is merged and `--set` applied.
+//!
+//! Raw types mirror the file and decide nothing: values stay strings (`"3s"`, `"10/s"`,
+//! `"p95 < 3s"`) so that compile can parse them with their `KeyPath` at hand and report
+//! every mistake at once. Unknown keys are errors: a misspelt `wieght` silently ignored
+//! would run a different test than the one written.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawPlan {
+    /// Display name; defaults to the file's stem.
+    pub name: Option<String>,
+    /// Another plan file this one builds on (resolved by the loader, kept for the schema).
+    pub extends: Option<String>,
+    pub description: Option<String>,
+    /// Base URL of the system under test, e.g. `http://127.0.0.1:8000`.
+    pub host: Option<String>,
+    /// Headers sent with every request (templates).
+    pub headers: Option<IndexMap<String, String>>,
+    /// Default per-request timeout, e.g. `10s`.
+    pub timeout: Option<String>,
+    /// Seed for every random choice (task picks, think times, template helpers).
+    pub seed: Option<u64>,
+    /// Plan variables, visible in every template.
+    pub vars: Option<IndexMap<String, Value>>,
+    /// User classes by name.
+    pub classes: Option<IndexMap<String, RawClass>>,
+    pub load: Option<RawLoad>,
+    pub slos: Option<Vec<RawSlo>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawClass {
+    /// Share of the users, relative to the other classes' weights (default 1).
+    pub weight: Option<i64>,
+    /// `between 1s 3s`, `constant 2s`, `pacing 5s` or `none`.
+    pub think_time: Option<String>,
+    /// Headers for this class's requests, over the plan's.
+    pub headers: Option<IndexMap<String, String>>,
+    /// Run once per user before its first task: requests and `set` steps.
+    pub on_start: Option<Vec<RawStep>>,
+    /// The tasks a user of this class picks from, by name.
+    pub tasks: Option<IndexMap<String, RawStep>>,
+}
+
+/// A task or an `on-start` step: either a request (`path` and friends) or a `set` of
+/// user variables. One struct rather than an enum so unknown keys are reported by name.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawStep {
+    /// Name the request's statistics are grouped under (e.g. `/accommodations/{id}`);
+    /// defaults to the task's key, or to the path for an `on-start` request.
+    pub name: Option<String>,
+    /// Relative frequency among the class's tasks (default 1). Tasks only.
+    pub weight: Option<i64>,
+    /// HTTP method, default `GET`.
+    pub method: Option<String>,
+    /// Path (template), joined to `host`.
+    pub path: Option<String>,
+    /// Query parameters (templates), URL-encoded.
+    pub query: Option<IndexMap<String, String>>,
+    /// Headers (templates), over the class's and the plan's.
+    pub headers: Option<IndexMap<String, String>>,
+    /// Request body template, sent as JSON unless a `Content-Type` header says otherwise.
+    pub body: Option<String>,
+    /// A body template file, relative to the plan file that names it.
+    pub body_file: Option<String>,
+    /// Accepted statuses: `[201, 409]`, `2xx`, `[2xx, 409]`; default: below 400.
+    pub expect_status: Option<RawStatuses>,
+    /// Timeout for this request, over the plan's.
+    pub timeout: Option<String>,
+    /// User variables to set (templates, rendered in order).
+    pub set: Option<IndexMap<String, String>>,
+}
+
+/// A number or a string in the file; plans may write `10` or `"10/s"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Int(n) => write!(f, "{n}"),
+            Scalar::Float(x) => write!(f, "{x}"),
+            Scalar::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// `expect-status`: one item or a list of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawStatuses {
+    One(Scalar),
+    Many(Vec<Scalar>),
+}
+
+impl RawStatuses {
+    pub fn items(&self) -> Vec<String> {
+        match self {
+            RawStatuses::One(item) => vec![item.to_string()],
+            RawStatuses::Many(items) => items.iter().map(Scalar::to_string).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawLoad {
+    /// Simple form: ramp to this many users at `spawn-rate`, hold until `run-time`.
+    pub users: Option<i64>,
+    pub spawn_rate: Option<Scalar>,
+    /// Total run time; with `stages`, cuts them short or holds the last level.
+    pub run_time: Option<String>,
+    /// Staged form: ramps and holds in order.
+    pub stages: Option<Vec<RawStage>>,
+    /// How long in-flight requests may finish after the load ends (default 5s).
+    pub graceful_stop: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawStage {
+    pub name: Option<String>,
+    /// Users at the end of the stage (default: the previous stage's).
+    pub users: Option<i64>,
+    /// Stage length; the ramp is linear over it unless `spawn-rate` is given.
+    pub duration: Option<String>,
+    /// Ramp at this rate (users per second), then hold for the rest of `duration`.
+    pub spawn_rate: Option<Scalar>,
+}
+
+/// One SLO: `"error-rate < 1%"` over all requests, or `{request: NAME, check: "p95 < 3s"}`.
+#[derive(Debug, Clone)]
+pub enum RawSlo {
+    Check(String),
+    Scoped(RawScopedSlo),
+}
+
+// By hand rather than `#[serde(untagged)]`, whose one message ("did not match any
+// variant") would hide which key of the entry was wrong.
+impl<'de> Deserialize<'de> for RawSlo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match Value::deserialize(deserializer)? {
+            Value::String(check) => Ok(RawSlo::Check(check)),
+            value @ Value::Object(_) => serde_json::from_value(value)
+                .map(RawSlo::Scoped)
+                .map_err(D::Error::custom),
+            _ => Err(D::Error::custom(
+                "expected an SLO such as `p95 < 3s`, or a map with `request` and `check`",
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawScopedSlo {
+    /// A request name (as in the summary table); absent means all requests.
+    pub request: Option<String>,
+    /// `p95 < 3s`, `error-rate < 1%`, `throughput > 200/s`, `max < 10s`, `mean < 1s`.
+    pub check: String,
+}

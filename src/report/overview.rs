@@ -1,0 +1,137 @@
+//! `planrun check`: the compiled graph as people read it — users per class at the peak,
+//! each task's share of requests, the stage timeline, the SLOs, and the request rate the
+//! plan can offer at the peak (so "1000 req/min" can be checked before running).
+
+use std::fmt::Write as _;
+
+use crate::compile::{Action, ExecPlan, ThinkTime, UserClass};
+use crate::units::format_duration;
+
+pub fn render(exec: &ExecPlan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "plan `{}` ({}) is valid",
+        exec.name,
+        exec.plan_file.display()
+    );
+    let _ = writeln!(out, "  host {}   seed {}", exec.host, exec.seed);
+    let peak = exec.schedule.peak();
+    let _ = writeln!(out, "\nusers at peak: {peak}");
+    let mut rates: Vec<(String, f64)> = Vec::new();
+    let mut unbounded = false;
+    for (class, &users) in exec.classes.iter().zip(&exec.mix.per_class) {
+        let share = if peak == 0 {
+            0.0
+        } else {
+            f64::from(users) * 100.0 / f64::from(peak)
+        };
+        let _ = writeln!(
+            out,
+            "  {:<28} {:>6} users ({share:.1}%)   weight {}   think {}",
+            class.name, users, class.weight, class.think
+        );
+        let task_rate = per_user_task_rate(class);
+        unbounded |= task_rate.is_none() && users > 0;
+        for (task, share) in class.tasks.iter().zip(class.picker.shares()) {
+            let requests: Vec<String> = task
+                .actions
+                .iter()
+                .filter_map(|a| match a {
+                    Action::Request(id) => {
+                        let spec = exec.request(*id);
+                        Some(format!(
+                            "{} {}",
+                            spec.method,
+                            exec.metric_name(spec.metric).name
+                        ))
+                    }
+                    Action::Set(_) => None,
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "      {:<26} weight {:>3}  {:>5.1}% of the class's tasks  → {}",
+                task.name,
+                task.weight,
+                share * 100.0,
+                requests.join(", ")
+            );
+            if let Some(rate) = task_rate {
+                for action in &task.actions {
+                    if let Action::Request(id) = action {
+                        let name = exec.metric_name(exec.request(*id).metric).name.clone();
+                        add_rate(&mut rates, name, rate * f64::from(users) * share);
+                    }
+                }
+            }
+        }
+    }
+
+    let _ = writeln!(
+        out,
+        "\nstages (total {}, graceful stop {}):",
+        format_duration(exec.schedule.total),
+        format_duration(exec.schedule.graceful_stop)
+    );
+    for line in exec.schedule.describe() {
+        let _ = writeln!(out, "  {line}");
+    }
+
+    let _ = writeln!(
+        out,
+        "\nexpected request rate at peak (if responses were instant; slower responses lower it):"
+    );
+    let total: f64 = rates.iter().map(|(_, r)| r).sum();
+    for (name, rate) in &rates {
+        let share = if total > 0.0 {
+            rate * 100.0 / total
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            out,
+            "  {name:<40} {:>9.2}/s {:>9.0}/min  {share:>5.1}%",
+            rate,
+            rate * 60.0
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {:<40} {:>9.2}/s {:>9.0}/min",
+        "total",
+        total,
+        total * 60.0
+    );
+    if unbounded {
+        let _ = writeln!(
+            out,
+            "  (+ users without think time: as fast as the target answers)"
+        );
+    }
+
+    let _ = writeln!(out, "\nSLOs:");
+    if exec.slos.is_empty() {
+        let _ = writeln!(out, "  none: the run passes whatever it measures");
+    }
+    for slo in &exec.slos {
+        let _ = writeln!(out, "  {}", slo.label());
+    }
+    out
+}
+
+/// Tasks per second one user of the class starts, if responses took no time.
+fn per_user_task_rate(class: &UserClass) -> Option<f64> {
+    match class.think.mean_cycle() {
+        Ok(cycle) if cycle.is_zero() => None,
+        Ok(cycle) | Err(cycle) => Some(1.0 / cycle.as_secs_f64()),
+    }
+    .filter(|_| !matches!(class.think, ThinkTime::None))
+}
+
+fn add_rate(rates: &mut Vec<(String, f64)>, name: String, rate: f64) {
+    match rates.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, r)) => *r += rate,
+        None => rates.push((name, rate)),
+    }
+}

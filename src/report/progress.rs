@@ -1,0 +1,116 @@
+//! Live progress while the load runs: an indicatif bar on a terminal, a plain line every
+//! few seconds otherwise (CI logs). Reads the recorder's `LiveSnapshot`s; never touches
+//! the request path.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::metrics::LiveSnapshot;
+use crate::slo::format_latency_us;
+use crate::units::format_duration;
+
+/// How to show progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ProgressMode {
+    /// A live bar on a terminal, plain lines otherwise.
+    #[default]
+    Auto,
+    /// Plain lines every few seconds.
+    Plain,
+    /// Nothing until the summary.
+    Off,
+}
+
+/// Plain lines this far apart.
+const PLAIN_EVERY: Duration = Duration::from_secs(5);
+
+/// The running display; `finish` clears the bar before the summary prints.
+pub struct Progress {
+    task: Option<JoinHandle<()>>,
+    bar: Option<ProgressBar>,
+}
+
+pub fn start(total: Duration, live: watch::Receiver<LiveSnapshot>, mode: ProgressMode) -> Progress {
+    let terminal = std::io::stderr().is_terminal();
+    match mode {
+        ProgressMode::Off => Progress {
+            task: None,
+            bar: None,
+        },
+        ProgressMode::Auto if terminal => {
+            let bar = ProgressBar::new(total.as_secs().max(1));
+            let style =
+                ProgressStyle::with_template("{elapsed_precise} / {prefix} [{bar:30}] {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
+            bar.set_style(style);
+            bar.set_prefix(format_duration(total));
+            let task = tokio::spawn(drive_bar(bar.clone(), live));
+            Progress {
+                task: Some(task),
+                bar: Some(bar),
+            }
+        }
+        _ => Progress {
+            task: Some(tokio::spawn(print_lines(total, live))),
+            bar: None,
+        },
+    }
+}
+
+impl Progress {
+    pub fn finish(self) {
+        if let Some(task) = self.task {
+            task.abort();
+        }
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `users 100 | 215.0 req/s | p95 23.4ms | errors 0.10% (12)`
+pub fn describe(snapshot: &LiveSnapshot) -> String {
+    let error_rate = if snapshot.requests == 0 {
+        0.0
+    } else {
+        snapshot.failures as f64 * 100.0 / snapshot.requests as f64
+    };
+    format!(
+        "users {} | {} req/s | p95 {} | errors {:.2}% ({}) | {} requests",
+        snapshot.users,
+        snapshot.last_second_requests,
+        format_latency_us(snapshot.last_second_p95_us as f64),
+        error_rate,
+        snapshot.failures,
+        snapshot.requests,
+    )
+}
+
+async fn drive_bar(bar: ProgressBar, mut live: watch::Receiver<LiveSnapshot>) {
+    while live.changed().await.is_ok() {
+        let snapshot = live.borrow_and_update().clone();
+        bar.set_position(snapshot.elapsed.as_secs());
+        bar.set_message(describe(&snapshot));
+    }
+}
+
+async fn print_lines(total: Duration, mut live: watch::Receiver<LiveSnapshot>) {
+    let mut last_print = Duration::ZERO;
+    while live.changed().await.is_ok() {
+        let snapshot = live.borrow_and_update().clone();
+        if snapshot.elapsed >= last_print + PLAIN_EVERY {
+            last_print = snapshot.elapsed;
+            eprintln!(
+                "[{} / {}] {}",
+                format_duration(Duration::from_secs(snapshot.elapsed.as_secs())),
+                format_duration(total),
+                describe(&snapshot)
+            );
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! The bundled sample API: a small HTTP server that mimics a cabin-reservation backend,
+//! so that every load-test plan can be demonstrated and tested without an external server.
+//!
+//! Input: HTTP/1 requests on a loopback address (never `0.0.0.0`). Output: JSON answers,
+//! plus a count of every answer per endpoint and status, readable through
+//! [`SampleApi::hits`] or `GET /__planrun/hits`.
+//!
+//! Endpoints (the id under which each is counted in parentheses):
+//! - `GET /api/v1/healthz` (`health`)
+//! - `GET /api/v1/accommodations` (`list_accommodations`): ten cabins, ids 1..=10
+//! - `GET /api/v1/accommodations/{id}/availability?check_in=&check_out=` (`availability`)
+//! - `POST /api/v1/reservations/prereserve` (`prereserve`): 201, 409 on overlap
+//! - `POST /api/v1/webhooks/whatsapp` (`whatsapp_webhook`)
+//! - `POST /api/v1/webhooks/mercadopago` (`mercadopago_webhook`)
+//! - anything else, including a wrong method on a known path (`not_found`)
+//! - `GET /__planrun/hits`: the counts as JSON; not counted, never delayed
+//!
+//! Invariants:
+//! - every counted endpoint waits `latency` plus up to `jitter`, then answers 500
+//!   `{"error":"injected"}` with probability `error_rate`, else normally;
+//! - every answer of a counted endpoint (errors included) is counted exactly once, before
+//!   it is sent, so a client that has its answer will see it in the counts;
+//! - the stays of one accommodation never overlap (`[check_in, check_out)`), and the
+//!   server keeps nothing per request beyond the stays it accepted.
+
+mod accommodations;
+mod booking;
+mod chaos;
+mod config;
+mod endpoint;
+mod hit_counter;
+mod hits;
+mod reservations;
+mod responses;
+mod routes;
+mod server;
+mod stay_dates;
+#[cfg(test)]
+mod test_support;
+mod webhooks;
+
+pub use config::SampleApiConfig;
+pub use hits::{EndpointHits, HitCounts};
+pub use server::{SampleApi, serve_until_ctrl_c};

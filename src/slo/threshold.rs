@@ -1,0 +1,242 @@
+//! `Threshold`: an SLO as people say it, `p95 < 3s`, `error-rate < 1%`, `throughput > 200/s`.
+
+use std::fmt;
+
+use crate::units::{Rate, format_duration, parse_duration, parse_percent};
+
+/// What an SLO measures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SloMetric {
+    /// Latency at a percentile (0..=100), e.g. 95 or 99.9.
+    Percentile(f64),
+    Mean,
+    Max,
+    /// Failed requests over all requests.
+    ErrorRate,
+    /// Requests per second over the whole run.
+    Throughput,
+}
+
+/// How the measured value must compare to the threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Below,
+    AtMost,
+    Above,
+    AtLeast,
+}
+
+impl Comparison {
+    pub fn holds(self, measured: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::Below => measured < threshold,
+            Comparison::AtMost => measured <= threshold,
+            Comparison::Above => measured > threshold,
+            Comparison::AtLeast => measured >= threshold,
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Below => "<",
+            Comparison::AtMost => "<=",
+            Comparison::Above => ">",
+            Comparison::AtLeast => ">=",
+        }
+    }
+}
+
+/// A parsed SLO check. Latency values are in microseconds, rates in events per second,
+/// error rates as fractions in 0..=1.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    pub metric: SloMetric,
+    pub comparison: Comparison,
+    pub value: f64,
+}
+
+const EXPECTED: &str = "expected `METRIC OP VALUE`, e.g. `p95 < 3s`, `p99.9 < 5s`, `mean < 1s`, `max < 10s`, `error-rate < 1%` or `throughput > 200/s`";
+
+impl Threshold {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let [metric, op, value] = words.as_slice() else {
+            return Err(EXPECTED.to_owned());
+        };
+        let metric = parse_metric(metric)?;
+        let comparison = match *op {
+            "<" => Comparison::Below,
+            "<=" => Comparison::AtMost,
+            ">" => Comparison::Above,
+            ">=" => Comparison::AtLeast,
+            other => {
+                return Err(format!(
+                    "unknown comparison `{other}`: expected `<`, `<=`, `>` or `>=`"
+                ));
+            }
+        };
+        let value = match metric {
+            SloMetric::Percentile(_) | SloMetric::Mean | SloMetric::Max => {
+                parse_duration(value)?.as_secs_f64() * 1e6
+            }
+            SloMetric::ErrorRate => parse_percent(value)?,
+            SloMetric::Throughput => Rate::parse(value)?.as_per_second(),
+        };
+        Ok(Self {
+            metric,
+            comparison,
+            value,
+        })
+    }
+
+    /// Formats a measured (or threshold) value in this metric's unit.
+    pub fn format_value(&self, value: f64) -> String {
+        format_metric_value(self.metric, value)
+    }
+}
+
+/// Formats a value of `metric` the way plans write it (`23.4ms`, `0.42%`, `215.3/s`).
+pub fn format_metric_value(metric: SloMetric, value: f64) -> String {
+    match metric {
+        SloMetric::Percentile(_) | SloMetric::Mean | SloMetric::Max => format_latency_us(value),
+        SloMetric::ErrorRate => format!("{}%", trim(value * 100.0, 2)),
+        SloMetric::Throughput => format!("{}/s", trim(value, 1)),
+    }
+}
+
+/// `812us`, `23.4ms`, `1.25s`: enough digits to compare against a threshold.
+pub fn format_latency_us(us: f64) -> String {
+    if us < 1000.0 {
+        format!("{}us", trim(us, 0))
+    } else if us < 1e6 {
+        format!("{}ms", trim(us / 1000.0, 1))
+    } else if us >= 60e6 && (us / 1e6).fract() == 0.0 {
+        format_duration(std::time::Duration::from_secs_f64(us / 1e6))
+    } else {
+        format!("{}s", trim(us / 1e6, 2))
+    }
+}
+
+fn trim(value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+fn parse_metric(text: &str) -> Result<SloMetric, String> {
+    match text {
+        "mean" | "avg" | "average" => return Ok(SloMetric::Mean),
+        "max" => return Ok(SloMetric::Max),
+        "median" => return Ok(SloMetric::Percentile(50.0)),
+        "error-rate" | "error_rate" | "errors" => return Ok(SloMetric::ErrorRate),
+        "throughput" | "rps" => return Ok(SloMetric::Throughput),
+        _ => {}
+    }
+    if let Some(number) = text.strip_prefix('p') {
+        if let Ok(p) = number.parse::<f64>() {
+            if p > 0.0 && p <= 100.0 {
+                return Ok(SloMetric::Percentile(p));
+            }
+        }
+    }
+    let known = [
+        "p50",
+        "p90",
+        "p95",
+        "p99",
+        "p99.9",
+        "median",
+        "mean",
+        "max",
+        "error-rate",
+        "throughput",
+    ];
+    let hint = crate::plan::did_you_mean(text, known)
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default();
+    Err(format!("unknown metric `{text}`{hint}: {EXPECTED}"))
+}
+
+impl fmt::Display for SloMetric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SloMetric::Percentile(p) => write!(f, "p{}", trim(*p, 3)),
+            SloMetric::Mean => f.write_str("mean"),
+            SloMetric::Max => f.write_str("max"),
+            SloMetric::ErrorRate => f.write_str("error-rate"),
+            SloMetric::Throughput => f.write_str("throughput"),
+        }
+    }
+}
+
+impl fmt::Display for Threshold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} {}",
+            self.metric,
+            self.comparison.symbol(),
+            self.format_value(self.value)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_what_people_write() {
+        let t = Threshold::parse("p95 < 3s").unwrap();
+        assert_eq!(
+            (t.metric, t.comparison, t.value),
+            (SloMetric::Percentile(95.0), Comparison::Below, 3e6)
+        );
+        assert_eq!(
+            Threshold::parse("p99.9 <= 5s").unwrap().metric,
+            SloMetric::Percentile(99.9)
+        );
+        assert_eq!(Threshold::parse("error-rate < 1%").unwrap().value, 0.01);
+        assert_eq!(Threshold::parse("throughput > 200/s").unwrap().value, 200.0);
+        assert_eq!(
+            Threshold::parse("max < 10s").unwrap().to_string(),
+            "max < 10s"
+        );
+        assert_eq!(
+            Threshold::parse("p95 < 500ms").unwrap().to_string(),
+            "p95 < 500ms"
+        );
+    }
+
+    #[test]
+    fn rejects_with_a_reason() {
+        assert!(Threshold::parse("p95 3s").unwrap_err().contains("expected"));
+        assert!(
+            Threshold::parse("p959 < 3s")
+                .unwrap_err()
+                .contains("unknown metric")
+        );
+        assert!(
+            Threshold::parse("error-rate < 1")
+                .unwrap_err()
+                .contains("percentage")
+        );
+        assert!(
+            Threshold::parse("p95 ~ 3s")
+                .unwrap_err()
+                .contains("comparison")
+        );
+        assert!(Threshold::parse("latncy < 3s").is_err());
+    }
+
+    #[test]
+    fn formats_latencies_readably() {
+        assert_eq!(format_latency_us(812.0), "812us");
+        assert_eq!(format_latency_us(23_456.0), "23.5ms");
+        assert_eq!(format_latency_us(1_250_000.0), "1.25s");
+        assert_eq!(format_latency_us(3_000_000.0), "3s");
+    }
+}

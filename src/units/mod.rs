@@ -1,0 +1,15 @@
+//! Units that plans are written in: durations (`"250ms"`, `"1m30s"`), rates (`"1000/min"`),
+//! percentages (`"1%"`) and accepted status sets (`[201, 409]`, `"2xx"`).
+//!
+//! Each type parses the text people write and displays it back in the same form, so a
+//! parse∘display round-trip is the identity on values.
+
+mod duration;
+mod percent;
+mod rate;
+mod status_set;
+
+pub use duration::{format_duration, parse_duration};
+pub use percent::parse_percent;
+pub use rate::Rate;
+pub use status_set::StatusSet;

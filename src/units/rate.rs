@@ -1,0 +1,114 @@
+//! `Rate`: events per unit of time, as plans write it (`"10/s"`, `"1000/min"`, `"2.5/s"`).
+
+use std::fmt;
+use std::time::Duration;
+
+/// A rate in events per second. Parsed from `N/s`, `N/min`, `N/h` (also `N/sec`, `N/m`,
+/// `N/hour`); a bare number means per second, as in Locust's `--spawn-rate 10`.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Rate {
+    per_second: f64,
+}
+
+const UNITS: [(&str, f64); 8] = [
+    ("s", 1.0),
+    ("sec", 1.0),
+    ("second", 1.0),
+    ("m", 60.0),
+    ("min", 60.0),
+    ("minute", 60.0),
+    ("h", 3600.0),
+    ("hour", 3600.0),
+];
+
+impl Rate {
+    pub fn per_second(per_second: f64) -> Self {
+        Self { per_second }
+    }
+
+    pub fn as_per_second(self) -> f64 {
+        self.per_second
+    }
+
+    /// The time between two events at this rate.
+    pub fn interval(self) -> Duration {
+        Duration::from_secs_f64(1.0 / self.per_second)
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let expected = "expected a positive number per unit, such as `10/s`, `1000/min` or `2.5/s`";
+        let trimmed = text.trim();
+        let (number, per) = match trimmed.split_once('/') {
+            Some((number, unit)) => {
+                let unit = unit.trim();
+                let seconds = UNITS
+                    .iter()
+                    .find(|(name, _)| *name == unit)
+                    .map(|(_, seconds)| *seconds)
+                    .ok_or_else(|| {
+                        format!("`{text}` has an unknown time unit `{unit}`: {expected}")
+                    })?;
+                (number.trim(), seconds)
+            }
+            None => (trimmed, 1.0),
+        };
+        let count: f64 = number
+            .parse()
+            .map_err(|_| format!("`{text}` is not a rate: {expected}"))?;
+        if !count.is_finite() || count <= 0.0 {
+            return Err(format!("`{text}` is not a positive rate: {expected}"));
+        }
+        Ok(Self {
+            per_second: count / per,
+        })
+    }
+}
+
+impl fmt::Display for Rate {
+    /// Per second when that is a whole or a short decimal, otherwise per minute.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let per_minute = self.per_second * 60.0;
+        if self.per_second >= 1.0 || (per_minute - per_minute.round()).abs() > 1e-9 {
+            write!(f, "{}/s", trim_float(self.per_second))
+        } else {
+            write!(f, "{}/min", trim_float(per_minute))
+        }
+    }
+}
+
+fn trim_float(value: f64) -> String {
+    let text = format!("{value:.6}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_common_forms() {
+        assert_eq!(Rate::parse("10/s").unwrap().as_per_second(), 10.0);
+        assert_eq!(Rate::parse("10").unwrap().as_per_second(), 10.0);
+        assert!((Rate::parse("1000/min").unwrap().as_per_second() - 16.666_666).abs() < 1e-3);
+        assert_eq!(Rate::parse("2.5/s").unwrap().as_per_second(), 2.5);
+        assert_eq!(Rate::parse("1/min").unwrap().to_string(), "1/min");
+        assert_eq!(Rate::parse("3600/h").unwrap().as_per_second(), 1.0);
+    }
+
+    #[test]
+    fn rejects_zero_negative_and_unknown_units() {
+        for bad in ["0/s", "-1/s", "10/fortnight", "fast", ""] {
+            assert!(Rate::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn display_then_parse_round_trips(per_minute in 1u32..1_000_000) {
+            let rate = Rate::per_second(f64::from(per_minute) / 60.0);
+            let again = Rate::parse(&rate.to_string()).unwrap();
+            prop_assert!((again.as_per_second() - rate.as_per_second()).abs() < 1e-6 * rate.as_per_second().max(1.0));
+        }
+    }
+}
