@@ -196,7 +196,7 @@ impl Tally {
     fn close_seconds_before(&mut self, second: u64) {
         while self.open.second < second {
             let latency = &self.open.latency;
-            let empty = latency.len() == 0;
+            let empty = latency.is_empty();
             self.series.push(SecondStats {
                 second: self.open.second,
                 requests: self.open.requests,

@@ -47,19 +47,19 @@ impl RequestStats {
 
     /// Latency at percentile `p` (0..=100), in microseconds; `None` with no requests.
     pub fn percentile_us(&self, p: f64) -> Option<u64> {
-        (self.latency.len() > 0).then(|| self.latency.value_at_percentile(p))
+        (!self.latency.is_empty()).then(|| self.latency.value_at_percentile(p))
     }
 
     pub fn mean_us(&self) -> Option<f64> {
-        (self.latency.len() > 0).then(|| self.latency.mean())
+        (!self.latency.is_empty()).then(|| self.latency.mean())
     }
 
     pub fn max_us(&self) -> Option<u64> {
-        (self.latency.len() > 0).then(|| self.latency.max())
+        (!self.latency.is_empty()).then(|| self.latency.max())
     }
 
     pub fn min_us(&self) -> Option<u64> {
-        (self.latency.len() > 0).then(|| self.latency.min())
+        (!self.latency.is_empty()).then(|| self.latency.min())
     }
 
     /// Failures over requests, in 0..=1; `None` with no requests.

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::diagnostic::{PlanError, PlanErrorKind};
+use super::diagnostic::{PlanError, PlanErrorKind, PlanErrors};
 use super::key_path::KeyPath;
 use super::locate::{Span, SpanIndex};
 
@@ -70,7 +70,7 @@ impl Source {
     }
 
     /// Parses the text into a generic value tree. Syntax errors carry the parser's location.
-    pub fn parse_value(&self) -> Result<Value, PlanError> {
+    pub fn parse_value(&self) -> Result<Value, PlanErrors> {
         match self.format {
             Format::Yaml => {
                 if self.text.trim().is_empty() {
@@ -88,6 +88,7 @@ impl Source {
                         },
                     )
                     .at(self, span)
+                    .into()
                 })
             }
             Format::Toml => toml::from_str::<Value>(&self.text).map_err(|e| {
@@ -102,6 +103,7 @@ impl Source {
                     },
                 )
                 .at(self, span)
+                .into()
             }),
         }
     }
