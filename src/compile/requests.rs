@@ -183,24 +183,33 @@ fn request(
 
 /// Compiles a template and remembers where it was written, for the checks.
 pub(super) fn compile_text(cx: &mut Compiler, class: usize, source: &str, path: &KeyPath) -> Text {
-    match cx.templates.compile(source) {
-        Ok(text) => {
-            if let Text::Template(id) = &text {
-                cx.sites.push(Site {
-                    id: *id,
-                    path: path.clone(),
-                    class,
-                    source: source.to_owned(),
-                    json_body: false,
-                });
-            }
-            text
-        }
+    match compile_site(cx, class, source, path) {
+        Ok(text) => text,
         Err(message) => {
             cx.error(path.clone(), PlanErrorKind::Template { message });
             Text::Static(String::new())
         }
     }
+}
+
+/// Compiles `source`, recording a template's site for the checks.
+fn compile_site(
+    cx: &mut Compiler,
+    class: usize,
+    source: &str,
+    path: &KeyPath,
+) -> Result<Text, String> {
+    let text = cx.templates.compile(source)?;
+    if let Text::Template(id) = &text {
+        cx.sites.push(Site {
+            id: *id,
+            path: path.clone(),
+            class,
+            source: source.to_owned(),
+            json_body: false,
+        });
+    }
+    Ok(text)
 }
 
 fn body_file(cx: &mut Compiler, class: usize, file: &str, path: &KeyPath) -> Option<Text> {
@@ -215,19 +224,8 @@ fn body_file(cx: &mut Compiler, class: usize, file: &str, path: &KeyPath) -> Opt
         std::fs::read_to_string(&full)
     });
     match read {
-        Ok(source) => match cx.templates.compile(&source) {
-            Ok(text) => {
-                if let Text::Template(id) = &text {
-                    cx.sites.push(Site {
-                        id: *id,
-                        path: path.clone(),
-                        class,
-                        source,
-                        json_body: false,
-                    });
-                }
-                Some(text)
-            }
+        Ok(source) => match compile_site(cx, class, &source, path) {
+            Ok(text) => Some(text),
             Err(message) => {
                 cx.error(
                     path.clone(),

@@ -35,7 +35,10 @@ fn a_misspelt_key_exits_3_with_file_line_col_and_the_expected_keys() {
 
 #[test]
 fn an_undefined_template_variable_exits_3_before_sending() {
-    let plan = write_plan("undefined.yaml", &VALID.replace("/api/v1/healthz", "\"/api/{{ nope }}\""));
+    let plan = write_plan(
+        "undefined.yaml",
+        &VALID.replace("/api/v1/healthz", "\"/api/{{ nope }}\""),
+    );
     planrun()
         .arg(&plan.path)
         .arg("--sample-api")
@@ -63,10 +66,20 @@ fn a_plan_that_extends_itself_exits_3() {
 
 #[test]
 fn a_breached_slo_exits_4_and_names_it() {
-    let plan = write_plan("slow.yaml", &format!("{VALID}slos:\n  - {{ request: health, check: p95 < 1ms }}\n"));
+    let plan = write_plan(
+        "slow.yaml",
+        &format!("{VALID}slos:\n  - {{ request: health, check: p95 < 1ms }}\n"),
+    );
     planrun()
         .arg(&plan.path)
-        .args(["--sample-api", "--sample-latency", "20ms", "--progress", "off", "--out"])
+        .args([
+            "--sample-api",
+            "--sample-latency",
+            "20ms",
+            "--progress",
+            "off",
+            "--out",
+        ])
         .arg(plan.dir.path().join("reports"))
         .assert()
         .code(4)
@@ -76,7 +89,10 @@ fn a_breached_slo_exits_4_and_names_it() {
 
 #[test]
 fn a_bad_flag_value_is_a_usage_error() {
-    planrun().args(["plan.yaml", "-t", "5 minutes"]).assert().code(2);
+    planrun()
+        .args(["plan.yaml", "-t", "5 minutes"])
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -84,16 +100,37 @@ fn the_example_plans_all_compile_and_show_the_mix() {
     let plans: Vec<_> = std::fs::read_dir(repo().join("plans"))
         .expect("plans/")
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "toml")))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "toml")
+            )
+        })
         .collect();
     assert!(plans.len() >= 6, "{plans:?}");
-    let output = planrun().arg("check").args(&plans).assert().code(0).get_output().stdout.clone();
+    let output = planrun()
+        .arg("check")
+        .args(&plans)
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
     let text = String::from_utf8_lossy(&output);
     assert!(text.contains("users at peak: 100"), "{text}");
-    for class in ["ReservationUser", "WhatsAppWebhookUser", "MercadoPagoWebhookUser"] {
+    for class in [
+        "ReservationUser",
+        "WhatsAppWebhookUser",
+        "MercadoPagoWebhookUser",
+    ] {
         assert!(text.contains(class), "{class} missing");
     }
-    assert!(text.contains("70 users (70.0%)") && text.contains("20 users (20.0%)") && text.contains("10 users (10.0%)"), "{text}");
+    assert!(
+        text.contains("70 users (70.0%)")
+            && text.contains("20 users (20.0%)")
+            && text.contains("10 users (10.0%)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -101,7 +138,13 @@ fn the_smoke_plan_runs_end_to_end_and_writes_its_results() {
     let out = tempfile::tempdir().unwrap();
     planrun()
         .current_dir(repo())
-        .args(["plans/smoke.yaml", "--sample-api", "--progress", "plain", "--out"])
+        .args([
+            "plans/smoke.yaml",
+            "--sample-api",
+            "--progress",
+            "plain",
+            "--out",
+        ])
         .arg(out.path())
         .timeout(std::time::Duration::from_secs(60))
         .assert()
