@@ -208,13 +208,22 @@ fn load_chain(
     Ok((merge(parent_value, value), merged_origins))
 }
 
+/// Top-level sections a child replaces whole: `load`'s simple form and `stages` are
+/// alternatives, so merging a child's `users` into a parent's `stages` would conflict.
+const REPLACED_WHOLE: [&str; 1] = ["load"];
+
 /// Deep merge: maps merge key by key, anything else in `child` replaces `parent`.
 fn merge(parent: Value, child: Value) -> Value {
+    merge_at(parent, child, true)
+}
+
+fn merge_at(parent: Value, child: Value, top: bool) -> Value {
     match (parent, child) {
         (Value::Object(mut parent), Value::Object(child)) => {
             for (key, child_value) in child {
                 let merged = match parent.shift_remove(&key) {
-                    Some(parent_value) => merge(parent_value, child_value),
+                    Some(_) if top && REPLACED_WHOLE.contains(&key.as_str()) => child_value,
+                    Some(parent_value) => merge_at(parent_value, child_value, false),
                     None => child_value,
                 };
                 parent.insert(key, merged);
