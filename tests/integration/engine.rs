@@ -14,7 +14,14 @@ async fn run(exec: ExecPlan, transport: FakeTransport) -> RunSummary {
     let exec = Arc::new(exec);
     let start = tokio::time::Instant::now();
     let (events, recorder) = metrics::recorder(&exec, start);
-    let outcome = engine::run(exec, Arc::new(transport), events, start, StopSignal::default()).await;
+    let outcome = engine::run(
+        exec,
+        Arc::new(transport),
+        events,
+        start,
+        StopSignal::default(),
+    )
+    .await;
     recorder.finish(outcome.duration, outcome.interrupted).await
 }
 
@@ -71,7 +78,8 @@ load:
     let summary = run(exec, FakeTransport::ok_after(Duration::from_millis(5))).await;
     assert!(summary.series.len() >= 15, "{}", summary.series.len());
     for second in &summary.series[..15] {
-        let wanted = schedule.users_at(Duration::from_secs(second.second + 1) - Duration::from_nanos(1));
+        let wanted =
+            schedule.users_at(Duration::from_secs(second.second + 1) - Duration::from_nanos(1));
         assert!(
             second.users.abs_diff(wanted) <= 1,
             "second {}: {} users running, schedule wants {wanted}",
@@ -98,7 +106,12 @@ load: { users: 3, spawn-rate: 100/s, run-time: 1s, graceful-stop: 2s }
     assert_eq!(summary.failures.len(), 1);
     assert_eq!(summary.failures[0].category, "cancelled");
     // 1 s of load, then the 2 s grace period, not the 60 s the requests would take.
-    assert!(summary.duration >= Duration::from_secs(3) && summary.duration < Duration::from_millis(3100), "{:?}", summary.duration);
+    assert!(
+        summary.duration >= Duration::from_secs(3)
+            && summary.duration < Duration::from_millis(3100),
+        "{:?}",
+        summary.duration
+    );
 }
 
 #[tokio::test(start_paused = true)]

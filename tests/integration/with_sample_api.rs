@@ -20,7 +20,9 @@ async fn run_plan(text: &str, overrides: Overrides) -> (Outcome, tempfile::TempD
         sample_api: Some(SampleApiConfig::default()),
         progress: ProgressMode::Off,
     };
-    let outcome = planrun::run(options, StopSignal::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    let outcome = planrun::run(options, StopSignal::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     (outcome, out)
 }
 
@@ -74,7 +76,11 @@ async fn hit_counters_equal_request_counts_per_endpoint() {
     let (outcome, out) = run_plan(EVERY_ENDPOINT, Overrides::default()).await;
     let hits = outcome.sample_hits.clone().expect("sample API hits");
     let summary = &outcome.summary;
-    assert!(summary.total.count > 500, "only {} requests", summary.total.count);
+    assert!(
+        summary.total.count > 500,
+        "only {} requests",
+        summary.total.count
+    );
     assert_eq!(hits.total(), summary.total.count);
     for (name, endpoint) in [
         ("list", "list_accommodations"),
@@ -94,7 +100,8 @@ async fn hit_counters_equal_request_counts_per_endpoint() {
 
     // The JSON results hold the same numbers.
     let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(outcome.report_dir.join("summary.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(outcome.report_dir.join("summary.json")).unwrap())
+            .unwrap();
     assert_eq!(json["schema_version"], 1);
     assert_eq!(json["aggregate"]["count"], summary.total.count);
     assert_eq!(json["run"]["users_by_class"]["ReservationUser"], 14);
@@ -118,7 +125,12 @@ load: { users: 8, spawn-rate: 1000/s, run-time: 3s }
     let summary = &outcome.summary;
     let total = summary.total.count as f64;
     assert!(total >= 5000.0, "only {total} requests");
-    for (name, weight) in [("list", 5.0), ("availability", 3.0), ("health-a", 2.0), ("health-b", 1.0)] {
+    for (name, weight) in [
+        ("list", 5.0),
+        ("availability", 3.0),
+        ("health-a", 2.0),
+        ("health-b", 1.0),
+    ] {
         let share = summary.request(name).map_or(0, |r| r.count) as f64 / total;
         let expected = weight / 11.0;
         assert!(
