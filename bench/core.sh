@@ -19,9 +19,15 @@ $bin sample-api --port $port > "$work/api.log" &
 api_pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/api/v1/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 
-# CPU seconds (user+sys) of a finished child, from /proc before it is reaped: use GNU time's format.
+# CPU seconds (user+sys) and peak RSS (MB) from GNU time's -v report.
 cpu_of() { awk '/User time/ {u=$4} /System time/ {s=$4} END {printf "%.3f", u+s}' "$1"; }
 rss_of() { awk '/Maximum resident/ {printf "%.1f", $6/1024}' "$1"; }
+# Runs $work/NAME.yaml against the sample API under GNU time: NAME.out, NAME.time.
+run_planrun() {
+  /usr/bin/time -v $bin "$work/$1.yaml" --host "http://127.0.0.1:$port" --progress off --out "$work/r" \
+    > "$work/$1.out" 2> "$work/$1.time" || true
+}
+requests_of() { grep -E '^Aggregated' "$1" | awk '{print $2}'; }
 
 cat > "$work/idle.yaml" <<PLAN
 classes:
@@ -30,9 +36,8 @@ classes:
     tasks: { health: { path: /api/v1/healthz } }
 load: { users: 10000, spawn-rate: 1000/s, run-time: ${secs}s, graceful-stop: 3s }
 PLAN
-/usr/bin/time -v $bin "$work/idle.yaml" --host "http://127.0.0.1:$port" --progress off --out "$work/r" \
-  > "$work/idle.out" 2> "$work/idle.time" || true
-idle_requests=$(grep -E '^Aggregated' "$work/idle.out" | awk '{print $2}')
+run_planrun idle
+idle_requests=$(requests_of "$work/idle.out")
 idle_rss=$(rss_of "$work/idle.time")
 idle_cpu=$(cpu_of "$work/idle.time")
 
@@ -44,9 +49,8 @@ classes:
     tasks: { health: { path: /api/v1/healthz } }
 load: { users: $users, spawn-rate: 10000/s, run-time: ${secs}s, graceful-stop: 2s }
 PLAN
-/usr/bin/time -v $bin "$work/fixed.yaml" --host "http://127.0.0.1:$port" --progress off --out "$work/r" \
-  > "$work/fixed.out" 2> "$work/fixed.time" || true
-planrun_requests=$(grep -E '^Aggregated' "$work/fixed.out" | awk '{print $2}')
+run_planrun fixed
+planrun_requests=$(requests_of "$work/fixed.out")
 planrun_cpu=$(cpu_of "$work/fixed.time")
 planrun_rss=$(rss_of "$work/fixed.time")
 

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use super::Compiler;
 use super::graph::{Action, UserClass};
 use super::templates::{
-    BUILTIN_VARIABLES, FUNCTION_NAMES, Globals, TemplateId, UserScope, describe,
+    BUILTIN_VARIABLES, FUNCTION_NAMES, Globals, TemplateId, Text, UserScope, describe,
 };
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 
@@ -40,17 +40,28 @@ pub(super) fn check_templates(
     let plan_vars: Vec<String> = vars.keys().cloned().collect();
     let mut env_names: Vec<String> = Vec::new();
     let mut failed_classes: HashSet<usize> = HashSet::new();
+    // The names each class's templates may read: plan variables, its own `set`s, built-ins.
+    let known_by_class: Vec<Vec<String>> = classes
+        .iter()
+        .map(|class| {
+            let builtins = BUILTIN_VARIABLES
+                .iter()
+                .chain(&FUNCTION_NAMES)
+                .chain(&MINIJINJA_GLOBALS);
+            plan_vars
+                .iter()
+                .cloned()
+                .chain(set_names(class))
+                .chain(builtins.map(|name| (*name).to_owned()))
+                .collect()
+        })
+        .collect();
     let sites = cx.sites.clone();
     for site in &sites {
-        let class_vars = set_names(classes.get(site.class));
-        let known: Vec<&str> = plan_vars
-            .iter()
-            .map(String::as_str)
-            .chain(class_vars.iter().map(String::as_str))
-            .chain(BUILTIN_VARIABLES)
-            .chain(FUNCTION_NAMES)
-            .chain(MINIJINJA_GLOBALS)
-            .collect();
+        let known: Vec<&str> = known_by_class
+            .get(site.class)
+            .map(|names| names.iter().map(String::as_str).collect())
+            .unwrap_or_default();
         let mut undeclared: Vec<String> = cx.templates.undeclared(site.id).into_iter().collect();
         undeclared.sort();
         for variable in undeclared {
@@ -106,10 +117,7 @@ pub(super) fn check_templates(
 }
 
 /// The names a class's `set` steps define.
-fn set_names(class: Option<&UserClass>) -> Vec<String> {
-    let Some(class) = class else {
-        return Vec::new();
-    };
+fn set_names(class: &UserClass) -> Vec<String> {
     class
         .on_start
         .iter()
@@ -147,25 +155,14 @@ fn dry_render(
     for action in actions {
         let ids: Vec<TemplateId> = match action {
             Action::Set(assignments) => {
-                for (name, text) in assignments {
-                    match cx.templates.render_text(text, &value) {
-                        Ok(rendered) => {
-                            scope.set(name, minijinja::Value::from(rendered.into_owned()))
-                        }
-                        Err(e) => {
-                            if let super::templates::Text::Template(id) = text {
-                                if let Some(site) = site_of(*id) {
-                                    cx.error(
-                                        site.path.clone(),
-                                        PlanErrorKind::Template {
-                                            message: describe(&e),
-                                        },
-                                    );
-                                }
-                            }
-                            return;
+                if let Err((index, e)) = cx.templates.assign(assignments, &scope, &value) {
+                    if let Text::Template(id) = &assignments[index].1 {
+                        if let Some(site) = site_of(*id) {
+                            let message = describe(&e);
+                            cx.error(site.path.clone(), PlanErrorKind::Template { message });
                         }
                     }
+                    return;
                 }
                 continue;
             }
@@ -177,8 +174,8 @@ fn dry_render(
                     .chain(request.body.iter());
                 texts
                     .filter_map(|t| match t {
-                        super::templates::Text::Template(id) => Some(*id),
-                        super::templates::Text::Static(_) => None,
+                        Text::Template(id) => Some(*id),
+                        Text::Static(_) => None,
                     })
                     .collect()
             }

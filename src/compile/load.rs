@@ -128,26 +128,29 @@ fn users(cx: &mut Compiler, users: Option<i64>, path: &KeyPath) -> Option<u32> {
 /// Ramp to `users` at `rate`, then hold until `run_time`.
 fn simple_stages(users: u32, rate: Rate, run_time: Duration) -> Vec<Stage> {
     let ramp = Duration::from_secs_f64(f64::from(users) / rate.as_per_second());
-    vec![Stage {
-        name: "ramp-up".into(),
-        start: Duration::ZERO,
-        duration: ramp,
-        from_users: 0,
-        to_users: users,
-        ramp,
-    }]
-    .into_iter()
-    .filter(|s| users > 0 || !s.duration.is_zero())
-    .chain(std::iter::once(Stage {
-        name: "hold".into(),
-        start: ramp,
-        duration: run_time.saturating_sub(ramp),
-        from_users: users,
-        to_users: users,
-        ramp: Duration::ZERO,
-    }))
-    .filter(|s| !s.duration.is_zero() || s.from_users != s.to_users)
-    .collect()
+    let mut stages = Vec::new();
+    if users > 0 {
+        stages.push(Stage {
+            name: "ramp-up".into(),
+            start: Duration::ZERO,
+            duration: ramp,
+            from_users: 0,
+            to_users: users,
+            ramp,
+        });
+    }
+    let hold = run_time.saturating_sub(ramp);
+    if !hold.is_zero() {
+        stages.push(Stage {
+            name: "hold".into(),
+            start: ramp,
+            duration: hold,
+            from_users: users,
+            to_users: users,
+            ramp: Duration::ZERO,
+        });
+    }
+    stages
 }
 
 fn staged(cx: &mut Compiler, load: &RawLoad, path: &KeyPath) -> Option<Vec<Stage>> {

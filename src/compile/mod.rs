@@ -107,7 +107,8 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
     })
 }
 
-/// The plan as run: the merged tree with the command line's overrides written in.
+/// The plan as run: the merged tree (after `extends` and `--set`) with the host it ran
+/// against. `-u/-r/-t` and `--seed` show in the run's recorded stages and seed instead.
 fn resolved_value(plan: &LoadedPlan, overrides: &Overrides) -> serde_json::Value {
     let mut value = plan.value.clone();
     if let Some(object) = value.as_object_mut() {

@@ -132,6 +132,13 @@ fn request(
         })
         .collect();
 
+    let has_body = step.body.is_some() || step.body_file.is_some();
+    let (static_headers, templated_headers) = headers(cx, context, step, path, has_body);
+    // A JSON body must parse once rendered: the dry render checks it.
+    let json_body = static_headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
     let body = match (&step.body, &step.body_file) {
         (Some(_), Some(_)) => {
             cx.error(
@@ -142,12 +149,20 @@ fn request(
             );
             None
         }
-        (Some(body), None) => Some(compile_text(cx, context.class, body, &path.key("body"))),
-        (None, Some(file)) => body_file(cx, context.class, file, &path.key("body-file")),
+        (Some(body), None) => {
+            let body_path = path.key("body");
+            match compile_site(cx, context.class, body, &body_path, json_body) {
+                Ok(text) => Some(text),
+                Err(message) => {
+                    cx.error(body_path, PlanErrorKind::Template { message });
+                    None
+                }
+            }
+        }
+        (None, Some(file)) => body_file(cx, context.class, file, &path.key("body-file"), json_body),
         (None, None) => None,
     };
 
-    let (static_headers, templated_headers) = headers(cx, context, step, path, body.is_some());
     let expect = match &step.expect_status {
         None => StatusSet::default_accepted(),
         Some(raw) => StatusSet::parse_items(raw.items()).unwrap_or_else(|message| {
@@ -183,7 +198,7 @@ fn request(
 
 /// Compiles a template and remembers where it was written, for the checks.
 pub(super) fn compile_text(cx: &mut Compiler, class: usize, source: &str, path: &KeyPath) -> Text {
-    match compile_site(cx, class, source, path) {
+    match compile_site(cx, class, source, path, false) {
         Ok(text) => text,
         Err(message) => {
             cx.error(path.clone(), PlanErrorKind::Template { message });
@@ -192,12 +207,14 @@ pub(super) fn compile_text(cx: &mut Compiler, class: usize, source: &str, path: 
     }
 }
 
-/// Compiles `source`, recording a template's site for the checks.
+/// Compiles `source`, recording a template's site for the checks; `json_body` asks the
+/// dry render to check the rendered text parses as JSON.
 fn compile_site(
     cx: &mut Compiler,
     class: usize,
     source: &str,
     path: &KeyPath,
+    json_body: bool,
 ) -> Result<Text, String> {
     let text = cx.templates.compile(source)?;
     if let Text::Template(id) = &text {
@@ -206,13 +223,19 @@ fn compile_site(
             path: path.clone(),
             class,
             source: source.to_owned(),
-            json_body: false,
+            json_body,
         });
     }
     Ok(text)
 }
 
-fn body_file(cx: &mut Compiler, class: usize, file: &str, path: &KeyPath) -> Option<Text> {
+fn body_file(
+    cx: &mut Compiler,
+    class: usize,
+    file: &str,
+    path: &KeyPath,
+    json_body: bool,
+) -> Option<Text> {
     let full = cx.plan.dir_of(path).join(file);
     let read = std::fs::metadata(&full).and_then(|meta| {
         if meta.len() > MAX_PAYLOAD_BYTES {
@@ -224,7 +247,7 @@ fn body_file(cx: &mut Compiler, class: usize, file: &str, path: &KeyPath) -> Opt
         std::fs::read_to_string(&full)
     });
     match read {
-        Ok(source) => match compile_site(cx, class, &source, path) {
+        Ok(source) => match compile_site(cx, class, &source, path, json_body) {
             Ok(text) => Some(text),
             Err(message) => {
                 cx.error(
@@ -305,19 +328,6 @@ fn headers(
         fixed.contains_key(CONTENT_TYPE) || templated.iter().any(|(n, _)| n == CONTENT_TYPE);
     if has_body && !has_content_type {
         fixed.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    }
-    // Mark the body's template as JSON so the dry render checks it parses.
-    let is_json = fixed
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
-    if has_body && is_json {
-        if let Some(site) = cx.sites.iter_mut().rev().find(|s| {
-            s.path.segments().starts_with(path.segments())
-                && matches!(s.path.last_key(), Some("body" | "body-file"))
-        }) {
-            site.json_body = true;
-        }
     }
     (fixed, templated)
 }

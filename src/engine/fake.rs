@@ -41,10 +41,6 @@ impl FakeTransport {
     pub fn sent(&self) -> BTreeMap<String, u64> {
         self.sent.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
-
-    pub fn total_sent(&self) -> u64 {
-        self.sent().values().sum()
-    }
 }
 
 impl Transport for FakeTransport {

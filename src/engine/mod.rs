@@ -52,7 +52,7 @@ pub async fn run<T: Transport>(
     let shared = Arc::new(user::Shared {
         exec: exec.clone(),
         transport,
-        events: events.clone(),
+        events,
         run_start,
         hard_stop: hard_stop.clone(),
     });
@@ -61,8 +61,6 @@ pub async fn run<T: Transport>(
         running: Vec::new(),
         tasks: JoinSet::new(),
         spawned: 0,
-        events,
-        run_start,
     };
 
     let mut interrupted = false;
@@ -104,8 +102,6 @@ struct Users<T: Transport> {
     running: Vec<CancellationToken>,
     tasks: JoinSet<()>,
     spawned: u64,
-    events: EventSender,
-    run_start: Instant,
 }
 
 impl<T: Transport> Users<T> {
@@ -140,8 +136,7 @@ impl<T: Transport> Users<T> {
         }
         // Reap users that have finished, so a long run with ramps does not accumulate them.
         while self.tasks.try_join_next().is_some() {}
-        let _ = self.events.send(Event::Users {
-            at_us: self.run_start.elapsed().as_micros() as u64,
+        let _ = self.shared.events.send(Event::Users {
             active: self.running.len() as u32,
         });
     }

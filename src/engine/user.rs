@@ -97,20 +97,11 @@ impl<T: Transport> User<'_, T> {
         match action {
             Action::Request(id) => self.request(*id).await,
             Action::Set(assignments) => {
-                for (name, text) in assignments {
-                    // The dry render at compile time makes a failure here rare; if one
-                    // happens the variable keeps its previous value and the next request
-                    // that needs it reports the error.
-                    if let Ok(value) = self
-                        .shared
-                        .exec
-                        .templates
-                        .render_text(text, &self.scope_value)
-                    {
-                        self.scope
-                            .set(name, minijinja::Value::from(value.into_owned()));
-                    }
-                }
+                // The dry render at compile time makes a failure here rare; if one
+                // happens, the variables from the failing one on keep their previous
+                // values and the next request that needs them reports the error.
+                let templates = &self.shared.exec.templates;
+                let _ = templates.assign(assignments, &self.scope, &self.scope_value);
             }
         }
     }
@@ -129,7 +120,6 @@ impl<T: Transport> User<'_, T> {
                     started_us: since_start(now),
                     latency_us: 0,
                     bytes: 0,
-                    status: None,
                     failure: Some(Failure::Template(message)),
                 });
                 return;
@@ -142,21 +132,21 @@ impl<T: Transport> User<'_, T> {
             result = self.session.send(outgoing) => result,
         };
         let latency_us = started.elapsed().as_micros() as u64;
-        // A 409 the plan expects still took time: record first, judge the status after.
-        let (status, bytes, failure) = match result {
+        // A response with a status the plan does not accept still took time: its latency
+        // is recorded along with the failure.
+        let (bytes, failure) = match result {
             Ok(response) => {
                 let failure = (!spec.expect.contains(response.status))
                     .then_some(Failure::UnexpectedStatus(response.status));
-                (Some(response.status), response.bytes, failure)
+                (response.bytes, failure)
             }
-            Err(failure) => (None, 0, Some(failure)),
+            Err(failure) => (0, Some(failure)),
         };
         self.record(Sample {
             metric: spec.metric,
             started_us: since_start(started),
             latency_us,
             bytes,
-            status,
             failure,
         });
     }

@@ -145,7 +145,7 @@ impl Tally {
     fn record(&mut self, event: Event) {
         match event {
             Event::Sample(sample) => self.record_sample(sample),
-            Event::Users { active, .. } => {
+            Event::Users { active } => {
                 self.users = active;
                 self.peak_users = self.peak_users.max(active);
             }
@@ -240,10 +240,11 @@ impl Tally {
         interrupted: bool,
     ) -> RunSummary {
         // Close the last, partial second too, so the series covers the whole run.
-        if self.open.requests > 0 || self.series.len() as u64 <= duration.as_secs() {
-            let end = self.open.second + 1;
-            self.close_seconds_before(end.max(duration.as_secs_f64().ceil() as u64));
+        let mut end = duration.as_secs_f64().ceil() as u64;
+        if self.open.requests > 0 {
+            end = end.max(self.open.second + 1);
         }
+        self.close_seconds_before(end);
         let mut failures: Vec<FailureCount> = self
             .failures
             .into_iter()

@@ -67,8 +67,6 @@ pub struct Sample {
     pub latency_us: u64,
     /// Response body bytes received.
     pub bytes: u64,
-    /// The response status, when one arrived.
-    pub status: Option<u16>,
     pub failure: Option<Failure>,
 }
 
@@ -82,9 +80,8 @@ impl Sample {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Sample(Sample),
-    /// The number of running users changed (at `at_us` from the start).
+    /// The number of running users changed.
     Users {
-        at_us: u64,
         active: u32,
     },
 }

@@ -66,13 +66,6 @@ impl KeyPath {
         self.0.pop()
     }
 
-    /// The path without its last segment (the root stays the root).
-    pub fn parent(&self) -> Self {
-        let mut segments = self.0.clone();
-        segments.pop();
-        Self(segments)
-    }
-
     pub fn is_root(&self) -> bool {
         self.0.is_empty()
     }

@@ -53,37 +53,33 @@ impl LoadedPlan {
         if let Some((_, flag)) = self.flags.iter().rev().find(|(p, _)| starts_with(&path, p)) {
             return PlanError::new(path, kind).from_flag(flag);
         }
-        let mut probe = path.clone();
-        loop {
-            if let Some((file, located)) = self.origins.get(&probe) {
-                let span = match part {
-                    Part::Key if probe == path => located.key.unwrap_or(located.value),
-                    _ => located.value,
-                };
-                let span = if probe == path {
-                    span
-                } else {
-                    located.key.unwrap_or(span)
-                };
-                return PlanError::new(path, kind).at(&self.files[*file], Some(span));
-            }
-            if probe.pop().is_none() {
-                return PlanError::new(path, kind).at(self.root(), None);
-            }
-        }
+        let Some((exact, file, located)) = self.nearest_origin(&path) else {
+            return PlanError::new(path, kind).at(self.root(), None);
+        };
+        // A key that was never written (a missing one) points at the nearest parent's key.
+        let span = match (exact, part) {
+            (true, Part::Value) => located.value,
+            _ => located.key.unwrap_or(located.value),
+        };
+        PlanError::new(path, kind).at(&self.files[file], Some(span))
     }
 
     /// The directory that relative paths written at `path` are resolved against: that of
     /// the file that wrote the value.
     pub fn dir_of(&self, path: &KeyPath) -> PathBuf {
+        let file = self.nearest_origin(path).map_or(0, |(_, file, _)| file);
+        self.files[file].dir().to_path_buf()
+    }
+
+    /// Where `path`, or its nearest written ancestor, is written: whether it was `path`
+    /// itself, the file, and the spans.
+    fn nearest_origin(&self, path: &KeyPath) -> Option<(bool, usize, Located)> {
         let mut probe = path.clone();
         loop {
-            if let Some((file, _)) = self.origins.get(&probe) {
-                return self.files[*file].dir().to_path_buf();
+            if let Some((file, located)) = self.origins.get(&probe) {
+                return Some((probe == *path, *file, *located));
             }
-            if probe.pop().is_none() {
-                return self.root().dir().to_path_buf();
-            }
+            probe.pop()?;
         }
     }
 }

@@ -70,7 +70,7 @@ pub struct RawStep {
     pub body: Option<String>,
     /// A body template file, relative to the plan file that names it.
     pub body_file: Option<String>,
-    /// Accepted statuses: `[201, 409]`, `2xx`, `[2xx, 409]`; default: below 400.
+    /// Accepted statuses: `[201, 409]`, `2xx`, `[2xx, 409]`; default: 200 to 399.
     pub expect_status: Option<RawStatuses>,
     /// Timeout for this request, over the plan's.
     pub timeout: Option<String>,

@@ -108,8 +108,9 @@ fn request_stats(stats: &RequestStats, duration: std::time::Duration) -> std::io
     }))
 }
 
+/// Microseconds as milliseconds, to the microsecond.
 fn ms(us: f64) -> f64 {
-    (us / 1000.0 * 1000.0).round() / 1000.0
+    us.round() / 1000.0
 }
 
 fn trim(p: f64) -> String {

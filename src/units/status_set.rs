@@ -11,7 +11,7 @@ pub struct StatusSet {
 }
 
 impl StatusSet {
-    /// What a request accepts when the plan says nothing: any status below 400, as Locust does.
+    /// What a request accepts when the plan says nothing: 200 to 399, as Locust does.
     pub fn default_accepted() -> Self {
         Self::parse_items(["2xx", "3xx"].iter().map(|s| s.to_string()))
             .unwrap_or_else(|_| Self::empty())

@@ -159,3 +159,38 @@ fn the_smoke_plan_runs_end_to_end_and_writes_its_results() {
     assert_eq!(json["passed"], true);
     assert!(json["aggregate"]["count"].as_u64().unwrap() > 100);
 }
+
+const POSTS_BODY: &str = r#"host: http://127.0.0.1:1
+classes:
+  A:
+    tasks:
+      post:
+        method: POST
+        path: /api/v1/webhooks/whatsapp
+        body: '{"user": {{ user_id }},}'
+load: { users: 1, run-time: 1s }
+"#;
+
+#[test]
+fn a_json_body_that_renders_to_invalid_json_exits_3() {
+    let plan = write_plan("json.yaml", POSTS_BODY);
+    planrun()
+        .arg("check")
+        .arg(&plan.path)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("json.yaml:8:15"))
+        .stderr(predicate::str::contains(
+            "body is not valid JSON once rendered",
+        ));
+}
+
+#[test]
+fn a_body_with_another_content_type_is_not_held_to_json() {
+    let text = POSTS_BODY.replace(
+        "        body:",
+        "        headers: { Content-Type: text/plain }\n        body:",
+    );
+    let plan = write_plan("text.yaml", &text);
+    planrun().arg("check").arg(&plan.path).assert().code(0);
+}

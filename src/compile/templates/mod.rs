@@ -96,6 +96,22 @@ impl Templates {
         }
     }
 
+    /// Runs a `set` step for the user whose scope is `scope` (rendered as `value`):
+    /// renders each assignment in order and stores it, so later ones see earlier ones.
+    /// Stops at the first failure, returning the failing assignment's index.
+    pub fn assign(
+        &self,
+        assignments: &[(String, Text)],
+        scope: &UserScope,
+        value: &Value,
+    ) -> Result<(), (usize, minijinja::Error)> {
+        for (index, (name, text)) in assignments.iter().enumerate() {
+            let rendered = self.render_text(text, value).map_err(|e| (index, e))?;
+            scope.set(name, Value::from(rendered.into_owned()));
+        }
+        Ok(())
+    }
+
     /// Variables the template reads but does not define, as dotted paths (`env.HOME`).
     pub fn undeclared(&self, id: TemplateId) -> HashSet<String> {
         self.env
