@@ -10,8 +10,8 @@ pub enum Error {
     Plan(#[from] PlanErrors),
     #[error("cannot start the sample API: {0}")]
     SampleApi(std::io::Error),
-    #[error("cannot set up the HTTP client: {0}")]
-    Transport(reqwest::Error),
+    #[error("cannot set up HTTPS: {0}")]
+    Transport(String),
     #[error("cannot write the reports under `{dir}`: {source}")]
     Report { dir: String, source: std::io::Error },
 }

@@ -4,4 +4,5 @@
 mod cli;
 mod engine;
 mod support;
+mod transport;
 mod with_sample_api;
