@@ -194,6 +194,7 @@ impl<T: Transport> User<'_, T> {
             headers,
             body,
             timeout: spec.timeout,
+            inspect: false,
         })
     }
 }
