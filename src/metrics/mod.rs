@@ -5,10 +5,12 @@
 //! of request names, not by run length: histograms and counters, never sample lists
 //! (the per-second series holds a few numbers a second).
 
+mod business;
 mod recorder;
 mod sample;
 mod summary;
 
+pub use business::{BusinessValue, CheckStats, Inspected, OutcomeStats};
 pub use recorder::{EventSender, LiveSnapshot, Recorder, recorder};
 pub use sample::{Event, Failure, Sample};
 pub use summary::{

@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::business::BusinessTally;
 use super::sample::{Event, Failure, Sample};
 use super::summary::{FailureCount, RequestStats, RunSummary, SecondStats, new_histogram};
 use crate::compile::{ExecPlan, MetricId};
@@ -118,6 +119,7 @@ struct Tally {
     series: Vec<SecondStats>,
     users: u32,
     peak_users: u32,
+    business: BusinessTally,
 }
 
 impl Tally {
@@ -139,6 +141,7 @@ impl Tally {
             series: Vec::new(),
             users: 0,
             peak_users: 0,
+            business: BusinessTally::new(exec),
         }
     }
 
@@ -173,6 +176,9 @@ impl Tally {
         self.open.failures += u64::from(failed);
         if sent {
             self.open.latency.saturating_record(sample.latency_us);
+        }
+        if let Some(inspected) = &sample.inspected {
+            self.business.record(inspected);
         }
         let at = sample.finished_us();
         if let Some(failure) = sample.failure {
@@ -267,10 +273,14 @@ impl Tally {
                 .then_with(|| a.name.cmp(&b.name))
                 .then_with(|| a.reason.cmp(&b.reason))
         });
+        let (checks, outcomes, business) = self.business.finish(&self.per_metric);
         RunSummary {
             started_at,
             duration,
             interrupted,
+            checks,
+            outcomes,
+            business,
             requests: self.per_metric,
             total: self.total,
             failures,

@@ -285,7 +285,10 @@ async fn inspected_responses_keep_headers_and_body() {
     assert_eq!(response.body, br#"{"a":1}"#);
     assert_eq!(response.headers["x-request-id"], "r-1");
     let response = session.send(inspected).await.unwrap();
-    assert_eq!((response.bytes, response.body.as_slice()), (5, b"hello".as_slice()));
+    assert_eq!(
+        (response.bytes, response.body.as_slice()),
+        (5, b"hello".as_slice())
+    );
     // Without `inspect`, nothing is kept.
     let plain = session.send(get(&server.url)).await.unwrap();
     assert!(plain.body.is_empty() && plain.headers.is_empty());
