@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::RunOptions;
 use crate::compile::Overrides;
 use crate::report::progress::ProgressMode;
-use crate::sample_api::SampleApiConfig;
+use crate::sample_api::{OverlapStyle, SampleApiConfig};
 use crate::units::{Rate, parse_duration, parse_percent};
 
 /// Runs declarative HTTP load-test plans (YAML or TOML) and gates CI on their SLOs.
@@ -77,6 +77,10 @@ pub struct RunArgs {
     /// With --sample-api: share of responses that are injected 500s, e.g. `2%`.
     #[arg(long, value_parser = parse_percent, default_value = "0%", requires = "sample_api")]
     pub sample_error_rate: f64,
+    /// With --sample-api: how a refused pre-reservation is answered (409, or 200 with an
+    /// `error` field).
+    #[arg(long, value_enum, default_value_t = OverlapStyle::Status, requires = "sample_api")]
+    pub sample_overlap_style: OverlapStyle,
     /// Progress display.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
@@ -84,6 +88,7 @@ pub struct RunArgs {
 
 impl RunArgs {
     pub fn into_options(self) -> RunOptions {
+        let secrets = SampleApiConfig::with_env_secrets();
         RunOptions {
             overrides: Overrides {
                 host: self.host,
@@ -91,12 +96,15 @@ impl RunArgs {
                 spawn_rate: self.spawn_rate,
                 run_time: self.run_time,
                 seed: self.seed,
+                ..Overrides::default()
             },
             sample_api: self.sample_api.then(|| SampleApiConfig {
                 latency: self.sample_latency,
                 jitter: self.sample_jitter,
                 error_rate: self.sample_error_rate,
                 seed: self.seed.unwrap_or(0),
+                overlap_style: self.sample_overlap_style,
+                ..secrets
             }),
             plan: self.plan,
             sets: self.sets,
@@ -133,6 +141,9 @@ pub struct SampleApiArgs {
     /// Seed for jitter and error injection.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// How a refused pre-reservation is answered (409, or 200 with an `error` field).
+    #[arg(long, value_enum, default_value_t = OverlapStyle::Status)]
+    pub overlap_style: OverlapStyle,
 }
 
 impl SampleApiArgs {
@@ -142,6 +153,8 @@ impl SampleApiArgs {
             jitter: self.jitter,
             error_rate: self.error_rate,
             seed: self.seed,
+            overlap_style: self.overlap_style,
+            ..SampleApiConfig::with_env_secrets()
         }
     }
 }

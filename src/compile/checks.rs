@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use super::Compiler;
 use super::graph::{Action, RequestSpec, UserClass};
 use super::templates::{
     BUILTIN_VARIABLES, FUNCTION_NAMES, Globals, TemplateId, Text, UserScope, describe,
 };
+use super::{Compiler, Overrides};
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 
 /// Globals minijinja itself provides.
@@ -38,7 +38,18 @@ pub(super) fn check_templates(
     classes: &[UserClass],
     vars: IndexMap<String, minijinja::Value>,
     seed: u64,
-) -> Arc<Globals> {
+    overrides: &Overrides,
+) -> (Arc<Globals>, Vec<String>) {
+    let env_var = |name: &str| {
+        std::env::var(name).ok().or_else(|| {
+            overrides
+                .env_defaults
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        })
+    };
+    let mut unset_env: Vec<String> = Vec::new();
     let plan_vars: Vec<String> = vars.keys().cloned().collect();
     let mut env_names: Vec<String> = Vec::new();
     let mut failed_classes: HashSet<usize> = HashSet::new();
@@ -71,9 +82,13 @@ pub(super) fn check_templates(
             let root = parts.next().unwrap_or_default();
             if root == "env" {
                 if let Some(name) = parts.next() {
-                    if std::env::var(name).is_ok() {
+                    if env_var(name).is_some() {
                         if !env_names.iter().any(|n| n == name) {
                             env_names.push(name.to_owned());
+                        }
+                    } else if overrides.lenient_env {
+                        if !unset_env.iter().any(|n| n == name) {
+                            unset_env.push(name.to_owned());
                         }
                     } else {
                         failed_classes.insert(site.class);
@@ -107,7 +122,13 @@ pub(super) fn check_templates(
     }
     let env = env_names
         .into_iter()
-        .filter_map(|name| std::env::var(&name).ok().map(|value| (name, value)))
+        .filter_map(|name| env_var(&name).map(|value| (name, value)))
+        // Checked leniently, an unset variable renders as a placeholder in the dry render.
+        .chain(
+            unset_env
+                .iter()
+                .map(|name| (name.clone(), format!("<{name} unset>"))),
+        )
         .collect();
     let globals = Arc::new(Globals::new(vars, env));
     for (index, class) in classes.iter().enumerate() {
@@ -115,7 +136,7 @@ pub(super) fn check_templates(
             dry_render(cx, class, index, &globals, seed);
         }
     }
-    globals
+    (globals, unset_env)
 }
 
 /// The names a class's `set` steps and extractions define.

@@ -60,6 +60,9 @@ pub struct ExecPlan {
     pub globals: std::sync::Arc<Globals>,
     /// The plan as run (after `extends`, `--set` and flag overrides), for reports.
     pub resolved: serde_json::Value,
+    /// Environment variables the templates read that are not set (only when compiled
+    /// leniently, for `check`; a run needs them).
+    pub unset_env: Vec<String>,
 }
 
 /// One HTTP request, ready to render.

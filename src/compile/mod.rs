@@ -45,6 +45,12 @@ pub struct Overrides {
     pub run_time: Option<Duration>,
     /// `--seed`.
     pub seed: Option<u64>,
+    /// Values for environment variables that are not set (`--sample-api` supplies its
+    /// webhook secrets this way).
+    pub env_defaults: Vec<(String, String)>,
+    /// `check`: an unset environment variable is noted in `ExecPlan::unset_env` rather
+    /// than an error (a plan is checked in CI without its secrets).
+    pub lenient_env: bool,
 }
 
 /// Requests per run of one planrun process at most; more is a typo, not a test.
@@ -79,7 +85,7 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
     let schedule = load::schedule(&mut cx, raw.load.as_ref(), overrides);
     let business = business::compile(&mut cx);
     let slos = slos::compile(&mut cx, &business);
-    let globals = checks::check_templates(&mut cx, &classes, vars, seed);
+    let (globals, unset_env) = checks::check_templates(&mut cx, &classes, vars, seed, overrides);
 
     let weights: Vec<u32> = classes.iter().map(|c| c.weight).collect();
     let peak = schedule.as_ref().map_or(0, LoadSchedule::peak);
@@ -114,6 +120,7 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
         templates,
         globals,
         resolved: resolved_value(plan, overrides),
+        unset_env,
     })
 }
 

@@ -74,6 +74,15 @@ pub fn to_value(report: &RunReport) -> std::io::Result<Value> {
             "first_s": f.first_us as f64 / 1e6,
             "last_s": f.last_us as f64 / 1e6,
         })).collect::<Vec<_>>(),
+        "checks": summary.checks.iter().map(|c| json!({
+            "request": c.request,
+            "name": c.name,
+            "passed": c.passed,
+            "failed": c.failed,
+            "pass_rate": c.pass_rate(),
+        })).collect::<Vec<_>>(),
+        "outcomes": summary.outcomes,
+        "metrics": summary.business,
         "series": summary.series.iter().map(|s| json!({
             "second": s.second,
             "requests": s.requests,

@@ -2,6 +2,7 @@
 //! writing each file atomically (temporary name, then rename) into a fresh run directory
 //! `OUT/<plan>-<UTC timestamp>/`, so an earlier run is never overwritten.
 
+mod business;
 pub mod json;
 pub mod overview;
 pub mod progress;

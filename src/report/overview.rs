@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::compile::{Action, ExecPlan, ThinkTime, UserClass};
+use crate::compile::{Action, BusinessKind, ExecPlan, ThinkTime, UserClass};
 use crate::units::format_duration;
 
 pub fn render(exec: &ExecPlan) -> String {
@@ -116,6 +116,35 @@ pub fn render(exec: &ExecPlan) -> String {
     }
     for slo in &exec.slos {
         let _ = writeln!(out, "  {}", slo.label());
+    }
+    if !exec.business.is_empty() {
+        let _ = writeln!(out, "\nbusiness metrics:");
+        for metric in &exec.business {
+            let outcomes: Vec<String> = metric
+                .outcomes
+                .iter()
+                .map(|id| {
+                    let o = &exec.outcomes[id.0 as usize];
+                    format!("{}.{}", o.request, o.name)
+                })
+                .collect();
+            let kind = match metric.kind {
+                BusinessKind::Rate { .. } => "rate of",
+                BusinessKind::Count => "count of",
+            };
+            let _ = writeln!(out, "  {:<28} {kind} {}", metric.name, outcomes.join(" + "));
+        }
+    }
+    if !exec.unset_env.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nnote: not set here, and needed to run: {} (with --sample-api, the sample API's webhook secrets stand in)",
+            exec.unset_env
+                .iter()
+                .map(|n| format!("env.{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     out
 }

@@ -68,6 +68,8 @@ pub fn render(report: &RunReport) -> String {
         }
     }
 
+    super::business::render(&mut out, summary);
+
     if !report.verdicts.is_empty() {
         let _ = writeln!(out, "\nSLOs:");
         for verdict in report.verdicts {

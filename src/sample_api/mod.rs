@@ -9,9 +9,17 @@
 //! - `GET /api/v1/healthz` (`health`)
 //! - `GET /api/v1/accommodations` (`list_accommodations`): ten cabins, ids 1..=10
 //! - `GET /api/v1/accommodations/{id}/availability?check_in=&check_out=` (`availability`)
-//! - `POST /api/v1/reservations/prereserve` (`prereserve`): 201, 409 on overlap
-//! - `POST /api/v1/webhooks/whatsapp` (`whatsapp_webhook`)
-//! - `POST /api/v1/webhooks/mercadopago` (`mercadopago_webhook`)
+//! - `POST /api/v1/reservations/prereserve` (`prereserve`): 201 with a code; on overlap
+//!   409, or 200 `{"error":"date_overlap"}` with `OverlapStyle::Body`
+//! - `POST /api/v1/auth/login` (`login`): a bearer token
+//! - `POST /api/v1/reservations/{code}/confirm` (`confirm`) and `…/cancel` (`cancel`):
+//!   need the token; cancelling frees the dates
+//! - `POST /api/v1/webhooks/whatsapp` (`whatsapp_webhook`) and
+//!   `POST /api/v1/webhooks/mercadopago` (`mercadopago_webhook`): 403 unless signed as
+//!   the real senders sign (see `signatures`)
+//! - business events (`prereserve.created`, `prereserve.overlap`, `prereserve.locked`,
+//!   `login.ok`, `auth.rejected`, `confirm.ok`, `cancel.ok`, `*.signature_ok`,
+//!   `*.signature_rejected`) are counted beside the hits
 //! - anything else, including a wrong method on a known path (`not_found`)
 //! - `GET /__planrun/hits`: the counts as JSON; not counted, never delayed
 //!
@@ -24,6 +32,7 @@
 //!   server keeps nothing per request beyond the stays it accepted.
 
 mod accommodations;
+mod auth;
 mod booking;
 mod chaos;
 mod config;
@@ -34,11 +43,15 @@ mod reservations;
 mod responses;
 mod routes;
 mod server;
+mod signatures;
 mod stay_dates;
 #[cfg(test)]
 mod test_support;
 mod webhooks;
 
-pub use config::SampleApiConfig;
+pub use config::{
+    MERCADOPAGO_SECRET_ENV, OverlapStyle, SAMPLE_MERCADOPAGO_SECRET, SAMPLE_WHATSAPP_SECRET,
+    SampleApiConfig, WHATSAPP_SECRET_ENV,
+};
 pub use hits::{EndpointHits, HitCounts};
 pub use server::{SampleApi, serve_until_ctrl_c};
