@@ -9,6 +9,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::graph::{Action, RequestSpec, UserClass};
+use super::templates::data::DataSet;
 use super::templates::{
     BUILTIN_VARIABLES, FUNCTION_NAMES, Globals, TemplateId, Text, UserScope, describe,
 };
@@ -37,6 +38,7 @@ pub(super) fn check_templates(
     cx: &mut Compiler,
     classes: &[UserClass],
     vars: IndexMap<String, minijinja::Value>,
+    data: Vec<DataSet>,
     seed: u64,
     overrides: &Overrides,
 ) -> (Arc<Globals>, Vec<String>) {
@@ -102,6 +104,26 @@ pub(super) fn check_templates(
                 }
                 continue;
             }
+            if let Some(set) = data.iter().find(|d| d.name == root) {
+                // `guests.name`: the column must exist (a bare `guests` is the whole row).
+                if let Some(column) = parts.next() {
+                    if !set.columns.iter().any(|c| c == column) {
+                        failed_classes.insert(site.class);
+                        let hint = did_you_mean(column, set.columns.iter().map(String::as_str));
+                        cx.error_with_hint(
+                            site.path.clone(),
+                            PlanErrorKind::UnknownColumn {
+                                data: root.to_owned(),
+                                column: column.to_owned(),
+                            },
+                            hint.or_else(|| {
+                                Some(format!("its columns: {}", set.columns.join(", ")))
+                            }),
+                        );
+                    }
+                }
+                continue;
+            }
             if known.contains(&root) || (site.reads_body && root == "body") {
                 continue;
             }
@@ -130,11 +152,15 @@ pub(super) fn check_templates(
                 .map(|name| (name.clone(), format!("<{name} unset>"))),
         )
         .collect();
-    let globals = Arc::new(Globals::new(vars, env));
+    let globals = Arc::new(Globals::new(vars, env).with_data(data));
     for (index, class) in classes.iter().enumerate() {
         if !failed_classes.contains(&index) {
             dry_render(cx, class, index, &globals, seed);
         }
+    }
+    // The dry render drew rows; the run starts from the first.
+    for set in globals.data() {
+        set.rewind();
     }
     (globals, unset_env)
 }

@@ -11,7 +11,7 @@ use reqwest::header::{HeaderMap, HeaderName};
 use super::business::BusinessMetric;
 use super::inspect::{Inspection, InspectionName};
 use super::schedule::LoadSchedule;
-use super::templates::{Globals, Templates, Text};
+use super::templates::{Globals, TemplateId, Templates, Text};
 use super::think::ThinkTime;
 use super::weights::{UserMix, WeightTable};
 use crate::slo::Slo;
@@ -81,6 +81,8 @@ pub struct RequestSpec {
     pub expect: StatusSet,
     pub timeout: Duration,
     pub inspect: Inspection,
+    /// `when`: renders non-empty when the step should run.
+    pub when: Option<TemplateId>,
     /// A templated header reads `body`: render the body first and pass it in.
     pub headers_read_body: bool,
 }

@@ -7,6 +7,7 @@
 
 mod business;
 mod checks;
+mod data;
 mod graph;
 pub mod inspect;
 mod load;
@@ -85,7 +86,9 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
     let schedule = load::schedule(&mut cx, raw.load.as_ref(), overrides);
     let business = business::compile(&mut cx);
     let slos = slos::compile(&mut cx, &business);
-    let (globals, unset_env) = checks::check_templates(&mut cx, &classes, vars, seed, overrides);
+    let data = data::compile(&mut cx);
+    let (globals, unset_env) =
+        checks::check_templates(&mut cx, &classes, vars, data, seed, overrides);
 
     let weights: Vec<u32> = classes.iter().map(|c| c.weight).collect();
     let peak = schedule.as_ref().map_or(0, LoadSchedule::peak);

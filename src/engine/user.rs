@@ -64,16 +64,20 @@ pub(super) async fn run<T: Transport>(shared: Arc<Shared<T>>, spec: UserSpec) {
         if spec.stop.is_cancelled() {
             return;
         }
-        if !user.act(action).await {
-            break;
+        match user.act(action).await {
+            Next::Continue => {}
+            Next::EndIteration => break,
+            Next::StopUser => return,
         }
     }
     while !spec.stop.is_cancelled() {
         let task_started = Instant::now();
         let task = &class.tasks[class.picker.pick(&mut rng)];
         for action in &task.actions {
-            if !user.act(action).await {
-                break;
+            match user.act(action).await {
+                Next::Continue => {}
+                Next::EndIteration => break,
+                Next::StopUser => return,
             }
         }
         user.scope.next_iteration();
@@ -90,6 +94,15 @@ pub(super) async fn run<T: Transport>(shared: Arc<Shared<T>>, spec: UserSpec) {
     }
 }
 
+/// What a user does after a step.
+enum Next {
+    Continue,
+    /// A request failed: the rest of the flow would act on what it did not produce.
+    EndIteration,
+    /// A `unique` data set ran out with `on-exhausted: stop`.
+    StopUser,
+}
+
 struct User<'a, T: Transport> {
     shared: &'a Shared<T>,
     session: T::Session,
@@ -98,8 +111,8 @@ struct User<'a, T: Transport> {
 }
 
 impl<T: Transport> User<'_, T> {
-    /// Takes one step of a flow; `false` ends the flow's iteration (a request failed).
-    async fn act(&mut self, action: &Action) -> bool {
+    /// Takes one step of a flow.
+    async fn act(&mut self, action: &Action) -> Next {
         match action {
             Action::Request(id) => self.request(*id).await,
             Action::Set(assignments) => {
@@ -108,26 +121,40 @@ impl<T: Transport> User<'_, T> {
                 // values and the next request that needs them reports the error.
                 let templates = &self.shared.exec.templates;
                 let _ = templates.assign(assignments, &self.scope, &self.scope_value);
-                true
+                if self.scope.must_stop() {
+                    Next::StopUser
+                } else {
+                    Next::Continue
+                }
             }
             Action::Pause(pause) => {
                 tokio::select! {
-                    _ = tokio::time::sleep(*pause) => true,
-                    _ = self.shared.hard_stop.cancelled() => false,
+                    _ = tokio::time::sleep(*pause) => Next::Continue,
+                    _ = self.shared.hard_stop.cancelled() => Next::EndIteration,
                 }
             }
         }
     }
 
-    /// Sends a request and records it; `true` when it succeeded.
-    async fn request(&mut self, id: RequestId) -> bool {
+    /// Sends a request and records it.
+    async fn request(&mut self, id: RequestId) -> Next {
         let shared = self.shared;
         let spec = shared.exec.request(id);
+        if let Some(when) = spec.when {
+            // A condition that cannot be evaluated (say, a variable still unset) is false.
+            let run = shared.exec.templates.render(when, &self.scope_value);
+            if !run.is_ok_and(|r| !r.is_empty()) {
+                return Next::Continue;
+            }
+        }
         let since_start =
             |at: Instant| at.saturating_duration_since(shared.run_start).as_micros() as u64;
         let outgoing = match self.prepare(id) {
             Ok(outgoing) => outgoing,
+            Err(_) if self.scope.must_stop() => return Next::StopUser,
             Err(message) => {
+                // A data set that ran out explains the failure better than the template.
+                let message = self.scope.take_data_error().unwrap_or(message);
                 let now = Instant::now();
                 self.record(Sample {
                     metric: spec.metric,
@@ -137,7 +164,7 @@ impl<T: Transport> User<'_, T> {
                     failure: Some(Failure::Template(message)),
                     inspected: None,
                 });
-                return false;
+                return Next::EndIteration;
             }
         };
         let started = Instant::now();
@@ -165,7 +192,11 @@ impl<T: Transport> User<'_, T> {
             }
             Err(failure) => (0, Some(failure), None),
         };
-        let succeeded = failure.is_none();
+        let next = if failure.is_none() {
+            Next::Continue
+        } else {
+            Next::EndIteration
+        };
         self.record(Sample {
             metric: spec.metric,
             started_us: since_start(started),
@@ -174,7 +205,7 @@ impl<T: Transport> User<'_, T> {
             failure,
             inspected,
         });
-        succeeded
+        next
     }
 
     fn record(&self, sample: Sample) {
@@ -219,6 +250,10 @@ impl<T: Transport> User<'_, T> {
                 .templates
                 .render_text(value, &header_scope)
                 .map_err(|e| describe(&e))?;
+            // A header that renders empty is left out (`{% if token is defined %}…`).
+            if rendered.is_empty() {
+                continue;
+            }
             let value = HeaderValue::from_str(&rendered).map_err(|_| {
                 format!("header `{name}` rendered to a value a header cannot carry")
             })?;

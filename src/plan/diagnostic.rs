@@ -67,6 +67,12 @@ pub enum PlanErrorKind {
     MissingEnv { name: String },
     #[error("cannot read payload file `{file}`: {reason}")]
     MissingPayload { file: String, reason: String },
+    #[error("unknown outcome `{name}`: expected `request.outcome` of a request's `outcomes`")]
+    UnknownOutcome { name: String },
+    #[error("bad data file `{file}`: {reason}")]
+    DataFile { file: String, reason: String },
+    #[error("data `{data}` has no column `{column}`")]
+    UnknownColumn { data: String, column: String },
     #[error("body is not valid JSON once rendered: {message}")]
     PayloadNotJson { message: String },
     #[error("`extends` forms a cycle: {}", chain.join(" → "))]

@@ -30,6 +30,8 @@ pub struct RawPlan {
     /// User classes by name.
     pub classes: Option<IndexMap<String, RawClass>>,
     pub load: Option<RawLoad>,
+    /// Data files feeding template variables, by the name templates use.
+    pub data: Option<IndexMap<String, RawData>>,
     /// Business metrics computed from request outcomes.
     pub metrics: Option<IndexMap<String, RawBusinessMetric>>,
     pub slos: Option<Vec<RawSlo>>,
@@ -87,6 +89,8 @@ pub struct RawStep {
     pub checks: Option<Vec<RawCheck>>,
     /// Named outcomes, each a condition on the response: `created: json.code != none`.
     pub outcomes: Option<IndexMap<String, String>>,
+    /// A condition on user variables; when false the request step is skipped.
+    pub when: Option<String>,
 }
 
 /// Where an extracted value comes from: exactly one of these keys.
@@ -102,6 +106,8 @@ pub struct RawExtract {
     pub cookie: Option<String>,
     /// `status: true` takes the status code.
     pub status: Option<bool>,
+    /// When the value is missing, unset the variable instead of failing the request.
+    pub optional: Option<bool>,
 }
 
 /// A check on a response: a subject (`json`, `header`, `status`, else the body) and one
@@ -122,6 +128,16 @@ pub struct RawCheck {
     pub matches: Option<String>,
     /// Whether a failing check fails its request (default) or is only counted.
     pub fail: Option<bool>,
+}
+
+/// A data file: `file` (CSV with a header row, or a JSON array of objects), how rows are
+/// handed out (`mode`) and what happens when `unique` rows run out.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawData {
+    pub file: String,
+    pub mode: Option<String>,
+    pub on_exhausted: Option<String>,
 }
 
 /// A business metric: outcome counts over attempts (`rate`) or a plain `count`, each

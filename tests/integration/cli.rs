@@ -5,7 +5,7 @@ use predicates::prelude::*;
 
 use crate::support::{repo, write_plan};
 
-fn planrun() -> Command {
+pub fn planrun() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_planrun"));
     command.env_remove("PLANRUN_HOST");
     command

@@ -3,6 +3,7 @@
 
 mod cli;
 mod engine;
+mod journeys;
 mod support;
 mod transport;
 mod with_sample_api;

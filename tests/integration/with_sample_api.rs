@@ -2,29 +2,8 @@
 //! server's own hit counters against what planrun measured.
 
 use planrun::compile::Overrides;
-use planrun::engine::StopSignal;
-use planrun::report::progress::ProgressMode;
-use planrun::sample_api::SampleApiConfig;
-use planrun::{Outcome, RunOptions};
 
-use crate::support::write_plan;
-
-async fn run_plan(text: &str, overrides: Overrides) -> (Outcome, tempfile::TempDir) {
-    let file = write_plan("plan.yaml", text);
-    let out = tempfile::tempdir().expect("out dir");
-    let options = RunOptions {
-        plan: file.path.clone(),
-        sets: Vec::new(),
-        overrides,
-        out: out.path().to_path_buf(),
-        sample_api: Some(SampleApiConfig::default()),
-        progress: ProgressMode::Off,
-    };
-    let outcome = planrun::run(options, StopSignal::default())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    (outcome, out)
-}
+use crate::support::run_plan;
 
 const EVERY_ENDPOINT: &str = r#"
 name: every-endpoint
