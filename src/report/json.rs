@@ -8,15 +8,10 @@ use hdrhistogram::serialization::{Serializer as _, V2Serializer};
 use serde_json::{Map, Value, json};
 
 use super::RunReport;
-use crate::metrics::RequestStats;
+use crate::metrics::{PERCENTILES, RequestStats};
 
 /// Bumped on any incompatible change to the layout below.
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// The percentiles reported per request name (Locust's set).
-pub const PERCENTILES: [f64; 11] = [
-    50.0, 66.0, 75.0, 80.0, 90.0, 95.0, 98.0, 99.0, 99.9, 99.99, 100.0,
-];
 
 pub fn render(report: &RunReport) -> std::io::Result<Vec<u8>> {
     let value = to_value(report)?;

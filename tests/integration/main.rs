@@ -3,6 +3,7 @@
 
 mod cli;
 mod engine;
+mod reports;
 mod support;
 mod transport;
 mod with_sample_api;
