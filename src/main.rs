@@ -50,9 +50,7 @@ async fn run(args: RunArgs) -> u8 {
     tokio::spawn(watch_signals(stop.clone()));
     match planrun::run(args.into_options(), stop).await {
         Ok(outcome) => {
-            let run_report =
-                report::RunReport::new(&outcome.exec, &outcome.summary, &outcome.verdicts);
-            print!("{}", report::terminal::render(&run_report));
+            print!("{}", report::terminal::render(&outcome.results));
             if let Some(hits) = &outcome.sample_hits {
                 println!("\nsample API counted {} requests", hits.total());
             }
