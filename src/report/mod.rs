@@ -5,6 +5,7 @@
 
 mod business;
 pub mod json;
+pub mod locust_csv;
 pub mod overview;
 pub mod progress;
 pub mod results;
@@ -20,7 +21,12 @@ pub use results::{Results, SCHEMA_VERSION, Status};
 pub type Renderer = fn(&Results) -> Result<Vec<u8>, RenderError>;
 
 /// Every file of a run directory with its renderer, in the order they are written.
-pub const FILES: [(&str, Renderer); 1] = [(json::FILE, json::render)];
+pub const FILES: [(&str, Renderer); 4] = [
+    (json::FILE, json::render),
+    ("stats.csv", locust_csv::stats),
+    ("stats_history.csv", locust_csv::stats_history),
+    ("failures.csv", locust_csv::failures),
+];
 
 /// Why a report could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +57,10 @@ pub enum ReportError {
 pub enum RenderError {
     #[error(transparent)]
     Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Csv(#[from] csv::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
 }
 
 /// One rendered file of `FILES`.
