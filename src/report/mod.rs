@@ -5,7 +5,9 @@
 
 mod business;
 pub mod json;
+pub mod junit;
 pub mod locust_csv;
+pub mod markdown;
 pub mod overview;
 pub mod progress;
 pub mod results;
@@ -21,11 +23,13 @@ pub use results::{Results, SCHEMA_VERSION, Status};
 pub type Renderer = fn(&Results) -> Result<Vec<u8>, RenderError>;
 
 /// Every file of a run directory with its renderer, in the order they are written.
-pub const FILES: [(&str, Renderer); 4] = [
+pub const FILES: [(&str, Renderer); 6] = [
     (json::FILE, json::render),
     ("stats.csv", locust_csv::stats),
     ("stats_history.csv", locust_csv::stats_history),
     ("failures.csv", locust_csv::failures),
+    ("junit.xml", junit::render),
+    ("summary.md", markdown::render),
 ];
 
 /// Why a report could not be produced.
