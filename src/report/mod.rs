@@ -4,6 +4,7 @@
 //! overwritten. `planrun report` re-renders the same files from a saved `summary.json`.
 
 mod business;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod locust_csv;
@@ -23,11 +24,12 @@ pub use results::{Results, SCHEMA_VERSION, Status};
 pub type Renderer = fn(&Results) -> Result<Vec<u8>, RenderError>;
 
 /// Every file of a run directory with its renderer, in the order they are written.
-pub const FILES: [(&str, Renderer); 6] = [
+pub const FILES: [(&str, Renderer); 7] = [
     (json::FILE, json::render),
     ("stats.csv", locust_csv::stats),
     ("stats_history.csv", locust_csv::stats_history),
     ("failures.csv", locust_csv::failures),
+    ("report.html", html::render),
     ("junit.xml", junit::render),
     ("summary.md", markdown::render),
 ];
@@ -63,6 +65,10 @@ pub enum RenderError {
     Json(#[from] serde_json::Error),
     #[error(transparent)]
     Csv(#[from] csv::Error),
+    #[error(transparent)]
+    Template(#[from] minijinja::Error),
+    #[error(transparent)]
+    Yaml(#[from] serde_yaml::Error),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
