@@ -49,6 +49,8 @@ pub struct RunOptions {
     pub overrides: compile::Overrides,
     /// Parent directory of the run's report directory.
     pub out: PathBuf,
+    /// Copies of reports outside the run directory (`--csv`, `--html`, CI summary).
+    pub exports: report::Exports,
     /// Start the bundled sample API in-process and point the plan at it.
     pub sample_api: Option<SampleApiConfig>,
     pub progress: ProgressMode,
@@ -109,7 +111,7 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
     progress.finish();
     let verdicts = slo::evaluate(&exec.slos, &summary);
     let results = report::Results::new(&exec, &summary, &verdicts)?;
-    let report_dir = report::write_all(&opts.out, &results)?;
+    let report_dir = report::write_all(&opts.out, &opts.exports, &results)?;
 
     let sample_hits = match sample_api {
         Some(api) => {

@@ -15,6 +15,7 @@ pub mod results;
 pub mod terminal;
 mod text;
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -49,6 +50,11 @@ pub enum ReportError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot read `{}`: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("`{}` is not a planrun summary.json: {message}", path.display())]
     NotResults { path: PathBuf, message: String },
     #[error(
@@ -56,6 +62,11 @@ pub enum ReportError {
         path.display()
     )]
     SchemaVersion { path: PathBuf, found: u64 },
+    #[error(
+        "`{}` already holds `{file}`; give `--out` a new or empty directory",
+        dir.display()
+    )]
+    WouldOverwrite { dir: PathBuf, file: &'static str },
 }
 
 /// Why a renderer failed: a template or writer error, never a fact about the run.
@@ -71,6 +82,17 @@ pub enum RenderError {
     Yaml(#[from] serde_yaml::Error),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+}
+
+/// Copies outside the run directory, for Locust habits and for CI.
+#[derive(Debug, Clone, Default)]
+pub struct Exports {
+    /// `--csv PREFIX`: `PREFIX_stats.csv`, `PREFIX_stats_history.csv`, `PREFIX_failures.csv`.
+    pub csv_prefix: Option<PathBuf>,
+    /// `--html FILE`.
+    pub html: Option<PathBuf>,
+    /// `$GITHUB_STEP_SUMMARY`: `summary.md` is appended to it.
+    pub step_summary: Option<PathBuf>,
 }
 
 /// One rendered file of `FILES`.
@@ -99,8 +121,9 @@ fn render_all(results: &Results) -> Result<Vec<Rendered>, ReportError> {
         .collect()
 }
 
-/// Writes every report file of the run into a new directory under `out`; returns it.
-pub fn write_all(out: &Path, results: &Results) -> Result<PathBuf, ReportError> {
+/// Writes every report file of the run into a new directory under `out`, then the
+/// `exports`; returns the run directory.
+pub fn write_all(out: &Path, exports: &Exports, results: &Results) -> Result<PathBuf, ReportError> {
     let files = render_all(results)?;
     let dir = run_dir(out, results).map_err(|source| ReportError::Write {
         path: out.to_path_buf(),
@@ -109,7 +132,81 @@ pub fn write_all(out: &Path, results: &Results) -> Result<PathBuf, ReportError> 
     for file in &files {
         write_atomically(&dir.join(file.name), &file.bytes)?;
     }
+    write_exports(exports, results)?;
     Ok(dir)
+}
+
+/// The exports, rendered again: renderers are pure, so they are the run directory's bytes.
+fn write_exports(exports: &Exports, results: &Results) -> Result<(), ReportError> {
+    if let Some(prefix) = &exports.csv_prefix {
+        // Locust's names: `--csv reports/peak` writes `reports/peak_stats.csv`, …
+        let csvs: [(&str, Renderer); 3] = [
+            ("stats.csv", locust_csv::stats),
+            ("stats_history.csv", locust_csv::stats_history),
+            ("failures.csv", locust_csv::failures),
+        ];
+        for (name, renderer) in csvs {
+            let mut path = OsString::from(prefix.as_os_str());
+            path.push("_");
+            path.push(name);
+            write_creating_parent(Path::new(&path), &render(results, name, renderer)?)?;
+        }
+    }
+    if let Some(path) = &exports.html {
+        write_creating_parent(path, &render(results, "report.html", html::render)?)?;
+    }
+    if let Some(path) = &exports.step_summary {
+        append(path, &render(results, "summary.md", markdown::render)?)?;
+    }
+    Ok(())
+}
+
+/// `planrun report SOURCE [--out DIR]`: reads a saved `summary.json` (or the one in the
+/// directory `source`) and renders every file again. Without `out`, the files are
+/// rewritten beside the JSON (they derive from it, so nothing is lost) and the JSON itself
+/// is left alone; with `out`, all of them go there, and an `out` already holding any of
+/// them is refused.
+pub fn rerender(source: &Path, out: Option<&Path>) -> Result<(PathBuf, Results), ReportError> {
+    let json_path = if source.is_dir() {
+        source.join(json::FILE)
+    } else {
+        source.to_path_buf()
+    };
+    let bytes = std::fs::read(&json_path).map_err(|e| ReportError::Read {
+        path: json_path.clone(),
+        source: e,
+    })?;
+    let results = json::parse(&json_path, &bytes)?;
+    let source_dir = match json_path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let dir = out.map_or_else(|| source_dir.clone(), Path::to_path_buf);
+    std::fs::create_dir_all(&dir).map_err(|source| ReportError::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    let in_place = same_dir(&dir, &source_dir);
+    let mut files = render_all(&results)?;
+    if in_place {
+        files.retain(|file| file.name != json::FILE);
+    } else if let Some(file) = files.iter().find(|file| dir.join(file.name).exists()) {
+        return Err(ReportError::WouldOverwrite {
+            dir,
+            file: file.name,
+        });
+    }
+    for file in &files {
+        write_atomically(&dir.join(file.name), &file.bytes)?;
+    }
+    Ok((dir, results))
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// `OUT/<plan>-<YYYYMMDDTHHMMSSZ>`, with `-2`, `-3`… if that exists already.
@@ -164,5 +261,31 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
             path: path.to_path_buf(),
             source,
         }
+    })
+}
+
+fn write_creating_parent(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| ReportError::Write {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    write_atomically(path, bytes)
+}
+
+/// Appends to a file others write too (GitHub's step summary), after a blank line.
+fn append(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        file.write_all(b"\n")?;
+        file.write_all(bytes)
+    };
+    write().map_err(|source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
     })
 }

@@ -17,6 +17,7 @@ async fn run_plan(text: &str, overrides: Overrides) -> (Outcome, tempfile::TempD
         sets: Vec::new(),
         overrides,
         out: out.path().to_path_buf(),
+        exports: Default::default(),
         sample_api: Some(SampleApiConfig::default()),
         progress: ProgressMode::Off,
     };
