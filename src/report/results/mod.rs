@@ -216,7 +216,8 @@ pub fn percentile_key(p: f64) -> String {
 pub struct FailureResult {
     pub name: String,
     pub method: String,
-    /// `status`, `timeout`, `connect`, `connection`, `body`, `template`, `cancelled`, `other`.
+    /// `status`, `timeout`, `connect`, `dns`, `tls`, `connection`, `invalid-http`, `body`,
+    /// `template`, `cancelled` or `other` (`metrics::Failure::category`).
     pub category: String,
     /// The reason in words (`unexpected status 500`).
     pub reason: String,
