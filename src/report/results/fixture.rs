@@ -1,7 +1,7 @@
-//! A hand-built `Results` with fixed numbers for the renderers' snapshot tests: two SLOs
-//! passing and one failing, a request name that needs escaping in every format (`<`, `&`,
-//! `|`, `,` and quotes), a request name that never ran, failures, a check, an outcome and
-//! a business metric, and a second with no responses.
+//! A hand-built `Results` with fixed numbers for the renderers' snapshot tests: three SLOs
+//! passing (one on a business metric) and one failing, a request name that needs escaping
+//! in every format (`<`, `&`, `|`, `,` and quotes), a request name that never ran,
+//! failures, a check, an outcome and a business metric, and a second with no responses.
 
 use chrono::{TimeZone, Utc};
 
@@ -68,6 +68,14 @@ pub fn results() -> Results {
                 Some(240_000.0),
                 500_000.0,
                 Unit::Microseconds,
+            ),
+            slo(
+                "booking-success-rate",
+                "rate",
+                ">",
+                Some(29.0 / 30.0),
+                0.95,
+                Unit::Fraction,
             ),
         ],
         requests: vec![
@@ -142,12 +150,15 @@ fn slo(
     unit: Unit,
 ) -> SloResult {
     let text = |value: f64| match unit {
-        Unit::Fraction => format!("{}%", value * 100.0),
+        Unit::Fraction => format!("{}%", (value * 10_000.0).round() / 100.0),
         Unit::Microseconds => format!("{}ms", value / 1000.0),
         Unit::PerSecond => format!("{value}/s"),
         Unit::Count => format!("{value}"),
     };
-    let passed = measured.is_some_and(|m| m < threshold);
+    let passed = measured.is_some_and(|m| match comparison {
+        "<" => m < threshold,
+        _ => m > threshold,
+    });
     SloResult {
         slo: format!("{scope}: {metric} {comparison} {}", text(threshold)),
         scope: scope.into(),

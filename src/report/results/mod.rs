@@ -132,9 +132,10 @@ impl Status {
 pub struct SloResult {
     /// The SLO as written, with its scope: `pre-reserve: p95 < 3s`.
     pub slo: String,
-    /// `all requests` or the request name.
+    /// `all requests`, a request name, or a business metric's name.
     pub scope: String,
-    /// `p95`, `mean`, `max`, `error-rate` or `throughput`.
+    /// `p95` (any `pNN`), `mean`, `max`, `error-rate`, `throughput`, or for a business
+    /// metric `rate` or `count`.
     pub metric: String,
     /// `<`, `<=`, `>` or `>=`.
     pub comparison: String,
@@ -217,7 +218,7 @@ pub struct FailureResult {
     pub name: String,
     pub method: String,
     /// `status`, `timeout`, `connect`, `dns`, `tls`, `connection`, `invalid-http`, `body`,
-    /// `template`, `cancelled` or `other` (`metrics::Failure::category`).
+    /// `template`, `cancelled`, `extract`, `check` or `other` (`metrics::Failure::category`).
     pub category: String,
     /// The reason in words (`unexpected status 500`).
     pub reason: String,
