@@ -22,6 +22,7 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
     env.add_filter("rate", text::rate);
     env.add_filter("duration", text::duration);
     env.add_filter("failures", text::failures);
+    env.add_filter("share", text::share);
     env.add_template("report.html", TEMPLATE)?;
     let html = env.get_template("report.html")?.render(context! {
         results,
@@ -34,6 +35,7 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
         started_at => results.run.started_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
         plan_yaml => serde_yaml::to_string(&results.plan.resolved)?,
         charts => Charts::new(results),
+        metric_values => results.metrics.iter().map(text::business_value).collect::<Vec<_>>(),
         uplot_js => Value::from_safe_string(UPLOT_JS.to_owned()),
         uplot_css => Value::from_safe_string(UPLOT_CSS.to_owned()),
     })?;

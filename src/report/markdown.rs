@@ -57,6 +57,38 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
     }
     request_row(&mut out, "**Aggregated**", aggregate);
 
+    if !results.metrics.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n**Business metrics**\n\n| metric | value | counts |\n|---|--:|---|"
+        );
+        for metric in &results.metrics {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                cell(&metric.name),
+                cell(&text::business_value(metric)),
+                cell(&metric.outcomes.join(" + ")),
+            );
+        }
+    }
+    if !results.checks.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n**Checks**\n\n| request | check | passed | failed | pass rate |\n|---|---|--:|--:|--:|"
+        );
+        for check in &results.checks {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                cell(&check.request),
+                cell(&check.name),
+                check.passed,
+                check.failed,
+                text::share(check.pass_rate),
+            );
+        }
+    }
     if !results.failures.is_empty() {
         let _ = writeln!(
             out,

@@ -1,7 +1,8 @@
 //! Numbers as people read them in the terminal, Markdown and HTML reports: the same
 //! `23.4ms`, `1.25s` and `0.42%` as plans and SLO verdicts write them.
 
-use crate::slo::format_latency_us;
+use super::results::BusinessResult;
+use crate::slo::{SloMetric, format_latency_us, format_metric_value};
 use crate::units::format_duration;
 
 /// A latency in milliseconds: `812us`, `23.4ms`, `1.25s`; `-` when nothing was measured.
@@ -31,6 +32,28 @@ pub fn duration(seconds: f64) -> String {
         format!("{seconds:.1}s")
     } else {
         format_duration(std::time::Duration::from_secs(seconds.round() as u64))
+    }
+}
+
+/// `93.33%`: a share in 0..=1 as SLOs write it; `-` when there is none.
+pub fn share(fraction: Option<f64>) -> String {
+    fraction.map_or_else(
+        || "-".to_owned(),
+        |f| format_metric_value(SloMetric::Rate, f),
+    )
+}
+
+/// `96.67% (29 of 30)` for a rate, `12` for a count, `no attempts` without any.
+pub fn business_value(metric: &BusinessResult) -> String {
+    match (metric.kind.as_str(), metric.value) {
+        (_, None) => "no attempts".to_owned(),
+        ("rate", Some(v)) => format!(
+            "{} ({} of {})",
+            share(Some(v)),
+            metric.count,
+            metric.attempts.unwrap_or_default()
+        ),
+        (_, Some(v)) => format_metric_value(SloMetric::Count, v),
     }
 }
 
