@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::RunOptions;
 use crate::compile::Overrides;
+use crate::report::Exports;
 use crate::report::progress::ProgressMode;
 use crate::sample_api::{OverlapStyle, SampleApiConfig};
 use crate::units::{Rate, parse_duration, parse_percent};
@@ -38,6 +39,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Serve the bundled sample API (the cabin-reservation backend the example plans target).
     SampleApi(SampleApiArgs),
+    /// Render a run's reports again from its saved summary.json, without rerunning it.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +68,13 @@ pub struct RunArgs {
     /// Directory the run's report directory is created in.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
+    /// Also write Locust-style CSV files PREFIX_stats.csv, PREFIX_stats_history.csv and
+    /// PREFIX_failures.csv (replacing them if they exist, as Locust does).
+    #[arg(long, value_name = "PREFIX")]
+    pub csv: Option<PathBuf>,
+    /// Also write the HTML report to FILE (replacing it if it exists).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Start the bundled sample API on an ephemeral 127.0.0.1 port and run against it.
     #[arg(long)]
     pub sample_api: bool,
@@ -109,6 +119,14 @@ impl RunArgs {
             plan: self.plan,
             sets: self.sets,
             out: self.out,
+            exports: Exports {
+                csv_prefix: self.csv,
+                html: self.html,
+                // Set by GitHub Actions: Markdown appended to it shows on the run's page.
+                step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
+                    .filter(|path| !path.is_empty())
+                    .map(PathBuf::from),
+            },
             progress: self.progress,
         }
     }
@@ -122,6 +140,15 @@ pub struct CheckArgs {
     /// Override plan values, as for a run.
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     pub sets: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run directory, or the summary.json in one.
+    pub source: PathBuf,
+    /// Write the files here (a new or empty directory) instead of beside the summary.json.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

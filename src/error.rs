@@ -2,6 +2,7 @@
 //! target is never an error: it is data in the summary.
 
 use crate::plan::PlanErrors;
+use crate::report::ReportError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -12,6 +13,6 @@ pub enum Error {
     SampleApi(std::io::Error),
     #[error("cannot set up HTTPS: {0}")]
     Transport(String),
-    #[error("cannot write the reports under `{dir}`: {source}")]
-    Report { dir: String, source: std::io::Error },
+    #[error("{0}")]
+    Report(#[from] ReportError),
 }

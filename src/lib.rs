@@ -49,6 +49,8 @@ pub struct RunOptions {
     pub overrides: compile::Overrides,
     /// Parent directory of the run's report directory.
     pub out: PathBuf,
+    /// Copies of reports outside the run directory (`--csv`, `--html`, CI summary).
+    pub exports: report::Exports,
     /// Start the bundled sample API in-process and point the plan at it.
     pub sample_api: Option<SampleApiConfig>,
     pub progress: ProgressMode,
@@ -60,6 +62,8 @@ pub struct Outcome {
     pub exec: Arc<compile::ExecPlan>,
     pub summary: RunSummary,
     pub verdicts: Vec<Verdict>,
+    /// What the reports show (the contents of `summary.json`).
+    pub results: report::Results,
     /// Where the report files were written.
     pub report_dir: PathBuf,
     /// The in-process sample API's counters, when `--sample-api` was used.
@@ -106,14 +110,8 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
     let summary = recorder.finish(outcome.duration, outcome.interrupted).await; // yet we still summarise
     progress.finish();
     let verdicts = slo::evaluate(&exec.slos, &summary);
-    let report_dir = report::write_all(
-        &opts.out,
-        &report::RunReport::new(&exec, &summary, &verdicts),
-    )
-    .map_err(|source| Error::Report {
-        dir: opts.out.display().to_string(),
-        source,
-    })?;
+    let results = report::Results::new(&exec, &summary, &verdicts)?;
+    let report_dir = report::write_all(&opts.out, &opts.exports, &results)?;
 
     let sample_hits = match sample_api {
         Some(api) => {
@@ -127,6 +125,7 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
         exec,
         summary,
         verdicts,
+        results,
         report_dir,
         sample_hits,
     })

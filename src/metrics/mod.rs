@@ -14,6 +14,6 @@ pub use business::{BusinessValue, CheckStats, Inspected, OutcomeStats};
 pub use recorder::{EventSender, LiveSnapshot, Recorder, recorder};
 pub use sample::{Event, Failure, Sample};
 pub use summary::{
-    FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, RequestStats, RunSummary, SecondStats,
-    new_histogram,
+    FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, PERCENTILES, RequestSecond, RequestStats,
+    RunSummary, RunningTotals, SecondStats, new_histogram, percentile_set,
 };

@@ -12,7 +12,10 @@ use tokio::time::Instant;
 
 use super::business::BusinessTally;
 use super::sample::{Event, Failure, Sample};
-use super::summary::{FailureCount, RequestStats, RunSummary, SecondStats, new_histogram};
+use super::summary::{
+    FailureCount, RequestSecond, RequestStats, RunSummary, RunningTotals, SecondStats,
+    new_histogram, percentile_set,
+};
 use crate::compile::{ExecPlan, MetricId};
 
 /// Where the engine sends its events.
@@ -102,6 +105,8 @@ struct OpenSecond {
     requests: u64,
     failures: u64,
     latency: Histogram<u64>,
+    /// The same, per request name (index = `MetricId`).
+    per_request: Vec<RequestStats>,
 }
 
 struct FailureTally {
@@ -124,12 +129,12 @@ struct Tally {
 
 impl Tally {
     fn new(exec: &ExecPlan) -> Self {
+        let per_metric: Vec<RequestStats> = exec
+            .metrics
+            .iter()
+            .map(|m| RequestStats::new(m.name.clone(), m.method.as_str()))
+            .collect();
         Self {
-            per_metric: exec
-                .metrics
-                .iter()
-                .map(|m| RequestStats::new(m.name.clone(), m.method.as_str()))
-                .collect(),
             total: RequestStats::new("Aggregated", ""),
             failures: HashMap::new(),
             open: OpenSecond {
@@ -137,7 +142,9 @@ impl Tally {
                 requests: 0,
                 failures: 0,
                 latency: new_histogram(),
+                per_request: per_metric.clone(),
             },
+            per_metric,
             series: Vec::new(),
             users: 0,
             peak_users: 0,
@@ -161,9 +168,11 @@ impl Tally {
         // A request that was never sent (its template failed) has no latency to record.
         let sent = !matches!(sample.failure, Some(Failure::Template(_)));
         let failed = sample.failure.is_some();
+        let metric = sample.metric.0 as usize;
         for stats in [
-            &mut self.per_metric[sample.metric.0 as usize],
+            &mut self.per_metric[metric],
             &mut self.total,
+            &mut self.open.per_request[metric],
         ] {
             stats.count += 1;
             stats.failures += u64::from(failed);
@@ -219,8 +228,20 @@ impl Tally {
                 },
                 max_us: if empty { 0 } else { latency.max() },
                 users: self.users,
+                percentiles_us: percentile_set(latency),
+                total: RunningTotals::of(&self.total),
+                by_request: self
+                    .open
+                    .per_request
+                    .iter()
+                    .map(RequestSecond::of)
+                    .collect(),
             });
             self.open.latency.reset();
+            self.open
+                .per_request
+                .iter_mut()
+                .for_each(RequestStats::clear);
             self.open.requests = 0;
             self.open.failures = 0;
             self.open.second += 1;

@@ -11,6 +11,11 @@ use hdrhistogram::Histogram;
 pub const LATENCY_MAX_US: u64 = 3_600_000_000;
 pub const LATENCY_SIGFIG: u8 = 3;
 
+/// The latency percentiles every report shows (Locust's set, and its CSV columns).
+pub const PERCENTILES: [f64; 11] = [
+    50.0, 66.0, 75.0, 80.0, 90.0, 95.0, 98.0, 99.0, 99.9, 99.99, 100.0,
+];
+
 pub fn new_histogram() -> Histogram<u64> {
     // The bounds are constants that hdrhistogram accepts, so this cannot fail.
     Histogram::new_with_bounds(1, LATENCY_MAX_US, LATENCY_SIGFIG)
@@ -82,6 +87,14 @@ impl RequestStats {
         }
         self.bytes as f64 / self.count as f64
     }
+
+    /// Back to no requests, keeping the name (for per-second tallies).
+    pub fn clear(&mut self) {
+        self.count = 0;
+        self.failures = 0;
+        self.bytes = 0;
+        self.latency.reset();
+    }
 }
 
 /// Failures of one request name for one reason.
@@ -107,12 +120,76 @@ pub struct SecondStats {
     /// Requests completed in this second.
     pub requests: u64,
     pub failures: u64,
-    /// Latency percentiles of the requests completed in this second, in microseconds.
+    /// Latency percentiles of the requests completed in this second, in microseconds
+    /// (0 when none completed).
     pub p50_us: u64,
     pub p95_us: u64,
     pub max_us: u64,
     /// Users running at the end of this second.
     pub users: u32,
+    /// This second's latency at each of `PERCENTILES`, in microseconds; `None` when no
+    /// request completed in it (Locust's interval columns `50%` … `100%`).
+    pub percentiles_us: Option<[u64; PERCENTILES.len()]>,
+    /// All requests from the start of the run to the end of this second (Locust's
+    /// `Total …` columns).
+    pub total: RunningTotals,
+    /// Per request name, in the order of `RunSummary::requests`: this second alone.
+    pub by_request: Vec<RequestSecond>,
+}
+
+/// The run so far, at the end of one second. Latencies are 0 before the first response
+/// (as Locust writes them).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RunningTotals {
+    pub requests: u64,
+    pub failures: u64,
+    /// Response body bytes received.
+    pub bytes: u64,
+    pub min_us: u64,
+    pub mean_us: f64,
+    pub p50_us: u64,
+    pub max_us: u64,
+}
+
+impl RunningTotals {
+    pub fn of(stats: &RequestStats) -> Self {
+        Self {
+            requests: stats.count,
+            failures: stats.failures,
+            bytes: stats.bytes,
+            min_us: stats.min_us().unwrap_or(0),
+            mean_us: stats.mean_us().unwrap_or(0.0),
+            p50_us: stats.percentile_us(50.0).unwrap_or(0),
+            max_us: stats.max_us().unwrap_or(0),
+        }
+    }
+}
+
+/// One request name in one second: enough to chart its p50 and p95 over time.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RequestSecond {
+    /// Requests of this name completed in this second.
+    pub requests: u64,
+    pub failures: u64,
+    /// Latency percentiles of those requests, in microseconds; `None` when none completed.
+    pub p50_us: Option<u64>,
+    pub p95_us: Option<u64>,
+}
+
+impl RequestSecond {
+    pub fn of(stats: &RequestStats) -> Self {
+        Self {
+            requests: stats.count,
+            failures: stats.failures,
+            p50_us: stats.percentile_us(50.0),
+            p95_us: stats.percentile_us(95.0),
+        }
+    }
+}
+
+/// `histogram`'s value at each of `PERCENTILES`; `None` when it is empty.
+pub fn percentile_set(histogram: &Histogram<u64>) -> Option<[u64; PERCENTILES.len()]> {
+    (!histogram.is_empty()).then(|| PERCENTILES.map(|p| histogram.value_at_percentile(p)))
 }
 
 /// Everything a run measured.

@@ -1,19 +1,19 @@
-//! The terminal sections for named checks, outcomes and business metrics.
+//! The terminal sections for named checks, outcomes and business metrics, shown only
+//! when the plan has any.
 
 use std::fmt::Write as _;
 
-use crate::metrics::RunSummary;
-use crate::slo::{SloMetric, format_metric_value};
+use super::{Results, text};
 
-/// Appends the checks, outcomes and business metrics of `summary`, when there are any.
-pub fn render(out: &mut String, summary: &RunSummary) {
-    if !summary.checks.is_empty() {
+/// Appends the checks, outcomes and business metrics of `results`, when there are any.
+pub fn render(out: &mut String, results: &Results) {
+    if !results.checks.is_empty() {
         let _ = writeln!(out, "\nchecks:");
-        for check in &summary.checks {
-            let rate = check.pass_rate().map_or_else(
-                || "never ran".to_owned(),
-                |r| format_metric_value(SloMetric::Rate, r),
-            );
+        for check in &results.checks {
+            let rate = match check.pass_rate {
+                Some(_) => text::share(check.pass_rate),
+                None => "never ran".to_owned(),
+            };
             let _ = writeln!(
                 out,
                 "  {:>7}  {}: {}  ({} passed, {} failed)",
@@ -21,9 +21,9 @@ pub fn render(out: &mut String, summary: &RunSummary) {
             );
         }
     }
-    if !summary.outcomes.is_empty() {
+    if !results.outcomes.is_empty() {
         let _ = writeln!(out, "\noutcomes:");
-        for outcome in &summary.outcomes {
+        for outcome in &results.outcomes {
             let _ = writeln!(
                 out,
                 "  {:>7}  {}.{}",
@@ -31,20 +31,15 @@ pub fn render(out: &mut String, summary: &RunSummary) {
             );
         }
     }
-    if !summary.business.is_empty() {
+    if !results.metrics.is_empty() {
         let _ = writeln!(out, "\nbusiness metrics:");
-        for metric in &summary.business {
-            let value = match (metric.kind, metric.value) {
-                (_, None) => "no attempts".to_owned(),
-                ("rate", Some(v)) => format!(
-                    "{} ({} of {})",
-                    format_metric_value(SloMetric::Rate, v),
-                    metric.count,
-                    metric.attempts.unwrap_or_default()
-                ),
-                (_, Some(v)) => format_metric_value(SloMetric::Count, v),
-            };
-            let _ = writeln!(out, "  {:<28} {value}", metric.name);
+        for metric in &results.metrics {
+            let _ = writeln!(
+                out,
+                "  {:<28} {}",
+                metric.name,
+                text::business_value(metric)
+            );
         }
     }
 }

@@ -10,7 +10,9 @@ use serde::Serialize;
 use crate::compile::{BusinessId, MetricId};
 use crate::metrics::{RequestStats, RunSummary};
 
-pub use threshold::{Comparison, SloMetric, Threshold, format_latency_us, format_metric_value};
+pub use threshold::{
+    Comparison, SloMetric, Threshold, Unit, format_latency_us, format_metric_value,
+};
 
 /// What an SLO is about.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +62,8 @@ pub struct Verdict {
     pub measured: Option<f64>,
     /// The threshold, in the same unit.
     pub threshold: f64,
+    /// The unit of `measured` and `threshold`.
+    pub unit: Unit,
     /// The measured value as people read it (`23.4ms`, `0.42%`), or `no requests`.
     pub measured_text: String,
     /// The threshold as people read it.
@@ -90,6 +94,7 @@ fn evaluate_one(slo: &Slo, summary: &RunSummary) -> Verdict {
         comparison: threshold.comparison.symbol().to_owned(),
         measured,
         threshold: threshold.value,
+        unit: threshold.metric.unit(),
         measured_text: measured
             .map_or_else(|| "no requests".to_owned(), |m| threshold.format_value(m)),
         threshold_text: threshold.format_value(threshold.value),

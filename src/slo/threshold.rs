@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::units::{Rate, format_duration, parse_duration, parse_percent};
 
 /// What an SLO measures.
@@ -19,6 +21,34 @@ pub enum SloMetric {
     Rate,
     /// A business metric's count of outcomes.
     Count,
+}
+
+/// The unit of an SLO's measured value and threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Unit {
+    /// A latency, in microseconds.
+    #[serde(rename = "us")]
+    Microseconds,
+    /// A share in 0..=1 (error rates, business rates).
+    #[serde(rename = "fraction")]
+    Fraction,
+    /// Events per second.
+    #[serde(rename = "per_s")]
+    PerSecond,
+    /// A number of occurrences (business counts).
+    #[serde(rename = "count")]
+    Count,
+}
+
+impl SloMetric {
+    pub fn unit(self) -> Unit {
+        match self {
+            SloMetric::Percentile(_) | SloMetric::Mean | SloMetric::Max => Unit::Microseconds,
+            SloMetric::ErrorRate | SloMetric::Rate => Unit::Fraction,
+            SloMetric::Throughput => Unit::PerSecond,
+            SloMetric::Count => Unit::Count,
+        }
+    }
 }
 
 /// How the measured value must compare to the threshold.

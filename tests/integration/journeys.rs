@@ -32,6 +32,7 @@ async fn run_journey(style: OverlapStyle) -> Outcome {
             ..Overrides::default()
         },
         out: out.path().to_path_buf(),
+        exports: Default::default(),
         sample_api: Some(SampleApiConfig {
             overlap_style: style,
             ..SampleApiConfig::default()
@@ -250,6 +251,7 @@ async fn run_data(on_exhausted: &str) -> Outcome {
         sets: Vec::new(),
         overrides: Overrides::default(),
         out: dir.path().join("reports"),
+        exports: Default::default(),
         sample_api: Some(SampleApiConfig::default()),
         progress: ProgressMode::Off,
     };

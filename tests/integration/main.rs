@@ -4,6 +4,7 @@
 mod cli;
 mod engine;
 mod journeys;
+mod reports;
 mod support;
 mod transport;
 mod with_sample_api;

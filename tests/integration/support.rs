@@ -52,6 +52,7 @@ pub async fn run_plan_with(
         sets: Vec::new(),
         overrides,
         out: out.path().to_path_buf(),
+        exports: Default::default(),
         sample_api: Some(sample_api),
         progress: ProgressMode::Off,
     };
