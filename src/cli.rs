@@ -14,8 +14,10 @@ use crate::units::{Rate, parse_duration, parse_percent};
 
 /// Runs declarative HTTP load-test plans (YAML or TOML) and gates CI on their SLOs.
 ///
-/// Exit codes: 0 every SLO passed, 1 unexpected error, 2 usage error, 3 invalid plan
-/// (nothing was sent), 4 an SLO failed, 130 interrupted (results still written).
+/// Exit codes: 0 every SLO passed (targets may have warned), 1 unexpected error, 2 usage
+/// error, 3 invalid plan (nothing was sent), 4 a critical SLO failed, an `abort` SLO
+/// stopped the run, or (with --strict) a target was missed, 130 interrupted (results
+/// still written).
 #[derive(Debug, Parser)]
 #[command(
     name = "planrun",
@@ -80,6 +82,9 @@ pub struct RunArgs {
     /// Progress display.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
+    /// A missed `target` SLO (WARN) fails the run with exit code 4, like a critical one.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 impl RunArgs {
@@ -102,6 +107,7 @@ impl RunArgs {
             sets: self.sets,
             out: self.out,
             progress: self.progress,
+            strict: self.strict,
         }
     }
 }

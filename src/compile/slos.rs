@@ -1,54 +1,196 @@
-//! `slos` → `Vec<Slo>`: thresholds parsed, request names bound to metric ids.
+//! `slos` → `Vec<Slo>`: checks parsed (with their window, stage or drift), levels set,
+//! request names bound to metric ids, stage names to their times.
+
+use std::time::Duration;
 
 use super::Compiler;
 use super::graph::MetricId;
-use crate::plan::raw::RawSlo;
+use super::schedule::LoadSchedule;
+use crate::plan::raw::{RawScopedSlo, RawSlo};
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
-use crate::slo::{Slo, SloScope, Threshold};
+use crate::slo::{Level, Over, Slo, SloMetric, SloScope, parse_check};
 
-pub(super) fn compile(cx: &mut Compiler) -> Vec<Slo> {
+pub(super) fn compile(cx: &mut Compiler, schedule: Option<&LoadSchedule>) -> Vec<Slo> {
     let Some(raw_slos) = cx.plan.raw.slos.clone() else {
         return Vec::new();
     };
     let mut slos = Vec::new();
     for (i, raw) in raw_slos.iter().enumerate() {
         let path = KeyPath::root().key("slos").index(i);
-        let (request, check, check_path) = match raw {
-            RawSlo::Check(check) => (None, check, path.clone()),
-            RawSlo::Scoped(scoped) => (scoped.request.as_ref(), &scoped.check, path.key("check")),
+        match raw {
+            RawSlo::Check(check) => {
+                if let Some((threshold, over)) = check_at(cx, check, &path) {
+                    if let Some(slo) = abort_only_windows(cx, &path, over, None) {
+                        slos.push(Slo {
+                            over: slo,
+                            ..Slo::whole_run(SloScope::All, threshold)
+                        });
+                    }
+                }
+            }
+            RawSlo::Scoped(scoped) => slos.extend(scoped_slos(cx, scoped, &path, schedule)),
+        }
+    }
+    slos
+}
+
+fn check_at(
+    cx: &mut Compiler,
+    check: &str,
+    path: &KeyPath,
+) -> Option<(crate::slo::Threshold, Over)> {
+    match parse_check(check) {
+        Ok(parsed) => Some(parsed),
+        Err(message) => {
+            cx.error(
+                path.clone(),
+                PlanErrorKind::BadSlo {
+                    found: check.to_owned(),
+                    message,
+                },
+            );
+            None
+        }
+    }
+}
+
+/// `abort` only makes sense where a breach is known before the end: in a window.
+fn abort_only_windows(
+    cx: &mut Compiler,
+    path: &KeyPath,
+    over: Over,
+    abort: Option<Duration>,
+) -> Option<Over> {
+    if abort.is_some() && !matches!(over, Over::AnyWindow(_)) {
+        cx.error(
+            path.key("abort"),
+            PlanErrorKind::BadSlo {
+                found: "abort: true".into(),
+                message: "`abort` needs a windowed check (`... over any 30s`): a whole-run, stage or drift value is only known at its end".into(),
+            },
+        );
+        return None;
+    }
+    Some(over)
+}
+
+fn scoped_slos(
+    cx: &mut Compiler,
+    raw: &RawScopedSlo,
+    path: &KeyPath,
+    schedule: Option<&LoadSchedule>,
+) -> Vec<Slo> {
+    let checks: Vec<(Level, &String, KeyPath)> = [
+        (Level::Critical, raw.check.as_ref(), "check"),
+        (Level::Target, raw.target.as_ref(), "target"),
+        (Level::Critical, raw.critical.as_ref(), "critical"),
+    ]
+    .into_iter()
+    .filter_map(|(level, check, key)| check.map(|c| (level, c, path.key(key))))
+    .collect();
+    if checks.is_empty() {
+        cx.error(
+            path.clone(),
+            PlanErrorKind::MissingKey {
+                key: "check".into(),
+            },
+        );
+        return Vec::new();
+    }
+    let scope = match &raw.request {
+        None => SloScope::All,
+        Some(name) => match cx.metrics.iter().position(|m| &m.name == name) {
+            Some(index) => SloScope::Request {
+                name: name.clone(),
+                metric: MetricId(index as u32),
+            },
+            None => {
+                let hint = did_you_mean(name, cx.metrics.iter().map(|m| m.name.as_str()));
+                cx.error_with_hint(
+                    path.key("request"),
+                    PlanErrorKind::UnknownRequest { name: name.clone() },
+                    hint,
+                );
+                return Vec::new();
+            }
+        },
+    };
+    let stage = raw.during.as_ref().and_then(|name| {
+        let stages = schedule.map(|s| s.stages.as_slice()).unwrap_or_default();
+        let found = stages.iter().find(|s| &s.name == name);
+        if found.is_none() && schedule.is_some() {
+            let hint = did_you_mean(name, stages.iter().map(|s| s.name.as_str()));
+            cx.error_with_hint(
+                path.key("during"),
+                PlanErrorKind::UnknownStage { name: name.clone() },
+                hint,
+            );
+        }
+        found.map(|s| Over::Stage {
+            name: s.name.clone(),
+            start: s.start,
+            end: s.end(),
+        })
+    });
+    if raw.during.is_some() && stage.is_none() {
+        return Vec::new();
+    }
+    let abort = match (raw.abort, &raw.abort_grace) {
+        (Some(true), grace) => Some(
+            cx.duration(grace.as_deref(), &path.key("abort-grace"))
+                .unwrap_or_default(),
+        ),
+        (_, Some(_)) => {
+            cx.error(
+                path.key("abort-grace"),
+                PlanErrorKind::BadSlo {
+                    found: "abort-grace".into(),
+                    message: "`abort-grace` applies only with `abort: true`".into(),
+                },
+            );
+            None
+        }
+        _ => None,
+    };
+    let mut slos = Vec::new();
+    for (level, check, check_path) in checks {
+        let Some((threshold, over)) = check_at(cx, check, &check_path) else {
+            continue;
         };
-        let threshold = match Threshold::parse(check) {
-            Ok(t) => t,
-            Err(message) => {
+        let over = match (&stage, over) {
+            (Some(stage), Over::Run) => stage.clone(),
+            (Some(_), _) => {
                 cx.error(
-                    check_path,
+                    path.key("during"),
                     PlanErrorKind::BadSlo {
                         found: check.clone(),
-                        message,
+                        message: "`during` measures the whole stage: drop `over any …` or the drift from the check".into(),
                     },
                 );
                 continue;
             }
+            (None, over) => over,
         };
-        let scope = match request {
-            None => SloScope::All,
-            Some(name) => match cx.metrics.iter().position(|m| &m.name == name) {
-                Some(index) => SloScope::Request {
-                    name: name.clone(),
-                    metric: MetricId(index as u32),
+        if threshold.metric == SloMetric::Recovery && !matches!(scope, SloScope::All) {
+            cx.error(
+                path.key("request"),
+                PlanErrorKind::BadSlo {
+                    found: check.clone(),
+                    message: "`recovery` is the probe's (`load.recovery`), not a request's: drop `request`".into(),
                 },
-                None => {
-                    let hint = did_you_mean(name, cx.metrics.iter().map(|m| m.name.as_str()));
-                    cx.error_with_hint(
-                        path.key("request"),
-                        PlanErrorKind::UnknownRequest { name: name.clone() },
-                        hint,
-                    );
-                    continue;
-                }
-            },
+            );
+            continue;
+        }
+        let Some(over) = abort_only_windows(cx, path, over, abort) else {
+            continue;
         };
-        slos.push(Slo { scope, threshold });
+        slos.push(Slo {
+            scope: scope.clone(),
+            threshold,
+            level,
+            over,
+            abort_after: abort,
+        });
     }
     slos
 }

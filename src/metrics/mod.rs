@@ -5,13 +5,19 @@
 //! of request names, not by run length: histograms and counters, never sample lists
 //! (the per-second series holds a few numbers a second).
 
+mod honesty;
 mod recorder;
 mod sample;
 mod summary;
+mod windows;
 
+pub use honesty::{
+    ArrivalStats, BurstOutcome, CPU_BUSY_LIMIT, LAG_P99_LIMIT_US, LoadHonesty, RecoveryOutcome,
+};
 pub use recorder::{EventSender, LiveSnapshot, Recorder, recorder};
 pub use sample::{Event, Failure, Sample};
 pub use summary::{
     FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, RequestStats, RunSummary, SecondStats,
     new_histogram,
 };
+pub use windows::{AbortReason, WindowOutcome};

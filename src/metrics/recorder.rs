@@ -9,9 +9,12 @@ use hdrhistogram::Histogram;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
+use super::honesty::{ArrivalStats, BurstOutcome, LoadHonesty, process_cpu_time};
 use super::sample::{Event, Failure, Sample};
 use super::summary::{FailureCount, RequestStats, RunSummary, SecondStats, new_histogram};
+use super::windows::Windows;
 use crate::compile::{ExecPlan, MetricId};
 
 /// Where the engine sends its events.
@@ -35,18 +38,23 @@ pub struct Recorder {
     task: JoinHandle<Tally>,
     live: watch::Receiver<LiveSnapshot>,
     started_at: DateTime<Utc>,
+    abort: CancellationToken,
+    cpu_at_start: Option<Duration>,
 }
 
 /// Starts the recorder for `exec`. Sample times are offsets from `run_start`.
 pub fn recorder(exec: &ExecPlan, run_start: Instant) -> (EventSender, Recorder) {
     let (sender, receiver) = mpsc::unbounded_channel();
     let (live_tx, live) = watch::channel(LiveSnapshot::default());
-    let tally = Tally::new(exec);
+    let abort = CancellationToken::new();
+    let tally = Tally::new(exec, abort.clone());
     let task = tokio::spawn(run(tally, receiver, live_tx, run_start));
     let recorder = Recorder {
         task,
         live,
         started_at: Utc::now(),
+        abort,
+        cpu_at_start: process_cpu_time(),
     };
     (sender, recorder)
 }
@@ -55,6 +63,11 @@ impl Recorder {
     /// Live numbers for a progress display.
     pub fn live(&self) -> watch::Receiver<LiveSnapshot> {
         self.live.clone()
+    }
+
+    /// Cancelled when an `abort` SLO is breached: the engine should stop the load.
+    pub fn abort_signal(&self) -> CancellationToken {
+        self.abort.clone()
     }
 
     /// Waits until every sender is dropped, then summarises. `duration` is how long the
@@ -66,7 +79,14 @@ impl Recorder {
             // propagating is right: a summary built from a partial tally would lie.
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         };
-        tally.into_summary(self.started_at, duration, interrupted)
+        let cpu_busy = match (self.cpu_at_start, process_cpu_time()) {
+            (Some(start), Some(end)) if !duration.is_zero() => {
+                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+                Some((end - start).as_secs_f64() / duration.as_secs_f64() / cores as f64)
+            }
+            _ => None,
+        };
+        tally.into_summary(self.started_at, duration, interrupted, cpu_busy)
     }
 }
 
@@ -118,10 +138,13 @@ struct Tally {
     series: Vec<SecondStats>,
     users: u32,
     peak_users: u32,
+    windows: Windows,
+    arrivals: Option<ArrivalStats>,
+    bursts: Vec<BurstOutcome>,
 }
 
 impl Tally {
-    fn new(exec: &ExecPlan) -> Self {
+    fn new(exec: &ExecPlan, abort: CancellationToken) -> Self {
         Self {
             per_metric: exec
                 .metrics
@@ -139,6 +162,9 @@ impl Tally {
             series: Vec::new(),
             users: 0,
             peak_users: 0,
+            windows: Windows::new(&exec.slos, abort),
+            arrivals: exec.arrivals.as_ref().map(|_| ArrivalStats::default()),
+            bursts: Vec::new(),
         }
     }
 
@@ -149,6 +175,13 @@ impl Tally {
                 self.users = active;
                 self.peak_users = self.peak_users.max(active);
             }
+            Event::Arrival { lag_us, dropped } => {
+                let arrivals = self.arrivals.get_or_insert_with(ArrivalStats::default);
+                arrivals.due += 1;
+                arrivals.dropped += u64::from(dropped);
+                arrivals.lag.saturating_record(lag_us);
+            }
+            Event::Burst(outcome) => self.bursts.push(outcome),
         }
     }
 
@@ -158,6 +191,7 @@ impl Tally {
         // A request that was never sent (its template failed) has no latency to record.
         let sent = !matches!(sample.failure, Some(Failure::Template(_)));
         let failed = sample.failure.is_some();
+        let latency_us = sample.corrected_latency_us();
         for stats in [
             &mut self.per_metric[sample.metric.0 as usize],
             &mut self.total,
@@ -166,14 +200,21 @@ impl Tally {
             stats.failures += u64::from(failed);
             stats.bytes += sample.bytes;
             if sent {
-                stats.latency.saturating_record(sample.latency_us);
+                stats.latency.saturating_record(latency_us);
+                stats.service.saturating_record(sample.latency_us);
             }
         }
         self.open.requests += 1;
         self.open.failures += u64::from(failed);
         if sent {
-            self.open.latency.saturating_record(sample.latency_us);
+            self.open.latency.saturating_record(latency_us);
         }
+        self.windows.record(
+            sample.metric,
+            finished_second,
+            sent.then_some(latency_us),
+            failed,
+        );
         let at = sample.finished_us();
         if let Some(failure) = sample.failure {
             self.failures
@@ -214,6 +255,7 @@ impl Tally {
                 max_us: if empty { 0 } else { latency.max() },
                 users: self.users,
             });
+            self.windows.close_second(self.open.second);
             self.open.latency.reset();
             self.open.requests = 0;
             self.open.failures = 0;
@@ -238,6 +280,7 @@ impl Tally {
         started_at: DateTime<Utc>,
         duration: Duration,
         interrupted: bool,
+        cpu_busy: Option<f64>,
     ) -> RunSummary {
         // Close the last, partial second too, so the series covers the whole run.
         let mut end = duration.as_secs_f64().ceil() as u64;
@@ -267,6 +310,13 @@ impl Tally {
                 .then_with(|| a.name.cmp(&b.name))
                 .then_with(|| a.reason.cmp(&b.reason))
         });
+        let (windows, aborted) = self.windows.finish(duration.as_micros() as u64);
+        let mut honesty = LoadHonesty {
+            arrivals: self.arrivals,
+            cpu_busy,
+            reasons: Vec::new(),
+        };
+        honesty.assess();
         RunSummary {
             started_at,
             duration,
@@ -276,6 +326,11 @@ impl Tally {
             failures,
             series: self.series,
             peak_users: self.peak_users,
+            windows,
+            aborted,
+            bursts: self.bursts,
+            recovery: None,
+            honesty,
         }
     }
 }

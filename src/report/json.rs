@@ -35,7 +35,7 @@ pub fn to_value(report: &RunReport) -> std::io::Result<Value> {
         .iter()
         .map(|r| request_stats(r, duration))
         .collect::<Result<_, _>>()?;
-    Ok(json!({
+    let mut value = json!({
         "schema_version": SCHEMA_VERSION,
         "planrun_version": env!("CARGO_PKG_VERSION"),
         "plan": {
@@ -83,7 +83,11 @@ pub fn to_value(report: &RunReport) -> std::io::Result<Value> {
             "max_ms": ms(s.max_us as f64),
             "users": s.users,
         })).collect::<Vec<_>>(),
-    }))
+    });
+    if let Some(object) = value.as_object_mut() {
+        object.extend(super::open_model::run_fields(report));
+    }
+    Ok(value)
 }
 
 fn request_stats(stats: &RequestStats, duration: std::time::Duration) -> std::io::Result<Value> {
@@ -92,7 +96,7 @@ fn request_stats(stats: &RequestStats, duration: std::time::Duration) -> std::io
         .iter()
         .map(|&p| (trim(p), json!(stats.percentile_us(p).map(|v| ms(v as f64)))))
         .collect();
-    Ok(json!({
+    let mut value = json!({
         "name": stats.name,
         "method": stats.method,
         "count": stats.count,
@@ -105,7 +109,11 @@ fn request_stats(stats: &RequestStats, duration: std::time::Duration) -> std::io
         "percentiles_ms": percentiles,
         "average_content_bytes": stats.average_bytes(),
         "histogram": serialize_histogram(&stats.latency)?,
-    }))
+    });
+    if let Some(object) = value.as_object_mut() {
+        object.extend(super::open_model::request_fields(stats, &PERCENTILES)?);
+    }
+    Ok(value)
 }
 
 /// Microseconds as milliseconds, to the microsecond.

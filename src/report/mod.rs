@@ -3,6 +3,7 @@
 //! `OUT/<plan>-<UTC timestamp>/`, so an earlier run is never overwritten.
 
 pub mod json;
+pub mod open_model;
 pub mod overview;
 pub mod progress;
 pub mod terminal;

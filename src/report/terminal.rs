@@ -49,6 +49,7 @@ pub fn render(report: &RunReport) -> String {
         );
     }
     row(&mut out, "Aggregated", &summary.total, report, width);
+    out.push_str(&super::open_model::terminal(report));
 
     if !summary.failures.is_empty() {
         let _ = writeln!(out, "\nfailures:");
@@ -71,20 +72,46 @@ pub fn render(report: &RunReport) -> String {
     if !report.verdicts.is_empty() {
         let _ = writeln!(out, "\nSLOs:");
         for verdict in report.verdicts {
-            let mark = if verdict.passed { "PASS" } else { "FAIL" };
-            let _ = writeln!(
+            let mark = verdict.status.label();
+            let _ = write!(
                 out,
                 "  {mark}  {:<40} measured {}",
                 verdict.slo, verdict.measured_text
             );
+            if let Some(window) = &verdict.window {
+                let _ = write!(out, " in {:.0}s–{:.0}s", window.from_s, window.to_s);
+                if let Some(first) = window.first_breach_s {
+                    let _ = write!(out, ", first breached at {first:.0}s");
+                }
+            }
+            out.push('\n');
         }
         let failed = report.verdicts.iter().filter(|v| !v.passed).count();
-        if failed == 0 {
-            let _ = writeln!(out, "\nall {} SLOs passed", report.verdicts.len());
+        let warned = report
+            .verdicts
+            .iter()
+            .filter(|v| v.status == crate::slo::Status::Warn)
+            .count();
+        let warned_text = if warned > 0 {
+            format!(", {warned} missed their target (WARN)")
         } else {
-            let _ = writeln!(out, "\n{failed} of {} SLOs failed", report.verdicts.len());
+            String::new()
+        };
+        if failed == 0 {
+            let _ = writeln!(
+                out,
+                "\nall {} SLOs passed{warned_text}",
+                report.verdicts.len()
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "\n{failed} of {} SLOs failed{warned_text}",
+                report.verdicts.len()
+            );
         }
     }
+    out.push_str(&super::open_model::trust_line(summary));
     out
 }
 

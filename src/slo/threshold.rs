@@ -15,6 +15,18 @@ pub enum SloMetric {
     ErrorRate,
     /// Requests per second over the whole run.
     Throughput,
+    /// From the end of the load until the recovery probe succeeded (`load.recovery`).
+    Recovery,
+}
+
+impl SloMetric {
+    /// Measured in microseconds of request latency.
+    pub fn is_latency(self) -> bool {
+        matches!(
+            self,
+            SloMetric::Percentile(_) | SloMetric::Mean | SloMetric::Max
+        )
+    }
 }
 
 /// How the measured value must compare to the threshold.
@@ -55,7 +67,7 @@ pub struct Threshold {
     pub value: f64,
 }
 
-const EXPECTED: &str = "expected `METRIC OP VALUE`, e.g. `p95 < 3s`, `p99.9 < 5s`, `mean < 1s`, `max < 10s`, `error-rate < 1%` or `throughput > 200/s`";
+const EXPECTED: &str = "expected `METRIC OP VALUE`, e.g. `p95 < 3s`, `p99.9 < 5s`, `mean < 1s`, `max < 10s`, `error-rate < 1%`, `throughput > 200/s` or `recovery < 5m`";
 
 impl Threshold {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -76,7 +88,7 @@ impl Threshold {
             }
         };
         let value = match metric {
-            SloMetric::Percentile(_) | SloMetric::Mean | SloMetric::Max => {
+            SloMetric::Percentile(_) | SloMetric::Mean | SloMetric::Max | SloMetric::Recovery => {
                 parse_duration(value)?.as_secs_f64() * 1e6
             }
             SloMetric::ErrorRate => parse_percent(value)?,
@@ -98,7 +110,9 @@ impl Threshold {
 /// Formats a value of `metric` the way plans write it (`23.4ms`, `0.42%`, `215.3/s`).
 pub fn format_metric_value(metric: SloMetric, value: f64) -> String {
     match metric {
-        SloMetric::Percentile(_) | SloMetric::Mean | SloMetric::Max => format_latency_us(value),
+        SloMetric::Percentile(_) | SloMetric::Mean | SloMetric::Max | SloMetric::Recovery => {
+            format_latency_us(value)
+        }
         SloMetric::ErrorRate => format!("{}%", trim(value * 100.0, 2)),
         SloMetric::Throughput => format!("{}/s", trim(value, 1)),
     }
@@ -133,6 +147,7 @@ fn parse_metric(text: &str) -> Result<SloMetric, String> {
         "median" => return Ok(SloMetric::Percentile(50.0)),
         "error-rate" | "error_rate" | "errors" => return Ok(SloMetric::ErrorRate),
         "throughput" | "rps" => return Ok(SloMetric::Throughput),
+        "recovery" => return Ok(SloMetric::Recovery),
         _ => {}
     }
     if let Some(number) = text.strip_prefix('p') {
@@ -153,6 +168,7 @@ fn parse_metric(text: &str) -> Result<SloMetric, String> {
         "max",
         "error-rate",
         "throughput",
+        "recovery",
     ];
     let hint = crate::plan::did_you_mean(text, known)
         .map(|h| format!(" ({h})"))
@@ -168,6 +184,7 @@ impl fmt::Display for SloMetric {
             SloMetric::Max => f.write_str("max"),
             SloMetric::ErrorRate => f.write_str("error-rate"),
             SloMetric::Throughput => f.write_str("throughput"),
+            SloMetric::Recovery => f.write_str("recovery"),
         }
     }
 }

@@ -3,5 +3,6 @@
 
 mod cli;
 mod engine;
+mod open_model;
 mod support;
 mod with_sample_api;

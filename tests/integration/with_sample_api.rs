@@ -19,6 +19,7 @@ async fn run_plan(text: &str, overrides: Overrides) -> (Outcome, tempfile::TempD
         out: out.path().to_path_buf(),
         sample_api: Some(SampleApiConfig::default()),
         progress: ProgressMode::Off,
+        strict: false,
     };
     let outcome = planrun::run(options, StopSignal::default())
         .await

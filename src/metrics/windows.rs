@@ -1,0 +1,427 @@
+//! `Windows`: time-aware SLOs evaluated online by the recorder — every sliding window,
+//! one stage, or the drift from the first to the last minutes — and the abort trigger.
+//!
+//! Memory is bounded by the longest window, not the run: each windowed SLO keeps a ring
+//! of at most `MAX_BUCKETS` buckets (a second each, or window/60 for longer windows) of
+//! counts and a small latency histogram, and re-merges the ring when a window closes.
+//! Requests are placed by completion second, as the per-second series places them.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use tokio_util::sync::CancellationToken;
+
+use super::summary::LATENCY_MAX_US;
+use crate::compile::MetricId;
+use crate::slo::{Comparison, Over, Slo, SloMetric, SloScope, Threshold};
+
+/// The most buckets a window is split into.
+const MAX_BUCKETS: u64 = 60;
+
+/// What the recorder measured for one time-aware SLO.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowOutcome {
+    /// Index of the SLO in `ExecPlan::slos`.
+    pub slo: usize,
+    /// The worst window's value (the stage's value; the drift as a fraction); `None`
+    /// when nothing could be measured, for the reason in `missing`.
+    pub measured: Option<f64>,
+    pub missing: &'static str,
+    /// Where the worst window (the stage, the last drift stretch) lies, from the start.
+    pub from_us: u64,
+    pub to_us: u64,
+    /// Windows evaluated, and how many breached.
+    pub windows: u64,
+    pub breached: u64,
+    /// When the first breaching window ended.
+    pub first_breach_us: Option<u64>,
+    /// Drift: the metric over the first and the last stretch.
+    pub baseline: Option<f64>,
+    pub compared: Option<f64>,
+}
+
+/// Why the run was stopped before its end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AbortReason {
+    /// The SLO's label.
+    pub slo: String,
+    /// When the recorder stopped the run, from the start.
+    pub at_us: u64,
+    /// `error-rate 20% in 20s–30s, breached since 25s`.
+    pub reason: String,
+}
+
+/// Counts and latencies of requests completed in a stretch of time.
+#[derive(Debug, Clone)]
+struct Bucket {
+    requests: u64,
+    failures: u64,
+    latency: Option<Histogram<u32>>,
+}
+
+impl Bucket {
+    fn new(with_latency: bool) -> Self {
+        Self {
+            requests: 0,
+            failures: 0,
+            // Two significant digits: a window's p95 to 1 % is plenty, and keeps each
+            // bucket near 13 KB.
+            latency: with_latency.then(|| {
+                Histogram::new_with_bounds(1, LATENCY_MAX_US, 2)
+                    .unwrap_or_else(|_| unreachable!("valid histogram bounds"))
+            }),
+        }
+    }
+
+    fn record(&mut self, latency_us: Option<u64>, failed: bool) {
+        self.requests += 1;
+        self.failures += u64::from(failed);
+        if let (Some(h), Some(us)) = (&mut self.latency, latency_us) {
+            h.saturating_record(us);
+        }
+    }
+
+    fn add(&mut self, other: &Bucket) {
+        self.requests += other.requests;
+        self.failures += other.failures;
+        if let (Some(h), Some(o)) = (&mut self.latency, &other.latency) {
+            // Same bounds on both sides: adding cannot fail.
+            let _ = h.add(o);
+        }
+    }
+
+    fn measure(&self, metric: SloMetric, seconds: f64) -> Option<f64> {
+        let latency = || self.latency.as_ref().filter(|h| !h.is_empty());
+        match metric {
+            SloMetric::Percentile(p) => latency().map(|h| h.value_at_percentile(p) as f64),
+            SloMetric::Mean => latency().map(|h| h.mean()),
+            SloMetric::Max => latency().map(|h| h.max() as f64),
+            SloMetric::ErrorRate => {
+                (self.requests > 0).then(|| self.failures as f64 / self.requests as f64)
+            }
+            SloMetric::Throughput => Some(self.requests as f64 / seconds.max(1e-9)),
+            SloMetric::Recovery => None,
+        }
+    }
+}
+
+/// A ring of the most recent buckets.
+#[derive(Debug)]
+struct Ring {
+    bucket_s: u64,
+    len: usize,
+    buckets: VecDeque<Bucket>,
+    current: Bucket,
+}
+
+impl Ring {
+    fn new(window: Duration, with_latency: bool) -> Self {
+        let window_s = window.as_secs().max(1);
+        let bucket_s = window_s.div_ceil(MAX_BUCKETS);
+        Self {
+            bucket_s,
+            len: window_s.div_ceil(bucket_s) as usize,
+            buckets: VecDeque::new(),
+            current: Bucket::new(with_latency),
+        }
+    }
+
+    /// Closes second `s`; returns true when a bucket was completed.
+    fn close_second(&mut self, s: u64) -> bool {
+        if (s + 1) % self.bucket_s != 0 {
+            return false;
+        }
+        self.push();
+        true
+    }
+
+    fn push(&mut self) {
+        let fresh = Bucket::new(self.current.latency.is_some());
+        self.buckets
+            .push_back(std::mem::replace(&mut self.current, fresh));
+        while self.buckets.len() > self.len {
+            self.buckets.pop_front();
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.buckets.len() == self.len
+    }
+
+    fn merged(&self) -> Bucket {
+        let mut all = Bucket::new(self.current.latency.is_some());
+        for bucket in &self.buckets {
+            all.add(bucket);
+        }
+        all
+    }
+}
+
+#[derive(Debug)]
+enum Kind {
+    Sliding(Ring),
+    Stage {
+        from_s: u64,
+        to_s: u64,
+        acc: Bucket,
+    },
+    Drift {
+        from_s: u64,
+        to_s: u64,
+        first: Bucket,
+        last: Ring,
+    },
+}
+
+#[derive(Debug)]
+struct Tracker {
+    label: String,
+    metric: Option<MetricId>,
+    threshold: Threshold,
+    abort_after: Option<Duration>,
+    kind: Kind,
+    outcome: WindowOutcome,
+    breach_since_us: Option<u64>,
+}
+
+/// Every time-aware SLO of a run.
+#[derive(Debug)]
+pub(super) struct Windows {
+    trackers: Vec<Tracker>,
+    aborted: Option<AbortReason>,
+    abort: CancellationToken,
+}
+
+impl Windows {
+    pub(super) fn new(slos: &[Slo], abort: CancellationToken) -> Self {
+        let trackers = slos
+            .iter()
+            .enumerate()
+            .filter(|(_, slo)| slo.over.is_time_aware())
+            .map(|(index, slo)| {
+                let latency = slo.threshold.metric.is_latency();
+                let kind = match &slo.over {
+                    Over::AnyWindow(window) => Kind::Sliding(Ring::new(*window, latency)),
+                    Over::Stage { start, end, .. } => Kind::Stage {
+                        from_s: start.as_secs(),
+                        to_s: end.as_secs(),
+                        acc: Bucket::new(latency),
+                    },
+                    Over::Drift { first, last, after } => Kind::Drift {
+                        from_s: after.as_secs(),
+                        to_s: (*after + *first).as_secs(),
+                        first: Bucket::new(latency),
+                        last: Ring::new(*last, latency),
+                    },
+                    Over::Run => unreachable!("filtered out above"),
+                };
+                Tracker {
+                    label: slo.label(),
+                    metric: match &slo.scope {
+                        SloScope::All => None,
+                        SloScope::Request { metric, .. } => Some(*metric),
+                    },
+                    threshold: slo.threshold.clone(),
+                    abort_after: slo.abort_after,
+                    kind,
+                    outcome: WindowOutcome {
+                        slo: index,
+                        measured: None,
+                        missing: "no requests",
+                        from_us: 0,
+                        to_us: 0,
+                        windows: 0,
+                        breached: 0,
+                        first_breach_us: None,
+                        baseline: None,
+                        compared: None,
+                    },
+                    breach_since_us: None,
+                }
+            })
+            .collect();
+        Self {
+            trackers,
+            aborted: None,
+            abort,
+        }
+    }
+
+    /// One completed request; `latency_us` is `None` for one never sent.
+    pub(super) fn record(
+        &mut self,
+        metric: MetricId,
+        finished_s: u64,
+        latency_us: Option<u64>,
+        failed: bool,
+    ) {
+        for tracker in &mut self.trackers {
+            if tracker.metric.is_some_and(|m| m != metric) {
+                continue;
+            }
+            match &mut tracker.kind {
+                Kind::Sliding(ring) => ring.current.record(latency_us, failed),
+                Kind::Stage { from_s, to_s, acc } => {
+                    if (*from_s..*to_s).contains(&finished_s) {
+                        acc.record(latency_us, failed);
+                    }
+                }
+                Kind::Drift {
+                    from_s,
+                    to_s,
+                    first,
+                    last,
+                } => {
+                    if (*from_s..*to_s).contains(&finished_s) {
+                        first.record(latency_us, failed);
+                    }
+                    if finished_s >= *from_s {
+                        last.current.record(latency_us, failed);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Second `s` is over: windows ending with it are evaluated.
+    pub(super) fn close_second(&mut self, s: u64) {
+        for tracker in &mut self.trackers {
+            let completed = match &mut tracker.kind {
+                Kind::Sliding(ring) => ring.close_second(s) && ring.full(),
+                Kind::Drift { last, .. } => {
+                    last.close_second(s);
+                    false
+                }
+                Kind::Stage { .. } => false,
+            };
+            if completed {
+                if let Some(reason) = tracker.evaluate_window((s + 1) * 1_000_000) {
+                    if self.aborted.is_none() {
+                        self.aborted = Some(reason);
+                        self.abort.cancel();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Evaluates what only the end can tell; `end_us` is the run's length.
+    pub(super) fn finish(mut self, end_us: u64) -> (Vec<WindowOutcome>, Option<AbortReason>) {
+        for tracker in &mut self.trackers {
+            tracker.finish(end_us);
+        }
+        let outcomes = self.trackers.into_iter().map(|t| t.outcome).collect();
+        (outcomes, self.aborted)
+    }
+}
+
+impl Tracker {
+    fn worse(&self, candidate: f64, than: f64) -> bool {
+        match self.threshold.comparison {
+            Comparison::Below | Comparison::AtMost => candidate > than,
+            Comparison::Above | Comparison::AtLeast => candidate < than,
+        }
+    }
+
+    /// Evaluates the ring's window ending at `to_us`; returns an abort reason when this
+    /// breach should stop the run.
+    fn evaluate_window(&mut self, to_us: u64) -> Option<AbortReason> {
+        let Kind::Sliding(ring) = &self.kind else {
+            return None;
+        };
+        let span_us = ring.bucket_s * ring.buckets.len() as u64 * 1_000_000;
+        let from_us = to_us.saturating_sub(span_us);
+        let value = ring
+            .merged()
+            .measure(self.threshold.metric, span_us as f64 / 1e6)?;
+        let worst = self.outcome.measured.is_none_or(|w| self.worse(value, w));
+        let outcome = &mut self.outcome;
+        outcome.windows += 1;
+        if worst {
+            outcome.measured = Some(value);
+            outcome.from_us = from_us;
+            outcome.to_us = to_us;
+        }
+        if self.threshold.comparison.holds(value, self.threshold.value) {
+            self.breach_since_us = None;
+            return None;
+        }
+        outcome.breached += 1;
+        outcome.first_breach_us.get_or_insert(to_us);
+        let since = *self.breach_since_us.get_or_insert(to_us);
+        let grace = self.abort_after?;
+        if to_us - since < grace.as_micros() as u64 {
+            return None;
+        }
+        Some(AbortReason {
+            slo: self.label.clone(),
+            at_us: to_us,
+            reason: format!(
+                "{} {} in {}s–{}s, breached since {}s",
+                self.threshold.metric,
+                self.threshold.format_value(value),
+                from_us / 1_000_000,
+                to_us / 1_000_000,
+                since / 1_000_000
+            ),
+        })
+    }
+
+    fn finish(&mut self, end_us: u64) {
+        let metric = self.threshold.metric;
+        match &mut self.kind {
+            Kind::Sliding(ring) => {
+                // A run shorter than the window is judged as one window; so is the
+                // incomplete bucket at the end.
+                if ring.current.requests > 0 || self.outcome.windows == 0 {
+                    ring.push();
+                    let _ = self.evaluate_window(end_us);
+                }
+            }
+            Kind::Stage { from_s, to_s, acc } => {
+                let (from_us, to_us) = (*from_s * 1_000_000, (*to_s * 1_000_000).min(end_us));
+                let seconds = to_us.saturating_sub(from_us) as f64 / 1e6;
+                let value = acc.measure(metric, seconds);
+                if end_us <= from_us {
+                    self.outcome.missing = "the run ended before the stage";
+                }
+                self.record_single(value, from_us, to_us);
+            }
+            Kind::Drift {
+                to_s, first, last, ..
+            } => {
+                if end_us < *to_s * 1_000_000 {
+                    self.outcome.missing = "run too short for its first stretch";
+                    return;
+                }
+                last.push();
+                let span_us = last.bucket_s * last.buckets.len() as u64 * 1_000_000;
+                let baseline = first.measure(metric, 1.0);
+                let compared = last.merged().measure(metric, 1.0);
+                self.outcome.baseline = baseline;
+                self.outcome.compared = compared;
+                let value = match (baseline, compared) {
+                    (Some(b), Some(c)) if b > 0.0 => Some((c - b) / b),
+                    _ => None,
+                };
+                self.record_single(value, end_us.saturating_sub(span_us), end_us);
+            }
+        }
+    }
+
+    fn record_single(&mut self, value: Option<f64>, from_us: u64, to_us: u64) {
+        let outcome = &mut self.outcome;
+        outcome.from_us = from_us;
+        outcome.to_us = to_us;
+        let Some(value) = value else {
+            return;
+        };
+        outcome.measured = Some(value);
+        outcome.windows = 1;
+        if !self.threshold.comparison.holds(value, self.threshold.value) {
+            outcome.breached = 1;
+            outcome.first_breach_us = Some(to_us);
+        }
+    }
+}
