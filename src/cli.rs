@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::RunOptions;
 use crate::compile::Overrides;
 use crate::report::progress::ProgressMode;
-use crate::sample_api::SampleApiConfig;
+use crate::sample_api::{ErrorWindow, SampleApiConfig, Stall};
 use crate::units::{Rate, parse_duration, parse_percent};
 
 /// Runs declarative HTTP load-test plans (YAML or TOML) and gates CI on their SLOs.
@@ -79,6 +79,12 @@ pub struct RunArgs {
     /// With --sample-api: share of responses that are injected 500s, e.g. `2%`.
     #[arg(long, value_parser = parse_percent, default_value = "0%", requires = "sample_api")]
     pub sample_error_rate: f64,
+    /// With --sample-api: freeze for LENGTH once every EVERY, e.g. `1s/10s`.
+    #[arg(long, value_name = "LENGTH/EVERY", value_parser = Stall::parse, requires = "sample_api")]
+    pub sample_stall: Option<Stall>,
+    /// With --sample-api: inject 500s at RATE between two instants, e.g. `20%@30s..60s`.
+    #[arg(long, value_name = "RATE@FROM..TO", value_parser = ErrorWindow::parse, requires = "sample_api")]
+    pub sample_error_window: Option<ErrorWindow>,
     /// Progress display.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
@@ -102,6 +108,8 @@ impl RunArgs {
                 jitter: self.sample_jitter,
                 error_rate: self.sample_error_rate,
                 seed: self.seed.unwrap_or(0),
+                stall: self.sample_stall,
+                error_window: self.sample_error_window,
             }),
             plan: self.plan,
             sets: self.sets,
@@ -139,6 +147,12 @@ pub struct SampleApiArgs {
     /// Seed for jitter and error injection.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Freeze for LENGTH once every EVERY, e.g. `1s/10s`.
+    #[arg(long, value_name = "LENGTH/EVERY", value_parser = Stall::parse)]
+    pub stall: Option<Stall>,
+    /// Inject 500s at RATE between two instants after the start, e.g. `20%@30s..60s`.
+    #[arg(long, value_name = "RATE@FROM..TO", value_parser = ErrorWindow::parse)]
+    pub error_window: Option<ErrorWindow>,
 }
 
 impl SampleApiArgs {
@@ -148,6 +162,8 @@ impl SampleApiArgs {
             jitter: self.jitter,
             error_rate: self.error_rate,
             seed: self.seed,
+            stall: self.stall,
+            error_window: self.error_window,
         }
     }
 }

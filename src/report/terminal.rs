@@ -18,7 +18,7 @@ pub fn render(report: &RunReport) -> String {
     };
     let _ = writeln!(
         out,
-        "\n{} against {}: {} requests in {}{status}, {} users at peak",
+        "\n{} against {}: {} requests in {}{status}, {} {} at peak",
         report.exec.name,
         report.exec.host,
         summary.total.count,
@@ -26,6 +26,12 @@ pub fn render(report: &RunReport) -> String {
             summary.duration.as_millis() as u64
         )),
         summary.peak_users,
+        // Open model: no users, but arrivals running (or waiting for a session) at once.
+        if report.exec.arrivals.is_some() {
+            "in flight"
+        } else {
+            "users"
+        },
     );
     let width = summary
         .requests

@@ -3,6 +3,8 @@
 use std::io;
 use std::time::Duration;
 
+use super::timed_faults::{ErrorWindow, Stall};
+
 /// Behaviour knobs of the sample API. The default is an instant, never-failing server.
 #[derive(Debug, Clone)]
 pub struct SampleApiConfig {
@@ -15,6 +17,10 @@ pub struct SampleApiConfig {
     pub error_rate: f64,
     /// Seeds the randomness used for jitter, error injection and reservation codes.
     pub seed: u64,
+    /// Freeze every counted endpoint for a while, periodically (`1s/10s`).
+    pub stall: Option<Stall>,
+    /// Inject 500s at a rate between two instants after the start (`20%@30s..60s`).
+    pub error_window: Option<ErrorWindow>,
 }
 
 impl Default for SampleApiConfig {
@@ -24,6 +30,8 @@ impl Default for SampleApiConfig {
             jitter: Duration::ZERO,
             error_rate: 0.0,
             seed: 0,
+            stall: None,
+            error_window: None,
         }
     }
 }

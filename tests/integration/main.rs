@@ -4,5 +4,6 @@
 mod cli;
 mod engine;
 mod open_model;
+mod open_model_live;
 mod support;
 mod with_sample_api;
