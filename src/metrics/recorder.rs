@@ -287,6 +287,8 @@ impl Tally {
         if self.open.requests > 0 {
             end = end.max(self.open.second + 1);
         }
+        // The last second is partial: windows ending in it cover only up to the end.
+        self.windows.ends_at(duration.as_micros() as u64);
         self.close_seconds_before(end);
         let mut failures: Vec<FailureCount> = self
             .failures

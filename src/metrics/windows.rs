@@ -191,6 +191,8 @@ pub(super) struct Windows {
     trackers: Vec<Tracker>,
     aborted: Option<AbortReason>,
     abort: CancellationToken,
+    /// The run's end, once known: no window extends past it.
+    end_us: u64,
 }
 
 impl Windows {
@@ -245,7 +247,13 @@ impl Windows {
             trackers,
             aborted: None,
             abort,
+            end_us: u64::MAX,
         }
+    }
+
+    /// The run ended at `end_us`: the partial second closed next ends there.
+    pub(super) fn ends_at(&mut self, end_us: u64) {
+        self.end_us = end_us;
     }
 
     /// One completed request; `latency_us` is `None` for one never sent.
@@ -296,7 +304,8 @@ impl Windows {
                 Kind::Stage { .. } => false,
             };
             if completed {
-                if let Some(reason) = tracker.evaluate_window((s + 1) * 1_000_000) {
+                let to_us = ((s + 1) * 1_000_000).min(self.end_us);
+                if let Some(reason) = tracker.evaluate_window(to_us) {
                     if self.aborted.is_none() {
                         self.aborted = Some(reason);
                         self.abort.cancel();
@@ -330,11 +339,13 @@ impl Tracker {
         let Kind::Sliding(ring) = &self.kind else {
             return None;
         };
-        let span_us = ring.bucket_s * ring.buckets.len() as u64 * 1_000_000;
-        let from_us = to_us.saturating_sub(span_us);
+        // The window starts at its first bucket; `to_us` may cut its last one short.
+        let first_bucket_us = to_us.div_ceil(ring.bucket_s * 1_000_000) * ring.bucket_s * 1_000_000;
+        let from_us =
+            first_bucket_us.saturating_sub(ring.bucket_s * ring.buckets.len() as u64 * 1_000_000);
         let value = ring
             .merged()
-            .measure(self.threshold.metric, span_us as f64 / 1e6)?;
+            .measure(self.threshold.metric, (to_us - from_us) as f64 / 1e6)?;
         let worst = self.outcome.measured.is_none_or(|w| self.worse(value, w));
         let outcome = &mut self.outcome;
         outcome.windows += 1;
@@ -372,10 +383,13 @@ impl Tracker {
         let metric = self.threshold.metric;
         match &mut self.kind {
             Kind::Sliding(ring) => {
-                // A run shorter than the window is judged as one window; so is the
-                // incomplete bucket at the end.
-                if ring.current.requests > 0 || self.outcome.windows == 0 {
+                // The incomplete bucket at the end still counts, and a run shorter than
+                // the window is judged as one window.
+                let pending = ring.current.requests > 0;
+                if pending {
                     ring.push();
+                }
+                if pending || self.outcome.windows == 0 {
                     let _ = self.evaluate_window(end_us);
                 }
             }
@@ -423,5 +437,83 @@ impl Tracker {
             outcome.breached = 1;
             outcome.first_breach_us = Some(to_us);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::slo::{Level, parse_check};
+
+    fn windows(checks: &[&str]) -> Windows {
+        let slos: Vec<Slo> = checks
+            .iter()
+            .map(|c| {
+                let (threshold, over) = parse_check(c).unwrap();
+                Slo {
+                    scope: SloScope::All,
+                    threshold,
+                    level: Level::Critical,
+                    over,
+                    abort_after: None,
+                }
+            })
+            .collect();
+        Windows::new(&slos, CancellationToken::new())
+    }
+
+    /// `per_second` requests in each second of `seconds`, with this latency.
+    fn feed(w: &mut Windows, seconds: std::ops::Range<u64>, per_second: u64, latency_us: u64) {
+        for s in seconds {
+            for _ in 0..per_second {
+                w.record(MetricId(0), s, Some(latency_us), false);
+            }
+            w.close_second(s);
+        }
+    }
+
+    #[test]
+    fn a_throughput_window_is_not_lowered_by_the_partial_last_second() {
+        let mut w = windows(&["throughput >= 990/min over any 1m"]);
+        feed(&mut w, 0..60, 17, 1000);
+        // The run ends 3 ms into second 60, with nothing completed in it.
+        w.ends_at(60_003_000);
+        w.close_second(60);
+        let (outcomes, _) = w.finish(60_003_000);
+        let worst = outcomes[0].measured.unwrap();
+        assert!((worst - 17.0).abs() < 0.01, "{worst}");
+        assert_eq!(outcomes[0].breached, 0);
+        assert_eq!(outcomes[0].windows, 2);
+    }
+
+    #[test]
+    fn drift_compares_the_first_and_last_stretches_after_the_warm_up() {
+        let mut w = windows(&["p95 drift < 30% first 1m vs last 1m after 1m"]);
+        feed(&mut w, 0..60, 10, 900_000); // warm-up: slow, ignored
+        feed(&mut w, 60..120, 10, 100_000); // first stretch
+        feed(&mut w, 120..240, 10, 120_000);
+        feed(&mut w, 240..300, 10, 150_000); // last stretch
+        let (outcomes, _) = w.finish(300_000_000);
+        let drift = outcomes[0].measured.unwrap();
+        assert!((drift - 0.5).abs() < 0.02, "{drift}");
+        assert_eq!(outcomes[0].breached, 1);
+        assert_eq!(
+            (outcomes[0].from_us, outcomes[0].to_us),
+            (240_000_000, 300_000_000)
+        );
+
+        let mut short = windows(&["p95 drift < 30% first 1m vs last 1m after 1m"]);
+        feed(&mut short, 0..90, 10, 100_000);
+        let (outcomes, _) = short.finish(90_000_000);
+        assert_eq!(outcomes[0].measured, None);
+        assert_eq!(outcomes[0].missing, "run too short for its first stretch");
+    }
+
+    #[test]
+    fn long_windows_use_coarser_buckets_and_keep_memory_bounded() {
+        let ring = Ring::new(Duration::from_secs(600), true);
+        assert_eq!((ring.bucket_s, ring.len), (10, 60));
+        let ring = Ring::new(Duration::from_secs(30), false);
+        assert_eq!((ring.bucket_s, ring.len), (1, 30));
     }
 }

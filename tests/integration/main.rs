@@ -5,5 +5,6 @@ mod cli;
 mod engine;
 mod open_model;
 mod open_model_live;
+mod open_model_plans;
 mod support;
 mod with_sample_api;
