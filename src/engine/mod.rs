@@ -108,8 +108,17 @@ pub async fn run<T: Transport>(
     let duration = run_start.elapsed();
     let recovery = match &exec.recovery {
         Some(probe) if !interrupted && !stop.abort.is_cancelled() => {
+            // The load's hard stop may have fired at the end of its grace period; the
+            // probe's requests are abandoned only by a second Ctrl-C.
+            let probe_shared = Arc::new(user::Shared {
+                exec: exec.clone(),
+                transport: shared.transport.clone(),
+                events: shared.events.clone(),
+                run_start,
+                hard_stop: stop.immediate.clone(),
+            });
             let end = Instant::now();
-            Some(recovery::probe(shared, probe, end, &stop.graceful).await)
+            Some(recovery::probe(probe_shared, probe, end, &stop.graceful).await)
         }
         _ => None,
     };

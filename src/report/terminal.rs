@@ -103,12 +103,10 @@ pub fn render(report: &RunReport) -> String {
         } else {
             String::new()
         };
-        if failed == 0 {
-            let _ = writeln!(
-                out,
-                "\nall {} SLOs passed{warned_text}",
-                report.verdicts.len()
-            );
+        if failed == 0 && warned > 0 {
+            let _ = writeln!(out, "\nno SLO failed{warned_text}");
+        } else if failed == 0 {
+            let _ = writeln!(out, "\nall {} SLOs passed", report.verdicts.len());
         } else {
             let _ = writeln!(
                 out,
