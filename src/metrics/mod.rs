@@ -9,6 +9,7 @@ mod honesty;
 mod recorder;
 mod sample;
 mod summary;
+mod window_ring;
 mod windows;
 
 pub use honesty::{
