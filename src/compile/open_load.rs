@@ -1,14 +1,15 @@
 //! `load` with `rate` → `ArrivalPlan` plus the `LoadSchedule` its stages name (no users:
 //! the stages carry only names and times, for reports and `during:` SLOs).
 //!
-//! Forms: `rate: 1000/min` with `run-time`; `rate: {task: 1000/min, …}` (a stream per task);
+//! Forms: `rate: 1000/min` with `run-time`; `rate: {task: 1000/min, …}` (a stream per task,
+//! named by task, `Class.task`, or the name of the one request a task sends);
 //! `stages` whose items set `rate` (ramping linearly over `ramp`, default the whole stage,
 //! from the previous stage's rate, or from a top-level `rate`, or from 0).
 
 use std::time::Duration;
 
 use super::arrival_plan::{ArrivalPlan, ArrivalStream, RateCurve, Segment, Spacing, TaskPick};
-use super::graph::UserClass;
+use super::graph::{Action, UserClass};
 use super::schedule::{LoadSchedule, Stage};
 use super::{Compiler, MAX_USERS, Overrides};
 use crate::plan::raw::{RawLoad, RawRate, Scalar};
@@ -260,6 +261,13 @@ fn task_named(
                 })
         })
         .collect();
+    // Not a task name: a request name, when exactly one task sends only that request
+    // ("1000 req/min to pre-reserve" names the request).
+    let found = if found.is_empty() && class_name.is_none() {
+        by_request_name(cx, classes, task_name)
+    } else {
+        found
+    };
     match found.as_slice() {
         [one] => Some(*one),
         [] => {
@@ -288,6 +296,32 @@ fn task_named(
             None
         }
     }
+}
+
+/// Tasks whose only request is named `name`.
+fn by_request_name(cx: &Compiler, classes: &[UserClass], name: &str) -> Vec<TaskPick> {
+    let mut found = Vec::new();
+    for (ci, class) in classes.iter().enumerate() {
+        for (ti, task) in class.tasks.iter().enumerate() {
+            let requests: Vec<_> = task
+                .actions
+                .iter()
+                .filter_map(|a| match a {
+                    Action::Request(id) => Some(cx.requests[id.0 as usize].metric),
+                    Action::Set(_) => None,
+                })
+                .collect();
+            if let [metric] = requests.as_slice() {
+                if cx.metrics[metric.0 as usize].name == name {
+                    found.push(TaskPick::Task {
+                        class: ci,
+                        task: ti,
+                    });
+                }
+            }
+        }
+    }
+    found
 }
 
 /// A stage `rate`, where 0 is allowed (a spike ramps back down to nothing).

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use planrun::compile::ExecPlan;
+use planrun::compile::{ExecPlan, Overrides};
 use planrun::engine::{self, FakeTransport, StopSignal};
 use planrun::metrics::{self, RunSummary};
 use planrun::slo;
@@ -343,4 +343,117 @@ slos:
     let verdicts = slo::evaluate(&exec.slos, &summary);
     assert_eq!(verdicts[0].status, slo::Status::Pass);
     assert_eq!(verdicts[1].status, slo::Status::Fail);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_per_request_name_drives_the_task_sending_it() {
+    let exec = Arc::new(compile_text(
+        r#"
+host: http://127.0.0.1:1
+classes:
+  A:
+    tasks:
+      book: { name: pre-reserve, method: POST, path: /book, body: "{}" }
+      health: { path: /health }
+load: { rate: { pre-reserve: 1000/min }, run-time: 30s }
+"#,
+    ));
+    let transport = FakeTransport::ok_after(Duration::from_millis(3));
+    run(&exec, transport.clone()).await;
+    assert_eq!(sent(&transport, "POST /book"), 500);
+    assert_eq!(sent(&transport, "GET /health"), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_abort_slo_stops_a_closed_model_run_too() {
+    let exec = plan(
+        r#"load: { users: 2, spawn-rate: 100/s, run-time: 60s, graceful-stop: 1s }
+slos:
+  - { check: "error-rate < 5% over any 5s", abort: true }
+"#,
+    );
+    let summary = run(&exec, failing_between_20_and_30s()).await;
+    let aborted = summary.aborted.as_ref().expect("aborted");
+    // The first 5 s window with a failure ends at 21 s.
+    assert_eq!(aborted.at_us, 21_000_000);
+    assert!(
+        summary.duration < Duration::from_secs(23),
+        "{:?}",
+        summary.duration
+    );
+}
+
+/// The example plans' sample-API statuses: 201 for pre-reservations, 200 otherwise.
+fn sample_like() -> FakeTransport {
+    FakeTransport::new(Duration::from_millis(5), |r| {
+        Ok(
+            if r.method == "POST" && r.url.path().ends_with("prereserve") {
+                201
+            } else {
+                200
+            },
+        )
+    })
+}
+
+fn example(plan: &str, overrides: Overrides) -> Arc<ExecPlan> {
+    let path = crate::support::repo().join("plans").join(plan);
+    let loaded = planrun::plan::load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+    Arc::new(planrun::compile::compile(&loaded, &overrides).unwrap_or_else(|e| panic!("{e}")))
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_rate_plan_for_a_minute_starts_a_thousand_in_the_seed_mix_and_passes() {
+    let exec = example(
+        "rate.yaml",
+        Overrides {
+            run_time: Some(Duration::from_secs(60)),
+            seed: Some(1),
+            ..Overrides::default()
+        },
+    );
+    let summary = run(&exec, sample_like()).await;
+    assert_eq!(summary.total.count, 1000);
+    // 70/20/10 classes, then task weights: list 5/11 of 70 %, whatsapp-text 90 % of 20 %…
+    for (name, share) in [
+        ("list-accommodations", 0.70 * 5.0 / 11.0),
+        ("prereserve", 0.70 * 2.0 / 11.0),
+        ("whatsapp-text", 0.18),
+        ("mercadopago-payment", 0.10),
+    ] {
+        let count = summary.request(name).expect(name).count as f64;
+        assert!((count / 1000.0 - share).abs() < 0.035, "{name}: {count}");
+    }
+    let verdicts = slo::evaluate(&exec.slos, &summary);
+    assert!(
+        verdicts.iter().all(|v| v.status == slo::Status::Pass),
+        "{verdicts:#?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_spike_plan_spikes_bursts_and_recovers() {
+    let exec = example(
+        "spike.yaml",
+        Overrides {
+            seed: Some(4),
+            ..Overrides::default()
+        },
+    );
+    let summary = run(&exec, sample_like()).await;
+    assert_eq!(summary.peak_users, 100);
+    let burst = &summary.bursts[0];
+    assert_eq!(
+        (burst.size, burst.succeeded, burst.at_us),
+        (100, 100, 10_000_000)
+    );
+    let recovery = summary.recovery.as_ref().expect("probed");
+    assert_eq!(recovery.probes, 3);
+    let verdicts = slo::evaluate(&exec.slos, &summary);
+    assert!(
+        verdicts.iter().all(|v| v.status == slo::Status::Pass),
+        "{verdicts:#?}"
+    );
+    let hold = verdicts[0].window.as_ref().expect("stage window");
+    assert_eq!((hold.from_s, hold.to_s), (10.0, 130.0));
 }
