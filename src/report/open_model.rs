@@ -149,10 +149,34 @@ pub fn run_fields(report: &RunReport) -> Map<String, Value> {
             "service"
         }),
     );
-    if let Some(arrivals) = &honesty.arrivals {
+    if let (Some(arrivals), Some(plan)) = (&honesty.arrivals, &report.exec.arrivals) {
+        let schedule = &report.exec.schedule;
+        let stages: Vec<Value> = schedule
+            .stages
+            .iter()
+            .filter(|s| s.start < schedule.total)
+            .map(|s| {
+                let end = s.end().min(schedule.total);
+                json!({
+                    "name": s.name,
+                    "start_s": s.start.as_secs_f64(),
+                    "end_s": end.as_secs_f64(),
+                    "from_per_s": plan.rate_at(s.start),
+                    "to_per_s": plan.rate_at(end.saturating_sub(std::time::Duration::from_nanos(1))),
+                })
+            })
+            .collect();
         fields.insert(
             "arrivals".into(),
             json!({
+                "spacing": match plan.spacing {
+                    Spacing::Uniform => "uniform",
+                    Spacing::Poisson => "poisson",
+                },
+                "expected": plan.expected_total(),
+                "max_in_flight": plan.max_in_flight,
+                "sessions": plan.sessions,
+                "stages": stages,
                 "due": arrivals.due,
                 "started": arrivals.started(),
                 "dropped": arrivals.dropped,

@@ -110,6 +110,9 @@ slos:
     assert_eq!(json["slos"][2]["status"], "warn");
     assert_eq!(json["slos"][2]["level"], "target");
     assert_eq!(json["arrivals"]["due"], 600);
+    assert_eq!(json["arrivals"]["dropped"], 0);
+    assert_eq!(json["arrivals"]["stages"][0]["from_per_s"], 50.0);
+    assert_eq!(json["latency_measure"], "corrected");
     assert!(json["requests"][0]["service_percentiles_ms"]["99"].is_number());
     drop(out);
 }
