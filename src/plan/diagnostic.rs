@@ -77,7 +77,7 @@ pub enum PlanErrorKind {
     UnknownRequest { name: String },
     #[error("no task sends a request named `{name}`")]
     NoSuchRequest { name: String },
-    #[error("no class has a task named `{name}`")]
+    #[error("no task is named `{name}`, nor is a request that a task sends alone")]
     UnknownTask { name: String },
     #[error("no stage is named `{name}`")]
     UnknownStage { name: String },
