@@ -457,3 +457,23 @@ async fn the_spike_plan_spikes_bursts_and_recovers() {
     let hold = verdicts[0].window.as_ref().expect("stage window");
     assert_eq!((hold.from_s, hold.to_s), (10.0, 130.0));
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_recovery_probe_works_after_the_grace_period_cancelled_the_load() {
+    // The last arrival (0.9 s) is still in flight at 1 s, when a 0 s grace cancels it;
+    // the probe must not inherit that cancellation.
+    let exec = plan(
+        r#"load:
+  rate: 10/s
+  run-time: 1s
+  graceful-stop: 0s
+  recovery: { request: a, successes: 2, interval: 100ms }
+"#,
+    );
+    let summary = run(&exec, FakeTransport::ok_after(Duration::from_millis(150))).await;
+    assert_eq!(summary.total.failures, 1);
+    assert_eq!(summary.failures[0].category, "cancelled");
+    let recovery = summary.recovery.as_ref().expect("probed");
+    assert_eq!(recovery.probes, 2);
+    assert_eq!(recovery.recovered_after, Some(Duration::from_millis(150)));
+}
