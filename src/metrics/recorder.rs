@@ -212,7 +212,7 @@ impl Tally {
         self.windows.record(
             sample.metric,
             finished_second,
-            sent.then_some(latency_us),
+            sent.then_some((latency_us, sample.latency_us)),
             failed,
         );
         let at = sample.finished_us();

@@ -56,7 +56,10 @@ impl Bucket {
     pub(super) fn measure(&self, metric: SloMetric, seconds: f64) -> Option<f64> {
         let latency = || self.latency.as_ref().filter(|h| !h.is_empty());
         match metric {
-            SloMetric::Percentile(p) => latency().map(|h| h.value_at_percentile(p) as f64),
+            // A service-time tracker feeds its buckets service times.
+            SloMetric::Percentile(p) | SloMetric::ServicePercentile(p) => {
+                latency().map(|h| h.value_at_percentile(p) as f64)
+            }
             SloMetric::Mean => latency().map(|h| h.mean()),
             SloMetric::Max => latency().map(|h| h.max() as f64),
             SloMetric::ErrorRate => {

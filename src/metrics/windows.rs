@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::window_ring::{Bucket, Ring};
 use crate::compile::MetricId;
-use crate::slo::{Comparison, Over, Slo, SloScope, Threshold};
+use crate::slo::{Comparison, Over, Slo, SloMetric, SloScope, Threshold};
 
 /// What the recorder measured for one time-aware SLO.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,18 +145,24 @@ impl Windows {
         self.end_us = end_us;
     }
 
-    /// One completed request; `latency_us` is `None` for one never sent.
+    /// One completed request: its corrected latency and its service time, `None` for one
+    /// never sent.
     pub(super) fn record(
         &mut self,
         metric: MetricId,
         finished_s: u64,
-        latency_us: Option<u64>,
+        latency_us: Option<(u64, u64)>,
         failed: bool,
     ) {
         for tracker in &mut self.trackers {
             if tracker.metric.is_some_and(|m| m != metric) {
                 continue;
             }
+            let latency_us =
+                latency_us.map(|(corrected, service)| match tracker.threshold.metric {
+                    SloMetric::ServicePercentile(_) => service,
+                    _ => corrected,
+                });
             match &mut tracker.kind {
                 Kind::Sliding(ring) => ring.current.record(latency_us, failed),
                 Kind::Stage { from_s, to_s, acc } => {
@@ -355,7 +361,7 @@ mod tests {
     fn feed(w: &mut Windows, seconds: std::ops::Range<u64>, per_second: u64, latency_us: u64) {
         for s in seconds {
             for _ in 0..per_second {
-                w.record(MetricId(0), s, Some(latency_us), false);
+                w.record(MetricId(0), s, Some((latency_us, latency_us)), false);
             }
             w.close_second(s);
         }

@@ -223,6 +223,7 @@ fn window_verdict(slo: &Slo, outcome: &WindowOutcome) -> WindowVerdict {
 fn measure(metric: SloMetric, stats: &RequestStats, summary: &RunSummary) -> Option<f64> {
     match metric {
         SloMetric::Percentile(p) => stats.percentile_us(p).map(|v| v as f64),
+        SloMetric::ServicePercentile(p) => stats.service_percentile_us(p).map(|v| v as f64),
         SloMetric::Mean => stats.mean_us(),
         SloMetric::Max => stats.max_us().map(|v| v as f64),
         SloMetric::ErrorRate => stats.error_rate(),

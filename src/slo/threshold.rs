@@ -9,6 +9,9 @@ use crate::units::{Rate, format_duration, parse_duration, parse_percent};
 pub enum SloMetric {
     /// Latency at a percentile (0..=100), e.g. 95 or 99.9.
     Percentile(f64),
+    /// Service time (sent → answered) at a percentile: `service-p95`. Differs from the
+    /// latency in open-model runs, where latency counts from the intended send instant.
+    ServicePercentile(f64),
     Mean,
     Max,
     /// Failed requests over all requests.
@@ -24,7 +27,10 @@ impl SloMetric {
     pub fn is_latency(self) -> bool {
         matches!(
             self,
-            SloMetric::Percentile(_) | SloMetric::Mean | SloMetric::Max
+            SloMetric::Percentile(_)
+                | SloMetric::ServicePercentile(_)
+                | SloMetric::Mean
+                | SloMetric::Max
         )
     }
 }
@@ -88,9 +94,11 @@ impl Threshold {
             }
         };
         let value = match metric {
-            SloMetric::Percentile(_) | SloMetric::Mean | SloMetric::Max | SloMetric::Recovery => {
-                parse_duration(value)?.as_secs_f64() * 1e6
-            }
+            SloMetric::Percentile(_)
+            | SloMetric::ServicePercentile(_)
+            | SloMetric::Mean
+            | SloMetric::Max
+            | SloMetric::Recovery => parse_duration(value)?.as_secs_f64() * 1e6,
             SloMetric::ErrorRate => parse_percent(value)?,
             SloMetric::Throughput => Rate::parse(value)?.as_per_second(),
         };
@@ -110,9 +118,11 @@ impl Threshold {
 /// Formats a value of `metric` the way plans write it (`23.4ms`, `0.42%`, `215.3/s`).
 pub fn format_metric_value(metric: SloMetric, value: f64) -> String {
     match metric {
-        SloMetric::Percentile(_) | SloMetric::Mean | SloMetric::Max | SloMetric::Recovery => {
-            format_latency_us(value)
-        }
+        SloMetric::Percentile(_)
+        | SloMetric::ServicePercentile(_)
+        | SloMetric::Mean
+        | SloMetric::Max
+        | SloMetric::Recovery => format_latency_us(value),
         SloMetric::ErrorRate => format!("{}%", trim(value * 100.0, 2)),
         SloMetric::Throughput => format!("{}/s", trim(value, 1)),
     }
@@ -150,6 +160,14 @@ fn parse_metric(text: &str) -> Result<SloMetric, String> {
         "recovery" => return Ok(SloMetric::Recovery),
         _ => {}
     }
+    if let Some(percentile) = text.strip_prefix("service-") {
+        return match parse_metric(percentile)? {
+            SloMetric::Percentile(p) => Ok(SloMetric::ServicePercentile(p)),
+            _ => Err(format!(
+                "unknown metric `{text}`: `service-` goes before a percentile, e.g. `service-p95 < 3s`"
+            )),
+        };
+    }
     if let Some(number) = text.strip_prefix('p') {
         if let Ok(p) = number.parse::<f64>() {
             if p > 0.0 && p <= 100.0 {
@@ -180,6 +198,7 @@ impl fmt::Display for SloMetric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SloMetric::Percentile(p) => write!(f, "p{}", trim(*p, 3)),
+            SloMetric::ServicePercentile(p) => write!(f, "service-p{}", trim(*p, 3)),
             SloMetric::Mean => f.write_str("mean"),
             SloMetric::Max => f.write_str("max"),
             SloMetric::ErrorRate => f.write_str("error-rate"),
@@ -217,6 +236,10 @@ mod tests {
             SloMetric::Percentile(99.9)
         );
         assert_eq!(Threshold::parse("error-rate < 1%").unwrap().value, 0.01);
+        let service = Threshold::parse("service-p99 < 200ms").unwrap();
+        assert_eq!(service.metric, SloMetric::ServicePercentile(99.0));
+        assert_eq!(service.to_string(), "service-p99 < 200ms");
+        assert!(Threshold::parse("service-mean < 1s").is_err());
         assert_eq!(Threshold::parse("throughput > 200/s").unwrap().value, 200.0);
         assert_eq!(
             Threshold::parse("max < 10s").unwrap().to_string(),

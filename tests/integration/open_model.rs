@@ -131,9 +131,15 @@ async fn arrivals_beyond_max_in_flight_are_dropped_and_counted() {
 async fn waiting_for_a_session_is_latency_but_not_service_time() {
     // One session, 10 arrivals 100 ms apart, each served in 250 ms: arrival k is sent at
     // 250k ms, 150k ms after it was due.
-    let exec = plan("load: { rate: 10/s, run-time: 1s, sessions: 1 }");
+    let exec = plan(
+        "load: { rate: 10/s, run-time: 1s, sessions: 1 }\nslos: [ service-p99 < 300ms over any 2s, p99 < 300ms over any 2s, service-p99 < 300ms ]",
+    );
     let transport = FakeTransport::ok_after(Duration::from_millis(250));
     let summary = run(&exec, transport).await;
+    let verdicts = slo::evaluate(&exec.slos, &summary);
+    assert_eq!(verdicts[0].status, slo::Status::Pass, "{:?}", verdicts[0]);
+    assert_eq!(verdicts[1].status, slo::Status::Fail, "{:?}", verdicts[1]);
+    assert_eq!(verdicts[2].status, slo::Status::Pass, "{:?}", verdicts[2]);
     assert_eq!(summary.total.count, 10);
     let near = |us: u64, want: u64| us.abs_diff(want) <= want / 500 + 1;
     assert!(

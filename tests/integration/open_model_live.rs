@@ -46,6 +46,7 @@ classes:
 load: { rate: 50/s, run-time: 12s, sessions: 4 }
 slos:
   - p99 < 500ms
+  - service-p99 < 100ms
 "#,
         SampleApiConfig {
             stall: Some(Stall::parse("1s/10s").expect("stall")),
@@ -66,6 +67,8 @@ slos:
     // SLOs judge the corrected latency.
     assert_eq!(outcome.verdicts[0].status, Status::Fail);
     assert!(outcome.verdicts[0].measured.unwrap_or(0.0) >= 850_000.0);
+    // …unless asked for the service time.
+    assert_eq!(outcome.verdicts[1].status, Status::Pass);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
