@@ -10,13 +10,15 @@ use crate::RunOptions;
 use crate::compile::Overrides;
 use crate::report::Exports;
 use crate::report::progress::ProgressMode;
-use crate::sample_api::{OverlapStyle, SampleApiConfig};
+use crate::sample_api::{ErrorWindow, OverlapStyle, SampleApiConfig, Stall};
 use crate::units::{Rate, parse_duration, parse_percent};
 
 /// Runs declarative HTTP load-test plans (YAML or TOML) and gates CI on their SLOs.
 ///
-/// Exit codes: 0 every SLO passed, 1 unexpected error, 2 usage error, 3 invalid plan
-/// (nothing was sent), 4 an SLO failed, 130 interrupted (results still written).
+/// Exit codes: 0 every SLO passed (targets may have warned), 1 unexpected error, 2 usage
+/// error, 3 invalid plan (nothing was sent), 4 a critical SLO failed, an `abort` SLO
+/// stopped the run, or (with --strict) a target was missed, 130 interrupted (results
+/// still written).
 #[derive(Debug, Parser)]
 #[command(
     name = "planrun",
@@ -91,9 +93,18 @@ pub struct RunArgs {
     /// `error` field).
     #[arg(long, value_enum, default_value_t = OverlapStyle::Status, requires = "sample_api")]
     pub sample_overlap_style: OverlapStyle,
+    /// With --sample-api: freeze for LENGTH once every EVERY, e.g. `1s/10s`.
+    #[arg(long, value_name = "LENGTH/EVERY", value_parser = Stall::parse, requires = "sample_api")]
+    pub sample_stall: Option<Stall>,
+    /// With --sample-api: inject 500s at RATE between two instants, e.g. `20%@30s..60s`.
+    #[arg(long, value_name = "RATE@FROM..TO", value_parser = ErrorWindow::parse, requires = "sample_api")]
+    pub sample_error_window: Option<ErrorWindow>,
     /// Progress display.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
+    /// A missed `target` SLO (WARN) fails the run with exit code 4, like a critical one.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 impl RunArgs {
@@ -114,6 +125,8 @@ impl RunArgs {
                 error_rate: self.sample_error_rate,
                 seed: self.seed.unwrap_or(0),
                 overlap_style: self.sample_overlap_style,
+                stall: self.sample_stall,
+                error_window: self.sample_error_window,
                 ..secrets
             }),
             plan: self.plan,
@@ -128,6 +141,7 @@ impl RunArgs {
                     .map(PathBuf::from),
             },
             progress: self.progress,
+            strict: self.strict,
         }
     }
 }
@@ -171,6 +185,12 @@ pub struct SampleApiArgs {
     /// How a refused pre-reservation is answered (409, or 200 with an `error` field).
     #[arg(long, value_enum, default_value_t = OverlapStyle::Status)]
     pub overlap_style: OverlapStyle,
+    /// Freeze for LENGTH once every EVERY, e.g. `1s/10s`.
+    #[arg(long, value_name = "LENGTH/EVERY", value_parser = Stall::parse)]
+    pub stall: Option<Stall>,
+    /// Inject 500s at RATE between two instants after the start, e.g. `20%@30s..60s`.
+    #[arg(long, value_name = "RATE@FROM..TO", value_parser = ErrorWindow::parse)]
+    pub error_window: Option<ErrorWindow>,
 }
 
 impl SampleApiArgs {
@@ -181,6 +201,8 @@ impl SampleApiArgs {
             error_rate: self.error_rate,
             seed: self.seed,
             overlap_style: self.overlap_style,
+            stall: self.stall,
+            error_window: self.error_window,
             ..SampleApiConfig::with_env_secrets()
         }
     }

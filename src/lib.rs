@@ -34,7 +34,8 @@ pub mod exit_code {
     pub const USAGE: u8 = 2;
     /// The plan is invalid; nothing was sent.
     pub const PLAN_INVALID: u8 = 3;
-    /// The run finished and at least one SLO failed.
+    /// The run finished and at least one critical SLO failed (or, with `--strict`, a
+    /// target was missed), or an `abort` SLO stopped it early.
     pub const SLO_BREACHED: u8 = 4;
     /// Interrupted by Ctrl-C or SIGTERM; the results gathered so far were written.
     pub const INTERRUPTED: u8 = 130;
@@ -54,6 +55,8 @@ pub struct RunOptions {
     /// Start the bundled sample API in-process and point the plan at it.
     pub sample_api: Option<SampleApiConfig>,
     pub progress: ProgressMode,
+    /// `--strict`: a missed target (WARN) fails the run like a critical SLO.
+    pub strict: bool,
 }
 
 /// What a finished run produced.
@@ -68,13 +71,19 @@ pub struct Outcome {
     pub report_dir: PathBuf,
     /// The in-process sample API's counters, when `--sample-api` was used.
     pub sample_hits: Option<HitCounts>,
+    /// Whether missed targets fail the run.
+    pub strict: bool,
 }
 
 impl Outcome {
     pub fn exit_code(&self) -> u8 {
+        let warned = self.verdicts.iter().any(|v| v.status == slo::Status::Warn);
         if self.summary.interrupted {
             exit_code::INTERRUPTED
-        } else if self.verdicts.iter().any(|v| !v.passed) {
+        } else if self.summary.aborted.is_some()
+            || self.verdicts.iter().any(|v| !v.passed)
+            || (self.strict && warned)
+        {
             exit_code::SLO_BREACHED
         } else {
             exit_code::OK
@@ -106,8 +115,13 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
     let run_start = tokio::time::Instant::now();
     let (events, recorder) = metrics::recorder(&exec, run_start);
     let progress = report::progress::start(exec.schedule.total, recorder.live(), opts.progress);
+    let stop = StopSignal {
+        abort: recorder.abort_signal(), // a breached `abort` SLO ends the load too
+        ..stop
+    };
     let outcome = engine::run(exec.clone(), transport, events, run_start, stop).await; // Ctrl-C ends this,
-    let summary = recorder.finish(outcome.duration, outcome.interrupted).await; // yet we still summarise
+    let mut summary = recorder.finish(outcome.duration, outcome.interrupted).await; // yet we still summarise
+    summary.recovery = outcome.recovery;
     progress.finish();
     let verdicts = slo::evaluate(&exec.slos, &summary);
     let results = report::Results::new(&exec, &summary, &verdicts)?;
@@ -128,6 +142,7 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
         results,
         report_dir,
         sample_hits,
+        strict: opts.strict,
     })
 }
 

@@ -8,8 +8,10 @@ use std::time::Duration;
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName};
 
+use super::arrival_plan::ArrivalPlan;
 use super::business::BusinessMetric;
 use super::inspect::{Inspection, InspectionName};
+use super::probes::{Burst, RecoveryProbe};
 use super::schedule::LoadSchedule;
 use super::templates::{Globals, TemplateId, Templates, Text};
 use super::think::ThinkTime;
@@ -55,6 +57,12 @@ pub struct ExecPlan {
     /// Users per class at the peak, and the order users start in.
     pub mix: UserMix,
     pub schedule: LoadSchedule,
+    /// An arrival-rate (open-model) load; `None` runs the schedule's users (closed model).
+    pub arrivals: Option<ArrivalPlan>,
+    /// Requests released all at once at given instants.
+    pub bursts: Vec<Burst>,
+    /// Polled after the load until the target answers well again.
+    pub recovery: Option<RecoveryProbe>,
     pub slos: Vec<Slo>,
     pub templates: Templates,
     pub globals: std::sync::Arc<Globals>,

@@ -5,12 +5,15 @@
 //! not returned at the first one, and every template is checked (undefined variables,
 //! unknown functions, a dry render per class) before any request is sent.
 
+mod arrival_plan;
 mod business;
 mod checks;
 mod data;
 mod graph;
 pub mod inspect;
 mod load;
+mod open_load;
+mod probes;
 mod requests;
 mod schedule;
 mod slos;
@@ -23,11 +26,16 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 use crate::plan::{KeyPath, LoadedPlan, Part, PlanErrorKind, PlanErrors};
+use crate::slo::SloMetric;
 use crate::units::{Rate, parse_duration};
 
+pub use arrival_plan::{
+    ArrivalPlan, ArrivalStream, Arrivals, RateCurve, Segment, Spacing, TaskPick,
+};
 pub use business::{BusinessId, BusinessKind, BusinessMetric};
 pub use graph::{Action, ExecPlan, MetricId, MetricName, RequestId, RequestSpec, Task, UserClass};
 pub use inspect::{CheckId, Inspection, InspectionName, OutcomeId};
+pub use probes::{Burst, RecoveryProbe};
 pub use schedule::{LoadSchedule, Stage};
 pub use templates::{Globals, Templates, Text, UserScope};
 pub use think::ThinkTime;
@@ -83,9 +91,47 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
         .collect();
 
     let classes = cx.classes(timeout);
-    let schedule = load::schedule(&mut cx, raw.load.as_ref(), overrides);
+    let (schedule, arrivals) = match raw
+        .load
+        .as_ref()
+        .filter(|l| open_load::is_open(Some(l), overrides))
+    {
+        Some(load) => match open_load::compile(&mut cx, load, overrides, &classes) {
+            Some((schedule, arrivals)) => (Some(schedule), Some(arrivals)),
+            None => (None, None),
+        },
+        None => (load::schedule(&mut cx, raw.load.as_ref(), overrides), None),
+    };
+    let raw_load = raw.load.as_ref();
+    let total = schedule.as_ref().map(|s| s.total);
+    let bursts = probes::bursts(
+        &mut cx,
+        raw_load.and_then(|l| l.bursts.as_ref()),
+        &classes,
+        total,
+    );
+    let recovery = probes::recovery(
+        &mut cx,
+        raw_load.and_then(|l| l.recovery.as_ref()),
+        &classes,
+    );
     let business = business::compile(&mut cx);
-    let slos = slos::compile(&mut cx, &business);
+    let slos = slos::compile(&mut cx, schedule.as_ref(), &business);
+    if recovery.is_none()
+        && slos
+            .iter()
+            .any(|s| s.threshold.metric == SloMetric::Recovery)
+    {
+        cx.error(
+            root.key("slos"),
+            PlanErrorKind::BadSlo {
+                found: "recovery".into(),
+                message:
+                    "a `recovery` SLO needs `load.recovery` (which request to poll after the load)"
+                        .into(),
+            },
+        );
+    }
     let data = data::compile(&mut cx);
     let (globals, unset_env) =
         checks::check_templates(&mut cx, &classes, vars, data, seed, overrides);
@@ -119,6 +165,9 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
         classes,
         mix,
         schedule,
+        arrivals,
+        bursts,
+        recovery,
         slos,
         templates,
         globals,

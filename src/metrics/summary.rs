@@ -7,6 +7,9 @@ use super::business::{BusinessValue, CheckStats, OutcomeStats};
 use chrono::{DateTime, Utc};
 use hdrhistogram::Histogram;
 
+use super::honesty::{BurstOutcome, LoadHonesty, RecoveryOutcome};
+use super::windows::{AbortReason, WindowOutcome};
+
 /// Latencies are recorded in microseconds, from 1 µs to one hour, to 3 significant digits.
 pub const LATENCY_MAX_US: u64 = 3_600_000_000;
 pub const LATENCY_SIGFIG: u8 = 3;
@@ -35,8 +38,12 @@ pub struct RequestStats {
     pub failures: u64,
     /// Response body bytes received.
     pub bytes: u64,
-    /// Latency of every request, in microseconds.
+    /// Latency of every request, in microseconds. In open-model runs it counts from the
+    /// instant the schedule intended the request to be sent (corrected for coordinated
+    /// omission); in closed-model runs it equals `service`.
     pub latency: Histogram<u64>,
+    /// Service time: from actually sending the request to the end of its response.
+    pub service: Histogram<u64>,
 }
 
 impl RequestStats {
@@ -48,7 +55,13 @@ impl RequestStats {
             failures: 0,
             bytes: 0,
             latency: new_histogram(),
+            service: new_histogram(),
         }
+    }
+
+    /// Service time at percentile `p` (0..=100), in microseconds.
+    pub fn service_percentile_us(&self, p: f64) -> Option<u64> {
+        (!self.service.is_empty()).then(|| self.service.value_at_percentile(p))
     }
 
     /// Latency at percentile `p` (0..=100), in microseconds; `None` with no requests.
@@ -209,7 +222,7 @@ pub struct RunSummary {
     pub failures: Vec<FailureCount>,
     /// One entry per second of the run.
     pub series: Vec<SecondStats>,
-    /// The most users that ran at once.
+    /// The most users that ran at once (open model: arrivals in flight).
     pub peak_users: u32,
     /// Named checks with their pass counts, in plan order.
     pub checks: Vec<CheckStats>,
@@ -217,6 +230,16 @@ pub struct RunSummary {
     pub outcomes: Vec<OutcomeStats>,
     /// Business metrics (`metrics:` in the plan), in plan order.
     pub business: Vec<BusinessValue>,
+    /// Time-aware SLOs as the recorder measured them during the run.
+    pub windows: Vec<WindowOutcome>,
+    /// Set when an `abort` SLO stopped the run early.
+    pub aborted: Option<AbortReason>,
+    /// Bursts released during the run.
+    pub bursts: Vec<BurstOutcome>,
+    /// The recovery probe after the load, when the plan has one.
+    pub recovery: Option<RecoveryOutcome>,
+    /// Whether planrun kept its schedule, and why not.
+    pub honesty: LoadHonesty,
 }
 
 impl RunSummary {

@@ -81,6 +81,12 @@ pub enum PlanErrorKind {
     BadSet { flag: String, message: String },
     #[error("SLO refers to request `{name}`, which no task defines")]
     UnknownRequest { name: String },
+    #[error("no task sends a request named `{name}`")]
+    NoSuchRequest { name: String },
+    #[error("no task is named `{name}`, nor is a request that a task sends alone")]
+    UnknownTask { name: String },
+    #[error("no stage is named `{name}`")]
+    UnknownStage { name: String },
     #[error("bad SLO `{found}`: {message}")]
     BadSlo { found: String, message: String },
     #[error("bad load: {message}")]

@@ -215,6 +215,47 @@ pub struct RawLoad {
     pub stages: Option<Vec<RawStage>>,
     /// How long in-flight requests may finish after the load ends (default 5s).
     pub graceful_stop: Option<String>,
+    /// Open model: arrivals per unit of time (`1000/min`), or a rate per task name.
+    pub rate: Option<RawRate>,
+    /// Open model: `uniform` (evenly spaced, the default) or `poisson`.
+    pub arrivals: Option<String>,
+    /// Open model: arrivals running or waiting for a session at once; more are dropped.
+    pub max_in_flight: Option<i64>,
+    /// Open model: reusable user sessions (connection, cookies, user variables).
+    pub sessions: Option<i64>,
+    /// Requests released all at the same instant.
+    pub bursts: Option<Vec<RawBurst>>,
+    /// After the load: poll a request until the target answers well again.
+    pub recovery: Option<RawRecovery>,
+}
+
+/// `rate`: one rate for the plan's mix, or a rate per task name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawRate {
+    One(Scalar),
+    PerTask(IndexMap<String, Scalar>),
+}
+
+/// `bursts` item: `size` copies of a request, released at `at`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawBurst {
+    pub request: Option<String>,
+    pub size: Option<i64>,
+    /// Offset from the start of the run, e.g. `1m`.
+    pub at: Option<String>,
+}
+
+/// `recovery`: after the load, send `request` every `interval` until it succeeds
+/// `successes` times in a row, or `timeout` passes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawRecovery {
+    pub request: Option<String>,
+    pub successes: Option<i64>,
+    pub interval: Option<String>,
+    pub timeout: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -227,6 +268,10 @@ pub struct RawStage {
     pub duration: Option<String>,
     /// Ramp at this rate (users per second), then hold for the rest of `duration`.
     pub spawn_rate: Option<Scalar>,
+    /// Open model: the arrival rate at the end of the stage (default: the previous one's).
+    pub rate: Option<Scalar>,
+    /// Open model: how long the rate ramps before holding (default: the whole stage).
+    pub ramp: Option<String>,
 }
 
 /// One SLO: `"error-rate < 1%"` over all requests, or `{request: NAME, check: "p95 < 3s"}`.
@@ -258,6 +303,18 @@ impl<'de> Deserialize<'de> for RawSlo {
 pub struct RawScopedSlo {
     /// A request name (as in the summary table); absent means all requests.
     pub request: Option<String>,
-    /// `p95 < 3s`, `error-rate < 1%`, `throughput > 200/s`, `max < 10s`, `mean < 1s`.
-    pub check: String,
+    /// `p95 < 3s`, `error-rate < 1%`, `throughput > 200/s`, `max < 10s`, `mean < 1s`;
+    /// also `... over any 30s`, `p95 drift < 30% first 10m vs last 10m after 5m`,
+    /// `recovery < 5m`. A breach fails the run (the same as `critical`).
+    pub check: Option<String>,
+    /// A check whose breach is a warning (WARN; exit 0 unless `--strict`).
+    pub target: Option<String>,
+    /// A check whose breach fails the run (FAIL; exit 4).
+    pub critical: Option<String>,
+    /// Only requests completed during this stage count.
+    pub during: Option<String>,
+    /// Stop the run as soon as this (windowed) check is breached.
+    pub abort: Option<bool>,
+    /// With `abort`: how long the breach must last before the run stops (default 0s).
+    pub abort_grace: Option<String>,
 }

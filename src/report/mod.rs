@@ -9,6 +9,7 @@ pub mod json;
 pub mod junit;
 pub mod locust_csv;
 pub mod markdown;
+pub mod open_model;
 pub mod overview;
 pub mod progress;
 pub mod results;

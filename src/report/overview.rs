@@ -16,6 +16,11 @@ pub fn render(exec: &ExecPlan) -> String {
         exec.plan_file.display()
     );
     let _ = writeln!(out, "  host {}   seed {}", exec.host, exec.seed);
+    if let Some(arrivals) = &exec.arrivals {
+        out.push_str(&super::open_model::overview(exec, arrivals));
+        slos(&mut out, exec);
+        return out;
+    }
     let peak = exec.schedule.peak();
     let _ = writeln!(out, "\nusers at peak: {peak}");
     let mut rates: Vec<(String, f64)> = Vec::new();
@@ -110,12 +115,27 @@ pub fn render(exec: &ExecPlan) -> String {
         );
     }
 
+    out.push_str(&super::open_model::beside_the_load(exec));
+    slos(&mut out, exec);
+    out
+}
+
+fn slos(out: &mut String, exec: &ExecPlan) {
     let _ = writeln!(out, "\nSLOs:");
     if exec.slos.is_empty() {
         let _ = writeln!(out, "  none: the run passes whatever it measures");
     }
     for slo in &exec.slos {
-        let _ = writeln!(out, "  {}", slo.label());
+        let level = match slo.level {
+            crate::slo::Level::Target => "  (target: WARN)",
+            crate::slo::Level::Critical => "",
+        };
+        let abort = match slo.abort_after {
+            Some(grace) if grace.is_zero() => "  (abort)".to_owned(),
+            Some(grace) => format!("  (abort after {})", format_duration(grace)),
+            None => String::new(),
+        };
+        let _ = writeln!(out, "  {}{level}{abort}", slo.label());
     }
     if !exec.business.is_empty() {
         let _ = writeln!(out, "\nbusiness metrics:");
@@ -146,7 +166,6 @@ pub fn render(exec: &ExecPlan) -> String {
                 .join(", ")
         );
     }
-    out
 }
 
 /// Tasks per second one user of the class starts, if responses took no time.

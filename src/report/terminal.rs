@@ -44,6 +44,14 @@ pub fn render(results: &Results) -> String {
         );
     }
     row(&mut out, "Aggregated", &results.aggregate, width);
+    // What open-model and time-aware runs add: service time, arrivals, bursts, recovery,
+    // an early stop, and whether the load kept its schedule.
+    if !results.notes.is_empty() {
+        out.push('\n');
+        for note in &results.notes {
+            let _ = writeln!(out, "{note}");
+        }
+    }
 
     if !results.failures.is_empty() {
         let _ = writeln!(out, "\nfailures:");
@@ -68,15 +76,36 @@ pub fn render(results: &Results) -> String {
     if !results.slos.is_empty() {
         let _ = writeln!(out, "\nSLOs:");
         for slo in &results.slos {
-            let _ = writeln!(
+            // A target's breach only warns: say which SLOs are targets.
+            let label = match slo.level {
+                crate::slo::Level::Target => format!("{} (target)", slo.slo),
+                crate::slo::Level::Critical => slo.slo.clone(),
+            };
+            let _ = write!(
                 out,
-                "  {}  {:<40} measured {}",
+                "  {}  {label:<40} measured {}",
                 slo.status.label(),
-                slo.slo,
                 slo.measured_text
             );
+            if let Some(window) = &slo.window {
+                let _ = write!(out, " in {:.0}s–{:.0}s", window.from_s, window.to_s);
+                if let Some(first) = window.first_breach_s {
+                    let _ = write!(out, ", first breached at {first:.0}s");
+                }
+            }
+            out.push('\n');
         }
         let _ = writeln!(out, "\n{}", results.headline());
+    }
+    let untrustworthy = results.untrustworthy_reasons();
+    if !untrustworthy.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nresults NOT TRUSTWORTHY: planrun could not keep its schedule:"
+        );
+        for reason in &untrustworthy {
+            let _ = writeln!(out, "  - {reason}");
+        }
     }
     out
 }

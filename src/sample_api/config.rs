@@ -3,6 +3,8 @@
 use std::io;
 use std::time::Duration;
 
+use super::timed_faults::{ErrorWindow, Stall};
+
 /// Behaviour knobs of the sample API. The default is an instant, never-failing server.
 #[derive(Debug, Clone)]
 pub struct SampleApiConfig {
@@ -21,6 +23,10 @@ pub struct SampleApiConfig {
     pub whatsapp_secret: String,
     /// The Mercado Pago webhook secret notifications are signed with.
     pub mercadopago_secret: String,
+    /// Freeze every counted endpoint for a while, periodically (`1s/10s`).
+    pub stall: Option<Stall>,
+    /// Inject 500s at a rate between two instants after the start (`20%@30s..60s`).
+    pub error_window: Option<ErrorWindow>,
 }
 
 /// How the pre-reserve endpoint says no, as the two styles of real backends do.
@@ -50,6 +56,8 @@ impl Default for SampleApiConfig {
             overlap_style: OverlapStyle::Status,
             whatsapp_secret: SAMPLE_WHATSAPP_SECRET.to_owned(),
             mercadopago_secret: SAMPLE_MERCADOPAGO_SECRET.to_owned(),
+            stall: None,
+            error_window: None,
         }
     }
 }

@@ -24,8 +24,9 @@
 //! - `GET /__planrun/hits`: the counts as JSON; not counted, never delayed
 //!
 //! Invariants:
-//! - every counted endpoint waits `latency` plus up to `jitter`, then answers 500
-//!   `{"error":"injected"}` with probability `error_rate`, else normally;
+//! - every counted endpoint waits `latency` plus up to `jitter` (and, with a `stall`, for
+//!   the current freeze to end), then answers 500 `{"error":"injected"}` with probability
+//!   `error_rate` (or the `error_window`'s rate inside it), else normally;
 //! - every answer of a counted endpoint (errors included) is counted exactly once, before
 //!   it is sent, so a client that has its answer will see it in the counts;
 //! - the stays of one accommodation never overlap (`[check_in, check_out)`), and the
@@ -47,6 +48,7 @@ mod signatures;
 mod stay_dates;
 #[cfg(test)]
 mod test_support;
+mod timed_faults;
 mod webhooks;
 
 pub use config::{
@@ -55,3 +57,4 @@ pub use config::{
 };
 pub use hits::{EndpointHits, HitCounts};
 pub use server::{SampleApi, serve_until_ctrl_c};
+pub use timed_faults::{ErrorWindow, Stall};

@@ -18,6 +18,7 @@ use super::endpoint::Endpoint;
 use super::hit_counter::HitCounter;
 use super::reservations::ReservationStore;
 use super::responses::{self, BODY_TOO_LARGE, INJECTED, NOT_FOUND};
+use super::timed_faults::TimedFaults;
 use super::{booking, webhooks};
 
 /// Largest request body read; WhatsApp webhooks are a few KiB.
@@ -29,6 +30,8 @@ pub(crate) struct AppState {
     pub(crate) hits: HitCounter,
     /// Latency and error injection.
     pub(crate) chaos: Chaos,
+    /// Stalls and error windows, by the clock.
+    pub(crate) timed: TimedFaults,
     /// Pre-reservations taken so far.
     pub(crate) reservations: ReservationStore,
     /// `GET /api/v1/accommodations` body, encoded once.
@@ -46,6 +49,7 @@ impl AppState {
         Ok(Self {
             hits: HitCounter::default(),
             chaos: Chaos::new(config),
+            timed: TimedFaults::new(config.stall, config.error_window, config.seed),
             reservations: ReservationStore::new(CATALOGUE.len(), config.seed),
             catalogue_json: Bytes::from(accommodations::catalogue_json()?),
             tokens: Tokens::default(),
@@ -93,11 +97,15 @@ pub(crate) async fn counted(
     endpoint: Endpoint,
     answer: impl FnOnce() -> Response,
 ) -> Response {
+    let stall = state.timed.stall();
+    if !stall.is_zero() {
+        tokio::time::sleep(stall).await;
+    }
     let decision = state.chaos.decide();
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
-    let response = if decision.inject_error {
+    let response = if decision.inject_error || state.timed.inject_error() {
         responses::json(StatusCode::INTERNAL_SERVER_ERROR, INJECTED)
     } else {
         answer()

@@ -38,6 +38,7 @@ async fn run_journey(style: OverlapStyle) -> Outcome {
             ..SampleApiConfig::default()
         }),
         progress: ProgressMode::Off,
+        strict: false,
     };
     planrun::run(options, StopSignal::default())
         .await
@@ -254,6 +255,7 @@ async fn run_data(on_exhausted: &str) -> Outcome {
         exports: Default::default(),
         sample_api: Some(SampleApiConfig::default()),
         progress: ProgressMode::Off,
+        strict: false,
     };
     planrun::run(options, StopSignal::default()).await.unwrap()
 }

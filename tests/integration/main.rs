@@ -4,6 +4,9 @@
 mod cli;
 mod engine;
 mod journeys;
+mod open_model;
+mod open_model_live;
+mod open_model_plans;
 mod reports;
 mod support;
 mod transport;

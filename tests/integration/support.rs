@@ -55,6 +55,7 @@ pub async fn run_plan_with(
         exports: Default::default(),
         sample_api: Some(sample_api),
         progress: ProgressMode::Off,
+        strict: false,
     };
     let outcome = planrun::run(options, StopSignal::default())
         .await

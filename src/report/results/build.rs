@@ -15,7 +15,7 @@ use super::{
 };
 use crate::compile::ExecPlan;
 use crate::metrics::{PERCENTILES, RequestStats, RunSummary, SecondStats};
-use crate::report::ReportError;
+use crate::report::{ReportError, open_model};
 use crate::slo::Verdict;
 
 impl Results {
@@ -32,6 +32,7 @@ impl Results {
             + chrono::Duration::from_std(duration).unwrap_or_default())
         .trunc_subsecs(3);
         let schedule = &exec.schedule;
+        let open = exec.arrivals.is_some();
         Ok(Results {
             schema_version: SCHEMA_VERSION,
             planrun_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -72,9 +73,9 @@ impl Results {
             requests: summary
                 .requests
                 .iter()
-                .map(|r| request_result(r, duration))
+                .map(|r| request_result(r, duration, open))
                 .collect::<Result<_, _>>()?,
-            aggregate: request_result(&summary.total, duration)?,
+            aggregate: request_result(&summary.total, duration, open)?,
             failures: summary
                 .failures
                 .iter()
@@ -126,6 +127,12 @@ impl Results {
                 .iter()
                 .map(|s| interval_result(s, &summary.requests))
                 .collect(),
+            notes: open_model::terminal(exec, summary)
+                .lines()
+                .filter(|line| !line.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            open_model: open_model::run_fields(exec, summary),
         })
     }
 }
@@ -142,15 +149,22 @@ fn slo_result(verdict: &Verdict) -> SloResult {
         measured_text: verdict.measured_text.clone(),
         threshold_text: verdict.threshold_text.clone(),
         passed: verdict.passed,
-        status: if verdict.passed {
-            Status::Pass
-        } else {
-            Status::Fail
+        level: verdict.level,
+        window: verdict.window.clone(),
+        status: match verdict.status {
+            crate::slo::Status::Pass => Status::Pass,
+            crate::slo::Status::Warn => Status::Warn,
+            crate::slo::Status::Fail => Status::Fail,
         },
     }
 }
 
-fn request_result(stats: &RequestStats, duration: Duration) -> Result<RequestResult, ReportError> {
+/// `open`: an open-model run, whose requests also carry their service time.
+fn request_result(
+    stats: &RequestStats,
+    duration: Duration,
+    open: bool,
+) -> Result<RequestResult, ReportError> {
     let secs = duration.as_secs_f64();
     let per_second = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
     Ok(RequestResult {
@@ -167,6 +181,11 @@ fn request_result(stats: &RequestStats, duration: Duration) -> Result<RequestRes
             max_ms: stats.max_us().map(ms),
             percentiles_ms: Percentiles::new(PERCENTILES.map(|p| stats.percentile_us(p).map(ms))),
             histogram: serialize_histogram(&stats.latency)?,
+        },
+        open_model: if open {
+            open_model::request_fields(stats, &PERCENTILES, serialize_histogram)?
+        } else {
+            serde_json::Map::new()
         },
     })
 }

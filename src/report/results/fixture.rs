@@ -138,6 +138,8 @@ pub fn results() -> Results {
             interval(2, 4, 0, 0, None),
             interval(3, 4, 40, 0, Some([4.0, 110.0, 130.0])),
         ],
+        notes: Vec::new(),
+        open_model: Default::default(),
     }
 }
 
@@ -170,6 +172,8 @@ fn slo(
         measured_text: measured.map_or("no requests".into(), text),
         threshold_text: text(threshold),
         passed,
+        level: crate::slo::Level::Critical,
+        window: None,
         status: if passed { Status::Pass } else { Status::Fail },
     }
 }
@@ -186,6 +190,7 @@ fn request(name: &str, method: &str, count: u64, failures: u64, ms: [f64; 4]) ->
         rps: count as f64 / 4.5,
         failures_per_s: failures as f64 / 4.5,
         average_content_bytes: 512.5,
+        open_model: Default::default(),
         latency: LatencyResult {
             min_ms: Some(min),
             mean_ms: Some(between(median, p95, 0.25)),

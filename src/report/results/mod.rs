@@ -15,7 +15,11 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::PERCENTILES;
-use crate::slo::Unit;
+use crate::slo::{Level, Unit, WindowVerdict};
+
+fn critical() -> Level {
+    Level::Critical
+}
 
 /// Bumped on any incompatible change to the layout below.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -51,6 +55,14 @@ pub struct Results {
     pub metrics: Vec<BusinessResult>,
     /// One entry per second of the run.
     pub series: Vec<IntervalResult>,
+    /// What open-model and time-aware runs add, in planrun's words for the terminal:
+    /// service time beside corrected latency, arrivals, bursts, recovery, an early stop.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Open-model and time-aware sections (`arrivals`, `windows`, `bursts`, `recovery`,
+    /// `honesty`, `aborted`), as documented in docs/results-schema.md; absent otherwise.
+    #[serde(flatten)]
+    pub open_model: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The plan that was run.
@@ -100,6 +112,8 @@ pub struct StageResult {
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
+    /// A `target` SLO missed: reported, not failing (unless `--strict`).
+    Warn,
     Fail,
 }
 
@@ -108,6 +122,7 @@ impl Status {
     pub fn label(self) -> &'static str {
         match self {
             Status::Pass => "PASS",
+            Status::Warn => "WARN",
             Status::Fail => "FAIL",
         }
     }
@@ -116,6 +131,7 @@ impl Status {
     pub fn emoji(self) -> &'static str {
         match self {
             Status::Pass => "✅",
+            Status::Warn => "⚠️",
             Status::Fail => "❌",
         }
     }
@@ -147,7 +163,14 @@ pub struct SloResult {
     pub measured_text: String,
     /// The threshold as people read it (`3s`).
     pub threshold_text: String,
+    /// False only for a FAIL (a breached `critical` SLO).
     pub passed: bool,
+    /// `target` (a breach WARNs) or `critical` (a breach FAILs).
+    #[serde(default = "critical")]
+    pub level: Level,
+    /// For SLOs over windows, a stage or a drift: where the measured value comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowVerdict>,
     pub status: Status,
 }
 
@@ -167,6 +190,9 @@ pub struct RequestResult {
     pub average_content_bytes: f64,
     #[serde(flatten)]
     pub latency: LatencyResult,
+    /// Open-model runs: the service time (sent → answered) beside the corrected latency.
+    #[serde(flatten)]
+    pub open_model: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A latency distribution: summary numbers plus the histogram they came from.
@@ -326,16 +352,34 @@ impl Results {
     }
 
     /// One line for headings: `smoke: 1 of 3 SLOs failed`, `smoke: all 3 SLOs passed`.
+    /// Why the results cannot be trusted (planrun could not keep its schedule); empty
+    /// when they can.
+    pub fn untrustworthy_reasons(&self) -> Vec<String> {
+        self.open_model
+            .get("untrustworthy_reasons")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default()
+    }
+
     pub fn headline(&self) -> String {
         let failed = self.failed_slos().count();
+        let warned = self
+            .slos
+            .iter()
+            .filter(|s| s.status == Status::Warn)
+            .count();
         let total = self.slos.len();
-        let verdict = match (total, failed) {
-            (0, _) => "no SLOs to check".to_owned(),
-            (1, 0) => "the SLO passed".to_owned(),
-            (1, _) => "the SLO failed".to_owned(),
-            (_, 0) => format!("all {total} SLOs passed"),
+        let mut verdict = match (total, failed, warned) {
+            (0, _, _) => "no SLOs to check".to_owned(),
+            (_, 0, w) if w > 0 => "no SLO failed".to_owned(),
+            (1, 0, _) => "the SLO passed".to_owned(),
+            (1, _, _) => "the SLO failed".to_owned(),
+            (_, 0, _) => format!("all {total} SLOs passed"),
             _ => format!("{failed} of {total} SLOs failed"),
         };
+        if warned > 0 {
+            verdict.push_str(&format!(", {warned} missed their target (WARN)"));
+        }
         let interrupted = if self.run.interrupted {
             " (interrupted)"
         } else {
