@@ -45,8 +45,10 @@ pub fn render(exec: &ExecPlan) -> String {
                 .filter_map(|a| match a {
                     Action::Request(id) => {
                         let spec = exec.request(*id);
+                        // A `when` step may be skipped: its rate below is an upper bound.
+                        let conditional = if spec.when.is_some() { " (when)" } else { "" };
                         Some(format!(
-                            "{} {}",
+                            "{} {}{conditional}",
                             spec.method,
                             exec.metric_name(spec.metric).name
                         ))
