@@ -12,7 +12,7 @@ use planrun::{Outcome, RunOptions};
 
 use crate::support::{repo, run_plan};
 
-async fn run_journey(style: OverlapStyle) -> Outcome {
+async fn run_journey(style: OverlapStyle) -> (Outcome, tempfile::TempDir) {
     let out = tempfile::tempdir().expect("out dir");
     let options = RunOptions {
         plan: repo().join("plans/journey.yaml"),
@@ -40,9 +40,10 @@ async fn run_journey(style: OverlapStyle) -> Outcome {
         progress: ProgressMode::Off,
         strict: false,
     };
-    planrun::run(options, StopSignal::default())
+    let outcome = planrun::run(options, StopSignal::default())
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    (outcome, out)
 }
 
 fn outcome_count(outcome: &Outcome, name: &str) -> u64 {
@@ -59,7 +60,7 @@ fn outcome_count(outcome: &Outcome, name: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_journey_plan_agrees_with_the_sample_api_in_both_overlap_styles() {
     for style in [OverlapStyle::Status, OverlapStyle::Body] {
-        let outcome = run_journey(style).await;
+        let (outcome, _out) = run_journey(style).await;
         let hits = outcome.sample_hits.clone().expect("hits");
         let summary = &outcome.summary;
         let count = |name: &str| summary.request(name).map_or(0, |r| r.count);
@@ -110,6 +111,18 @@ async fn the_journey_plan_agrees_with_the_sample_api_in_both_overlap_styles() {
         assert_eq!(rate("webhook-processing-rate"), 1.0);
         assert_eq!(summary.total.failures, 0, "{:?}", summary.failures);
         assert_eq!(outcome.exit_code(), planrun::exit_code::OK);
+
+        // The webhook secrets signed every webhook, yet no report file holds them.
+        for file in std::fs::read_dir(&outcome.report_dir).unwrap() {
+            let path = file.unwrap().path();
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            for secret in [
+                planrun::sample_api::SAMPLE_WHATSAPP_SECRET,
+                planrun::sample_api::SAMPLE_MERCADOPAGO_SECRET,
+            ] {
+                assert!(!text.contains(secret), "{} holds a secret", path.display());
+            }
+        }
     }
 }
 
