@@ -38,7 +38,10 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
                 "| {} {} | {} | {} | {} {} |",
                 slo.status.emoji(),
                 slo.status.label(),
-                cell(&slo.slo),
+                cell(&match slo.level {
+                    crate::slo::Level::Target => format!("{} (target)", slo.slo),
+                    crate::slo::Level::Critical => slo.slo.clone(),
+                }),
                 cell(&slo.measured_text),
                 cell(&slo.comparison),
                 cell(&slo.threshold_text),
