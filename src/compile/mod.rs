@@ -46,6 +46,10 @@ pub struct Overrides {
 /// Requests per run of one planrun process at most; more is a typo, not a test.
 pub const MAX_USERS: u32 = 100_000;
 
+/// The longest request timeout: latency histograms end at an hour, and a request that
+/// may hang longer is a typo (`100000h`), not a test.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
 /// Compiles a loaded plan.
 pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, PlanErrors> {
     let mut cx = Compiler::new(plan);
@@ -60,7 +64,7 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
     });
     let host = cx.host(overrides.host.as_deref().or(raw.host.as_deref()));
     let timeout = cx
-        .duration(raw.timeout.as_deref(), &root.key("timeout"))
+        .timeout(raw.timeout.as_deref(), &root.key("timeout"))
         .unwrap_or(Duration::from_secs(30));
     let seed = overrides.seed.or(raw.seed).unwrap_or_else(rand::random);
 
@@ -120,6 +124,26 @@ fn resolved_value(plan: &LoadedPlan, overrides: &Overrides) -> serde_json::Value
     value
 }
 
+/// "did you mean `5m`?" for a duration written in words (`5 minutes`, `10 sec`).
+fn duration_hint(text: &str) -> Option<String> {
+    let (number, word) = text.trim().split_once(char::is_whitespace)?;
+    number.parse::<f64>().ok()?;
+    let word = word.trim().to_ascii_lowercase();
+    let unit = [
+        (
+            "ms",
+            ["ms", "msec", "millisecond", "milliseconds"].as_slice(),
+        ),
+        ("s", &["s", "sec", "secs", "second", "seconds"]),
+        ("m", &["m", "min", "mins", "minute", "minutes"]),
+        ("h", &["h", "hr", "hrs", "hour", "hours"]),
+    ]
+    .iter()
+    .find(|(_, words)| words.contains(&word.as_str()))?
+    .0;
+    Some(format!("did you mean `{number}{unit}`?"))
+}
+
 /// Compile state: the artefacts being built and the errors found so far.
 pub(crate) struct Compiler<'p> {
     pub plan: &'p LoadedPlan,
@@ -159,10 +183,31 @@ impl<'p> Compiler<'p> {
         match parse_duration(text?) {
             Ok(d) => Some(d),
             Err(message) => {
-                self.error(path.clone(), PlanErrorKind::BadDuration { message });
+                let hint = duration_hint(text?);
+                self.error_with_hint(path.clone(), PlanErrorKind::BadDuration { message }, hint);
                 None
             }
         }
+    }
+
+    /// Parses an optional request timeout at `path`: more than 0s, at most `MAX_TIMEOUT`.
+    pub fn timeout(&mut self, text: Option<&str>, path: &KeyPath) -> Option<Duration> {
+        let timeout = self.duration(text, path)?;
+        let problem = if timeout.is_zero() {
+            "a timeout of 0s fails every request: expected more than 0s"
+        } else if timeout > MAX_TIMEOUT {
+            "expected a timeout of at most 1h"
+        } else {
+            return Some(timeout);
+        };
+        let found = text.unwrap_or_default();
+        self.error(
+            path.clone(),
+            PlanErrorKind::BadDuration {
+                message: format!("`{found}`: {problem}"),
+            },
+        );
+        None
     }
 
     /// Parses an optional rate at `path`.

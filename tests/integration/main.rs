@@ -1,6 +1,7 @@
 //! Integration tests: real servers in-process on 127.0.0.1 with ephemeral ports, short
 //! bounded runs, and virtual-time engine runs with a fake transport for exact counts.
 
+mod broken_plans;
 mod cli;
 mod engine;
 mod support;
