@@ -4,5 +4,6 @@
 mod broken_plans;
 mod cli;
 mod engine;
+mod no_panic;
 mod support;
 mod with_sample_api;

@@ -1,0 +1,302 @@
+//! No input makes planrun panic: arbitrary bytes, and arbitrary plans that are
+//! structurally plausible (the right keys, values drawn from valid and invalid pools),
+//! go through `plan::load` and `compile::compile`, which must answer `Ok` or `Err`.
+//!
+//! Cases are bounded so CI stays fast; `PROPTEST_CASES=20000 cargo test no_panic` runs a
+//! longer search. Every crash ever found is kept in `regressions()` below.
+
+use std::path::Path;
+
+use planrun::compile::{self, Overrides};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+/// Writes `text` as the plan file and runs it through load and compile.
+fn load_and_compile(dir: &Path, name: &str, text: &[u8], sets: &[String]) {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write plan");
+    if let Ok(loaded) = planrun::plan::load(&path, sets) {
+        let _ = compile::compile(&loaded, &Overrides::default());
+    }
+}
+
+fn config() -> ProptestConfig {
+    // 128 of each by default: about a second in total, in debug builds.
+    ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(128),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+fn one_of(items: &'static [&'static str]) -> impl Strategy<Value = String> {
+    prop::sample::select(items).prop_map(str::to_owned)
+}
+
+fn duration() -> BoxedStrategy<String> {
+    prop_oneof![
+        one_of(&[
+            "1s",
+            "250ms",
+            "0s",
+            "1m30s",
+            "5 minutes",
+            "",
+            "1e308h",
+            "99999999999h",
+            ".s",
+            "1..5s"
+        ]),
+        "[0-9.]{0,6}(us|ms|s|m|h|x)?",
+    ]
+    .boxed()
+}
+
+fn rate() -> BoxedStrategy<Value> {
+    prop_oneof![
+        one_of(&[
+            "10/s", "1000/min", "0/s", "-1/s", "1e-300/s", "1e308/s", "NaN", "inf/s", "/s", "1/"
+        ])
+        .prop_map(Value::from),
+        "[0-9.e-]{0,8}(/s|/min|/h|/week)?".prop_map(Value::from),
+        any::<f64>().prop_map(|x| json!(x)),
+        any::<i64>().prop_map(Value::from),
+    ]
+    .boxed()
+}
+
+fn number() -> BoxedStrategy<Value> {
+    prop_oneof![
+        (-3i64..200).prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        Just(Value::from(u64::MAX)),
+        Just(Value::from("ten")),
+        Just(Value::from(1.5)),
+    ]
+    .boxed()
+}
+
+fn template() -> BoxedStrategy<String> {
+    prop_oneof![
+        one_of(&[
+            "/api/v1/healthz",
+            "/a/{{ choice(ids) }}",
+            "/a/{{ nope }}",
+            "/a/{{ random_int(5, 1) }}",
+            "/a/{{ choice([]) }}",
+            "/a/{{ today(99999999999) }}",
+            "/a/{{ now(-99999999999) }}",
+            "{{ '' }}",
+            "{% for i in range(100000000) %}x{% endfor %}",
+            "/a/{{ ids | add_days(1) }}",
+            "{{ uuid() }}{{ timestamp() }}",
+            "/{{",
+            "{{ user_id / 0 }}",
+            "relative",
+        ]),
+        "/[a-z{}%()|_ .0-9]{0,16}",
+    ]
+    .boxed()
+}
+
+fn step() -> BoxedStrategy<Value> {
+    (
+        template(),
+        prop::option::of(one_of(&["GET", "POST", "get", "BREW", ""])),
+        prop::option::of(number()),
+        prop::option::of(prop_oneof![
+            one_of(&[
+                "2xx",
+                "[201, 409]",
+                "200-204",
+                "6xx",
+                "204-200",
+                "0",
+                "99999"
+            ])
+            .prop_map(Value::from),
+            prop::collection::vec(number(), 0..3).prop_map(Value::from),
+        ]),
+        prop::option::of(template()),
+        prop::option::of(duration()),
+        prop::option::of(one_of(&["x.json", "../../../etc/passwd", "", "/"])),
+        prop::option::of(prop::collection::btree_map("[a-z]{1,3}", template(), 0..2)),
+    )
+        .prop_map(|(path, method, weight, status, body, timeout, file, set)| {
+            let mut step = json!({ "path": path });
+            let map = step.as_object_mut().expect("a map");
+            let fields = [
+                ("method", method.map(Value::from)),
+                ("weight", weight),
+                ("expect-status", status),
+                ("body", body.map(Value::from)),
+                ("timeout", timeout.map(Value::from)),
+                ("body-file", file.map(Value::from)),
+                ("set", set.map(|s| json!(s))),
+            ];
+            for (key, value) in fields {
+                if let Some(value) = value {
+                    map.insert(key.into(), value);
+                }
+            }
+            step
+        })
+        .boxed()
+}
+
+fn class() -> BoxedStrategy<Value> {
+    (
+        prop::option::of(number()),
+        prop::option::of(prop_oneof![
+            one_of(&["none", "between 3s 1s", "constant 0s", "pacing 1e308h", "between"]),
+            "(between|constant|pacing) [0-9]{0,3}(ms|s)?( [0-9]{0,3}s)?",
+        ]),
+        prop::collection::vec(step(), 0..2),
+        prop::collection::btree_map("[a-z-]{1,8}", step(), 0..3),
+    )
+        .prop_map(|(weight, think, on_start, tasks)| {
+            json!({ "weight": weight, "think-time": think, "on-start": on_start, "tasks": tasks })
+        })
+        .boxed()
+}
+
+fn load() -> BoxedStrategy<Value> {
+    let stage = (
+        prop::option::of(number()),
+        prop::option::of(duration()),
+        prop::option::of(rate()),
+    )
+        .prop_map(|(users, duration, rate)| {
+            json!({ "users": users, "duration": duration, "spawn-rate": rate })
+        });
+    (
+        prop::option::of(number()),
+        prop::option::of(rate()),
+        prop::option::of(duration()),
+        prop::option::of(prop::collection::vec(stage, 0..4)),
+        prop::option::of(duration()),
+    )
+        .prop_map(|(users, rate, run_time, stages, grace)| {
+            json!({ "users": users, "spawn-rate": rate, "run-time": run_time,
+                    "stages": stages, "graceful-stop": grace })
+        })
+        .boxed()
+}
+
+fn slo() -> BoxedStrategy<Value> {
+    let check = prop_oneof![
+        one_of(&[
+            "p95 < 3s",
+            "p100 < 1s",
+            "p0 > 0s",
+            "p999.999 < 1s",
+            "error-rate < 200%",
+            "throughput > 0/s",
+            "mean <",
+            "< 1s",
+            "p95 << 3s"
+        ]),
+        "(p[0-9.]{0,5}|mean|max|median|error-rate|throughput) ?(<|>|<=|>=|=) ?[0-9.e-]{0,6}(ms|s|%|/s|/min)?",
+    ];
+    prop_oneof![
+        check.clone().prop_map(Value::from),
+        (prop::option::of("[a-z-]{1,8}"), check)
+            .prop_map(|(request, check)| json!({ "request": request, "check": check })),
+    ]
+    .boxed()
+}
+
+/// A plan with every key plans have, each drawn from valid and invalid values; `null`s
+/// (absent options) are dropped, as a plan author would leave them out.
+fn plan() -> BoxedStrategy<Value> {
+    (
+        prop::option::of(one_of(&[
+            "http://127.0.0.1:8000",
+            "https://x.invalid/",
+            "ftp://a",
+            "",
+            "http://",
+            "::::",
+            "http://[::1",
+        ])),
+        prop::option::of(duration()),
+        prop::option::of(any::<u64>()),
+        prop::collection::btree_map(
+            "[a-z_]{1,4}",
+            prop_oneof![
+                Just(json!([1, 2])),
+                Just(json!([])),
+                Just(json!({"a": null}))
+            ],
+            0..2,
+        ),
+        prop::collection::btree_map("[A-Za-z]{1,6}", class(), 0..3),
+        prop::option::of(load()),
+        prop::option::of(prop::collection::vec(slo(), 0..3)),
+    )
+        .prop_map(|(host, timeout, seed, vars, classes, load, slos)| {
+            let mut plan = json!({ "host": host, "timeout": timeout, "seed": seed, "vars": vars,
+                    "classes": classes, "load": load, "slos": slos });
+            drop_nulls(&mut plan);
+            plan
+        })
+        .boxed()
+}
+
+fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let dir = tempfile::tempdir().unwrap();
+        load_and_compile(dir.path(), "plan.yaml", &bytes, &[]);
+        load_and_compile(dir.path(), "plan.toml", &bytes, &[]);
+    }
+
+    #[test]
+    fn arbitrary_text_near_plan_syntax_never_panics(text in "[a-z:{}\\[\\]\\-, \\n\"'=#&*!|>%.0-9]{0,300}") {
+        let dir = tempfile::tempdir().unwrap();
+        load_and_compile(dir.path(), "plan.yaml", text.as_bytes(), &[]);
+        load_and_compile(dir.path(), "plan.toml", text.as_bytes(), &[]);
+    }
+
+    #[test]
+    fn arbitrary_plans_never_panic(plan in plan(), sets in prop::collection::vec("[a-z.0-9]{0,12}=[a-z0-9{}\\[\\]]{0,6}", 0..2)) {
+        let dir = tempfile::tempdir().unwrap();
+        let yaml = serde_yaml::to_string(&plan).unwrap();
+        load_and_compile(dir.path(), "plan.yaml", yaml.as_bytes(), &sets);
+        if let Ok(toml) = toml::to_string(&plan) {
+            load_and_compile(dir.path(), "plan.toml", toml.as_bytes(), &sets);
+        }
+    }
+}
+
+/// Every input that ever crashed a search above, so it stays fixed.
+#[test]
+fn regressions() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str)] = &[
+        // A ramp at a rate so slow that its length overflowed `Duration`.
+        (
+            "tiny-rate.yaml",
+            "classes: {}\nload:\n  stages:\n    - { users: 1, spawn-rate: 7.506165470817826e-309 }\n",
+        ),
+    ];
+    for (name, text) in cases {
+        load_and_compile(dir.path(), name, text.as_bytes(), &[]);
+    }
+}
