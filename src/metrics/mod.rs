@@ -5,6 +5,7 @@
 //! of request names, not by run length: histograms and counters, never sample lists
 //! (the per-second series holds a few numbers a second).
 
+mod failure_log;
 mod recorder;
 mod sample;
 mod summary;

@@ -1,5 +1,6 @@
 //! The recorder task: folds `Event`s into histograms, counters and the per-second series,
-//! and publishes a `LiveSnapshot` each second for the progress display.
+//! publishes a `LiveSnapshot` each second for the progress display, and logs failures to
+//! stderr through a `FailureLog` (a line per reason, then counts; never one per request).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::failure_log::FailureLog;
 use super::sample::{Event, Failure, Sample};
 use super::summary::{FailureCount, RequestStats, RunSummary, SecondStats, new_histogram};
 use crate::compile::{ExecPlan, MetricId};
@@ -89,10 +91,18 @@ async fn run(
                 let elapsed = now.saturating_duration_since(run_start);
                 tally.close_seconds_before(elapsed.as_secs());
                 live.send_replace(tally.snapshot(elapsed));
+                print_lines(tally.log.tick(elapsed));
             }
         }
     }
+    print_lines(tally.log.finish());
     tally
+}
+
+fn print_lines(lines: Vec<String>) {
+    for line in lines {
+        eprintln!("{line}");
+    }
 }
 
 /// The second being filled, before it joins the series.
@@ -118,6 +128,7 @@ struct Tally {
     series: Vec<SecondStats>,
     users: u32,
     peak_users: u32,
+    log: FailureLog,
 }
 
 impl Tally {
@@ -139,6 +150,7 @@ impl Tally {
             series: Vec::new(),
             users: 0,
             peak_users: 0,
+            log: FailureLog::default(),
         }
     }
 
@@ -175,6 +187,12 @@ impl Tally {
             self.open.latency.saturating_record(sample.latency_us);
         }
         let at = sample.finished_us();
+        if let Some(failure) = &sample.failure {
+            let name = &self.per_metric[sample.metric.0 as usize].name;
+            if let Some(line) = self.log.record(name, failure, Duration::from_micros(at)) {
+                eprintln!("{line}");
+            }
+        }
         if let Some(failure) = sample.failure {
             self.failures
                 .entry((sample.metric, failure))
