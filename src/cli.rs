@@ -15,7 +15,8 @@ use crate::units::{Rate, parse_duration, parse_percent};
 /// Runs declarative HTTP load-test plans (YAML or TOML) and gates CI on their SLOs.
 ///
 /// Exit codes: 0 every SLO passed, 1 unexpected error, 2 usage error, 3 invalid plan
-/// (nothing was sent), 4 an SLO failed, 130 interrupted (results still written).
+/// (nothing was sent), 4 an SLO failed, 5 the target did not answer the preflight
+/// request, 130 interrupted (results still written).
 #[derive(Debug, Parser)]
 #[command(
     name = "planrun",
@@ -80,6 +81,9 @@ pub struct RunArgs {
     /// Progress display.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
+    /// Skip the request that checks the target answers before the load starts.
+    #[arg(long)]
+    pub no_preflight: bool,
 }
 
 impl RunArgs {
@@ -102,6 +106,7 @@ impl RunArgs {
             sets: self.sets,
             out: self.out,
             progress: self.progress,
+            preflight: !self.no_preflight,
         }
     }
 }

@@ -36,6 +36,8 @@ pub mod exit_code {
     pub const PLAN_INVALID: u8 = 3;
     /// The run finished and at least one SLO failed.
     pub const SLO_BREACHED: u8 = 4;
+    /// The target did not answer the preflight request; the load was not started.
+    pub const PREFLIGHT_FAILED: u8 = 5;
     /// Interrupted by Ctrl-C or SIGTERM; the results gathered so far were written.
     pub const INTERRUPTED: u8 = 130;
 }
@@ -52,6 +54,8 @@ pub struct RunOptions {
     /// Start the bundled sample API in-process and point the plan at it.
     pub sample_api: Option<SampleApiConfig>,
     pub progress: ProgressMode,
+    /// Send the plan's preflight request before the load (`--no-preflight` turns it off).
+    pub preflight: bool,
 }
 
 /// What a finished run produced.
@@ -95,6 +99,9 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
     };
     let exec = Arc::new(compile::compile(&loaded, &overrides)?);
     let transport = Arc::new(HttpTransport::new().map_err(Error::Transport)?);
+    if opts.preflight {
+        engine::preflight(&exec, transport.as_ref()).await?;
+    }
 
     let run_start = tokio::time::Instant::now();
     let (events, recorder) = metrics::recorder(&exec, run_start);

@@ -8,6 +8,7 @@ use std::time::Duration;
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName};
 
+use super::preflight::Preflight;
 use super::schedule::LoadSchedule;
 use super::templates::{Globals, Templates, Text};
 use super::think::ThinkTime;
@@ -49,6 +50,8 @@ pub struct ExecPlan {
     pub mix: UserMix,
     pub schedule: LoadSchedule,
     pub slos: Vec<Slo>,
+    /// The request that confirms the target answers before the load starts.
+    pub preflight: Preflight,
     pub templates: Templates,
     pub globals: std::sync::Arc<Globals>,
     /// The plan as run (after `extends`, `--set` and flag overrides), for reports.

@@ -8,6 +8,7 @@
 mod checks;
 mod graph;
 mod load;
+mod preflight;
 mod requests;
 mod schedule;
 mod slos;
@@ -23,6 +24,7 @@ use crate::plan::{KeyPath, LoadedPlan, Part, PlanErrorKind, PlanErrors};
 use crate::units::{Rate, parse_duration};
 
 pub use graph::{Action, ExecPlan, MetricId, MetricName, RequestId, RequestSpec, Task, UserClass};
+pub use preflight::{Preflight, PreflightOrigin};
 pub use schedule::{LoadSchedule, Stage};
 pub use templates::{Globals, Templates, Text, UserScope};
 pub use think::ThinkTime;
@@ -76,6 +78,7 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
         .collect();
 
     let classes = cx.classes(timeout);
+    let preflight = preflight::compile(&mut cx, timeout);
     let schedule = load::schedule(&mut cx, raw.load.as_ref(), overrides);
     let slos = slos::compile(&mut cx);
     let globals = checks::check_templates(&mut cx, &classes, vars, seed);
@@ -105,6 +108,7 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
         mix,
         schedule,
         slos,
+        preflight,
         templates,
         globals,
         resolved: resolved_value(plan, overrides),

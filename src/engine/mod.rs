@@ -5,6 +5,7 @@
 //! The engine never sees a plan file; it reads only the compiled graph.
 
 mod fake;
+mod preflight;
 mod transport;
 mod user;
 
@@ -19,6 +20,7 @@ use crate::compile::ExecPlan;
 use crate::metrics::{Event, EventSender};
 
 pub use fake::FakeTransport;
+pub use preflight::{PreflightError, preflight};
 pub use transport::{HttpSession, HttpTransport, OutgoingRequest, Response, Session, Transport};
 
 /// How a run is told to stop early: `graceful` (first Ctrl-C, SIGTERM) ends the load and

@@ -31,6 +31,9 @@ pub struct RawPlan {
     pub classes: Option<IndexMap<String, RawClass>>,
     pub load: Option<RawLoad>,
     pub slos: Option<Vec<RawSlo>>,
+    /// A path (GET) that must answer 200–399 before the load starts; by default the
+    /// plan's health-check request, else the host's root (see `compile::preflight`).
+    pub preflight: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -5,5 +5,6 @@ mod broken_plans;
 mod cli;
 mod engine;
 mod no_panic;
+mod preflight;
 mod support;
 mod with_sample_api;
