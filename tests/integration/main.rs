@@ -4,6 +4,7 @@
 mod broken_plans;
 mod cli;
 mod engine;
+mod interrupt;
 mod no_panic;
 mod preflight;
 mod support;
