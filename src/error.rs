@@ -18,8 +18,8 @@ pub enum Error {
         host = .0.host
     )]
     Preflight(#[from] PreflightError),
-    #[error("cannot set up the HTTP client: {0}")]
-    Transport(reqwest::Error),
+    #[error("cannot set up HTTPS: {0}")]
+    Transport(String),
     #[error("cannot write the reports under `{dir}`: {source}")]
     Report { dir: String, source: std::io::Error },
 }

@@ -98,7 +98,7 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
         None => None,
     };
     let exec = Arc::new(compile::compile(&loaded, &overrides)?);
-    let transport = Arc::new(HttpTransport::new().map_err(Error::Transport)?);
+    let transport = Arc::new(HttpTransport::for_host(&exec.host).map_err(Error::Transport)?);
     if opts.preflight {
         engine::preflight(&exec, transport.as_ref()).await?;
     }

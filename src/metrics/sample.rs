@@ -14,9 +14,15 @@ pub enum Failure {
     Timeout,
     /// The connection could not be made (refused, unreachable).
     Connect,
-    /// The connection broke while sending or receiving.
+    /// The host name did not resolve.
+    Dns,
+    /// The TLS handshake failed (bad certificate, not TLS at all).
+    Tls,
+    /// The connection broke before the response head was complete.
     Connection,
-    /// The response could not be read (malformed HTTP, body cut short).
+    /// The response head is not valid HTTP/1.x.
+    InvalidHttp,
+    /// The response body ended before its declared length or last chunk.
     Body,
     /// A template failed to render at run time (e.g. `choice()` of an empty list).
     Template(String),
@@ -33,7 +39,10 @@ impl Failure {
             Failure::UnexpectedStatus(_) => "status",
             Failure::Timeout => "timeout",
             Failure::Connect => "connect",
+            Failure::Dns => "dns",
+            Failure::Tls => "tls",
             Failure::Connection => "connection",
+            Failure::InvalidHttp => "invalid-http",
             Failure::Body => "body",
             Failure::Template(_) => "template",
             Failure::Cancelled => "cancelled",
@@ -48,8 +57,11 @@ impl fmt::Display for Failure {
             Failure::UnexpectedStatus(status) => write!(f, "unexpected status {status}"),
             Failure::Timeout => f.write_str("timeout"),
             Failure::Connect => f.write_str("connection refused or unreachable"),
+            Failure::Dns => f.write_str("host name did not resolve"),
+            Failure::Tls => f.write_str("TLS handshake failed"),
             Failure::Connection => f.write_str("connection closed or reset"),
-            Failure::Body => f.write_str("malformed or truncated response"),
+            Failure::InvalidHttp => f.write_str("invalid HTTP response"),
+            Failure::Body => f.write_str("response body cut short"),
             Failure::Template(message) => write!(f, "template error: {message}"),
             Failure::Cancelled => f.write_str("cancelled at stop"),
             Failure::Other(message) => f.write_str(message),

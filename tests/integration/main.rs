@@ -8,4 +8,5 @@ mod interrupt;
 mod no_panic;
 mod preflight;
 mod support;
+mod transport;
 mod with_sample_api;

@@ -1,0 +1,341 @@
+//! HTTP/1.1 on the wire: the request head planrun writes, and where a response's head and
+//! body end. httparse does the parsing; this file only applies RFC 9112's framing rules.
+
+use reqwest::Method;
+use reqwest::header::{CONNECTION, CONTENT_LENGTH, COOKIE, HOST, HeaderValue, USER_AGENT};
+
+use super::OutgoingRequest;
+
+/// Response heads larger than this are not HTTP a backend would send.
+pub(super) const MAX_HEAD_BYTES: usize = 64 * 1024;
+const MAX_HEADERS: usize = 96;
+const DEFAULT_USER_AGENT: &str = concat!("planrun/", env!("CARGO_PKG_VERSION"));
+
+/// Appends the request's head and body to `out`. `cookie` comes from the user's jar and
+/// joins any `Cookie` header the plan sets.
+pub(super) fn write_request(out: &mut Vec<u8>, request: &OutgoingRequest, cookie: Option<&str>) {
+    let url = &request.url;
+    out.extend_from_slice(request.method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(url.path().as_bytes());
+    if let Some(query) = url.query() {
+        out.push(b'?');
+        out.extend_from_slice(query.as_bytes());
+    }
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+
+    let headers = &request.headers;
+    if !headers.contains_key(HOST) {
+        out.extend_from_slice(b"host: ");
+        out.extend_from_slice(url.host_str().unwrap_or_default().as_bytes());
+        if let Some(port) = url.port() {
+            out.extend_from_slice(format!(":{port}").as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    if !headers.contains_key(USER_AGENT) {
+        header(out, USER_AGENT.as_str(), DEFAULT_USER_AGENT.as_bytes());
+    }
+    let mut plan_cookie = None;
+    for (name, value) in headers {
+        // planrun frames the body itself; a Cookie header merges with the jar's below.
+        if name == CONTENT_LENGTH {
+            continue;
+        }
+        if name == COOKIE {
+            plan_cookie = Some(value);
+            continue;
+        }
+        header(out, name.as_str(), value.as_bytes());
+    }
+    match (plan_cookie, cookie) {
+        (Some(plan), Some(jar)) => {
+            let joined = [plan.as_bytes(), b"; ", jar.as_bytes()].concat();
+            header(out, COOKIE.as_str(), &joined);
+        }
+        (Some(plan), None) => header(out, COOKIE.as_str(), plan.as_bytes()),
+        (None, Some(jar)) => header(out, COOKIE.as_str(), jar.as_bytes()),
+        (None, None) => {}
+    }
+    let body = request.body.as_deref().unwrap_or_default();
+    if request.body.is_some() || matches!(request.method, Method::POST | Method::PUT) {
+        header(
+            out,
+            CONTENT_LENGTH.as_str(),
+            body.len().to_string().as_bytes(),
+        );
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body.as_bytes());
+}
+
+fn header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// How the body of a response is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Framing {
+    /// No body: HEAD, 204, 304, or `Content-Length: 0`.
+    Empty,
+    Length(u64),
+    Chunked,
+    /// HTTP/1.0 style: the body ends when the server closes the connection.
+    UntilClose,
+}
+
+/// A parsed response head.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Head {
+    pub status: u16,
+    /// Bytes of the buffer the head took.
+    pub len: usize,
+    pub framing: Framing,
+    /// The connection may carry another request after this response.
+    pub keep_alive: bool,
+    pub set_cookies: Vec<HeaderValue>,
+}
+
+impl Head {
+    /// `1xx` other than `101`: a provisional response; the real one follows.
+    pub fn is_informational(&self) -> bool {
+        (100..200).contains(&self.status) && self.status != 101
+    }
+}
+
+/// Why a response head is not acceptable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct InvalidHead(pub String);
+
+/// Parses a response head from the start of `buf`; `Ok(None)` means more bytes are needed.
+pub(super) fn parse_head(buf: &[u8], method: &Method) -> Result<Option<Head>, InvalidHead> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut slots);
+    let len = match response.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) if buf.len() >= MAX_HEAD_BYTES => {
+            return Err(InvalidHead(format!(
+                "head larger than {MAX_HEAD_BYTES} bytes"
+            )));
+        }
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(error) => return Err(InvalidHead(error.to_string())),
+    };
+    let status = response.code.unwrap_or_default();
+    let http11 = response.version == Some(1);
+
+    let mut length: Option<u64> = None;
+    let mut chunked = false;
+    let mut close = !http11;
+    let mut set_cookies = Vec::new();
+    for h in response.headers.iter() {
+        if h.name.eq_ignore_ascii_case("content-length") {
+            let text = std::str::from_utf8(h.value).unwrap_or_default().trim();
+            let value: u64 = text
+                .parse()
+                .map_err(|_| InvalidHead(format!("bad Content-Length {text:?}")))?;
+            if length.is_some_and(|earlier| earlier != value) {
+                return Err(InvalidHead("conflicting Content-Length headers".into()));
+            }
+            length = Some(value);
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            chunked = last_token(h.value).eq_ignore_ascii_case(b"chunked");
+        } else if h.name.eq_ignore_ascii_case(CONNECTION.as_str()) {
+            for token in h.value.split(|&b| b == b',') {
+                let token = token.trim_ascii();
+                if token.eq_ignore_ascii_case(b"close") {
+                    close = true;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                    close = false;
+                }
+            }
+        } else if h.name.eq_ignore_ascii_case("set-cookie") {
+            if let Ok(value) = HeaderValue::from_bytes(h.value) {
+                set_cookies.push(value);
+            }
+        }
+    }
+
+    let bodiless = *method == Method::HEAD || status == 204 || status == 304 || status < 200;
+    let framing = if bodiless {
+        Framing::Empty
+    } else if chunked {
+        // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3).
+        Framing::Chunked
+    } else {
+        match length {
+            Some(0) => Framing::Empty,
+            Some(n) => Framing::Length(n),
+            None => Framing::UntilClose,
+        }
+    };
+    Ok(Some(Head {
+        status,
+        len,
+        framing,
+        keep_alive: !close && framing != Framing::UntilClose && status != 101,
+        set_cookies,
+    }))
+}
+
+fn last_token(value: &[u8]) -> &[u8] {
+    value
+        .rsplit(|&b| b == b',')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderMap;
+    use std::time::Duration;
+
+    fn request(method: Method, url: &str, body: Option<&str>) -> OutgoingRequest {
+        OutgoingRequest {
+            method,
+            url: url.parse().unwrap(),
+            headers: HeaderMap::new(),
+            body: body.map(str::to_owned),
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    fn written(request: &OutgoingRequest, cookie: Option<&str>) -> String {
+        let mut out = Vec::new();
+        write_request(&mut out, request, cookie);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn writes_target_host_and_length() {
+        let mut post = request(
+            Method::POST,
+            "http://127.0.0.1:8080/api/v1/pre-reservations?x=1&y=2",
+            Some(r#"{"a":1}"#),
+        );
+        post.headers
+            .insert("content-type", "application/json".parse().unwrap());
+        assert_eq!(
+            written(&post, Some("session=abc")),
+            "POST /api/v1/pre-reservations?x=1&y=2 HTTP/1.1\r\n\
+             host: 127.0.0.1:8080\r\n\
+             user-agent: planrun/0.1.0\r\n\
+             content-type: application/json\r\n\
+             cookie: session=abc\r\n\
+             content-length: 7\r\n\r\n{\"a\":1}"
+        );
+    }
+
+    #[test]
+    fn plan_headers_override_defaults_and_cookies_merge() {
+        let mut get = request(Method::GET, "http://example.test/", None);
+        get.headers.insert(HOST, "api.example".parse().unwrap());
+        get.headers.insert(USER_AGENT, "qa".parse().unwrap());
+        get.headers.insert(COOKIE, "a=1".parse().unwrap());
+        get.headers.insert(CONTENT_LENGTH, "99".parse().unwrap());
+        assert_eq!(
+            written(&get, Some("b=2")),
+            "GET / HTTP/1.1\r\nhost: api.example\r\nuser-agent: qa\r\ncookie: a=1; b=2\r\n\r\n"
+        );
+    }
+
+    fn head(text: &str, method: Method) -> Head {
+        parse_head(text.as_bytes(), &method).unwrap().unwrap()
+    }
+
+    #[test]
+    fn framing_follows_rfc_9112() {
+        let ok = head(
+            "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nhello",
+            Method::GET,
+        );
+        assert_eq!(
+            (ok.status, ok.len, ok.framing, ok.keep_alive),
+            (200, 39, Framing::Length(12), true)
+        );
+
+        let chunked = head(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 3\r\n\r\n",
+            Method::GET,
+        );
+        assert_eq!(chunked.framing, Framing::Chunked);
+
+        let to_close = head("HTTP/1.1 200 OK\r\n\r\n", Method::GET);
+        assert_eq!(
+            (to_close.framing, to_close.keep_alive),
+            (Framing::UntilClose, false)
+        );
+
+        let head_request = head(
+            "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n",
+            Method::HEAD,
+        );
+        assert_eq!(head_request.framing, Framing::Empty);
+
+        let no_content = head("HTTP/1.1 204 No Content\r\n\r\n", Method::DELETE);
+        assert_eq!(
+            (no_content.framing, no_content.keep_alive),
+            (Framing::Empty, true)
+        );
+
+        let closing = head(
+            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+            Method::GET,
+        );
+        assert!(!closing.keep_alive);
+
+        let old = head("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n", Method::GET);
+        assert!(!old.keep_alive);
+        let old_kept = head(
+            "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\n",
+            Method::GET,
+        );
+        assert!(old_kept.keep_alive);
+
+        let continue_ = head("HTTP/1.1 100 Continue\r\n\r\n", Method::POST);
+        assert!(continue_.is_informational());
+    }
+
+    #[test]
+    fn collects_set_cookie_headers() {
+        let h = head(
+            "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nset-cookie: b=2; Path=/\r\nContent-Length: 0\r\n\r\n",
+            Method::GET,
+        );
+        assert_eq!(h.set_cookies, ["a=1", "b=2; Path=/"]);
+    }
+
+    #[test]
+    fn partial_and_invalid_heads() {
+        assert_eq!(
+            parse_head(b"HTTP/1.1 200 OK\r\nContent-Le", &Method::GET),
+            Ok(None)
+        );
+        assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n", &Method::GET).is_err());
+        assert!(
+            parse_head(
+                b"HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\n",
+                &Method::GET
+            )
+            .is_err()
+        );
+        assert!(
+            parse_head(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                &Method::GET
+            )
+            .is_err()
+        );
+        let endless = [
+            b"HTTP/1.1 200 OK\r\nX: ".as_slice(),
+            &[b'a'; MAX_HEAD_BYTES],
+        ]
+        .concat();
+        assert!(parse_head(&endless, &Method::GET).is_err());
+    }
+}

@@ -1,0 +1,273 @@
+//! The HTTP transport against scripted servers on 127.0.0.1: keep-alive reuse, framing,
+//! cookies, and every way a response can go wrong ending as its failure category.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use planrun::engine::{HttpTransport, OutgoingRequest, Session, Transport};
+use planrun::metrics::Failure;
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the scripted server does with the n-th request (counted over all connections).
+enum Reply {
+    /// Write these bytes and keep the connection open for the next request.
+    Keep(&'static str),
+    /// Write these bytes, then close.
+    Close(&'static str),
+    /// Never answer.
+    Hang,
+}
+
+struct Script {
+    url: String,
+    connections: Arc<Mutex<usize>>,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+/// Serves `replies` in order, one per request head received.
+async fn serve(replies: Vec<Reply>) -> Script {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let connections = Arc::new(Mutex::new(0));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let replies = Arc::new(Mutex::new(replies.into_iter()));
+    let (conns, reqs) = (connections.clone(), requests.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
+            *conns.lock().unwrap() += 1;
+            tokio::spawn(answer(socket, replies.clone(), reqs.clone()));
+        }
+    });
+    Script {
+        url,
+        connections,
+        requests,
+    }
+}
+
+async fn answer(
+    mut socket: TcpStream,
+    replies: Arc<Mutex<std::vec::IntoIter<Reply>>>,
+    requests: Arc<Mutex<Vec<String>>>,
+) {
+    let mut buf = Vec::new();
+    loop {
+        // Read one request head plus its Content-Length body.
+        let end = loop {
+            if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            let mut chunk = [0u8; 4096];
+            match socket.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).to_string();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .map_or(0, |v| v.trim().parse().unwrap());
+        while buf.len() < end + length {
+            let mut chunk = [0u8; 4096];
+            let n = socket.read(&mut chunk).await.unwrap_or(0);
+            if n == 0 {
+                return;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        buf.drain(..end + length);
+        requests.lock().unwrap().push(head);
+        let reply = replies.lock().unwrap().next();
+        match reply {
+            Some(Reply::Keep(bytes)) => {
+                let _ = socket.write_all(bytes.as_bytes()).await;
+            }
+            Some(Reply::Close(bytes)) => {
+                let _ = socket.write_all(bytes.as_bytes()).await;
+                return;
+            }
+            Some(Reply::Hang) => {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                return;
+            }
+            None => return,
+        }
+    }
+}
+
+fn get(url: &str) -> OutgoingRequest {
+    request(Method::GET, url, None)
+}
+
+fn request(method: Method, url: &str, body: Option<&str>) -> OutgoingRequest {
+    OutgoingRequest {
+        method,
+        url: url.parse().unwrap(),
+        headers: HeaderMap::new(),
+        body: body.map(str::to_owned),
+        timeout: Duration::from_millis(500),
+    }
+}
+
+const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+#[tokio::test]
+async fn one_user_reuses_one_connection() {
+    let server = serve((0..5).map(|_| Reply::Keep(OK)).collect()).await;
+    let mut session = HttpTransport::default().session();
+    for _ in 0..5 {
+        let response = session.send(get(&format!("{}/x", server.url))).await;
+        assert_eq!(response.map(|r| (r.status, r.bytes)), Ok((200, 5)));
+    }
+    assert_eq!(*server.connections.lock().unwrap(), 1);
+    let requests = server.requests.lock().unwrap();
+    assert!(
+        requests[0].starts_with("GET /x HTTP/1.1\r\n"),
+        "{}",
+        requests[0]
+    );
+}
+
+#[tokio::test]
+async fn users_do_not_share_connections_or_cookies() {
+    let set = "HTTP/1.1 200 OK\r\nSet-Cookie: sid=u1; Path=/\r\nContent-Length: 0\r\n\r\n";
+    let server = serve(vec![Reply::Keep(set), Reply::Keep(OK), Reply::Keep(OK)]).await;
+    let transport = HttpTransport::default();
+    let (mut first, mut second) = (transport.session(), transport.session());
+    first
+        .send(get(&format!("{}/login", server.url)))
+        .await
+        .unwrap();
+    first
+        .send(get(&format!("{}/me", server.url)))
+        .await
+        .unwrap();
+    second
+        .send(get(&format!("{}/me", server.url)))
+        .await
+        .unwrap();
+    let requests = server.requests.lock().unwrap();
+    assert!(
+        requests[1].contains("cookie: sid=u1\r\n"),
+        "{}",
+        requests[1]
+    );
+    assert!(!requests[2].contains("cookie:"), "{}", requests[2]);
+    assert_eq!(*server.connections.lock().unwrap(), 2);
+}
+
+#[tokio::test]
+async fn chunked_bodies_and_provisional_responses_are_framed() {
+    let chunked = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n\
+                   Transfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n";
+    let server = serve(vec![Reply::Keep(chunked), Reply::Keep(OK)]).await;
+    let mut session = HttpTransport::default().session();
+    let url = format!("{}/p", server.url);
+    let created = session.send(request(Method::POST, &url, Some("{}"))).await;
+    assert_eq!(created.map(|r| (r.status, r.bytes)), Ok((201, 7)));
+    // The chunked response ended exactly, so the connection carries the next request.
+    assert_eq!(session.send(get(&url)).await.map(|r| r.bytes), Ok(5));
+    assert_eq!(*server.connections.lock().unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_closed_connection_is_replaced() {
+    let close = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello";
+    let server = serve(vec![
+        Reply::Close(close),
+        Reply::Keep(OK),
+        Reply::Close(OK),
+        Reply::Keep(OK),
+    ])
+    .await;
+    let mut session = HttpTransport::default().session();
+    let url = format!("{}/", server.url);
+    for _ in 0..4 {
+        assert_eq!(session.send(get(&url)).await.map(|r| r.status), Ok(200));
+        // Give the server's close time to reach the client before the next request.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(*server.connections.lock().unwrap(), 3);
+}
+
+#[tokio::test]
+async fn body_until_close_is_counted() {
+    let server = serve(vec![Reply::Close("HTTP/1.0 200 OK\r\n\r\n0123456789")]).await;
+    let mut session = HttpTransport::default().session();
+    let response = session.send(get(&server.url)).await;
+    assert_eq!(response.map(|r| r.bytes), Ok(10));
+}
+
+async fn failure_of(reply: Reply) -> Failure {
+    let server = serve(vec![reply]).await;
+    let mut session = HttpTransport::default().session();
+    session.send(get(&server.url)).await.unwrap_err()
+}
+
+#[tokio::test]
+async fn broken_responses_fail_with_their_category() {
+    assert_eq!(
+        failure_of(Reply::Close(
+            "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort"
+        ))
+        .await,
+        Failure::Body
+    );
+    assert_eq!(
+        failure_of(Reply::Close(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"
+        ))
+        .await,
+        Failure::Body
+    );
+    assert_eq!(
+        failure_of(Reply::Close("garbage\r\n\r\n")).await,
+        Failure::InvalidHttp
+    );
+    assert_eq!(
+        failure_of(Reply::Close("HTTP/1.1 200 O")).await,
+        Failure::Connection
+    );
+    assert_eq!(failure_of(Reply::Close("")).await, Failure::Connection);
+    assert_eq!(failure_of(Reply::Hang).await, Failure::Timeout);
+}
+
+#[tokio::test]
+async fn unreachable_hosts_fail_with_their_category() {
+    // A port that was just bound and released refuses connections.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut session = HttpTransport::default().session();
+    let refused = session
+        .send(get(&format!("http://127.0.0.1:{port}/")))
+        .await;
+    assert_eq!(refused.unwrap_err(), Failure::Connect);
+    let unknown = session.send(get("http://no-such-host.invalid/")).await;
+    assert_eq!(unknown.unwrap_err(), Failure::Dns);
+}
+
+#[tokio::test]
+async fn a_server_that_is_not_tls_fails_the_handshake() {
+    // A plain-HTTP server answers the ClientHello with an HTTP error, as nginx does.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let _ = socket.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+        }
+    });
+    let transport = HttpTransport::for_host(&url).expect("system root certificates");
+    let failure = transport.session().send(get(&url)).await.unwrap_err();
+    assert_eq!(failure, Failure::Tls);
+}
