@@ -4,6 +4,8 @@
 mod broken_plans;
 mod cli;
 mod engine;
+mod hostile;
+mod hostile_server;
 mod interrupt;
 mod no_panic;
 mod preflight;
