@@ -9,7 +9,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::Compiler;
-use super::graph::{Action, UserClass};
+use super::graph::{Action, RequestSpec, UserClass};
 use super::templates::{
     BUILTIN_VARIABLES, FUNCTION_NAMES, Globals, TemplateId, Text, UserScope, describe,
 };
@@ -27,6 +27,8 @@ pub(crate) struct Site {
     pub source: String,
     /// A request body sent as JSON: the dry render must parse.
     pub json_body: bool,
+    /// A header value, which may read `body` (the request's rendered body).
+    pub reads_body: bool,
 }
 
 /// Checks every template and returns the globals (with the environment variables the
@@ -51,7 +53,7 @@ pub(super) fn check_templates(
             plan_vars
                 .iter()
                 .cloned()
-                .chain(set_names(class))
+                .chain(set_names(class, &cx.requests))
                 .chain(builtins.map(|name| (*name).to_owned()))
                 .collect()
         })
@@ -85,7 +87,7 @@ pub(super) fn check_templates(
                 }
                 continue;
             }
-            if known.contains(&root) {
+            if known.contains(&root) || (site.reads_body && root == "body") {
                 continue;
             }
             failed_classes.insert(site.class);
@@ -116,22 +118,28 @@ pub(super) fn check_templates(
     globals
 }
 
-/// The names a class's `set` steps define.
-fn set_names(class: &UserClass) -> Vec<String> {
+/// The names a class's `set` steps and extractions define.
+fn set_names(class: &UserClass, requests: &[RequestSpec]) -> Vec<String> {
     class
         .on_start
         .iter()
         .chain(class.tasks.iter().flat_map(|t| t.actions.iter()))
-        .filter_map(|action| match action {
-            Action::Set(assignments) => Some(assignments.iter().map(|(name, _)| name.clone())),
-            Action::Request(_) => None,
+        .flat_map(|action| match action {
+            Action::Set(assignments) => assignments.iter().map(|(name, _)| name.clone()).collect(),
+            Action::Request(id) => requests[id.0 as usize]
+                .inspect
+                .extract
+                .iter()
+                .map(|e| e.variable.clone())
+                .collect(),
+            Action::Pause(_) => Vec::new(),
         })
-        .flatten()
         .collect()
 }
 
 /// Renders every template of a class once, as its first user would: `on-start` first,
-/// then each task in order.
+/// then each task in order. A value a response would give (an extraction) is a
+/// placeholder `0` from its request on.
 fn dry_render(
     cx: &mut Compiler,
     class: &UserClass,
@@ -153,7 +161,8 @@ fn dry_render(
         .collect();
     let site_of = |id: TemplateId| sites.iter().find(|s| s.id == id);
     for action in actions {
-        let ids: Vec<TemplateId> = match action {
+        let id = match action {
+            Action::Pause(_) => continue,
             Action::Set(assignments) => {
                 if let Err((index, e)) = cx.templates.assign(assignments, &scope, &value) {
                     if let Text::Template(id) = &assignments[index].1 {
@@ -166,41 +175,64 @@ fn dry_render(
                 }
                 continue;
             }
-            Action::Request(id) => {
-                let request = &cx.requests[id.0 as usize];
-                let texts = std::iter::once(&request.path)
-                    .chain(request.query.iter().map(|(_, t)| t))
-                    .chain(request.templated_headers.iter().map(|(_, t)| t))
-                    .chain(request.body.iter());
-                texts
-                    .filter_map(|t| match t {
-                        Text::Template(id) => Some(*id),
-                        Text::Static(_) => None,
-                    })
-                    .collect()
-            }
+            Action::Request(id) => *id,
         };
-        for id in ids {
+        let request = &cx.requests[id.0 as usize];
+        let mut rendered_body = String::new();
+        let mut texts: Vec<(&Text, bool)> = std::iter::once(&request.path)
+            .chain(request.query.iter().map(|(_, t)| t))
+            .map(|t| (t, false))
+            .collect();
+        if let Some(body) = &request.body {
+            texts.push((body, true));
+        }
+        texts.extend(request.templated_headers.iter().map(|(_, t)| (t, false)));
+        let mut errors = Vec::new();
+        for (text, is_body) in texts {
+            let id = match text {
+                Text::Template(id) => *id,
+                Text::Static(fixed) => {
+                    if is_body {
+                        rendered_body = fixed.clone();
+                    }
+                    continue;
+                }
+            };
             let Some(site) = site_of(id) else { continue };
-            match cx.templates.render(id, &value) {
-                Ok(rendered) if site.json_body => {
-                    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&rendered) {
-                        cx.error(
-                            site.path.clone(),
-                            PlanErrorKind::PayloadNotJson {
-                                message: e.to_string(),
-                            },
-                        );
+            let context = if site.reads_body {
+                minijinja::context! { body => rendered_body.clone(), ..value.clone() }
+            } else {
+                value.clone()
+            };
+            match cx.templates.render(id, &context) {
+                Ok(rendered) => {
+                    if site.json_body {
+                        if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&rendered) {
+                            errors.push((
+                                site.path.clone(),
+                                PlanErrorKind::PayloadNotJson {
+                                    message: e.to_string(),
+                                },
+                            ));
+                        }
+                    }
+                    if is_body {
+                        rendered_body = rendered;
                     }
                 }
-                Ok(_) => {}
-                Err(e) => cx.error(
+                Err(e) => errors.push((
                     site.path.clone(),
                     PlanErrorKind::Template {
                         message: describe(&e),
                     },
-                ),
+                )),
             }
+        }
+        for extraction in &request.inspect.extract {
+            scope.set(&extraction.variable, minijinja::Value::from(0));
+        }
+        for (path, kind) in errors {
+            cx.error(path, kind);
         }
     }
 }

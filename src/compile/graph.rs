@@ -8,6 +8,8 @@ use std::time::Duration;
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName};
 
+use super::business::BusinessMetric;
+use super::inspect::{Inspection, InspectionName};
 use super::preflight::Preflight;
 use super::schedule::LoadSchedule;
 use super::templates::{Globals, Templates, Text};
@@ -45,6 +47,11 @@ pub struct ExecPlan {
     pub requests: Vec<RequestSpec>,
     /// Request names, in order of first appearance in the plan.
     pub metrics: Vec<MetricName>,
+    /// Named checks, indexed by `CheckId`.
+    pub checks: Vec<InspectionName>,
+    /// Named outcomes, indexed by `OutcomeId`.
+    pub outcomes: Vec<InspectionName>,
+    pub business: Vec<BusinessMetric>,
     pub classes: Vec<UserClass>,
     /// Users per class at the peak, and the order users start in.
     pub mix: UserMix,
@@ -73,16 +80,21 @@ pub struct RequestSpec {
     pub body: Option<Text>,
     pub expect: StatusSet,
     pub timeout: Duration,
+    pub inspect: Inspection,
+    /// A templated header reads `body`: render the body first and pass it in.
+    pub headers_read_body: bool,
 }
 
-/// A step a user takes: send a request, or set user variables.
+/// A step a user takes: send a request, set user variables, or pause.
 #[derive(Debug)]
 pub enum Action {
     Request(RequestId),
     Set(Vec<(String, Text)>),
+    Pause(Duration),
 }
 
-/// A task: picked by weight, its actions run in order.
+/// A task: picked by weight, its actions run in order (a flow). A failed request ends
+/// the flow's iteration: later steps would act on what it did not produce.
 #[derive(Debug)]
 pub struct Task {
     pub name: String,

@@ -5,8 +5,10 @@
 //! not returned at the first one, and every template is checked (undefined variables,
 //! unknown functions, a dry render per class) before any request is sent.
 
+mod business;
 mod checks;
 mod graph;
+pub mod inspect;
 mod load;
 mod preflight;
 mod requests;
@@ -23,7 +25,9 @@ use indexmap::IndexMap;
 use crate::plan::{KeyPath, LoadedPlan, Part, PlanErrorKind, PlanErrors};
 use crate::units::{Rate, parse_duration};
 
+pub use business::{BusinessId, BusinessKind, BusinessMetric};
 pub use graph::{Action, ExecPlan, MetricId, MetricName, RequestId, RequestSpec, Task, UserClass};
+pub use inspect::{CheckId, Inspection, InspectionName, OutcomeId};
 pub use preflight::{Preflight, PreflightOrigin};
 pub use schedule::{LoadSchedule, Stage};
 pub use templates::{Globals, Templates, Text, UserScope};
@@ -80,7 +84,8 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
     let classes = cx.classes(timeout);
     let preflight = preflight::compile(&mut cx, timeout);
     let schedule = load::schedule(&mut cx, raw.load.as_ref(), overrides);
-    let slos = slos::compile(&mut cx);
+    let business = business::compile(&mut cx);
+    let slos = slos::compile(&mut cx, &business);
     let globals = checks::check_templates(&mut cx, &classes, vars, seed);
 
     let weights: Vec<u32> = classes.iter().map(|c| c.weight).collect();
@@ -92,6 +97,8 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
         templates,
         requests,
         metrics,
+        checks,
+        outcomes,
         ..
     } = cx;
     let (Some(host), Some(schedule)) = (host, schedule) else {
@@ -104,6 +111,9 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
         seed,
         requests,
         metrics,
+        checks,
+        outcomes,
+        business,
         classes,
         mix,
         schedule,
@@ -155,6 +165,8 @@ pub(crate) struct Compiler<'p> {
     pub templates: Templates,
     pub requests: Vec<RequestSpec>,
     pub metrics: Vec<MetricName>,
+    pub checks: Vec<InspectionName>,
+    pub outcomes: Vec<InspectionName>,
     /// Every compiled template with where it was written and the class using it.
     pub sites: Vec<checks::Site>,
 }
@@ -167,6 +179,8 @@ impl<'p> Compiler<'p> {
             templates: Templates::new(),
             requests: Vec::new(),
             metrics: Vec::new(),
+            checks: Vec::new(),
+            outcomes: Vec::new(),
             sites: Vec::new(),
         }
     }
@@ -283,6 +297,16 @@ impl<'p> Compiler<'p> {
         MetricId((self.metrics.len() - 1) as u32)
     }
 
+    /// The id of a named check of a request name, registering it on first use.
+    pub fn check(&mut self, request: &str, name: &str) -> CheckId {
+        CheckId(register(&mut self.checks, request, name))
+    }
+
+    /// The id of a named outcome of a request name, registering it on first use.
+    pub fn outcome(&mut self, request: &str, name: &str) -> OutcomeId {
+        OutcomeId(register(&mut self.outcomes, request, name))
+    }
+
     fn classes(&mut self, timeout: Duration) -> Vec<UserClass> {
         let classes_path = KeyPath::root().key("classes");
         let raw_classes = match &self.plan.raw.classes {
@@ -329,10 +353,7 @@ impl<'p> Compiler<'p> {
                     for (task_name, step) in raw_tasks {
                         let task_path = path.key("tasks").key(task_name.clone());
                         let weight = self.weight(step.weight, &task_path.key("weight"));
-                        let actions =
-                            requests::step(self, &context, step, &task_path, Some(task_name))
-                                .into_iter()
-                                .collect();
+                        let actions = requests::task(self, &context, step, &task_path, task_name);
                         tasks.push(Task {
                             name: task_name.clone(),
                             weight,
@@ -363,4 +384,19 @@ impl<'p> Compiler<'p> {
         }
         classes
     }
+}
+
+/// The index of `(request, name)` in `names`, appended if new.
+fn register(names: &mut Vec<InspectionName>, request: &str, name: &str) -> u32 {
+    let position = names
+        .iter()
+        .position(|n| n.request == request && n.name == name)
+        .unwrap_or_else(|| {
+            names.push(InspectionName {
+                request: request.to_owned(),
+                name: name.to_owned(),
+            });
+            names.len() - 1
+        });
+    position as u32
 }

@@ -10,6 +10,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use super::Compiler;
 use super::checks::Site;
 use super::graph::{Action, RequestId, RequestSpec};
+use super::inspect;
 use super::templates::Text;
 use crate::plan::raw::RawStep;
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
@@ -28,6 +29,65 @@ pub(super) struct RequestContext<'a> {
     pub timeout: Duration,
 }
 
+/// Compiles a task: one request step, or a flow of `steps` run in order.
+pub(super) fn task(
+    cx: &mut Compiler,
+    context: &RequestContext,
+    task: &RawStep,
+    path: &KeyPath,
+    task_name: &String,
+) -> Vec<Action> {
+    let Some(steps) = &task.steps else {
+        return step(cx, context, task, path, Some(task_name))
+            .into_iter()
+            .collect();
+    };
+    if let Some(key) = request_keys(task).first() {
+        cx.error(
+            path.key(*key),
+            PlanErrorKind::BadStep {
+                message: format!(
+                    "a task with `steps` is a flow: `{key}` belongs inside one of its steps"
+                ),
+            },
+        );
+    }
+    if steps.is_empty() {
+        cx.error(
+            path.key("steps"),
+            PlanErrorKind::BadStep {
+                message: "a flow needs at least one step".into(),
+            },
+        );
+    }
+    steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, sub)| step(cx, context, sub, &path.key("steps").index(i), None))
+        .collect()
+}
+
+/// The keys of a step that belong to a request (or to a `set` or `pause` step), present.
+fn request_keys(step: &RawStep) -> Vec<&'static str> {
+    [
+        ("path", step.path.is_some()),
+        ("method", step.method.is_some()),
+        ("query", step.query.is_some()),
+        ("headers", step.headers.is_some()),
+        ("body", step.body.is_some()),
+        ("body-file", step.body_file.is_some()),
+        ("expect-status", step.expect_status.is_some()),
+        ("extract", step.extract.is_some()),
+        ("checks", step.checks.is_some()),
+        ("outcomes", step.outcomes.is_some()),
+        ("set", step.set.is_some()),
+        ("pause", step.pause.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(key, present)| present.then_some(key))
+    .collect()
+}
+
 /// Compiles one step; `task_name` is set for tasks (it names their statistics by default).
 pub(super) fn step(
     cx: &mut Compiler,
@@ -40,29 +100,42 @@ pub(super) fn step(
         cx.error(
             path.key("weight"),
             PlanErrorKind::BadStep {
-                message: "`weight` applies to tasks, not to `on-start` steps".into(),
+                message: "`weight` applies to tasks, not to the steps of a flow or `on-start`"
+                    .into(),
             },
         );
     }
-    if let Some(set) = &step.set {
-        let request_keys = [
-            ("path", step.path.is_some()),
-            ("method", step.method.is_some()),
-            ("query", step.query.is_some()),
-            ("headers", step.headers.is_some()),
-            ("body", step.body.is_some()),
-            ("body-file", step.body_file.is_some()),
-            ("expect-status", step.expect_status.is_some()),
-        ];
-        if let Some((key, _)) = request_keys.iter().find(|(_, present)| *present) {
-            cx.error(
-                path.key(*key),
-                PlanErrorKind::BadStep {
-                    message: format!("a step either sends a request or sets variables: `{key}` cannot go with `set`"),
-                },
-            );
-            return None;
+    if step.steps.is_some() {
+        cx.error(
+            path.key("steps"),
+            PlanErrorKind::BadStep {
+                message: "flows do not nest: `steps` belongs to a task".into(),
+            },
+        );
+        return None;
+    }
+    let present = request_keys(step);
+    for kind in ["set", "pause"] {
+        if present.contains(&kind) {
+            if let Some(key) = present.iter().find(|k| **k != kind) {
+                cx.error(
+                    path.key(*key),
+                    PlanErrorKind::BadStep {
+                        message: format!(
+                            "a step sends a request, sets variables or pauses: `{key}` cannot go with `{kind}`"
+                        ),
+                    },
+                );
+                return None;
+            }
         }
+    }
+    if let Some(pause) = &step.pause {
+        return cx
+            .duration(Some(pause), &path.key("pause"))
+            .map(Action::Pause);
+    }
+    if let Some(set) = &step.set {
         let assignments = set
             .iter()
             .map(|(name, source)| {
@@ -81,8 +154,9 @@ pub(super) fn step(
         cx.error(
             path.clone(),
             PlanErrorKind::BadStep {
-                message: "a step needs `path` (to send a request) or `set` (to set variables)"
-                    .into(),
+                message:
+                    "a step needs `path` (to send a request), `set` (to set variables) or `pause`"
+                        .into(),
             },
         );
         return None;
@@ -186,6 +260,11 @@ fn request(
         .or_else(|| task_name.cloned())
         .unwrap_or_else(|| raw_path.to_owned());
     let metric = cx.metric(&name, &method);
+    let inspect = inspect::compile(cx, step, path, &name);
+    let headers_read_body = templated_headers.iter().any(|(_, text)| match text {
+        Text::Template(id) => cx.templates.undeclared(*id).contains("body"),
+        Text::Static(_) => false,
+    });
     cx.requests.push(RequestSpec {
         metric,
         method,
@@ -196,6 +275,8 @@ fn request(
         body,
         expect,
         timeout,
+        inspect,
+        headers_read_body,
     });
     Some(RequestId((cx.requests.len() - 1) as u32))
 }
@@ -209,6 +290,16 @@ pub(super) fn compile_text(cx: &mut Compiler, class: usize, source: &str, path: 
             Text::Static(String::new())
         }
     }
+}
+
+/// Compiles a header value: like any text, but it may read `body`, the request's
+/// rendered body (to sign it, say).
+fn compile_header(cx: &mut Compiler, class: usize, source: &str, path: &KeyPath) -> Text {
+    let text = compile_text(cx, class, source, path);
+    if let (Text::Template(_), Some(site)) = (&text, cx.sites.last_mut()) {
+        site.reads_body = true;
+    }
+    text
 }
 
 /// Compiles `source`, recording a template's site for the checks; `json_body` asks the
@@ -228,6 +319,7 @@ fn compile_site(
             class,
             source: source.to_owned(),
             json_body,
+            reads_body: false,
         });
     }
     Ok(text)
@@ -311,7 +403,7 @@ fn headers(
             );
             continue;
         };
-        match compile_text(cx, context.class, &value, &value_path) {
+        match compile_header(cx, context.class, &value, &value_path) {
             Text::Static(text) => match HeaderValue::from_str(&text) {
                 Ok(v) => {
                     fixed.insert(header, v);

@@ -62,6 +62,10 @@ impl Session for FakeTransport {
             .or_default() += 1;
         tokio::time::sleep(self.delay).await;
         let status = (self.respond)(&request)?;
-        Ok(Response { status, bytes: 2 })
+        Ok(Response {
+            status,
+            bytes: 2,
+            ..Response::default()
+        })
     }
 }

@@ -5,6 +5,7 @@
 //! The engine never sees a plan file; it reads only the compiled graph.
 
 mod fake;
+mod inspect;
 mod preflight;
 mod transport;
 mod user;

@@ -10,6 +10,7 @@ use reqwest::header::HeaderValue;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::inspect::inspect;
 use super::transport::{OutgoingRequest, Session, Transport};
 use crate::compile::templates::describe;
 use crate::compile::{Action, ExecPlan, RequestId, UserScope};
@@ -63,13 +64,17 @@ pub(super) async fn run<T: Transport>(shared: Arc<Shared<T>>, spec: UserSpec) {
         if spec.stop.is_cancelled() {
             return;
         }
-        user.act(action).await;
+        if !user.act(action).await {
+            break;
+        }
     }
     while !spec.stop.is_cancelled() {
         let task_started = Instant::now();
         let task = &class.tasks[class.picker.pick(&mut rng)];
         for action in &task.actions {
-            user.act(action).await;
+            if !user.act(action).await {
+                break;
+            }
         }
         user.scope.next_iteration();
         let wait = class.think.wait(task_started.elapsed(), &mut rng);
@@ -93,7 +98,8 @@ struct User<'a, T: Transport> {
 }
 
 impl<T: Transport> User<'_, T> {
-    async fn act(&mut self, action: &Action) {
+    /// Takes one step of a flow; `false` ends the flow's iteration (a request failed).
+    async fn act(&mut self, action: &Action) -> bool {
         match action {
             Action::Request(id) => self.request(*id).await,
             Action::Set(assignments) => {
@@ -102,11 +108,19 @@ impl<T: Transport> User<'_, T> {
                 // values and the next request that needs them reports the error.
                 let templates = &self.shared.exec.templates;
                 let _ = templates.assign(assignments, &self.scope, &self.scope_value);
+                true
+            }
+            Action::Pause(pause) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(*pause) => true,
+                    _ = self.shared.hard_stop.cancelled() => false,
+                }
             }
         }
     }
 
-    async fn request(&mut self, id: RequestId) {
+    /// Sends a request and records it; `true` when it succeeded.
+    async fn request(&mut self, id: RequestId) -> bool {
         let shared = self.shared;
         let spec = shared.exec.request(id);
         let since_start =
@@ -121,8 +135,9 @@ impl<T: Transport> User<'_, T> {
                     latency_us: 0,
                     bytes: 0,
                     failure: Some(Failure::Template(message)),
+                    inspected: None,
                 });
-                return;
+                return false;
             }
         };
         let started = Instant::now();
@@ -134,21 +149,32 @@ impl<T: Transport> User<'_, T> {
         let latency_us = started.elapsed().as_micros() as u64;
         // A response with a status the plan does not accept still took time: its latency
         // is recorded along with the failure.
-        let (bytes, failure) = match result {
+        let (bytes, failure, inspected) = match result {
             Ok(response) => {
-                let failure = (!spec.expect.contains(response.status))
-                    .then_some(Failure::UnexpectedStatus(response.status));
-                (response.bytes, failure)
+                let accepted = spec.expect.contains(response.status);
+                let findings = inspect(&spec.inspect, &shared.exec.templates, &response, accepted);
+                for (name, value) in findings.variables {
+                    self.scope.set(&name, value);
+                }
+                let failure = if accepted {
+                    findings.failure
+                } else {
+                    Some(Failure::UnexpectedStatus(response.status))
+                };
+                (response.bytes, failure, findings.inspected)
             }
-            Err(failure) => (0, Some(failure)),
+            Err(failure) => (0, Some(failure), None),
         };
+        let succeeded = failure.is_none();
         self.record(Sample {
             metric: spec.metric,
             started_us: since_start(started),
             latency_us,
             bytes,
             failure,
+            inspected,
         });
+        succeeded
     }
 
     fn record(&self, sample: Sample) {
@@ -175,25 +201,36 @@ impl<T: Transport> User<'_, T> {
                 pairs.append_pair(name, &render(value)?);
             }
         }
-        let mut headers = spec.static_headers.clone();
-        for (name, value) in &spec.templated_headers {
-            let rendered = render(value)?;
-            let value = HeaderValue::from_str(&rendered).map_err(|_| {
-                format!("header `{name}` rendered to a value a header cannot carry")
-            })?;
-            headers.insert(name.clone(), value);
-        }
         let body = spec
             .body
             .as_ref()
             .map(|b| render(b).map(|b| b.into_owned()))
             .transpose()?;
+        // Headers that sign the body see it as `body`.
+        let header_scope = if spec.headers_read_body {
+            let body = body.clone().unwrap_or_default();
+            minijinja::context! { body => body, ..self.scope_value.clone() }
+        } else {
+            self.scope_value.clone()
+        };
+        let mut headers = spec.static_headers.clone();
+        for (name, value) in &spec.templated_headers {
+            let rendered = exec
+                .templates
+                .render_text(value, &header_scope)
+                .map_err(|e| describe(&e))?;
+            let value = HeaderValue::from_str(&rendered).map_err(|_| {
+                format!("header `{name}` rendered to a value a header cannot carry")
+            })?;
+            headers.insert(name.clone(), value);
+        }
         Ok(OutgoingRequest {
             method: spec.method.clone(),
             url,
             headers,
             body,
             timeout: spec.timeout,
+            inspect: spec.inspect.is_needed(),
         })
     }
 }

@@ -5,11 +5,13 @@
 //! of request names, not by run length: histograms and counters, never sample lists
 //! (the per-second series holds a few numbers a second).
 
+mod business;
 mod failure_log;
 mod recorder;
 mod sample;
 mod summary;
 
+pub use business::{BusinessValue, CheckStats, Inspected, OutcomeStats};
 pub use recorder::{EventSender, LiveSnapshot, Recorder, recorder};
 pub use sample::{Event, Failure, Sample};
 pub use summary::{

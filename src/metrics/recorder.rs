@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::business::BusinessTally;
 use super::failure_log::FailureLog;
 use super::sample::{Event, Failure, Sample};
 use super::summary::{FailureCount, RequestStats, RunSummary, SecondStats, new_histogram};
@@ -129,6 +130,7 @@ struct Tally {
     users: u32,
     peak_users: u32,
     log: FailureLog,
+    business: BusinessTally,
 }
 
 impl Tally {
@@ -151,6 +153,7 @@ impl Tally {
             users: 0,
             peak_users: 0,
             log: FailureLog::default(),
+            business: BusinessTally::new(exec),
         }
     }
 
@@ -185,6 +188,9 @@ impl Tally {
         self.open.failures += u64::from(failed);
         if sent {
             self.open.latency.saturating_record(sample.latency_us);
+        }
+        if let Some(inspected) = &sample.inspected {
+            self.business.record(inspected);
         }
         let at = sample.finished_us();
         if let Some(failure) = &sample.failure {
@@ -285,10 +291,14 @@ impl Tally {
                 .then_with(|| a.name.cmp(&b.name))
                 .then_with(|| a.reason.cmp(&b.reason))
         });
+        let (checks, outcomes, business) = self.business.finish(&self.per_metric);
         RunSummary {
             started_at,
             duration,
             interrupted,
+            checks,
+            outcomes,
+            business,
             requests: self.per_metric,
             total: self.total,
             failures,

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::business::Inspected;
 use crate::compile::MetricId;
 
 /// Why a request failed. A failing target is data: every kind is counted and reported.
@@ -28,6 +29,10 @@ pub enum Failure {
     Template(String),
     /// Still in flight when the grace period ran out, or at a second Ctrl-C.
     Cancelled,
+    /// A value to extract was not in the response.
+    Extract(String),
+    /// A check marked to fail its request did not hold.
+    Check(String),
     /// Anything else the HTTP client reports, with its message.
     Other(String),
 }
@@ -46,6 +51,8 @@ impl Failure {
             Failure::Body => "body",
             Failure::Template(_) => "template",
             Failure::Cancelled => "cancelled",
+            Failure::Extract(_) => "extract",
+            Failure::Check(_) => "check",
             Failure::Other(_) => "other",
         }
     }
@@ -64,6 +71,8 @@ impl fmt::Display for Failure {
             Failure::Body => f.write_str("response body cut short"),
             Failure::Template(message) => write!(f, "template error: {message}"),
             Failure::Cancelled => f.write_str("cancelled at stop"),
+            Failure::Extract(message) => write!(f, "extract: {message}"),
+            Failure::Check(name) => write!(f, "check failed: {name}"),
             Failure::Other(message) => f.write_str(message),
         }
     }
@@ -80,6 +89,8 @@ pub struct Sample {
     /// Response body bytes received.
     pub bytes: u64,
     pub failure: Option<Failure>,
+    /// What the request's checks and outcomes found, when it has any.
+    pub inspected: Option<Box<Inspected>>,
 }
 
 impl Sample {

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::business::{BusinessValue, CheckStats, OutcomeStats};
 use chrono::{DateTime, Utc};
 use hdrhistogram::Histogram;
 
@@ -133,6 +134,12 @@ pub struct RunSummary {
     pub series: Vec<SecondStats>,
     /// The most users that ran at once.
     pub peak_users: u32,
+    /// Named checks with their pass counts, in plan order.
+    pub checks: Vec<CheckStats>,
+    /// Named outcomes with their counts, in plan order.
+    pub outcomes: Vec<OutcomeStats>,
+    /// Business metrics (`metrics:` in the plan), in plan order.
+    pub business: Vec<BusinessValue>,
 }
 
 impl RunSummary {

@@ -30,6 +30,8 @@ pub struct RawPlan {
     /// User classes by name.
     pub classes: Option<IndexMap<String, RawClass>>,
     pub load: Option<RawLoad>,
+    /// Business metrics computed from request outcomes.
+    pub metrics: Option<IndexMap<String, RawBusinessMetric>>,
     pub slos: Option<Vec<RawSlo>>,
     /// A path (GET) that must answer 200–399 before the load starts; by default the
     /// plan's health-check request, else the host's root (see `compile::preflight`).
@@ -79,6 +81,77 @@ pub struct RawStep {
     pub timeout: Option<String>,
     /// User variables to set (templates, rendered in order).
     pub set: Option<IndexMap<String, String>>,
+    /// A task made of several steps, run in order by one user.
+    pub steps: Option<Vec<RawStep>>,
+    /// A pause step inside a flow: `pause: 500ms`.
+    pub pause: Option<String>,
+    /// User variables taken from the response.
+    pub extract: Option<IndexMap<String, RawExtract>>,
+    pub checks: Option<Vec<RawCheck>>,
+    /// Named outcomes, each a condition on the response: `created: json.code != none`.
+    pub outcomes: Option<IndexMap<String, String>>,
+}
+
+/// Where an extracted value comes from: exactly one of these keys.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawExtract {
+    /// A JSONPath (`$.reservation.code`) or a JSON pointer (`/reservation/code`).
+    pub json: Option<String>,
+    /// A regular expression over the body; its first capture group (or the whole match).
+    pub regex: Option<String>,
+    pub header: Option<String>,
+    /// A cookie the response sets.
+    pub cookie: Option<String>,
+    /// `status: true` takes the status code.
+    pub status: Option<bool>,
+}
+
+/// A check on a response: a subject (`json`, `header`, `status`, else the body) and one
+/// predicate.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawCheck {
+    pub name: Option<String>,
+    pub json: Option<String>,
+    pub header: Option<String>,
+    pub status: Option<RawStatuses>,
+    pub exists: Option<bool>,
+    pub equals: Option<Value>,
+    #[serde(rename = "in")]
+    pub one_of: Option<Vec<Value>>,
+    pub is_null: Option<bool>,
+    pub contains: Option<String>,
+    pub matches: Option<String>,
+    /// Whether a failing check fails its request (default) or is only counted.
+    pub fail: Option<bool>,
+}
+
+/// A business metric: outcome counts over attempts (`rate`) or a plain `count`, each
+/// naming outcomes as `request.outcome`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawBusinessMetric {
+    pub rate: Option<OneOrMany>,
+    pub count: Option<OneOrMany>,
+    pub description: Option<String>,
+}
+
+/// One string or a list of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn items(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(item) => vec![item.as_str()],
+            OneOrMany::Many(items) => items.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 /// A number or a string in the file; plans may write `10` or `"10/s"`.

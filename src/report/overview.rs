@@ -46,7 +46,7 @@ pub fn render(exec: &ExecPlan) -> String {
                             exec.metric_name(spec.metric).name
                         ))
                     }
-                    Action::Set(_) => None,
+                    Action::Set(_) | Action::Pause(_) => None,
                 })
                 .collect();
             let _ = writeln!(

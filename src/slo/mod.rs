@@ -7,7 +7,7 @@ mod threshold;
 
 use serde::Serialize;
 
-use crate::compile::MetricId;
+use crate::compile::{BusinessId, MetricId};
 use crate::metrics::{RequestStats, RunSummary};
 
 pub use threshold::{Comparison, SloMetric, Threshold, format_latency_us, format_metric_value};
@@ -19,6 +19,8 @@ pub enum SloScope {
     All,
     /// One request name.
     Request { name: String, metric: MetricId },
+    /// A business metric (`metrics:` in the plan).
+    Business { name: String, id: BusinessId },
 }
 
 /// A compiled SLO.
@@ -37,7 +39,7 @@ impl Slo {
     pub fn scope_name(&self) -> &str {
         match &self.scope {
             SloScope::All => "all requests",
-            SloScope::Request { name, .. } => name,
+            SloScope::Request { name, .. } | SloScope::Business { name, .. } => name,
         }
     }
 }
@@ -71,11 +73,15 @@ pub fn evaluate(slos: &[Slo], summary: &RunSummary) -> Vec<Verdict> {
 }
 
 fn evaluate_one(slo: &Slo, summary: &RunSummary) -> Verdict {
-    let stats: &RequestStats = match &slo.scope {
-        SloScope::All => &summary.total,
-        SloScope::Request { metric, .. } => &summary.requests[metric.0 as usize],
+    let measured = match &slo.scope {
+        SloScope::All => measure(slo.threshold.metric, &summary.total, summary),
+        SloScope::Request { metric, .. } => measure(
+            slo.threshold.metric,
+            &summary.requests[metric.0 as usize],
+            summary,
+        ),
+        SloScope::Business { id, .. } => summary.business[id.0 as usize].value,
     };
-    let measured = measure(slo.threshold.metric, stats, summary);
     let threshold = &slo.threshold;
     Verdict {
         slo: slo.label(),
@@ -98,6 +104,8 @@ fn measure(metric: SloMetric, stats: &RequestStats, summary: &RunSummary) -> Opt
         SloMetric::Max => stats.max_us().map(|v| v as f64),
         SloMetric::ErrorRate => stats.error_rate(),
         SloMetric::Throughput => (stats.count > 0).then(|| stats.throughput(summary.duration)),
+        // Bound to business metrics only, by `compile::slos`.
+        SloMetric::Rate | SloMetric::Count => None,
     }
 }
 
@@ -125,6 +133,9 @@ mod tests {
             failures: vec![],
             series: vec![],
             peak_users: 1,
+            checks: vec![],
+            outcomes: vec![],
+            business: vec![],
         }
     }
 

@@ -15,6 +15,10 @@ pub enum SloMetric {
     ErrorRate,
     /// Requests per second over the whole run.
     Throughput,
+    /// A business metric's rate: outcomes over attempts, as a fraction.
+    Rate,
+    /// A business metric's count of outcomes.
+    Count,
 }
 
 /// How the measured value must compare to the threshold.
@@ -63,8 +67,21 @@ impl Threshold {
         let [metric, op, value] = words.as_slice() else {
             return Err(EXPECTED.to_owned());
         };
-        let metric = parse_metric(metric)?;
-        let comparison = match *op {
+        Self::parse_parts(parse_metric(metric)?, op, value)
+    }
+
+    /// `NAME OP VALUE` where NAME is a business metric of the given kind (`Rate` or
+    /// `Count`): `booking-success-rate > 95%`.
+    pub fn parse_business(text: &str, metric: SloMetric) -> Result<Self, String> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let [_, op, value] = words.as_slice() else {
+            return Err("expected `METRIC OP VALUE`, e.g. `booking-success-rate > 95%`".to_owned());
+        };
+        Self::parse_parts(metric, op, value)
+    }
+
+    fn parse_parts(metric: SloMetric, op: &str, value: &str) -> Result<Self, String> {
+        let comparison = match op {
             "<" => Comparison::Below,
             "<=" => Comparison::AtMost,
             ">" => Comparison::Above,
@@ -79,8 +96,12 @@ impl Threshold {
             SloMetric::Percentile(_) | SloMetric::Mean | SloMetric::Max => {
                 parse_duration(value)?.as_secs_f64() * 1e6
             }
-            SloMetric::ErrorRate => parse_percent(value)?,
+            SloMetric::ErrorRate | SloMetric::Rate => parse_percent(value)?,
             SloMetric::Throughput => Rate::parse(value)?.as_per_second(),
+            SloMetric::Count => value
+                .parse::<u64>()
+                .map_err(|_| format!("`{value}` is not a count: expected a whole number"))?
+                as f64,
         };
         Ok(Self {
             metric,
@@ -99,8 +120,9 @@ impl Threshold {
 pub fn format_metric_value(metric: SloMetric, value: f64) -> String {
     match metric {
         SloMetric::Percentile(_) | SloMetric::Mean | SloMetric::Max => format_latency_us(value),
-        SloMetric::ErrorRate => format!("{}%", trim(value * 100.0, 2)),
+        SloMetric::ErrorRate | SloMetric::Rate => format!("{}%", trim(value * 100.0, 2)),
         SloMetric::Throughput => format!("{}/s", trim(value, 1)),
+        SloMetric::Count => trim(value, 0),
     }
 }
 
@@ -168,6 +190,8 @@ impl fmt::Display for SloMetric {
             SloMetric::Max => f.write_str("max"),
             SloMetric::ErrorRate => f.write_str("error-rate"),
             SloMetric::Throughput => f.write_str("throughput"),
+            SloMetric::Rate => f.write_str("rate"),
+            SloMetric::Count => f.write_str("count"),
         }
     }
 }

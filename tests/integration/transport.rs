@@ -113,6 +113,7 @@ fn request(method: Method, url: &str, body: Option<&str>) -> OutgoingRequest {
         headers: HeaderMap::new(),
         body: body.map(str::to_owned),
         timeout: Duration::from_millis(500),
+        inspect: false,
     }
 }
 
@@ -270,4 +271,25 @@ async fn a_server_that_is_not_tls_fails_the_handshake() {
     let transport = HttpTransport::for_host(&url).expect("system root certificates");
     let failure = transport.session().send(get(&url)).await.unwrap_err();
     assert_eq!(failure, Failure::Tls);
+}
+
+#[tokio::test]
+async fn inspected_responses_keep_headers_and_body() {
+    let chunked = "HTTP/1.1 200 OK\r\nX-Request-Id: r-1\r\nTransfer-Encoding: chunked\r\n\r\n\
+                   5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n";
+    let server = serve(vec![Reply::Keep(chunked), Reply::Keep(OK), Reply::Keep(OK)]).await;
+    let mut session = HttpTransport::default().session();
+    let mut inspected = get(&server.url);
+    inspected.inspect = true;
+    let response = session.send(inspected.clone()).await.unwrap();
+    assert_eq!(response.body, br#"{"a":1}"#);
+    assert_eq!(response.headers["x-request-id"], "r-1");
+    let response = session.send(inspected).await.unwrap();
+    assert_eq!(
+        (response.bytes, response.body.as_slice()),
+        (5, b"hello".as_slice())
+    );
+    // Without `inspect`, nothing is kept.
+    let plain = session.send(get(&server.url)).await.unwrap();
+    assert!(plain.body.is_empty() && plain.headers.is_empty());
 }

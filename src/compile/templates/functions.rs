@@ -11,9 +11,22 @@ use rand::{Rng, RngCore};
 use super::scope::{SCOPE_KEY, UserScope};
 
 /// Every function templates may call (for "unknown function" diagnostics).
-pub const FUNCTION_NAMES: [&str; 6] = ["random_int", "choice", "uuid", "today", "now", "timestamp"];
+pub const FUNCTION_NAMES: [&str; 11] = [
+    "random_int",
+    "choice",
+    "uuid",
+    "today",
+    "now",
+    "timestamp",
+    super::crypto::NAMES[0],
+    super::crypto::NAMES[1],
+    super::crypto::NAMES[2],
+    super::crypto::NAMES[3],
+    super::crypto::NAMES[4],
+];
 
 pub(super) fn register(env: &mut Environment<'static>) {
+    super::crypto::register(env);
     env.add_function("random_int", random_int);
     env.add_function("choice", choice);
     env.add_function("uuid", uuid);

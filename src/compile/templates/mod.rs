@@ -4,6 +4,7 @@
 //! Undefined variables are errors (strict mode), never silent empty strings. Helpers take
 //! their randomness from the rendering user's seeded RNG, so `--seed` reproduces payloads.
 
+mod crypto;
 mod functions;
 mod scope;
 

@@ -40,9 +40,13 @@ impl ChunkedBody {
         self.state == State::Done
     }
 
-    /// Consumes what it can of `input`; the caller keeps the rest and feeds it again with
-    /// more bytes appended. Stops consuming once the body is complete.
-    pub fn feed(&mut self, input: &[u8]) -> Result<usize, InvalidChunk> {
+    /// Consumes what it can of `input`, passing chunk data to `data`; the caller keeps the
+    /// rest and feeds it again with more bytes appended. Stops once the body is complete.
+    pub fn feed(
+        &mut self,
+        input: &[u8],
+        mut data: impl FnMut(&[u8]),
+    ) -> Result<usize, InvalidChunk> {
         let mut pos = 0;
         loop {
             let rest = &input[pos..];
@@ -64,6 +68,7 @@ impl ChunkedBody {
                         return Ok(pos);
                     }
                     let take = left.min(rest.len() as u64);
+                    data(&rest[..take as usize]);
                     self.bytes += take;
                     pos += take as usize;
                     self.state = if take == left {
@@ -115,24 +120,33 @@ mod tests {
     #[test]
     fn counts_data_bytes_only() {
         let mut body = ChunkedBody::new();
-        assert_eq!(body.feed(BODY), Ok(BODY.len()));
+        let mut data = Vec::new();
+        assert_eq!(
+            body.feed(BODY, |d| data.extend_from_slice(d)),
+            Ok(BODY.len())
+        );
         assert!(body.is_done());
         assert_eq!(body.bytes, 12);
+        assert_eq!(data, b"hello, world");
     }
 
     #[test]
     fn stops_at_the_end_of_the_body() {
         let mut body = ChunkedBody::new();
         let with_next = [b"0\r\n\r\n".as_slice(), b"HTTP/1.1"].concat();
-        assert_eq!(body.feed(&with_next), Ok(5));
+        assert_eq!(body.feed(&with_next, |_| {}), Ok(5));
         assert!(body.is_done());
     }
 
     #[test]
     fn rejects_malformed_framing() {
-        assert!(ChunkedBody::new().feed(b"zz\r\n").is_err());
-        assert!(ChunkedBody::new().feed(b"2\r\nabc\r\n").is_err());
-        assert!(ChunkedBody::new().feed(&[b'1'; MAX_LINE + 1]).is_err());
+        assert!(ChunkedBody::new().feed(b"zz\r\n", |_| {}).is_err());
+        assert!(ChunkedBody::new().feed(b"2\r\nabc\r\n", |_| {}).is_err());
+        assert!(
+            ChunkedBody::new()
+                .feed(&[b'1'; MAX_LINE + 1], |_| {})
+                .is_err()
+        );
     }
 
     proptest! {
@@ -143,16 +157,18 @@ mod tests {
             cuts.sort();
             let mut body = ChunkedBody::new();
             let mut pending: Vec<u8> = Vec::new();
+            let mut data = Vec::new();
             let mut start = 0;
             for end in cuts.into_iter().chain([BODY.len()]) {
                 pending.extend_from_slice(&BODY[start..end.max(start)]);
                 start = end.max(start);
-                let used = body.feed(&pending).unwrap();
+                let used = body.feed(&pending, |d| data.extend_from_slice(d)).unwrap();
                 pending.drain(..used);
             }
             prop_assert!(body.is_done());
             prop_assert_eq!(body.bytes, 12);
             prop_assert!(pending.is_empty());
+            prop_assert_eq!(data, b"hello, world");
         }
     }
 }

@@ -16,7 +16,7 @@ use tokio::net::TcpStream;
 
 use super::chunked::ChunkedBody;
 use super::wire::{self, Framing, MAX_HEAD_BYTES};
-use super::{OutgoingRequest, Response};
+use super::{Kept, OutgoingRequest, Response};
 use crate::metrics::Failure;
 
 /// Bytes asked of the socket per read.
@@ -89,7 +89,7 @@ impl Http1Connection {
         let head = 'head: loop {
             // Parse what has arrived; skip provisional 1xx responses before the real one.
             loop {
-                match wire::parse_head(&buf, &request.method) {
+                match wire::parse_head(&buf, &request.method, request.inspect) {
                     Ok(Some(head)) if head.is_informational() => drop(buf.drain(..head.len)),
                     Ok(Some(head)) => break 'head head,
                     Ok(None) => break,
@@ -114,7 +114,8 @@ impl Http1Connection {
             jar.set_cookies(&mut head.set_cookies.iter(), &request.url);
         }
         buf.drain(..head.len);
-        let (bytes, clean_end) = read_body(&mut stream, buf, head.framing)
+        let mut kept = request.inspect.then(Kept::default);
+        let (bytes, clean_end) = read_body(&mut stream, buf, head.framing, kept.as_mut())
             .await
             .map_err(ExchangeError::Failed)?;
         if head.keep_alive && clean_end {
@@ -123,37 +124,54 @@ impl Http1Connection {
         Ok(Response {
             status: head.status,
             bytes,
+            headers: head.headers,
+            body: kept.map(|k| k.body).unwrap_or_default(),
         })
     }
 }
 
 /// Reads the body after the head; `buf` holds what already arrived. Returns the body's
-/// size and whether it ended exactly where the next response could begin.
+/// size and whether it ended exactly where the next response could begin. With `kept`,
+/// the body's first bytes are kept for inspection.
 async fn read_body(
     stream: &mut TcpStream,
     mut buf: Vec<u8>,
     framing: Framing,
+    mut kept: Option<&mut Kept>,
 ) -> Result<(u64, bool), Failure> {
+    let mut keep = |bytes: &[u8]| {
+        if let Some(kept) = kept.as_deref_mut() {
+            kept.push(bytes);
+        }
+    };
     match framing {
         Framing::Empty => Ok((0, buf.is_empty())),
         Framing::Length(length) => {
             let mut seen = buf.len() as u64;
+            keep(&buf[..buf.len().min(length as usize)]);
             while seen < length {
                 buf.clear();
                 match read_more(stream, &mut buf).await {
                     Ok(0) | Err(_) => return Err(Failure::Body),
-                    Ok(n) => seen += n as u64,
+                    Ok(n) => {
+                        keep(&buf[..n.min((length - seen) as usize)]);
+                        seen += n as u64;
+                    }
                 }
             }
             Ok((length, seen == length))
         }
         Framing::UntilClose => {
             let mut seen = buf.len() as u64;
+            keep(&buf);
             loop {
                 buf.clear();
                 match read_more(stream, &mut buf).await {
                     Ok(0) => return Ok((seen, false)),
-                    Ok(n) => seen += n as u64,
+                    Ok(n) => {
+                        keep(&buf);
+                        seen += n as u64;
+                    }
                     Err(_) => return Err(Failure::Body),
                 }
             }
@@ -161,7 +179,7 @@ async fn read_body(
         Framing::Chunked => {
             let mut body = ChunkedBody::new();
             loop {
-                let used = body.feed(&buf).map_err(|_| Failure::Body)?;
+                let used = body.feed(&buf, &mut keep).map_err(|_| Failure::Body)?;
                 buf.drain(..used);
                 if body.is_done() {
                     return Ok((body.bytes, buf.is_empty()));

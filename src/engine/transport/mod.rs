@@ -29,13 +29,36 @@ pub struct OutgoingRequest {
     pub headers: HeaderMap,
     pub body: Option<String>,
     pub timeout: Duration,
+    /// Keep the response's headers and up to `MAX_KEPT_BODY` bytes of its body, for
+    /// extraction, checks and outcomes. Otherwise the body is only counted.
+    pub inspect: bool,
 }
 
-/// What came back: the status and how many body bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The most of a response body kept for inspection; the rest is counted, not stored.
+pub const MAX_KEPT_BODY: usize = 1024 * 1024;
+
+/// What came back. `headers` and `body` are empty unless the request asked to inspect.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,
+    /// Body bytes received (all of them, kept or not).
     pub bytes: u64,
+    pub headers: HeaderMap,
+    /// The body, up to `MAX_KEPT_BODY` bytes.
+    pub body: Vec<u8>,
+}
+
+/// Where an inspected body's bytes go: kept up to the cap, the rest dropped.
+#[derive(Debug, Default)]
+pub(super) struct Kept {
+    pub body: Vec<u8>,
+}
+
+impl Kept {
+    pub fn push(&mut self, bytes: &[u8]) {
+        let room = MAX_KEPT_BODY.saturating_sub(self.body.len());
+        self.body.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
 }
 
 /// A way to send requests; one `Session` per virtual user.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use reqwest::cookie::Jar;
 
-use super::{OutgoingRequest, Response};
+use super::{Kept, OutgoingRequest, Response};
 use crate::metrics::Failure;
 
 /// The TLS settings every user's client starts from, built once per run.
@@ -60,12 +60,26 @@ pub(super) async fn send(
     }
     let mut response = builder.send().await.map_err(classify)?;
     let status = response.status().as_u16();
-    // Count the body chunk by chunk rather than buffering it: only its size matters here.
+    let headers = if request.inspect {
+        response.headers().clone()
+    } else {
+        Default::default()
+    };
+    // Count the body chunk by chunk; keep its start only when it will be inspected.
     let mut bytes = 0u64;
+    let mut kept = Kept::default();
     while let Some(chunk) = response.chunk().await.map_err(classify)? {
         bytes += chunk.len() as u64;
+        if request.inspect {
+            kept.push(&chunk);
+        }
     }
-    Ok(Response { status, bytes })
+    Ok(Response {
+        status,
+        bytes,
+        headers,
+        body: kept.body,
+    })
 }
 
 /// Sorts reqwest's errors into failure categories by walking the error's causes.

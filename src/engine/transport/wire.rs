@@ -2,7 +2,9 @@
 //! body end. httparse does the parsing; this file only applies RFC 9112's framing rules.
 
 use reqwest::Method;
-use reqwest::header::{CONNECTION, CONTENT_LENGTH, COOKIE, HOST, HeaderValue, USER_AGENT};
+use reqwest::header::{
+    CONNECTION, CONTENT_LENGTH, COOKIE, HOST, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
+};
 
 use super::OutgoingRequest;
 
@@ -97,6 +99,8 @@ pub(super) struct Head {
     /// The connection may carry another request after this response.
     pub keep_alive: bool,
     pub set_cookies: Vec<HeaderValue>,
+    /// Every header, when the caller asked to keep them.
+    pub headers: HeaderMap,
 }
 
 impl Head {
@@ -111,7 +115,11 @@ impl Head {
 pub(super) struct InvalidHead(pub String);
 
 /// Parses a response head from the start of `buf`; `Ok(None)` means more bytes are needed.
-pub(super) fn parse_head(buf: &[u8], method: &Method) -> Result<Option<Head>, InvalidHead> {
+pub(super) fn parse_head(
+    buf: &[u8],
+    method: &Method,
+    keep_headers: bool,
+) -> Result<Option<Head>, InvalidHead> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut slots);
     let len = match response.parse(buf) {
@@ -131,7 +139,16 @@ pub(super) fn parse_head(buf: &[u8], method: &Method) -> Result<Option<Head>, In
     let mut chunked = false;
     let mut close = !http11;
     let mut set_cookies = Vec::new();
+    let mut headers = HeaderMap::new();
     for h in response.headers.iter() {
+        if keep_headers {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(h.name.as_bytes()),
+                HeaderValue::from_bytes(h.value),
+            ) {
+                headers.append(name, value);
+            }
+        }
         if h.name.eq_ignore_ascii_case("content-length") {
             let text = std::str::from_utf8(h.value).unwrap_or_default().trim();
             let value: u64 = text
@@ -178,6 +195,7 @@ pub(super) fn parse_head(buf: &[u8], method: &Method) -> Result<Option<Head>, In
         framing,
         keep_alive: !close && framing != Framing::UntilClose && status != 101,
         set_cookies,
+        headers,
     }))
 }
 
@@ -192,7 +210,6 @@ fn last_token(value: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderMap;
     use std::time::Duration;
 
     fn request(method: Method, url: &str, body: Option<&str>) -> OutgoingRequest {
@@ -202,6 +219,7 @@ mod tests {
             headers: HeaderMap::new(),
             body: body.map(str::to_owned),
             timeout: Duration::from_secs(1),
+            inspect: false,
         }
     }
 
@@ -245,7 +263,7 @@ mod tests {
     }
 
     fn head(text: &str, method: Method) -> Head {
-        parse_head(text.as_bytes(), &method).unwrap().unwrap()
+        parse_head(text.as_bytes(), &method, true).unwrap().unwrap()
     }
 
     #[test]
@@ -308,26 +326,30 @@ mod tests {
             Method::GET,
         );
         assert_eq!(h.set_cookies, ["a=1", "b=2; Path=/"]);
+        assert_eq!(h.headers.get_all("set-cookie").iter().count(), 2);
+        assert_eq!(h.headers["content-length"], "0");
     }
 
     #[test]
     fn partial_and_invalid_heads() {
         assert_eq!(
-            parse_head(b"HTTP/1.1 200 OK\r\nContent-Le", &Method::GET),
+            parse_head(b"HTTP/1.1 200 OK\r\nContent-Le", &Method::GET, false),
             Ok(None)
         );
-        assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n", &Method::GET).is_err());
+        assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n", &Method::GET, false).is_err());
         assert!(
             parse_head(
                 b"HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\n",
-                &Method::GET
+                &Method::GET,
+                false
             )
             .is_err()
         );
         assert!(
             parse_head(
                 b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-                &Method::GET
+                &Method::GET,
+                false
             )
             .is_err()
         );
@@ -336,6 +358,6 @@ mod tests {
             &[b'a'; MAX_HEAD_BYTES],
         ]
         .concat();
-        assert!(parse_head(&endless, &Method::GET).is_err());
+        assert!(parse_head(&endless, &Method::GET, false).is_err());
     }
 }

@@ -1,0 +1,158 @@
+//! `BusinessTally`: named checks' pass counts, outcome counts, and the business metrics
+//! computed from them at the end of the run (rates over the attempts of their requests).
+
+use serde::Serialize;
+
+use super::summary::RequestStats;
+use crate::compile::{BusinessKind, BusinessMetric, CheckId, ExecPlan, InspectionName, OutcomeId};
+
+/// What inspecting one response found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Inspected {
+    /// Every check that ran, and whether it passed.
+    pub checks: Vec<(CheckId, bool)>,
+    /// The outcomes that held.
+    pub outcomes: Vec<OutcomeId>,
+}
+
+/// A named check's results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckStats {
+    pub request: String,
+    pub name: String,
+    pub passed: u64,
+    pub failed: u64,
+}
+
+impl CheckStats {
+    /// Passed over run; `None` when the check never ran.
+    pub fn pass_rate(&self) -> Option<f64> {
+        let total = self.passed + self.failed;
+        (total > 0).then(|| self.passed as f64 / total as f64)
+    }
+}
+
+/// How often a named outcome held.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutcomeStats {
+    pub request: String,
+    pub name: String,
+    pub count: u64,
+}
+
+/// A business metric's value at the end of the run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BusinessValue {
+    pub name: String,
+    /// `rate` or `count`.
+    pub kind: &'static str,
+    pub description: Option<String>,
+    /// The outcomes counted (`pre-reserve.created`).
+    pub outcomes: Vec<String>,
+    /// How many times those outcomes held.
+    pub count: u64,
+    /// For a rate: the attempts of the requests the outcomes belong to.
+    pub attempts: Option<u64>,
+    /// A rate as a fraction (`None` with no attempts), or the count.
+    pub value: Option<f64>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct BusinessTally {
+    checks: Vec<(u64, u64)>,
+    outcomes: Vec<u64>,
+    check_names: Vec<InspectionName>,
+    outcome_names: Vec<InspectionName>,
+    metrics: Vec<BusinessMetric>,
+}
+
+impl BusinessTally {
+    pub fn new(exec: &ExecPlan) -> Self {
+        Self {
+            checks: vec![(0, 0); exec.checks.len()],
+            outcomes: vec![0; exec.outcomes.len()],
+            check_names: exec.checks.clone(),
+            outcome_names: exec.outcomes.clone(),
+            metrics: exec.business.clone(),
+        }
+    }
+
+    pub fn record(&mut self, inspected: &Inspected) {
+        for (id, passed) in &inspected.checks {
+            let (pass, fail) = &mut self.checks[id.0 as usize];
+            if *passed {
+                *pass += 1;
+            } else {
+                *fail += 1;
+            }
+        }
+        for id in &inspected.outcomes {
+            self.outcomes[id.0 as usize] += 1;
+        }
+    }
+
+    pub fn finish(
+        self,
+        requests: &[RequestStats],
+    ) -> (Vec<CheckStats>, Vec<OutcomeStats>, Vec<BusinessValue>) {
+        let checks = self
+            .check_names
+            .iter()
+            .zip(&self.checks)
+            .map(|(name, (passed, failed))| CheckStats {
+                request: name.request.clone(),
+                name: name.name.clone(),
+                passed: *passed,
+                failed: *failed,
+            })
+            .collect();
+        let outcomes = self
+            .outcome_names
+            .iter()
+            .zip(&self.outcomes)
+            .map(|(name, count)| OutcomeStats {
+                request: name.request.clone(),
+                name: name.name.clone(),
+                count: *count,
+            })
+            .collect();
+        let business = self
+            .metrics
+            .iter()
+            .map(|metric| {
+                let count: u64 = metric
+                    .outcomes
+                    .iter()
+                    .map(|id| self.outcomes[id.0 as usize])
+                    .sum();
+                let names = metric
+                    .outcomes
+                    .iter()
+                    .map(|id| {
+                        let o = &self.outcome_names[id.0 as usize];
+                        format!("{}.{}", o.request, o.name)
+                    })
+                    .collect();
+                let (kind, attempts, value) = match &metric.kind {
+                    BusinessKind::Rate { attempts } => {
+                        let attempts: u64 =
+                            attempts.iter().map(|m| requests[m.0 as usize].count).sum();
+                        let value = (attempts > 0).then(|| count as f64 / attempts as f64);
+                        ("rate", Some(attempts), value)
+                    }
+                    BusinessKind::Count => ("count", None, Some(count as f64)),
+                };
+                BusinessValue {
+                    name: metric.name.clone(),
+                    kind,
+                    description: metric.description.clone(),
+                    outcomes: names,
+                    count,
+                    attempts,
+                    value,
+                }
+            })
+            .collect();
+        (checks, outcomes, business)
+    }
+}
