@@ -102,6 +102,89 @@ fn template() -> BoxedStrategy<String> {
     .boxed()
 }
 
+/// A JSONPath, pointer, regex or condition: valid, invalid, and strange.
+fn query() -> BoxedStrategy<String> {
+    prop_oneof![
+        one_of(&[
+            "$.a.b",
+            "$..code",
+            "$[0]",
+            "$['a']",
+            "$[?@.x > 1]",
+            "/a/b",
+            "/",
+            "$",
+            "$.",
+            "$[",
+            "a(",
+            "(?P<x>\\d+)",
+            "[",
+            "\\",
+            "status == 201",
+            "json.code != none",
+            "body is containing('x')",
+            "headers['x'] == 1",
+            "status >",
+            "%}{% endif %}{% if 1",
+            "",
+            " ",
+        ]),
+        "[$./\\[\\]'?@()*a-z0-9=!<> ]{0,16}",
+    ]
+    .boxed()
+}
+
+/// Response inspection: `extract`, `checks`, `outcomes`, `pause` and nested `steps`.
+fn inspection() -> BoxedStrategy<Value> {
+    let extract = prop::collection::btree_map(
+        "[a-z]{1,3}",
+        (
+            prop::option::of(query()),
+            prop::option::of(query()),
+            prop::option::of(one_of(&["x-id", "Bad Name", ""])),
+            prop::option::of(any::<bool>()),
+        )
+            .prop_map(|(json, regex, header, status)| {
+                json!({ "json": json, "regex": regex, "header": header, "status": status })
+            }),
+        0..3,
+    );
+    let check = (
+        prop::option::of(query()),
+        prop::option::of(one_of(&["content-type", "Bad Name"])),
+        prop::option::of(number()),
+        prop::option::of(any::<bool>()),
+        prop::option::of(number()),
+        prop::option::of(prop::collection::vec(number(), 0..3)),
+        prop::option::of(query()),
+        prop::option::of(query()),
+        prop::option::of(any::<bool>()),
+    )
+        .prop_map(
+            |(json, header, status, exists, equals, one_of, contains, matches, fail)| {
+                json!({ "json": json, "header": header, "status": status, "exists": exists,
+                    "equals": equals, "in": one_of, "contains": contains,
+                    "matches": matches, "fail": fail })
+            },
+        );
+    (
+        prop::option::of(extract),
+        prop::option::of(prop::collection::vec(check, 0..3)),
+        prop::option::of(prop::collection::btree_map("[a-z]{1,3}", query(), 0..3)),
+        prop::option::of(duration()),
+        prop::option::of(prop::collection::vec(
+            (template(), prop::option::of(duration()))
+                .prop_map(|(path, pause)| json!({ "path": path, "pause": pause })),
+            0..3,
+        )),
+    )
+        .prop_map(|(extract, checks, outcomes, pause, steps)| {
+            json!({ "extract": extract, "checks": checks, "outcomes": outcomes,
+                    "pause": pause, "steps": steps })
+        })
+        .boxed()
+}
+
 fn step() -> BoxedStrategy<Value> {
     (
         template(),
@@ -144,7 +227,30 @@ fn step() -> BoxedStrategy<Value> {
             }
             step
         })
+        .prop_flat_map(|step| {
+            // A third of the steps also inspect their response (or are flows).
+            (Just(step), prop::option::weighted(0.3, inspection()))
+        })
+        .prop_map(|(mut step, inspection)| {
+            if let (Some(map), Some(Value::Object(parts))) = (step.as_object_mut(), inspection) {
+                map.extend(parts);
+            }
+            step
+        })
         .boxed()
+}
+
+/// Business metrics over `request.outcome` names, existing or not.
+fn business_metrics() -> BoxedStrategy<Value> {
+    let names = prop::collection::vec("[a-z-]{1,6}(\\.[a-z]{1,3})?", 0..3);
+    prop::collection::btree_map(
+        "[a-z-]{1,6}",
+        (prop::option::of(names.clone()), prop::option::of(names))
+            .prop_map(|(rate, count)| json!({ "rate": rate, "count": count })),
+        0..2,
+    )
+    .prop_map(|metrics| json!(metrics))
+    .boxed()
 }
 
 fn class() -> BoxedStrategy<Value> {
@@ -236,13 +342,16 @@ fn plan() -> BoxedStrategy<Value> {
         prop::collection::btree_map("[A-Za-z]{1,6}", class(), 0..3),
         prop::option::of(load()),
         prop::option::of(prop::collection::vec(slo(), 0..3)),
+        prop::option::of(business_metrics()),
     )
-        .prop_map(|(host, timeout, seed, vars, classes, load, slos)| {
-            let mut plan = json!({ "host": host, "timeout": timeout, "seed": seed, "vars": vars,
-                    "classes": classes, "load": load, "slos": slos });
-            drop_nulls(&mut plan);
-            plan
-        })
+        .prop_map(
+            |(host, timeout, seed, vars, classes, load, slos, metrics)| {
+                let mut plan = json!({ "host": host, "timeout": timeout, "seed": seed, "vars": vars,
+                    "classes": classes, "load": load, "slos": slos, "metrics": metrics });
+                drop_nulls(&mut plan);
+                plan
+            },
+        )
         .boxed()
 }
 
