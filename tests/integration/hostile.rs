@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+use std::process::Stdio;
 
 use crate::hostile_server::{Fault, HostileServer, OVERSIZED_BYTES};
 use crate::support::write_plan;
@@ -27,7 +27,12 @@ struct Run {
     json: serde_json::Value,
     stdout: String,
     stderr: String,
+    /// The most file descriptors planrun held at once (Linux; 0 elsewhere).
+    max_fds: usize,
 }
+
+/// The users in `PLAN`: each holds at most one socket at a time.
+const USERS: usize = 3;
 
 fn run_against(host: &str, timeout: &str) -> Run {
     let plan = write_plan(
@@ -36,21 +41,33 @@ fn run_against(host: &str, timeout: &str) -> Run {
     );
     let out = plan.dir.path().join("reports");
     let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_planrun"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_planrun"))
         .env_remove("PLANRUN_HOST")
         .arg(&plan.path)
         .args(["--no-preflight", "--progress", "off", "--out"])
         .arg(&out)
-        .timeout(Duration::from_secs(30))
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run planrun");
-    let elapsed = started.elapsed();
+    // Sample the open descriptors while it runs: a fault that leaked a socket per
+    // request would show here within the second of load. (Its output is a few lines,
+    // far below a pipe's capacity, so it can wait unread until the end.)
+    let mut max_fds = 0;
+    while child.try_wait().expect("wait").is_none() {
+        // 1s of load, at most 1.5s of grace, and start-up: never this long.
+        assert!(started.elapsed() < Duration::from_secs(8), "still running");
+        // Not in the first moments: until it execs, the child holds the test's own.
+        if started.elapsed() > Duration::from_millis(200) {
+            max_fds = max_fds.max(open_fds(child.id()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().expect("output");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    // 1s of load, at most 1.5s of grace, and start-up: never the 30s limit.
-    assert!(elapsed < Duration::from_secs(8), "took {elapsed:?}");
     let dir = std::fs::read_dir(&out)
         .unwrap()
         .next()
@@ -63,10 +80,26 @@ fn run_against(host: &str, timeout: &str) -> Run {
         json,
         stdout,
         stderr,
+        max_fds,
     }
 }
 
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
+}
+
 impl Run {
+    fn assert_no_socket_leak(&self) {
+        // The process's own descriptors (stdio, the runtime's, the signal pipe: 8 to 12),
+        // and one socket per user at most. A socket leaked per request would pass this
+        // within a few requests.
+        assert!(
+            self.max_fds <= USERS + 12,
+            "{} descriptors open",
+            self.max_fds
+        );
+    }
+
     fn categories(&self) -> BTreeSet<String> {
         self.json["failures"]
             .as_array()
@@ -83,6 +116,14 @@ impl Run {
             BTreeSet::from([category.to_owned()]),
             "{}",
             self.json["failures"]
+        );
+        // The process's own descriptors (stdio, the runtime's, the signal pipe: 8 to 12),
+        // and one socket per user at most. A socket leaked per request would pass this
+        // within a few requests.
+        assert!(
+            self.max_fds <= USERS + 12,
+            "{} descriptors open",
+            self.max_fds
         );
         let count = self.json["aggregate"]["count"].as_u64().unwrap();
         assert!(count >= 3, "{count} requests");
@@ -184,6 +225,7 @@ fn an_oversized_body_is_counted_whole_without_failing() {
     let server = HostileServer::start(Fault::OversizedBody);
     let run = run_against(&http(&server), "5s");
     assert!(run.categories().is_empty(), "{}", run.json["failures"]);
+    run.assert_no_socket_leak();
     let aggregate = &run.json["aggregate"];
     assert!(aggregate["count"].as_u64().unwrap() >= 3, "{aggregate}");
     assert_eq!(
