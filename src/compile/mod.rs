@@ -11,6 +11,7 @@ mod graph;
 pub mod inspect;
 mod load;
 mod preflight;
+mod redact;
 mod requests;
 mod schedule;
 mod slos;
@@ -126,7 +127,7 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
 }
 
 /// The plan as run: the merged tree (after `extends` and `--set`) with the host it ran
-/// against. `-u/-r/-t` and `--seed` show in the run's recorded stages and seed instead.
+/// against, credential headers hidden. `-u/-r/-t` and `--seed` show in the run's recorded stages and seed instead.
 fn resolved_value(plan: &LoadedPlan, overrides: &Overrides) -> serde_json::Value {
     let mut value = plan.value.clone();
     if let Some(object) = value.as_object_mut() {
@@ -135,6 +136,7 @@ fn resolved_value(plan: &LoadedPlan, overrides: &Overrides) -> serde_json::Value
             object.insert("host".into(), host.clone().into());
         }
     }
+    redact::redact_credentials(&mut value);
     value
 }
 

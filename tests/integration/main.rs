@@ -9,6 +9,7 @@ mod hostile_server;
 mod interrupt;
 mod no_panic;
 mod preflight;
+mod secrets;
 mod support;
 mod transport;
 mod with_sample_api;
