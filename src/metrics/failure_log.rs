@@ -14,6 +14,10 @@ use crate::units::format_duration;
 /// How often a recurring reason is summarised.
 pub const EVERY: Duration = Duration::from_secs(10);
 
+/// Distinct reasons logged apart; messages that vary per request (a rendered path in a
+/// template error) would otherwise make a line each. Further ones share one line.
+const MAX_REASONS: usize = 50;
+
 #[derive(Debug, Default)]
 struct ReasonCount {
     total: u64,
@@ -34,16 +38,20 @@ impl FailureLog {
     pub fn record(&mut self, name: &str, failure: &Failure, at: Duration) -> Option<String> {
         // Keyed by the category and message (`connect: connection refused…`), so two
         // requests failing for the same reason share a line.
-        let count = self.reasons.entry(reason_text(failure)).or_default();
+        let mut reason = reason_text(failure);
+        if self.reasons.len() >= MAX_REASONS && !self.reasons.contains_key(&reason) {
+            reason = format!("other reasons (more than {MAX_REASONS} distinct ones)");
+        }
+        let first_of_its_kind = !self.reasons.contains_key(&reason);
+        let count = self.reasons.entry(reason.clone()).or_default();
         count.total += 1;
-        if count.total > 1 {
+        if !first_of_its_kind {
             count.unreported += 1;
             return None;
         }
         Some(format!(
-            "failure at {}: {} ({name}); repeats are counted, summarised every {}",
+            "failure at {}: {reason} ({name}); repeats are counted, summarised every {}",
             clock(at),
-            reason_text(failure),
             format_duration(EVERY)
         ))
     }
@@ -135,5 +143,23 @@ mod tests {
             vec!["failure: timeout: 1 more since 20.0s (2 in all)"]
         );
         assert!(log.finish().is_empty());
+    }
+
+    #[test]
+    fn reasons_that_vary_per_request_share_a_line_past_the_cap() {
+        let mut log = FailureLog::default();
+        let lines = (0..1000)
+            .filter_map(|i| {
+                let failure = Failure::Template(format!("`/a/{i}` does not make a valid URL"));
+                log.record("t", &failure, secs(1))
+            })
+            .count();
+        assert_eq!(lines, MAX_REASONS + 1);
+        assert_eq!(
+            log.finish(),
+            vec![
+                "failure: other reasons (more than 50 distinct ones): 949 more since 0.0s (950 in all)"
+            ]
+        );
     }
 }

@@ -17,6 +17,10 @@ use super::sample::{Event, Failure, Sample};
 use super::summary::{FailureCount, RequestStats, RunSummary, SecondStats, new_histogram};
 use crate::compile::{ExecPlan, MetricId};
 
+/// Distinct (request, failure) pairs kept apart in the summary; any further ones are
+/// counted under one "other reasons" entry per request.
+const MAX_FAILURE_REASONS: usize = 1000;
+
 /// Where the engine sends its events.
 pub type EventSender = mpsc::UnboundedSender<Event>;
 
@@ -199,7 +203,18 @@ impl Tally {
                 eprintln!("{line}");
             }
         }
-        if let Some(failure) = sample.failure {
+        if let Some(mut failure) = sample.failure {
+            // Messages that vary per request (a rendered path in a template error) must
+            // not grow the map with run length: past the cap, new ones are counted together.
+            if self.failures.len() >= MAX_FAILURE_REASONS
+                && !self
+                    .failures
+                    .contains_key(&(sample.metric, failure.clone()))
+            {
+                failure = Failure::Other(format!(
+                    "other reasons (more than {MAX_FAILURE_REASONS} distinct ones)"
+                ));
+            }
             self.failures
                 .entry((sample.metric, failure))
                 .and_modify(|f| {
