@@ -100,7 +100,12 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
     let exec = Arc::new(compile::compile(&loaded, &overrides)?);
     let transport = Arc::new(HttpTransport::for_host(&exec.host).map_err(Error::Transport)?);
     if opts.preflight {
-        engine::preflight(&exec, transport.as_ref()).await?;
+        // A Ctrl-C while the target is slow to answer ends the wait; the engine then sees
+        // the stop at once and the (empty) interrupted results are still written.
+        tokio::select! {
+            checked = engine::preflight(&exec, transport.as_ref()) => checked?,
+            _ = stop.graceful.cancelled() => {}
+        }
     }
 
     let run_start = tokio::time::Instant::now();

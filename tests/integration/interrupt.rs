@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::hostile_server::{Fault, HostileServer};
 use crate::support::write_plan;
 
 const LONG_RUN: &str = r#"classes:
@@ -140,4 +141,36 @@ fn a_second_sigint_abandons_in_flight_requests_and_still_writes_the_results() {
         .map(|f| f["count"].as_u64().unwrap())
         .sum();
     assert_eq!(cancelled, 5, "each user's in-flight request: {failures:?}");
+}
+
+#[test]
+fn sigint_while_the_preflight_waits_ends_the_wait() {
+    let silent = HostileServer::start(Fault::Silent);
+    let text = LONG_RUN.replace("GRACE", "1s");
+    let plan = write_plan(
+        "silent.yaml",
+        &format!("host: http://{}\ntimeout: 10s\n{text}", silent.addr),
+    );
+    let out = plan.dir.path().join("reports");
+    let child = Command::new(env!("CARGO_BIN_EXE_planrun"))
+        .env_remove("PLANRUN_HOST")
+        .arg(&plan.path)
+        .args(["--progress", "off", "--out"])
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start planrun");
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    signal(&child, "INT");
+    let output = wait_within(child, Duration::from_secs(15));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "waited out the preflight"
+    );
+    assert_eq!(output.status.code(), Some(130));
+    let json = summary(&run_dir(&out));
+    assert_eq!(json["run"]["interrupted"], true);
+    assert_eq!(json["aggregate"]["count"], 0, "no load was started");
 }
