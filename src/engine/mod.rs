@@ -68,15 +68,19 @@ pub async fn run<T: Transport>(
 
     let mut interrupted = false;
     for (at, target) in exec.schedule.changes() {
+        // A stop that has already fired wins over starting users (a Ctrl-C during the
+        // preflight must not let the first users start).
         tokio::select! {
-            _ = tokio::time::sleep_until(run_start + at) => users.set_count(target as usize),
+            biased;
             _ = stop.graceful.cancelled() => { interrupted = true; break; }
+            _ = tokio::time::sleep_until(run_start + at) => users.set_count(target as usize),
         }
     }
     if !interrupted {
         tokio::select! {
-            _ = tokio::time::sleep_until(run_start + exec.schedule.total) => {}
+            biased;
             _ = stop.graceful.cancelled() => interrupted = true,
+            _ = tokio::time::sleep_until(run_start + exec.schedule.total) => {}
         }
     }
 
