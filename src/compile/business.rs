@@ -104,7 +104,7 @@ fn outcome(cx: &mut Compiler, item: &str, path: &KeyPath) -> Option<OutcomeId> {
     });
     cx.error_with_hint(
         path.clone(),
-        PlanErrorKind::UnknownRequest {
+        PlanErrorKind::UnknownOutcome {
             name: item.to_owned(),
         },
         hint,

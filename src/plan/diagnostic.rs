@@ -75,6 +75,8 @@ pub enum PlanErrorKind {
     BadSet { flag: String, message: String },
     #[error("SLO refers to request `{name}`, which no task defines")]
     UnknownRequest { name: String },
+    #[error("metric counts outcome `{name}`, which no request declares")]
+    UnknownOutcome { name: String },
     #[error("bad SLO `{found}`: {message}")]
     BadSlo { found: String, message: String },
     #[error("bad load: {message}")]
