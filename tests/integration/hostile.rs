@@ -159,6 +159,12 @@ fn a_refused_connection_is_a_connect_failure() {
 }
 
 #[test]
+fn a_connection_closed_without_an_answer_is_a_connection_failure() {
+    let server = HostileServer::start(Fault::CloseWithoutAnswer);
+    run_against(&http(&server), "300ms").assert_only("connection", "connection closed or reset");
+}
+
+#[test]
 fn a_reset_before_the_head_is_complete_is_a_connection_failure() {
     let server = HostileServer::start(Fault::ResetMidHead);
     run_against(&http(&server), "300ms").assert_only("connection", "connection closed or reset");

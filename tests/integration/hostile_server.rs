@@ -15,6 +15,8 @@ use tokio::net::{TcpListener, TcpStream};
 pub enum Fault {
     /// Nothing listens on the port: connections are refused.
     Refuse,
+    /// Reads the request and closes the connection without a byte of answer.
+    CloseWithoutAnswer,
     /// Half a status line, then a TCP reset.
     ResetMidHead,
     /// A complete head announcing 1,000 bytes, 10 of them, then a close.
@@ -96,6 +98,7 @@ async fn serve(mut stream: TcpStream, fault: Fault) -> std::io::Result<()> {
         read_head(&mut stream).await?;
         match fault {
             Fault::Refuse | Fault::NotTls => unreachable!("handled above"),
+            Fault::CloseWithoutAnswer => return Ok(()),
             Fault::ResetMidHead => {
                 stream.write_all(b"HTTP/1.1 200 O").await?;
                 stream.flush().await?;
