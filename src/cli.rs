@@ -8,15 +8,17 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::RunOptions;
 use crate::compile::Overrides;
+use crate::report::Exports;
 use crate::report::progress::ProgressMode;
-use crate::sample_api::SampleApiConfig;
+use crate::sample_api::{ErrorWindow, OverlapStyle, SampleApiConfig, Stall};
 use crate::units::{Rate, parse_duration, parse_percent};
 
 /// Runs declarative HTTP load-test plans (YAML or TOML) and gates CI on their SLOs.
 ///
-/// Exit codes: 0 every SLO passed, 1 unexpected error, 2 usage error, 3 invalid plan
-/// (nothing was sent), 4 an SLO failed, 5 the target did not answer the preflight
-/// request, 130 interrupted (results still written).
+/// Exit codes: 0 every SLO passed (targets may have warned), 1 unexpected error, 2 usage
+/// error, 3 invalid plan (nothing was sent), 4 a critical SLO failed, an `abort` SLO
+/// stopped the run, or (with --strict) a target was missed, 5 the target did not answer
+/// the preflight request, 130 interrupted (results still written).
 #[derive(Debug, Parser)]
 #[command(
     name = "planrun",
@@ -39,6 +41,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Serve the bundled sample API (the cabin-reservation backend the example plans target).
     SampleApi(SampleApiArgs),
+    /// Render a run's reports again from its saved summary.json, without rerunning it.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +70,13 @@ pub struct RunArgs {
     /// Directory the run's report directory is created in.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
+    /// Also write Locust-style CSV files PREFIX_stats.csv, PREFIX_stats_history.csv and
+    /// PREFIX_failures.csv (replacing them if they exist, as Locust does).
+    #[arg(long, value_name = "PREFIX")]
+    pub csv: Option<PathBuf>,
+    /// Also write the HTML report to FILE (replacing it if it exists).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Start the bundled sample API on an ephemeral 127.0.0.1 port and run against it.
     #[arg(long)]
     pub sample_api: bool,
@@ -78,16 +89,30 @@ pub struct RunArgs {
     /// With --sample-api: share of responses that are injected 500s, e.g. `2%`.
     #[arg(long, value_parser = parse_percent, default_value = "0%", requires = "sample_api")]
     pub sample_error_rate: f64,
+    /// With --sample-api: how a refused pre-reservation is answered (409, or 200 with an
+    /// `error` field).
+    #[arg(long, value_enum, default_value_t = OverlapStyle::Status, requires = "sample_api")]
+    pub sample_overlap_style: OverlapStyle,
+    /// With --sample-api: freeze for LENGTH once every EVERY, e.g. `1s/10s`.
+    #[arg(long, value_name = "LENGTH/EVERY", value_parser = Stall::parse, requires = "sample_api")]
+    pub sample_stall: Option<Stall>,
+    /// With --sample-api: inject 500s at RATE between two instants, e.g. `20%@30s..60s`.
+    #[arg(long, value_name = "RATE@FROM..TO", value_parser = ErrorWindow::parse, requires = "sample_api")]
+    pub sample_error_window: Option<ErrorWindow>,
     /// Progress display.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
     /// Skip the request that checks the target answers before the load starts.
     #[arg(long)]
     pub no_preflight: bool,
+    /// A missed `target` SLO (WARN) fails the run with exit code 4, like a critical one.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 impl RunArgs {
     pub fn into_options(self) -> RunOptions {
+        let secrets = SampleApiConfig::with_env_secrets();
         RunOptions {
             overrides: Overrides {
                 host: self.host,
@@ -95,18 +120,32 @@ impl RunArgs {
                 spawn_rate: self.spawn_rate,
                 run_time: self.run_time,
                 seed: self.seed,
+                ..Overrides::default()
             },
             sample_api: self.sample_api.then(|| SampleApiConfig {
                 latency: self.sample_latency,
                 jitter: self.sample_jitter,
                 error_rate: self.sample_error_rate,
                 seed: self.seed.unwrap_or(0),
+                overlap_style: self.sample_overlap_style,
+                stall: self.sample_stall,
+                error_window: self.sample_error_window,
+                ..secrets
             }),
             plan: self.plan,
             sets: self.sets,
             out: self.out,
+            exports: Exports {
+                csv_prefix: self.csv,
+                html: self.html,
+                // Set by GitHub Actions: Markdown appended to it shows on the run's page.
+                step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
+                    .filter(|path| !path.is_empty())
+                    .map(PathBuf::from),
+            },
             progress: self.progress,
             preflight: !self.no_preflight,
+            strict: self.strict,
         }
     }
 }
@@ -119,6 +158,15 @@ pub struct CheckArgs {
     /// Override plan values, as for a run.
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     pub sets: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run directory, or the summary.json in one.
+    pub source: PathBuf,
+    /// Write the files here (a new or empty directory) instead of beside the summary.json.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +186,15 @@ pub struct SampleApiArgs {
     /// Seed for jitter and error injection.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// How a refused pre-reservation is answered (409, or 200 with an `error` field).
+    #[arg(long, value_enum, default_value_t = OverlapStyle::Status)]
+    pub overlap_style: OverlapStyle,
+    /// Freeze for LENGTH once every EVERY, e.g. `1s/10s`.
+    #[arg(long, value_name = "LENGTH/EVERY", value_parser = Stall::parse)]
+    pub stall: Option<Stall>,
+    /// Inject 500s at RATE between two instants after the start, e.g. `20%@30s..60s`.
+    #[arg(long, value_name = "RATE@FROM..TO", value_parser = ErrorWindow::parse)]
+    pub error_window: Option<ErrorWindow>,
 }
 
 impl SampleApiArgs {
@@ -147,6 +204,10 @@ impl SampleApiArgs {
             jitter: self.jitter,
             error_rate: self.error_rate,
             seed: self.seed,
+            overlap_style: self.overlap_style,
+            stall: self.stall,
+            error_window: self.error_window,
+            ..SampleApiConfig::with_env_secrets()
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::engine::PreflightError;
 use crate::plan::PlanErrors;
+use crate::report::ReportError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -20,6 +21,6 @@ pub enum Error {
     Preflight(#[from] PreflightError),
     #[error("cannot set up HTTPS: {0}")]
     Transport(String),
-    #[error("cannot write the reports under `{dir}`: {source}")]
-    Report { dir: String, source: std::io::Error },
+    #[error("{0}")]
+    Report(#[from] ReportError),
 }

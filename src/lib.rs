@@ -34,7 +34,8 @@ pub mod exit_code {
     pub const USAGE: u8 = 2;
     /// The plan is invalid; nothing was sent.
     pub const PLAN_INVALID: u8 = 3;
-    /// The run finished and at least one SLO failed.
+    /// The run finished and at least one critical SLO failed (or, with `--strict`, a
+    /// target was missed), or an `abort` SLO stopped it early.
     pub const SLO_BREACHED: u8 = 4;
     /// The target did not answer the preflight request; the load was not started.
     pub const PREFLIGHT_FAILED: u8 = 5;
@@ -51,11 +52,15 @@ pub struct RunOptions {
     pub overrides: compile::Overrides,
     /// Parent directory of the run's report directory.
     pub out: PathBuf,
+    /// Copies of reports outside the run directory (`--csv`, `--html`, CI summary).
+    pub exports: report::Exports,
     /// Start the bundled sample API in-process and point the plan at it.
     pub sample_api: Option<SampleApiConfig>,
     pub progress: ProgressMode,
     /// Send the plan's preflight request before the load (`--no-preflight` turns it off).
     pub preflight: bool,
+    /// `--strict`: a missed target (WARN) fails the run like a critical SLO.
+    pub strict: bool,
 }
 
 /// What a finished run produced.
@@ -64,17 +69,25 @@ pub struct Outcome {
     pub exec: Arc<compile::ExecPlan>,
     pub summary: RunSummary,
     pub verdicts: Vec<Verdict>,
+    /// What the reports show (the contents of `summary.json`).
+    pub results: report::Results,
     /// Where the report files were written.
     pub report_dir: PathBuf,
     /// The in-process sample API's counters, when `--sample-api` was used.
     pub sample_hits: Option<HitCounts>,
+    /// Whether missed targets fail the run.
+    pub strict: bool,
 }
 
 impl Outcome {
     pub fn exit_code(&self) -> u8 {
+        let warned = self.verdicts.iter().any(|v| v.status == slo::Status::Warn);
         if self.summary.interrupted {
             exit_code::INTERRUPTED
-        } else if self.verdicts.iter().any(|v| !v.passed) {
+        } else if self.summary.aborted.is_some()
+            || self.verdicts.iter().any(|v| !v.passed)
+            || (self.strict && warned)
+        {
             exit_code::SLO_BREACHED
         } else {
             exit_code::OK
@@ -93,6 +106,9 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
                 .await
                 .map_err(Error::SampleApi)?;
             overrides.host = Some(api.base_url());
+            // Plans sign webhooks with secrets from the environment; against the sample
+            // API, its own secrets stand in for the ones not set.
+            overrides.env_defaults.extend(config.secret_env_defaults());
             Some(api)
         }
         None => None,
@@ -111,18 +127,17 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
     let run_start = tokio::time::Instant::now();
     let (events, recorder) = metrics::recorder(&exec, run_start);
     let progress = report::progress::start(exec.schedule.total, recorder.live(), opts.progress);
+    let stop = StopSignal {
+        abort: recorder.abort_signal(), // a breached `abort` SLO ends the load too
+        ..stop
+    };
     let outcome = engine::run(exec.clone(), transport, events, run_start, stop).await; // Ctrl-C ends this,
-    let summary = recorder.finish(outcome.duration, outcome.interrupted).await; // yet we still summarise
+    let mut summary = recorder.finish(outcome.duration, outcome.interrupted).await; // yet we still summarise
+    summary.recovery = outcome.recovery;
     progress.finish();
     let verdicts = slo::evaluate(&exec.slos, &summary);
-    let report_dir = report::write_all(
-        &opts.out,
-        &report::RunReport::new(&exec, &summary, &verdicts),
-    )
-    .map_err(|source| Error::Report {
-        dir: opts.out.display().to_string(),
-        source,
-    })?;
+    let results = report::Results::new(&exec, &summary, &verdicts)?;
+    let report_dir = report::write_all(&opts.out, &opts.exports, &results)?;
 
     let sample_hits = match sample_api {
         Some(api) => {
@@ -136,8 +151,10 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
         exec,
         summary,
         verdicts,
+        results,
         report_dir,
         sample_hits,
+        strict: opts.strict,
     })
 }
 
@@ -147,5 +164,9 @@ pub fn check(
     sets: &[String],
 ) -> Result<compile::ExecPlan, plan::PlanErrors> {
     let loaded = plan::load(plan_path, sets)?;
-    compile::compile(&loaded, &compile::Overrides::default())
+    let overrides = compile::Overrides {
+        lenient_env: true,
+        ..compile::Overrides::default()
+    };
+    compile::compile(&loaded, &overrides)
 }

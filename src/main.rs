@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use planrun::cli::{CheckArgs, Cli, Command, RunArgs};
+use planrun::cli::{CheckArgs, Cli, Command, ReportArgs, RunArgs};
 use planrun::engine::StopSignal;
 use planrun::error::Error;
 use planrun::{exit_code, report};
@@ -25,6 +25,7 @@ fn main() -> ExitCode {
     let code = match (cli.command, cli.run) {
         (Some(Command::Run(args)), _) | (None, Some(args)) => runtime.block_on(run(args)),
         (Some(Command::Check(args)), _) => check(args),
+        (Some(Command::Report(args)), _) => rerender(args),
         (Some(Command::SampleApi(args)), _) => {
             match runtime.block_on(planrun::sample_api::serve_until_ctrl_c(
                 args.port,
@@ -50,15 +51,14 @@ async fn run(args: RunArgs) -> u8 {
     tokio::spawn(watch_signals(stop.clone()));
     match planrun::run(args.into_options(), stop).await {
         Ok(outcome) => {
-            let run_report =
-                report::RunReport::new(&outcome.exec, &outcome.summary, &outcome.verdicts);
-            print!("{}", report::terminal::render(&run_report));
+            print!("{}", report::terminal::render(&outcome.results));
             if let Some(hits) = &outcome.sample_hits {
                 println!("\nsample API counted {} requests", hits.total());
             }
+            println!("\nreports: {}", outcome.report_dir.display());
             println!(
-                "\nresults: {}",
-                outcome.report_dir.join("summary.json").display()
+                "  open {}",
+                outcome.report_dir.join("report.html").display()
             );
             outcome.exit_code()
         }
@@ -69,6 +69,21 @@ async fn run(args: RunArgs) -> u8 {
         Err(e @ Error::Preflight(_)) => {
             eprintln!("error: {e}");
             exit_code::PREFLIGHT_FAILED
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit_code::ERROR
+        }
+    }
+}
+
+/// `planrun report`: exit 0 once the files are written, whatever the run's verdict.
+fn rerender(args: ReportArgs) -> u8 {
+    match report::rerender(&args.source, args.out.as_deref()) {
+        Ok((dir, results)) => {
+            print!("{}", report::terminal::render(&results));
+            println!("\nreports: {}", dir.display());
+            exit_code::OK
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -8,11 +8,12 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use super::Compiler;
 use super::graph::{Action, RequestSpec, UserClass};
+use super::templates::data::DataSet;
 use super::templates::{
     BUILTIN_VARIABLES, FUNCTION_NAMES, Globals, TemplateId, Text, UserScope, describe,
 };
+use super::{Compiler, Overrides};
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 
 /// Globals minijinja itself provides.
@@ -37,8 +38,20 @@ pub(super) fn check_templates(
     cx: &mut Compiler,
     classes: &[UserClass],
     vars: IndexMap<String, minijinja::Value>,
+    data: Vec<DataSet>,
     seed: u64,
-) -> Arc<Globals> {
+    overrides: &Overrides,
+) -> (Arc<Globals>, Vec<String>) {
+    let env_var = |name: &str| {
+        std::env::var(name).ok().or_else(|| {
+            overrides
+                .env_defaults
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        })
+    };
+    let mut unset_env: Vec<String> = Vec::new();
     let plan_vars: Vec<String> = vars.keys().cloned().collect();
     let mut env_names: Vec<String> = Vec::new();
     let mut failed_classes: HashSet<usize> = HashSet::new();
@@ -71,9 +84,13 @@ pub(super) fn check_templates(
             let root = parts.next().unwrap_or_default();
             if root == "env" {
                 if let Some(name) = parts.next() {
-                    if std::env::var(name).is_ok() {
+                    if env_var(name).is_some() {
                         if !env_names.iter().any(|n| n == name) {
                             env_names.push(name.to_owned());
+                        }
+                    } else if overrides.lenient_env {
+                        if !unset_env.iter().any(|n| n == name) {
+                            unset_env.push(name.to_owned());
                         }
                     } else {
                         failed_classes.insert(site.class);
@@ -82,6 +99,26 @@ pub(super) fn check_templates(
                             PlanErrorKind::MissingEnv {
                                 name: name.to_owned(),
                             },
+                        );
+                    }
+                }
+                continue;
+            }
+            if let Some(set) = data.iter().find(|d| d.name == root) {
+                // `guests.name`: the column must exist (a bare `guests` is the whole row).
+                if let Some(column) = parts.next() {
+                    if !set.columns.iter().any(|c| c == column) {
+                        failed_classes.insert(site.class);
+                        let hint = did_you_mean(column, set.columns.iter().map(String::as_str));
+                        cx.error_with_hint(
+                            site.path.clone(),
+                            PlanErrorKind::UnknownColumn {
+                                data: root.to_owned(),
+                                column: column.to_owned(),
+                            },
+                            hint.or_else(|| {
+                                Some(format!("its columns: {}", set.columns.join(", ")))
+                            }),
                         );
                     }
                 }
@@ -107,15 +144,25 @@ pub(super) fn check_templates(
     }
     let env = env_names
         .into_iter()
-        .filter_map(|name| std::env::var(&name).ok().map(|value| (name, value)))
+        .filter_map(|name| env_var(&name).map(|value| (name, value)))
+        // Checked leniently, an unset variable renders as a placeholder in the dry render.
+        .chain(
+            unset_env
+                .iter()
+                .map(|name| (name.clone(), format!("<{name} unset>"))),
+        )
         .collect();
-    let globals = Arc::new(Globals::new(vars, env));
+    let globals = Arc::new(Globals::new(vars, env).with_data(data));
     for (index, class) in classes.iter().enumerate() {
         if !failed_classes.contains(&index) {
             dry_render(cx, class, index, &globals, seed);
         }
     }
-    globals
+    // The dry render drew rows; the run starts from the first.
+    for set in globals.data() {
+        set.rewind();
+    }
+    (globals, unset_env)
 }
 
 /// The names a class's `set` steps and extractions define.

@@ -8,11 +8,13 @@ use std::time::Duration;
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName};
 
+use super::arrival_plan::ArrivalPlan;
 use super::business::BusinessMetric;
 use super::inspect::{Inspection, InspectionName};
 use super::preflight::Preflight;
+use super::probes::{Burst, RecoveryProbe};
 use super::schedule::LoadSchedule;
-use super::templates::{Globals, Templates, Text};
+use super::templates::{Globals, TemplateId, Templates, Text};
 use super::think::ThinkTime;
 use super::weights::{UserMix, WeightTable};
 use crate::slo::Slo;
@@ -56,6 +58,12 @@ pub struct ExecPlan {
     /// Users per class at the peak, and the order users start in.
     pub mix: UserMix,
     pub schedule: LoadSchedule,
+    /// An arrival-rate (open-model) load; `None` runs the schedule's users (closed model).
+    pub arrivals: Option<ArrivalPlan>,
+    /// Requests released all at once at given instants.
+    pub bursts: Vec<Burst>,
+    /// Polled after the load until the target answers well again.
+    pub recovery: Option<RecoveryProbe>,
     pub slos: Vec<Slo>,
     /// The request that confirms the target answers before the load starts.
     pub preflight: Preflight,
@@ -63,6 +71,9 @@ pub struct ExecPlan {
     pub globals: std::sync::Arc<Globals>,
     /// The plan as run (after `extends`, `--set` and flag overrides), for reports.
     pub resolved: serde_json::Value,
+    /// Environment variables the templates read that are not set (only when compiled
+    /// leniently, for `check`; a run needs them).
+    pub unset_env: Vec<String>,
 }
 
 /// One HTTP request, ready to render.
@@ -81,6 +92,8 @@ pub struct RequestSpec {
     pub expect: StatusSet,
     pub timeout: Duration,
     pub inspect: Inspection,
+    /// `when`: renders non-empty when the step should run.
+    pub when: Option<TemplateId>,
     /// A templated header reads `body`: render the body first and pass it in.
     pub headers_read_body: bool,
 }

@@ -66,6 +66,8 @@ pub enum Source {
 pub struct Extraction {
     pub variable: String,
     pub source: Source,
+    /// A missing value leaves the variable `none` instead of failing the request.
+    pub optional: bool,
     /// The plan's own words for the source, for failure messages.
     pub described: String,
 }
@@ -275,6 +277,7 @@ fn extraction(
         variable: variable.to_owned(),
         source,
         described,
+        optional: raw.optional.unwrap_or(false),
     })
 }
 

@@ -5,12 +5,16 @@
 //! not returned at the first one, and every template is checked (undefined variables,
 //! unknown functions, a dry render per class) before any request is sent.
 
+mod arrival_plan;
 mod business;
 mod checks;
+mod data;
 mod graph;
 pub mod inspect;
 mod load;
+mod open_load;
 mod preflight;
+mod probes;
 mod redact;
 mod requests;
 mod schedule;
@@ -24,12 +28,17 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 use crate::plan::{KeyPath, LoadedPlan, Part, PlanErrorKind, PlanErrors};
+use crate::slo::SloMetric;
 use crate::units::{Rate, parse_duration};
 
+pub use arrival_plan::{
+    ArrivalPlan, ArrivalStream, Arrivals, RateCurve, Segment, Spacing, TaskPick,
+};
 pub use business::{BusinessId, BusinessKind, BusinessMetric};
 pub use graph::{Action, ExecPlan, MetricId, MetricName, RequestId, RequestSpec, Task, UserClass};
 pub use inspect::{CheckId, Inspection, InspectionName, OutcomeId};
 pub use preflight::{Preflight, PreflightOrigin};
+pub use probes::{Burst, RecoveryProbe};
 pub use schedule::{LoadSchedule, Stage};
 pub use templates::{Globals, Templates, Text, UserScope};
 pub use think::ThinkTime;
@@ -48,6 +57,12 @@ pub struct Overrides {
     pub run_time: Option<Duration>,
     /// `--seed`.
     pub seed: Option<u64>,
+    /// Values for environment variables that are not set (`--sample-api` supplies its
+    /// webhook secrets this way).
+    pub env_defaults: Vec<(String, String)>,
+    /// `check`: an unset environment variable is noted in `ExecPlan::unset_env` rather
+    /// than an error (a plan is checked in CI without its secrets).
+    pub lenient_env: bool,
 }
 
 /// Requests per run of one planrun process at most; more is a typo, not a test.
@@ -83,11 +98,51 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
         .collect();
 
     let classes = cx.classes(timeout);
+    let (schedule, arrivals) = match raw
+        .load
+        .as_ref()
+        .filter(|l| open_load::is_open(Some(l), overrides))
+    {
+        Some(load) => match open_load::compile(&mut cx, load, overrides, &classes) {
+            Some((schedule, arrivals)) => (Some(schedule), Some(arrivals)),
+            None => (None, None),
+        },
+        None => (load::schedule(&mut cx, raw.load.as_ref(), overrides), None),
+    };
+    let raw_load = raw.load.as_ref();
+    let total = schedule.as_ref().map(|s| s.total);
+    let bursts = probes::bursts(
+        &mut cx,
+        raw_load.and_then(|l| l.bursts.as_ref()),
+        &classes,
+        total,
+    );
+    let recovery = probes::recovery(
+        &mut cx,
+        raw_load.and_then(|l| l.recovery.as_ref()),
+        &classes,
+    );
     let preflight = preflight::compile(&mut cx, timeout);
-    let schedule = load::schedule(&mut cx, raw.load.as_ref(), overrides);
     let business = business::compile(&mut cx);
-    let slos = slos::compile(&mut cx, &business);
-    let globals = checks::check_templates(&mut cx, &classes, vars, seed);
+    let slos = slos::compile(&mut cx, schedule.as_ref(), &business);
+    if recovery.is_none()
+        && slos
+            .iter()
+            .any(|s| s.threshold.metric == SloMetric::Recovery)
+    {
+        cx.error(
+            root.key("slos"),
+            PlanErrorKind::BadSlo {
+                found: "recovery".into(),
+                message:
+                    "a `recovery` SLO needs `load.recovery` (which request to poll after the load)"
+                        .into(),
+            },
+        );
+    }
+    let data = data::compile(&mut cx);
+    let (globals, unset_env) =
+        checks::check_templates(&mut cx, &classes, vars, data, seed, overrides);
 
     let weights: Vec<u32> = classes.iter().map(|c| c.weight).collect();
     let peak = schedule.as_ref().map_or(0, LoadSchedule::peak);
@@ -118,11 +173,15 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
         classes,
         mix,
         schedule,
+        arrivals,
+        bursts,
+        recovery,
         slos,
         preflight,
         templates,
         globals,
         resolved: resolved_value(plan, overrides),
+        unset_env,
     })
 }
 

@@ -80,6 +80,7 @@ fn request_keys(step: &RawStep) -> Vec<&'static str> {
         ("extract", step.extract.is_some()),
         ("checks", step.checks.is_some()),
         ("outcomes", step.outcomes.is_some()),
+        ("when", step.when.is_some()),
         ("set", step.set.is_some()),
         ("pause", step.pause.is_some()),
     ]
@@ -261,6 +262,13 @@ fn request(
         .unwrap_or_else(|| raw_path.to_owned());
     let metric = cx.metric(&name, &method);
     let inspect = inspect::compile(cx, step, path, &name);
+    let when = step.when.as_ref().and_then(|condition| {
+        let source = format!("{{% if {condition} %}}1{{% endif %}}");
+        match compile_text(cx, context.class, &source, &path.key("when")) {
+            Text::Template(id) => Some(id),
+            Text::Static(_) => None,
+        }
+    });
     let headers_read_body = templated_headers.iter().any(|(_, text)| match text {
         Text::Template(id) => cx.templates.undeclared(*id).contains("body"),
         Text::Static(_) => false,
@@ -276,6 +284,7 @@ fn request(
         expect,
         timeout,
         inspect,
+        when,
         headers_read_body,
     });
     Some(RequestId((cx.requests.len() - 1) as u32))

@@ -1,91 +1,250 @@
-//! `slos` → `Vec<Slo>`: thresholds parsed, request names bound to metric ids.
+//! `slos` → `Vec<Slo>`: checks parsed (with their window, stage or drift), levels set,
+//! request names bound to metric ids, stage names to their times, business metric names
+//! (`booking-success-rate > 95%`) to their metrics.
+
+use std::time::Duration;
 
 use super::Compiler;
 use super::business::{BusinessId, BusinessKind, BusinessMetric};
 use super::graph::MetricId;
-use crate::plan::raw::RawSlo;
+use super::schedule::LoadSchedule;
+use crate::plan::raw::{RawScopedSlo, RawSlo};
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
-use crate::slo::{Slo, SloMetric, SloScope, Threshold};
+use crate::slo::{Level, Over, Slo, SloMetric, SloScope, Threshold, parse_check};
 
-pub(super) fn compile(cx: &mut Compiler, business: &[BusinessMetric]) -> Vec<Slo> {
+pub(super) fn compile(
+    cx: &mut Compiler,
+    schedule: Option<&LoadSchedule>,
+    business: &[BusinessMetric],
+) -> Vec<Slo> {
     let Some(raw_slos) = cx.plan.raw.slos.clone() else {
         return Vec::new();
     };
     let mut slos = Vec::new();
     for (i, raw) in raw_slos.iter().enumerate() {
         let path = KeyPath::root().key("slos").index(i);
-        let (request, check, check_path) = match raw {
-            RawSlo::Check(check) => (None, check, path.clone()),
-            RawSlo::Scoped(scoped) => (scoped.request.as_ref(), &scoped.check, path.key("check")),
+        match raw {
+            RawSlo::Check(check) => {
+                if let Some((threshold, over, scope)) = check_at(cx, check, &path, business) {
+                    if let Some(slo) = abort_only_windows(cx, &path, over, None) {
+                        slos.push(Slo {
+                            over: slo,
+                            ..Slo::whole_run(scope.unwrap_or(SloScope::All), threshold)
+                        });
+                    }
+                }
+            }
+            RawSlo::Scoped(scoped) => {
+                slos.extend(scoped_slos(cx, scoped, &path, schedule, business));
+            }
+        }
+    }
+    slos
+}
+
+/// Parses a check; a check on a business metric also returns its scope.
+fn check_at(
+    cx: &mut Compiler,
+    check: &str,
+    path: &KeyPath,
+    business: &[BusinessMetric],
+) -> Option<(Threshold, Over, Option<SloScope>)> {
+    let first = check.split_whitespace().next().unwrap_or_default();
+    if let Some(index) = business.iter().position(|m| m.name == first) {
+        // A business metric is a count over the whole run: no windows, stages or drift.
+        let kind = match business[index].kind {
+            BusinessKind::Rate { .. } => SloMetric::Rate,
+            BusinessKind::Count => SloMetric::Count,
         };
-        // `booking-success-rate > 95%`: an SLO on a business metric, over the whole run.
-        let first = check.split_whitespace().next().unwrap_or_default();
-        if let Some(index) = business.iter().position(|m| m.name == first) {
-            let metric = &business[index];
-            let kind = match metric.kind {
-                BusinessKind::Rate { .. } => SloMetric::Rate,
-                BusinessKind::Count => SloMetric::Count,
-            };
-            if request.is_some() {
+        let scope = SloScope::Business {
+            name: first.to_owned(),
+            id: BusinessId(index as u32),
+        };
+        return match Threshold::parse_business(check, kind) {
+            Ok(threshold) => Some((threshold, Over::Run, Some(scope))),
+            Err(message) => {
+                cx.error(
+                    path.clone(),
+                    PlanErrorKind::BadSlo {
+                        found: check.to_owned(),
+                        message: format!(
+                            "{message} (business metrics are checked over the whole run)"
+                        ),
+                    },
+                );
+                None
+            }
+        };
+    }
+    match parse_check(check) {
+        Ok((threshold, over)) => Some((threshold, over, None)),
+        Err(message) => {
+            cx.error(
+                path.clone(),
+                PlanErrorKind::BadSlo {
+                    found: check.to_owned(),
+                    message,
+                },
+            );
+            None
+        }
+    }
+}
+
+/// `abort` only makes sense where a breach is known before the end: in a window.
+fn abort_only_windows(
+    cx: &mut Compiler,
+    path: &KeyPath,
+    over: Over,
+    abort: Option<Duration>,
+) -> Option<Over> {
+    if abort.is_some() && !matches!(over, Over::AnyWindow(_)) {
+        cx.error(
+            path.key("abort"),
+            PlanErrorKind::BadSlo {
+                found: "abort: true".into(),
+                message: "`abort` needs a windowed check (`... over any 30s`): a whole-run, stage or drift value is only known at its end".into(),
+            },
+        );
+        return None;
+    }
+    Some(over)
+}
+
+fn scoped_slos(
+    cx: &mut Compiler,
+    raw: &RawScopedSlo,
+    path: &KeyPath,
+    schedule: Option<&LoadSchedule>,
+    business: &[BusinessMetric],
+) -> Vec<Slo> {
+    let checks: Vec<(Level, &String, KeyPath)> = [
+        (Level::Critical, raw.check.as_ref(), "check"),
+        (Level::Target, raw.target.as_ref(), "target"),
+        (Level::Critical, raw.critical.as_ref(), "critical"),
+    ]
+    .into_iter()
+    .filter_map(|(level, check, key)| check.map(|c| (level, c, path.key(key))))
+    .collect();
+    if checks.is_empty() {
+        cx.error(
+            path.clone(),
+            PlanErrorKind::MissingKey {
+                key: "check".into(),
+            },
+        );
+        return Vec::new();
+    }
+    let scope = match &raw.request {
+        None => SloScope::All,
+        Some(name) => match cx.metrics.iter().position(|m| &m.name == name) {
+            Some(index) => SloScope::Request {
+                name: name.clone(),
+                metric: MetricId(index as u32),
+            },
+            None => {
+                let hint = did_you_mean(name, cx.metrics.iter().map(|m| m.name.as_str()));
+                cx.error_with_hint(
+                    path.key("request"),
+                    PlanErrorKind::UnknownRequest { name: name.clone() },
+                    hint,
+                );
+                return Vec::new();
+            }
+        },
+    };
+    let stage = raw.during.as_ref().and_then(|name| {
+        let stages = schedule.map(|s| s.stages.as_slice()).unwrap_or_default();
+        let found = stages.iter().find(|s| &s.name == name);
+        if found.is_none() && schedule.is_some() {
+            let hint = did_you_mean(name, stages.iter().map(|s| s.name.as_str()));
+            cx.error_with_hint(
+                path.key("during"),
+                PlanErrorKind::UnknownStage { name: name.clone() },
+                hint,
+            );
+        }
+        found.map(|s| Over::Stage {
+            name: s.name.clone(),
+            start: s.start,
+            end: s.end(),
+        })
+    });
+    if raw.during.is_some() && stage.is_none() {
+        return Vec::new();
+    }
+    let abort = match (raw.abort, &raw.abort_grace) {
+        (Some(true), grace) => Some(
+            cx.duration(grace.as_deref(), &path.key("abort-grace"))
+                .unwrap_or_default(),
+        ),
+        (_, Some(_)) => {
+            cx.error(
+                path.key("abort-grace"),
+                PlanErrorKind::BadSlo {
+                    found: "abort-grace".into(),
+                    message: "`abort-grace` applies only with `abort: true`".into(),
+                },
+            );
+            None
+        }
+        _ => None,
+    };
+    let mut slos = Vec::new();
+    for (level, check, check_path) in checks {
+        let Some((threshold, over, business_scope)) = check_at(cx, check, &check_path, business)
+        else {
+            continue;
+        };
+        let scope = match (business_scope, &raw.request) {
+            (Some(_), Some(_)) => {
                 cx.error(
                     path.key("request"),
                     PlanErrorKind::BadSlo {
                         found: check.clone(),
-                        message: format!("`{first}` is a business metric: it takes no `request`"),
+                        message: "a business metric takes no `request`: it names its outcomes"
+                            .into(),
                     },
                 );
                 continue;
             }
-            match Threshold::parse_business(check, kind) {
-                Ok(threshold) => slos.push(Slo {
-                    scope: SloScope::Business {
-                        name: metric.name.clone(),
-                        id: BusinessId(index as u32),
-                    },
-                    threshold,
-                }),
-                Err(message) => cx.error(
-                    check_path,
+            (Some(business), None) => business,
+            (None, _) => scope.clone(),
+        };
+        let over = match (&stage, over) {
+            (Some(stage), Over::Run) => stage.clone(),
+            (Some(_), _) => {
+                cx.error(
+                    path.key("during"),
                     PlanErrorKind::BadSlo {
                         found: check.clone(),
-                        message,
+                        message: "`during` measures the whole stage: drop `over any …` or the drift from the check".into(),
                     },
-                ),
+                );
+                continue;
             }
+            (None, over) => over,
+        };
+        if threshold.metric == SloMetric::Recovery && !matches!(scope, SloScope::All) {
+            cx.error(
+                path.key("request"),
+                PlanErrorKind::BadSlo {
+                    found: check.clone(),
+                    message: "`recovery` is the probe's (`load.recovery`), not a request's: drop `request`".into(),
+                },
+            );
             continue;
         }
-        let threshold = match Threshold::parse(check) {
-            Ok(t) => t,
-            Err(message) => {
-                cx.error(
-                    check_path,
-                    PlanErrorKind::BadSlo {
-                        found: check.clone(),
-                        message,
-                    },
-                );
-                continue;
-            }
+        let Some(over) = abort_only_windows(cx, path, over, abort) else {
+            continue;
         };
-        let scope = match request {
-            None => SloScope::All,
-            Some(name) => match cx.metrics.iter().position(|m| &m.name == name) {
-                Some(index) => SloScope::Request {
-                    name: name.clone(),
-                    metric: MetricId(index as u32),
-                },
-                None => {
-                    let hint = did_you_mean(name, cx.metrics.iter().map(|m| m.name.as_str()));
-                    cx.error_with_hint(
-                        path.key("request"),
-                        PlanErrorKind::UnknownRequest { name: name.clone() },
-                        hint,
-                    );
-                    continue;
-                }
-            },
-        };
-        slos.push(Slo { scope, threshold });
+        slos.push(Slo {
+            scope,
+            threshold,
+            level,
+            over,
+            abort_after: abort,
+        });
     }
     slos
 }

@@ -47,6 +47,9 @@ pub(super) fn inspect(
                 Some(value) => findings
                     .variables
                     .push((extraction.variable.clone(), value)),
+                None if extraction.optional => findings
+                    .variables
+                    .push((extraction.variable.clone(), TemplateValue::from(()))),
                 None => {
                     findings.failure.get_or_insert_with(|| {
                         Failure::Extract(format!(

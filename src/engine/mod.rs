@@ -2,11 +2,18 @@
 //! `LoadSchedule` names, then stops gracefully: users finish what is in flight within
 //! the grace period, after which anything still running is cancelled and counted.
 //!
+//! With an `ArrivalPlan` (open model) it dispatches arrivals instead of running users;
+//! bursts are released at their instants in either model, and the recovery probe runs
+//! once the load has drained.
+//!
 //! The engine never sees a plan file; it reads only the compiled graph.
 
+mod arrivals;
+mod burst;
 mod fake;
 mod inspect;
 mod preflight;
+mod recovery;
 mod transport;
 mod user;
 
@@ -18,7 +25,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::compile::ExecPlan;
-use crate::metrics::{Event, EventSender};
+use crate::metrics::{Event, EventSender, RecoveryOutcome};
 
 pub use fake::FakeTransport;
 pub use preflight::{PreflightError, preflight};
@@ -26,20 +33,25 @@ pub use transport::{HttpSession, HttpTransport, OutgoingRequest, Response, Sessi
 
 /// How a run is told to stop early: `graceful` (first Ctrl-C, SIGTERM) ends the load and
 /// lets in-flight requests finish within the grace period; `immediate` (second Ctrl-C)
-/// abandons them at once.
+/// abandons them at once. `abort` (a breached `abort` SLO) ends the load like
+/// `graceful`, but is not an interruption.
 #[derive(Debug, Clone, Default)]
 pub struct StopSignal {
     pub graceful: CancellationToken,
     pub immediate: CancellationToken,
+    pub abort: CancellationToken,
 }
 
 /// How the run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EngineOutcome {
-    /// From the start to the last response (or cancellation).
+    /// From the start to the last response of the load (or cancellation); the recovery
+    /// probe comes after.
     pub duration: Duration,
     /// Stopped by a signal before the schedule ended.
     pub interrupted: bool,
+    /// The recovery probe's finding, when the plan has one and the load ran to its end.
+    pub recovery: Option<RecoveryOutcome>,
 }
 
 /// Runs the plan's load until the schedule ends or `stop` fires. Sample times are
@@ -60,29 +72,28 @@ pub async fn run<T: Transport>(
         hard_stop: hard_stop.clone(),
     });
     let mut users = Users {
-        shared,
+        shared: shared.clone(),
         running: Vec::new(),
         tasks: JoinSet::new(),
         spawned: 0,
     };
+    let load_over = CancellationToken::new();
+    let mut first_user = 0;
+    for burst in &exec.bursts {
+        let release = burst::release(shared.clone(), burst.clone(), first_user, load_over.clone());
+        users.tasks.spawn(release);
+        first_user += u64::from(burst.size);
+    }
 
-    let mut interrupted = false;
-    for (at, target) in exec.schedule.changes() {
-        // A stop that has already fired wins over starting users (a Ctrl-C during the
-        // preflight must not let the first users start).
-        tokio::select! {
-            biased;
-            _ = stop.graceful.cancelled() => { interrupted = true; break; }
-            _ = tokio::time::sleep_until(run_start + at) => users.set_count(target as usize),
-        }
-    }
-    if !interrupted {
-        tokio::select! {
-            biased;
-            _ = stop.graceful.cancelled() => interrupted = true,
-            _ = tokio::time::sleep_until(run_start + exec.schedule.total) => {}
-        }
-    }
+    // Either signal ends the load (dropping `drive` mid-schedule); only a person's
+    // signal makes the run "interrupted".
+    let mut interrupted = tokio::select! {
+        biased;
+        _ = stop.graceful.cancelled() => true,
+        _ = stop.abort.cancelled() => false,
+        () = drive(&exec, &mut users) => false,
+    };
+    load_over.cancel();
 
     users.set_count(0);
     let grace = tokio::time::sleep(exec.schedule.graceful_stop);
@@ -97,10 +108,47 @@ pub async fn run<T: Transport>(
             }
         }
     }
+    let duration = run_start.elapsed();
+    let recovery = match &exec.recovery {
+        Some(probe) if !interrupted && !stop.abort.is_cancelled() => {
+            // The load's hard stop may have fired at the end of its grace period; the
+            // probe's requests are abandoned only by a second Ctrl-C.
+            let probe_shared = Arc::new(user::Shared {
+                exec: exec.clone(),
+                transport: shared.transport.clone(),
+                events: shared.events.clone(),
+                run_start,
+                hard_stop: stop.immediate.clone(),
+            });
+            let end = Instant::now();
+            Some(recovery::probe(probe_shared, probe, end, &stop.graceful).await)
+        }
+        _ => None,
+    };
     EngineOutcome {
-        duration: run_start.elapsed(),
+        duration,
         interrupted,
+        recovery,
     }
+}
+
+/// Runs the load's schedule to its end: users for a closed model, arrivals for an open
+/// one. The caller stops it early by dropping it.
+async fn drive<T: Transport>(exec: &ExecPlan, users: &mut Users<T>) {
+    let run_start = users.shared.run_start;
+    match &exec.arrivals {
+        Some(plan) => {
+            let shared = users.shared.clone();
+            arrivals::dispatch(&shared, plan, &mut users.tasks).await;
+        }
+        None => {
+            for (at, target) in exec.schedule.changes() {
+                tokio::time::sleep_until(run_start + at).await;
+                users.set_count(target as usize);
+            }
+        }
+    }
+    tokio::time::sleep_until(run_start + exec.schedule.total).await;
 }
 
 /// The users of a run: the running ones in start order, and every task to join.

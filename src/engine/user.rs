@@ -48,35 +48,28 @@ pub(super) async fn run<T: Transport>(shared: Arc<Shared<T>>, spec: UserSpec) {
     let exec = &shared.exec;
     let class = &exec.classes[spec.class];
     let mut rng = SmallRng::seed_from_u64(user_seed(exec.seed, spec.id, 1));
-    let scope = UserScope::new(
-        spec.id,
-        &class.name,
-        exec.globals.clone(),
-        user_seed(exec.seed, spec.id, 2),
-    );
-    let mut user = User {
-        shared: &shared,
-        session: shared.transport.session(),
-        scope_value: scope.value(),
-        scope,
-    };
+    let mut user = User::new(shared.clone(), spec.id, spec.class);
     for action in &class.on_start {
         if spec.stop.is_cancelled() {
             return;
         }
-        if !user.act(action).await {
-            break;
+        match user.act(action).await {
+            Next::Continue => {}
+            Next::EndIteration => break,
+            Next::StopUser => return,
         }
     }
     while !spec.stop.is_cancelled() {
         let task_started = Instant::now();
         let task = &class.tasks[class.picker.pick(&mut rng)];
         for action in &task.actions {
-            if !user.act(action).await {
-                break;
+            match user.act(action).await {
+                Next::Continue => {}
+                Next::EndIteration => break,
+                Next::StopUser => return,
             }
         }
-        user.scope.next_iteration();
+        user.next_iteration();
         let wait = class.think.wait(task_started.elapsed(), &mut rng);
         if wait.is_zero() {
             // Without think time a user on a fast target could starve the others.
@@ -90,49 +83,129 @@ pub(super) async fn run<T: Transport>(shared: Arc<Shared<T>>, spec: UserSpec) {
     }
 }
 
-struct User<'a, T: Transport> {
-    shared: &'a Shared<T>,
+/// What a user does after a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Next {
+    Continue,
+    /// A request failed: the rest of the flow would act on what it did not produce.
+    EndIteration,
+    /// A `unique` data set ran out with `on-exhausted: stop`.
+    StopUser,
+}
+
+/// A user's state: its connection, cookies and variables. Closed-model users own one
+/// for their whole life; open-model arrivals borrow one from a pool.
+pub(super) struct User<T: Transport> {
+    shared: Arc<Shared<T>>,
     session: T::Session,
     scope: Arc<UserScope>,
     scope_value: minijinja::Value,
+    class: usize,
+    /// When the schedule wanted the next request sent (open model), so its latency can
+    /// count from then; taken by that request.
+    pub intended: Option<Instant>,
+    /// Send no samples: the recovery probe's requests are not part of the load.
+    pub quiet: bool,
 }
 
-impl<T: Transport> User<'_, T> {
-    /// Takes one step of a flow; `false` ends the flow's iteration (a request failed).
-    async fn act(&mut self, action: &Action) -> bool {
+impl<T: Transport> User<T> {
+    pub(super) fn new(shared: Arc<Shared<T>>, id: u64, class: usize) -> Self {
+        let exec = &shared.exec;
+        let scope = UserScope::new(
+            id,
+            &exec.classes[class].name,
+            exec.globals.clone(),
+            user_seed(exec.seed, id, 2),
+        );
+        Self {
+            session: shared.transport.session(),
+            scope_value: scope.value(),
+            scope,
+            shared,
+            class,
+            intended: None,
+            quiet: false,
+        }
+    }
+
+    /// Runs the class's `on-start` steps, up to the first that fails.
+    pub(super) async fn start(&mut self) {
+        let shared = self.shared.clone();
+        for action in &shared.exec.classes[self.class].on_start {
+            if self.act(action).await != Next::Continue {
+                break;
+            }
+        }
+    }
+
+    /// Starts a new iteration of the user's variables (after a task).
+    pub(super) fn next_iteration(&self) {
+        self.scope.next_iteration();
+    }
+
+    /// Takes one step of a flow.
+    pub(super) async fn act(&mut self, action: &Action) -> Next {
         match action {
-            Action::Request(id) => self.request(*id).await,
+            Action::Request(id) => {
+                let spec = self.shared.exec.request(*id);
+                if let Some(when) = spec.when {
+                    // A condition that cannot be evaluated (a variable still unset, say)
+                    // is false.
+                    let run = self.shared.exec.templates.render(when, &self.scope_value);
+                    if !run.is_ok_and(|r| !r.is_empty()) {
+                        return Next::Continue;
+                    }
+                }
+                if self.request(*id).await {
+                    Next::Continue
+                } else if self.scope.must_stop() {
+                    Next::StopUser
+                } else {
+                    Next::EndIteration
+                }
+            }
             Action::Set(assignments) => {
                 // The dry render at compile time makes a failure here rare; if one
                 // happens, the variables from the failing one on keep their previous
                 // values and the next request that needs them reports the error.
                 let templates = &self.shared.exec.templates;
                 let _ = templates.assign(assignments, &self.scope, &self.scope_value);
-                true
+                if self.scope.must_stop() {
+                    Next::StopUser
+                } else {
+                    Next::Continue
+                }
             }
             Action::Pause(pause) => {
                 tokio::select! {
-                    _ = tokio::time::sleep(*pause) => true,
-                    _ = self.shared.hard_stop.cancelled() => false,
+                    _ = tokio::time::sleep(*pause) => Next::Continue,
+                    _ = self.shared.hard_stop.cancelled() => Next::EndIteration,
                 }
             }
         }
     }
 
-    /// Sends a request and records it; `true` when it succeeded.
-    async fn request(&mut self, id: RequestId) -> bool {
-        let shared = self.shared;
+    /// Sends one request and records its sample (with what its inspection found);
+    /// returns whether it succeeded.
+    pub(super) async fn request(&mut self, id: RequestId) -> bool {
+        let shared = self.shared.clone();
         let spec = shared.exec.request(id);
+        let intended = self.intended.take();
         let since_start =
             |at: Instant| at.saturating_duration_since(shared.run_start).as_micros() as u64;
         let outgoing = match self.prepare(id) {
             Ok(outgoing) => outgoing,
+            // The user stops: a data set ran out. Nothing was sent, nothing to record.
+            Err(_) if self.scope.must_stop() => return false,
             Err(message) => {
+                // A data set that ran out explains the failure better than the template.
+                let message = self.scope.take_data_error().unwrap_or(message);
                 let now = Instant::now();
                 self.record(Sample {
                     metric: spec.metric,
                     started_us: since_start(now),
                     latency_us: 0,
+                    queued_us: 0,
                     bytes: 0,
                     failure: Some(Failure::Template(message)),
                     inspected: None,
@@ -141,6 +214,11 @@ impl<T: Transport> User<'_, T> {
             }
         };
         let started = Instant::now();
+        // Waiting for a free session (or a late scheduler) is part of what a user arriving
+        // at `intended` experiences: it is latency, even though no byte was on the wire.
+        let queued_us = intended.map_or(0, |at| {
+            started.saturating_duration_since(at).as_micros() as u64
+        });
         let result = tokio::select! {
             biased;
             _ = shared.hard_stop.cancelled() => Err(Failure::Cancelled),
@@ -170,6 +248,7 @@ impl<T: Transport> User<'_, T> {
             metric: spec.metric,
             started_us: since_start(started),
             latency_us,
+            queued_us,
             bytes,
             failure,
             inspected,
@@ -178,6 +257,9 @@ impl<T: Transport> User<'_, T> {
     }
 
     fn record(&self, sample: Sample) {
+        if self.quiet {
+            return;
+        }
         // The recorder outlives every user; a closed channel means the run is being torn
         // down and there is no one left to tell.
         let _ = self.shared.events.send(Event::Sample(sample));
@@ -219,6 +301,10 @@ impl<T: Transport> User<'_, T> {
                 .templates
                 .render_text(value, &header_scope)
                 .map_err(|e| describe(&e))?;
+            // A header that renders empty is left out (`{% if token is defined %}…`).
+            if rendered.is_empty() {
+                continue;
+            }
             let value = HeaderValue::from_str(&rendered).map_err(|_| {
                 format!("header `{name}` rendered to a value a header cannot carry")
             })?;

@@ -7,14 +7,21 @@
 
 mod business;
 mod failure_log;
+mod honesty;
 mod recorder;
 mod sample;
 mod summary;
+mod window_ring;
+mod windows;
 
 pub use business::{BusinessValue, CheckStats, Inspected, OutcomeStats};
+pub use honesty::{
+    ArrivalStats, BurstOutcome, CPU_BUSY_LIMIT, LAG_P99_LIMIT_US, LoadHonesty, RecoveryOutcome,
+};
 pub use recorder::{EventSender, LiveSnapshot, Recorder, recorder};
 pub use sample::{Event, Failure, Sample};
 pub use summary::{
-    FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, RequestStats, RunSummary, SecondStats,
-    new_histogram,
+    FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, PERCENTILES, RequestSecond, RequestStats,
+    RunSummary, RunningTotals, SecondStats, new_histogram, percentile_set,
 };
+pub use windows::{AbortReason, WindowOutcome};

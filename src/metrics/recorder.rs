@@ -10,11 +10,17 @@ use hdrhistogram::Histogram;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::business::BusinessTally;
 use super::failure_log::FailureLog;
+use super::honesty::{ArrivalStats, BurstOutcome, LoadHonesty, process_cpu_time};
 use super::sample::{Event, Failure, Sample};
-use super::summary::{FailureCount, RequestStats, RunSummary, SecondStats, new_histogram};
+use super::summary::{
+    FailureCount, RequestSecond, RequestStats, RunSummary, RunningTotals, SecondStats,
+    new_histogram, percentile_set,
+};
+use super::windows::Windows;
 use crate::compile::{ExecPlan, MetricId};
 
 /// Distinct (request, failure) pairs kept apart in the summary; any further ones are
@@ -42,18 +48,23 @@ pub struct Recorder {
     task: JoinHandle<Tally>,
     live: watch::Receiver<LiveSnapshot>,
     started_at: DateTime<Utc>,
+    abort: CancellationToken,
+    cpu_at_start: Option<Duration>,
 }
 
 /// Starts the recorder for `exec`. Sample times are offsets from `run_start`.
 pub fn recorder(exec: &ExecPlan, run_start: Instant) -> (EventSender, Recorder) {
     let (sender, receiver) = mpsc::unbounded_channel();
     let (live_tx, live) = watch::channel(LiveSnapshot::default());
-    let tally = Tally::new(exec);
+    let abort = CancellationToken::new();
+    let tally = Tally::new(exec, abort.clone());
     let task = tokio::spawn(run(tally, receiver, live_tx, run_start));
     let recorder = Recorder {
         task,
         live,
         started_at: Utc::now(),
+        abort,
+        cpu_at_start: process_cpu_time(),
     };
     (sender, recorder)
 }
@@ -62,6 +73,11 @@ impl Recorder {
     /// Live numbers for a progress display.
     pub fn live(&self) -> watch::Receiver<LiveSnapshot> {
         self.live.clone()
+    }
+
+    /// Cancelled when an `abort` SLO is breached: the engine should stop the load.
+    pub fn abort_signal(&self) -> CancellationToken {
+        self.abort.clone()
     }
 
     /// Waits until every sender is dropped, then summarises. `duration` is how long the
@@ -73,7 +89,14 @@ impl Recorder {
             // propagating is right: a summary built from a partial tally would lie.
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         };
-        tally.into_summary(self.started_at, duration, interrupted)
+        let cpu_busy = match (self.cpu_at_start, process_cpu_time()) {
+            (Some(start), Some(end)) if !duration.is_zero() => {
+                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+                Some((end - start).as_secs_f64() / duration.as_secs_f64() / cores as f64)
+            }
+            _ => None,
+        };
+        tally.into_summary(self.started_at, duration, interrupted, cpu_busy)
     }
 }
 
@@ -116,6 +139,8 @@ struct OpenSecond {
     requests: u64,
     failures: u64,
     latency: Histogram<u64>,
+    /// The same, per request name (index = `MetricId`).
+    per_request: Vec<RequestStats>,
 }
 
 struct FailureTally {
@@ -135,16 +160,19 @@ struct Tally {
     peak_users: u32,
     log: FailureLog,
     business: BusinessTally,
+    windows: Windows,
+    arrivals: Option<ArrivalStats>,
+    bursts: Vec<BurstOutcome>,
 }
 
 impl Tally {
-    fn new(exec: &ExecPlan) -> Self {
+    fn new(exec: &ExecPlan, abort: CancellationToken) -> Self {
+        let per_metric: Vec<RequestStats> = exec
+            .metrics
+            .iter()
+            .map(|m| RequestStats::new(m.name.clone(), m.method.as_str()))
+            .collect();
         Self {
-            per_metric: exec
-                .metrics
-                .iter()
-                .map(|m| RequestStats::new(m.name.clone(), m.method.as_str()))
-                .collect(),
             total: RequestStats::new("Aggregated", ""),
             failures: HashMap::new(),
             open: OpenSecond {
@@ -152,12 +180,17 @@ impl Tally {
                 requests: 0,
                 failures: 0,
                 latency: new_histogram(),
+                per_request: per_metric.clone(),
             },
+            per_metric,
             series: Vec::new(),
             users: 0,
             peak_users: 0,
             log: FailureLog::default(),
             business: BusinessTally::new(exec),
+            windows: Windows::new(&exec.slos, abort),
+            arrivals: exec.arrivals.as_ref().map(|_| ArrivalStats::default()),
+            bursts: Vec::new(),
         }
     }
 
@@ -168,6 +201,13 @@ impl Tally {
                 self.users = active;
                 self.peak_users = self.peak_users.max(active);
             }
+            Event::Arrival { lag_us, dropped } => {
+                let arrivals = self.arrivals.get_or_insert_with(ArrivalStats::default);
+                arrivals.due += 1;
+                arrivals.dropped += u64::from(dropped);
+                arrivals.lag.saturating_record(lag_us);
+            }
+            Event::Burst(outcome) => self.bursts.push(outcome),
         }
     }
 
@@ -177,25 +217,35 @@ impl Tally {
         // A request that was never sent (its template failed) has no latency to record.
         let sent = !matches!(sample.failure, Some(Failure::Template(_)));
         let failed = sample.failure.is_some();
+        let metric = sample.metric.0 as usize;
+        let latency_us = sample.corrected_latency_us();
         for stats in [
-            &mut self.per_metric[sample.metric.0 as usize],
+            &mut self.per_metric[metric],
             &mut self.total,
+            &mut self.open.per_request[metric],
         ] {
             stats.count += 1;
             stats.failures += u64::from(failed);
             stats.bytes += sample.bytes;
             if sent {
-                stats.latency.saturating_record(sample.latency_us);
+                stats.latency.saturating_record(latency_us);
+                stats.service.saturating_record(sample.latency_us);
             }
         }
         self.open.requests += 1;
         self.open.failures += u64::from(failed);
         if sent {
-            self.open.latency.saturating_record(sample.latency_us);
+            self.open.latency.saturating_record(latency_us);
         }
         if let Some(inspected) = &sample.inspected {
             self.business.record(inspected);
         }
+        self.windows.record(
+            sample.metric,
+            finished_second,
+            sent.then_some((latency_us, sample.latency_us)),
+            failed,
+        );
         let at = sample.finished_us();
         if let Some(failure) = &sample.failure {
             let name = &self.per_metric[sample.metric.0 as usize].name;
@@ -252,8 +302,21 @@ impl Tally {
                 },
                 max_us: if empty { 0 } else { latency.max() },
                 users: self.users,
+                percentiles_us: percentile_set(latency),
+                total: RunningTotals::of(&self.total),
+                by_request: self
+                    .open
+                    .per_request
+                    .iter()
+                    .map(RequestSecond::of)
+                    .collect(),
             });
+            self.windows.close_second(self.open.second);
             self.open.latency.reset();
+            self.open
+                .per_request
+                .iter_mut()
+                .for_each(RequestStats::clear);
             self.open.requests = 0;
             self.open.failures = 0;
             self.open.second += 1;
@@ -277,12 +340,15 @@ impl Tally {
         started_at: DateTime<Utc>,
         duration: Duration,
         interrupted: bool,
+        cpu_busy: Option<f64>,
     ) -> RunSummary {
         // Close the last, partial second too, so the series covers the whole run.
         let mut end = duration.as_secs_f64().ceil() as u64;
         if self.open.requests > 0 {
             end = end.max(self.open.second + 1);
         }
+        // The last second is partial: windows ending in it cover only up to the end.
+        self.windows.ends_at(duration.as_micros() as u64);
         self.close_seconds_before(end);
         let mut failures: Vec<FailureCount> = self
             .failures
@@ -307,6 +373,13 @@ impl Tally {
                 .then_with(|| a.reason.cmp(&b.reason))
         });
         let (checks, outcomes, business) = self.business.finish(&self.per_metric);
+        let (windows, aborted) = self.windows.finish(duration.as_micros() as u64);
+        let mut honesty = LoadHonesty {
+            arrivals: self.arrivals,
+            cpu_busy,
+            reasons: Vec::new(),
+        };
+        honesty.assess();
         RunSummary {
             started_at,
             duration,
@@ -319,6 +392,11 @@ impl Tally {
             failures,
             series: self.series,
             peak_users: self.peak_users,
+            windows,
+            aborted,
+            bursts: self.bursts,
+            recovery: None,
+            honesty,
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::business::Inspected;
+use super::honesty::BurstOutcome;
 use crate::compile::MetricId;
 
 /// Why a request failed. A failing target is data: every kind is counted and reported.
@@ -84,8 +85,11 @@ pub struct Sample {
     pub metric: MetricId,
     /// When the request was sent, from the start of the run.
     pub started_us: u64,
-    /// From sending the request to the end of the response body.
+    /// From sending the request to the end of the response body: the service time.
     pub latency_us: u64,
+    /// How late the request was sent after the instant the schedule intended for it
+    /// (open model; 0 in closed-model runs). The corrected latency adds it.
+    pub queued_us: u64,
     /// Response body bytes received.
     pub bytes: u64,
     pub failure: Option<Failure>,
@@ -97,6 +101,11 @@ impl Sample {
     pub fn finished_us(&self) -> u64 {
         self.started_us + self.latency_us
     }
+
+    /// Latency from the intended send instant: what a user arriving then waited.
+    pub fn corrected_latency_us(&self) -> u64 {
+        self.queued_us + self.latency_us
+    }
 }
 
 /// A message from the engine to the recorder.
@@ -107,4 +116,12 @@ pub enum Event {
     Users {
         active: u32,
     },
+    /// An open-model arrival was due: how late the scheduler dispatched it, and whether
+    /// it was dropped because `max-in-flight` arrivals were already running.
+    Arrival {
+        lag_us: u64,
+        dropped: bool,
+    },
+    /// A burst was released: `size` requests at once; their samples follow as usual.
+    Burst(BurstOutcome),
 }

@@ -7,9 +7,17 @@ use super::business::{BusinessValue, CheckStats, OutcomeStats};
 use chrono::{DateTime, Utc};
 use hdrhistogram::Histogram;
 
+use super::honesty::{BurstOutcome, LoadHonesty, RecoveryOutcome};
+use super::windows::{AbortReason, WindowOutcome};
+
 /// Latencies are recorded in microseconds, from 1 µs to one hour, to 3 significant digits.
 pub const LATENCY_MAX_US: u64 = 3_600_000_000;
 pub const LATENCY_SIGFIG: u8 = 3;
+
+/// The latency percentiles every report shows (Locust's set, and its CSV columns).
+pub const PERCENTILES: [f64; 11] = [
+    50.0, 66.0, 75.0, 80.0, 90.0, 95.0, 98.0, 99.0, 99.9, 99.99, 100.0,
+];
 
 pub fn new_histogram() -> Histogram<u64> {
     // The bounds are constants that hdrhistogram accepts, so this cannot fail.
@@ -30,8 +38,12 @@ pub struct RequestStats {
     pub failures: u64,
     /// Response body bytes received.
     pub bytes: u64,
-    /// Latency of every request, in microseconds.
+    /// Latency of every request, in microseconds. In open-model runs it counts from the
+    /// instant the schedule intended the request to be sent (corrected for coordinated
+    /// omission); in closed-model runs it equals `service`.
     pub latency: Histogram<u64>,
+    /// Service time: from actually sending the request to the end of its response.
+    pub service: Histogram<u64>,
 }
 
 impl RequestStats {
@@ -43,7 +55,13 @@ impl RequestStats {
             failures: 0,
             bytes: 0,
             latency: new_histogram(),
+            service: new_histogram(),
         }
+    }
+
+    /// Service time at percentile `p` (0..=100), in microseconds.
+    pub fn service_percentile_us(&self, p: f64) -> Option<u64> {
+        (!self.service.is_empty()).then(|| self.service.value_at_percentile(p))
     }
 
     /// Latency at percentile `p` (0..=100), in microseconds; `None` with no requests.
@@ -82,6 +100,14 @@ impl RequestStats {
         }
         self.bytes as f64 / self.count as f64
     }
+
+    /// Back to no requests, keeping the name (for per-second tallies).
+    pub fn clear(&mut self) {
+        self.count = 0;
+        self.failures = 0;
+        self.bytes = 0;
+        self.latency.reset();
+    }
 }
 
 /// Failures of one request name for one reason.
@@ -107,12 +133,76 @@ pub struct SecondStats {
     /// Requests completed in this second.
     pub requests: u64,
     pub failures: u64,
-    /// Latency percentiles of the requests completed in this second, in microseconds.
+    /// Latency percentiles of the requests completed in this second, in microseconds
+    /// (0 when none completed).
     pub p50_us: u64,
     pub p95_us: u64,
     pub max_us: u64,
     /// Users running at the end of this second.
     pub users: u32,
+    /// This second's latency at each of `PERCENTILES`, in microseconds; `None` when no
+    /// request completed in it (Locust's interval columns `50%` … `100%`).
+    pub percentiles_us: Option<[u64; PERCENTILES.len()]>,
+    /// All requests from the start of the run to the end of this second (Locust's
+    /// `Total …` columns).
+    pub total: RunningTotals,
+    /// Per request name, in the order of `RunSummary::requests`: this second alone.
+    pub by_request: Vec<RequestSecond>,
+}
+
+/// The run so far, at the end of one second. Latencies are 0 before the first response
+/// (as Locust writes them).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RunningTotals {
+    pub requests: u64,
+    pub failures: u64,
+    /// Response body bytes received.
+    pub bytes: u64,
+    pub min_us: u64,
+    pub mean_us: f64,
+    pub p50_us: u64,
+    pub max_us: u64,
+}
+
+impl RunningTotals {
+    pub fn of(stats: &RequestStats) -> Self {
+        Self {
+            requests: stats.count,
+            failures: stats.failures,
+            bytes: stats.bytes,
+            min_us: stats.min_us().unwrap_or(0),
+            mean_us: stats.mean_us().unwrap_or(0.0),
+            p50_us: stats.percentile_us(50.0).unwrap_or(0),
+            max_us: stats.max_us().unwrap_or(0),
+        }
+    }
+}
+
+/// One request name in one second: enough to chart its p50 and p95 over time.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RequestSecond {
+    /// Requests of this name completed in this second.
+    pub requests: u64,
+    pub failures: u64,
+    /// Latency percentiles of those requests, in microseconds; `None` when none completed.
+    pub p50_us: Option<u64>,
+    pub p95_us: Option<u64>,
+}
+
+impl RequestSecond {
+    pub fn of(stats: &RequestStats) -> Self {
+        Self {
+            requests: stats.count,
+            failures: stats.failures,
+            p50_us: stats.percentile_us(50.0),
+            p95_us: stats.percentile_us(95.0),
+        }
+    }
+}
+
+/// `histogram`'s value at each of `PERCENTILES`; `None` when it is empty.
+pub fn percentile_set(histogram: &Histogram<u64>) -> Option<[u64; PERCENTILES.len()]> {
+    (!histogram.is_empty()).then(|| PERCENTILES.map(|p| histogram.value_at_percentile(p)))
 }
 
 /// Everything a run measured.
@@ -132,7 +222,7 @@ pub struct RunSummary {
     pub failures: Vec<FailureCount>,
     /// One entry per second of the run.
     pub series: Vec<SecondStats>,
-    /// The most users that ran at once.
+    /// The most users that ran at once (open model: arrivals in flight).
     pub peak_users: u32,
     /// Named checks with their pass counts, in plan order.
     pub checks: Vec<CheckStats>,
@@ -140,6 +230,16 @@ pub struct RunSummary {
     pub outcomes: Vec<OutcomeStats>,
     /// Business metrics (`metrics:` in the plan), in plan order.
     pub business: Vec<BusinessValue>,
+    /// Time-aware SLOs as the recorder measured them during the run.
+    pub windows: Vec<WindowOutcome>,
+    /// Set when an `abort` SLO stopped the run early.
+    pub aborted: Option<AbortReason>,
+    /// Bursts released during the run.
+    pub bursts: Vec<BurstOutcome>,
+    /// The recovery probe after the load, when the plan has one.
+    pub recovery: Option<RecoveryOutcome>,
+    /// Whether planrun kept its schedule, and why not.
+    pub honesty: LoadHonesty,
 }
 
 impl RunSummary {

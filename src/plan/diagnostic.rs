@@ -67,6 +67,12 @@ pub enum PlanErrorKind {
     MissingEnv { name: String },
     #[error("cannot read payload file `{file}`: {reason}")]
     MissingPayload { file: String, reason: String },
+    #[error("unknown outcome `{name}`: expected `request.outcome` of a request's `outcomes`")]
+    UnknownOutcome { name: String },
+    #[error("bad data file `{file}`: {reason}")]
+    DataFile { file: String, reason: String },
+    #[error("data `{data}` has no column `{column}`")]
+    UnknownColumn { data: String, column: String },
     #[error("body is not valid JSON once rendered: {message}")]
     PayloadNotJson { message: String },
     #[error("`extends` forms a cycle: {}", chain.join(" → "))]
@@ -75,8 +81,12 @@ pub enum PlanErrorKind {
     BadSet { flag: String, message: String },
     #[error("SLO refers to request `{name}`, which no task defines")]
     UnknownRequest { name: String },
-    #[error("metric counts outcome `{name}`, which no request declares")]
-    UnknownOutcome { name: String },
+    #[error("no task sends a request named `{name}`")]
+    NoSuchRequest { name: String },
+    #[error("no task is named `{name}`, nor is a request that a task sends alone")]
+    UnknownTask { name: String },
+    #[error("no stage is named `{name}`")]
+    UnknownStage { name: String },
     #[error("bad SLO `{found}`: {message}")]
     BadSlo { found: String, message: String },
     #[error("bad load: {message}")]

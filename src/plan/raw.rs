@@ -30,6 +30,8 @@ pub struct RawPlan {
     /// User classes by name.
     pub classes: Option<IndexMap<String, RawClass>>,
     pub load: Option<RawLoad>,
+    /// Data files feeding template variables, by the name templates use.
+    pub data: Option<IndexMap<String, RawData>>,
     /// Business metrics computed from request outcomes.
     pub metrics: Option<IndexMap<String, RawBusinessMetric>>,
     pub slos: Option<Vec<RawSlo>>,
@@ -90,6 +92,8 @@ pub struct RawStep {
     pub checks: Option<Vec<RawCheck>>,
     /// Named outcomes, each a condition on the response: `created: json.code != none`.
     pub outcomes: Option<IndexMap<String, String>>,
+    /// A condition on user variables; when false the request step is skipped.
+    pub when: Option<String>,
 }
 
 /// Where an extracted value comes from: exactly one of these keys.
@@ -105,6 +109,8 @@ pub struct RawExtract {
     pub cookie: Option<String>,
     /// `status: true` takes the status code.
     pub status: Option<bool>,
+    /// When the value is missing, unset the variable instead of failing the request.
+    pub optional: Option<bool>,
 }
 
 /// A check on a response: a subject (`json`, `header`, `status`, else the body) and one
@@ -125,6 +131,16 @@ pub struct RawCheck {
     pub matches: Option<String>,
     /// Whether a failing check fails its request (default) or is only counted.
     pub fail: Option<bool>,
+}
+
+/// A data file: `file` (CSV with a header row, or a JSON array of objects), how rows are
+/// handed out (`mode`) and what happens when `unique` rows run out.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawData {
+    pub file: String,
+    pub mode: Option<String>,
+    pub on_exhausted: Option<String>,
 }
 
 /// A business metric: outcome counts over attempts (`rate`) or a plain `count`, each
@@ -202,6 +218,47 @@ pub struct RawLoad {
     pub stages: Option<Vec<RawStage>>,
     /// How long in-flight requests may finish after the load ends (default 5s).
     pub graceful_stop: Option<String>,
+    /// Open model: arrivals per unit of time (`1000/min`), or a rate per task name.
+    pub rate: Option<RawRate>,
+    /// Open model: `uniform` (evenly spaced, the default) or `poisson`.
+    pub arrivals: Option<String>,
+    /// Open model: arrivals running or waiting for a session at once; more are dropped.
+    pub max_in_flight: Option<i64>,
+    /// Open model: reusable user sessions (connection, cookies, user variables).
+    pub sessions: Option<i64>,
+    /// Requests released all at the same instant.
+    pub bursts: Option<Vec<RawBurst>>,
+    /// After the load: poll a request until the target answers well again.
+    pub recovery: Option<RawRecovery>,
+}
+
+/// `rate`: one rate for the plan's mix, or a rate per task name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawRate {
+    One(Scalar),
+    PerTask(IndexMap<String, Scalar>),
+}
+
+/// `bursts` item: `size` copies of a request, released at `at`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawBurst {
+    pub request: Option<String>,
+    pub size: Option<i64>,
+    /// Offset from the start of the run, e.g. `1m`.
+    pub at: Option<String>,
+}
+
+/// `recovery`: after the load, send `request` every `interval` until it succeeds
+/// `successes` times in a row, or `timeout` passes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawRecovery {
+    pub request: Option<String>,
+    pub successes: Option<i64>,
+    pub interval: Option<String>,
+    pub timeout: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -214,6 +271,10 @@ pub struct RawStage {
     pub duration: Option<String>,
     /// Ramp at this rate (users per second), then hold for the rest of `duration`.
     pub spawn_rate: Option<Scalar>,
+    /// Open model: the arrival rate at the end of the stage (default: the previous one's).
+    pub rate: Option<Scalar>,
+    /// Open model: how long the rate ramps before holding (default: the whole stage).
+    pub ramp: Option<String>,
 }
 
 /// One SLO: `"error-rate < 1%"` over all requests, or `{request: NAME, check: "p95 < 3s"}`.
@@ -245,6 +306,18 @@ impl<'de> Deserialize<'de> for RawSlo {
 pub struct RawScopedSlo {
     /// A request name (as in the summary table); absent means all requests.
     pub request: Option<String>,
-    /// `p95 < 3s`, `error-rate < 1%`, `throughput > 200/s`, `max < 10s`, `mean < 1s`.
-    pub check: String,
+    /// `p95 < 3s`, `error-rate < 1%`, `throughput > 200/s`, `max < 10s`, `mean < 1s`;
+    /// also `... over any 30s`, `p95 drift < 30% first 10m vs last 10m after 5m`,
+    /// `recovery < 5m`. A breach fails the run (the same as `critical`).
+    pub check: Option<String>,
+    /// A check whose breach is a warning (WARN; exit 0 unless `--strict`).
+    pub target: Option<String>,
+    /// A check whose breach fails the run (FAIL; exit 4).
+    pub critical: Option<String>,
+    /// Only requests completed during this stage count.
+    pub during: Option<String>,
+    /// Stop the run as soon as this (windowed) check is breached.
+    pub abort: Option<bool>,
+    /// With `abort`: how long the breach must last before the run stops (default 0s).
+    pub abort_grace: Option<String>,
 }

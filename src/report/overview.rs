@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::compile::{Action, ExecPlan, ThinkTime, UserClass};
+use crate::compile::{Action, BusinessKind, ExecPlan, ThinkTime, UserClass};
 use crate::units::format_duration;
 
 pub fn render(exec: &ExecPlan) -> String {
@@ -16,6 +16,11 @@ pub fn render(exec: &ExecPlan) -> String {
         exec.plan_file.display()
     );
     let _ = writeln!(out, "  host {}   seed {}", exec.host, exec.seed);
+    if let Some(arrivals) = &exec.arrivals {
+        out.push_str(&super::open_model::overview(exec, arrivals));
+        slos(&mut out, exec);
+        return out;
+    }
     let peak = exec.schedule.peak();
     let _ = writeln!(out, "\nusers at peak: {peak}");
     let mut rates: Vec<(String, f64)> = Vec::new();
@@ -40,8 +45,10 @@ pub fn render(exec: &ExecPlan) -> String {
                 .filter_map(|a| match a {
                     Action::Request(id) => {
                         let spec = exec.request(*id);
+                        // A `when` step may be skipped: its rate below is an upper bound.
+                        let conditional = if spec.when.is_some() { " (when)" } else { "" };
                         Some(format!(
-                            "{} {}",
+                            "{} {}{conditional}",
                             spec.method,
                             exec.metric_name(spec.metric).name
                         ))
@@ -110,14 +117,57 @@ pub fn render(exec: &ExecPlan) -> String {
         );
     }
 
+    out.push_str(&super::open_model::beside_the_load(exec));
+    slos(&mut out, exec);
+    out
+}
+
+fn slos(out: &mut String, exec: &ExecPlan) {
     let _ = writeln!(out, "\nSLOs:");
     if exec.slos.is_empty() {
         let _ = writeln!(out, "  none: the run passes whatever it measures");
     }
     for slo in &exec.slos {
-        let _ = writeln!(out, "  {}", slo.label());
+        let level = match slo.level {
+            crate::slo::Level::Target => "  (target: WARN)",
+            crate::slo::Level::Critical => "",
+        };
+        let abort = match slo.abort_after {
+            Some(grace) if grace.is_zero() => "  (abort)".to_owned(),
+            Some(grace) => format!("  (abort after {})", format_duration(grace)),
+            None => String::new(),
+        };
+        let _ = writeln!(out, "  {}{level}{abort}", slo.label());
     }
-    out
+    if !exec.business.is_empty() {
+        let _ = writeln!(out, "\nbusiness metrics:");
+        for metric in &exec.business {
+            let outcomes: Vec<String> = metric
+                .outcomes
+                .iter()
+                .map(|id| {
+                    let o = &exec.outcomes[id.0 as usize];
+                    format!("{}.{}", o.request, o.name)
+                })
+                .collect();
+            let kind = match metric.kind {
+                BusinessKind::Rate { .. } => "rate of",
+                BusinessKind::Count => "count of",
+            };
+            let _ = writeln!(out, "  {:<28} {kind} {}", metric.name, outcomes.join(" + "));
+        }
+    }
+    if !exec.unset_env.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nnote: not set here, and needed to run: {} (with --sample-api, the sample API's webhook secrets stand in)",
+            exec.unset_env
+                .iter()
+                .map(|n| format!("env.{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
 }
 
 /// Tasks per second one user of the class starts, if responses took no time.

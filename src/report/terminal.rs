@@ -3,15 +3,13 @@
 
 use std::fmt::Write as _;
 
-use super::RunReport;
-use crate::metrics::RequestStats;
-use crate::slo::format_latency_us;
-use crate::units::format_duration;
+use super::results::RequestResult;
+use super::{Results, text};
 
-pub fn render(report: &RunReport) -> String {
-    let summary = report.summary;
+pub fn render(results: &Results) -> String {
+    let run = &results.run;
     let mut out = String::new();
-    let status = if summary.interrupted {
+    let status = if run.interrupted {
         " (interrupted)"
     } else {
         ""
@@ -19,18 +17,16 @@ pub fn render(report: &RunReport) -> String {
     let _ = writeln!(
         out,
         "\n{} against {}: {} requests in {}{status}, {} users at peak",
-        report.exec.name,
-        report.exec.host,
-        summary.total.count,
-        format_duration(std::time::Duration::from_millis(
-            summary.duration.as_millis() as u64
-        )),
-        summary.peak_users,
+        results.plan.name,
+        results.plan.host,
+        results.aggregate.count,
+        text::duration(run.duration_s),
+        run.peak_users,
     );
-    let width = summary
+    let width = results
         .requests
         .iter()
-        .map(|r| r.name.len() + r.method.len() + 1)
+        .map(|r| r.name.chars().count() + r.method.len() + 1)
         .max()
         .unwrap_or(10)
         .max(10);
@@ -39,74 +35,103 @@ pub fn render(report: &RunReport) -> String {
         "\n{:<width$}  {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>8}",
         "request", "requests", "failures", "median", "p95", "p99", "max", "req/s"
     );
-    for stats in summary.requests.iter().filter(|r| r.count > 0) {
+    for request in results.requests.iter().filter(|r| r.count > 0) {
         row(
             &mut out,
-            &format!("{} {}", stats.method, stats.name),
-            stats,
-            report,
+            &format!("{} {}", request.method, request.name),
+            request,
             width,
         );
     }
-    row(&mut out, "Aggregated", &summary.total, report, width);
+    row(&mut out, "Aggregated", &results.aggregate, width);
+    // What open-model and time-aware runs add: service time, arrivals, bursts, recovery,
+    // an early stop, and whether the load kept its schedule.
+    if !results.notes.is_empty() {
+        out.push('\n');
+        for note in &results.notes {
+            let _ = writeln!(out, "{note}");
+        }
+    }
 
-    if !summary.failures.is_empty() {
+    if !results.failures.is_empty() {
         let _ = writeln!(out, "\nfailures:");
-        for failure in summary.failures.iter().take(20) {
+        for failure in results.failures.iter().take(20) {
             let _ = writeln!(
                 out,
                 "  {:>7}  {} {}: {}",
                 failure.count, failure.method, failure.name, failure.reason
             );
         }
-        if summary.failures.len() > 20 {
+        if results.failures.len() > 20 {
             let _ = writeln!(
                 out,
                 "  … {} more reasons in summary.json",
-                summary.failures.len() - 20
+                results.failures.len() - 20
             );
         }
     }
 
-    if !report.verdicts.is_empty() {
+    super::business::render(&mut out, results);
+
+    if !results.slos.is_empty() {
         let _ = writeln!(out, "\nSLOs:");
-        for verdict in report.verdicts {
-            let mark = if verdict.passed { "PASS" } else { "FAIL" };
-            let _ = writeln!(
+        for slo in &results.slos {
+            // A target's breach only warns: say which SLOs are targets.
+            let label = match slo.level {
+                crate::slo::Level::Target => format!("{} (target)", slo.slo),
+                crate::slo::Level::Critical => slo.slo.clone(),
+            };
+            let _ = write!(
                 out,
-                "  {mark}  {:<40} measured {}",
-                verdict.slo, verdict.measured_text
+                "  {}  {label:<40} measured {}",
+                slo.status.label(),
+                slo.measured_text
             );
+            if let Some(window) = &slo.window {
+                let _ = write!(out, " in {:.0}s–{:.0}s", window.from_s, window.to_s);
+                if let Some(first) = window.first_breach_s {
+                    let _ = write!(out, ", first breached at {first:.0}s");
+                }
+            }
+            out.push('\n');
         }
-        let failed = report.verdicts.iter().filter(|v| !v.passed).count();
-        if failed == 0 {
-            let _ = writeln!(out, "\nall {} SLOs passed", report.verdicts.len());
-        } else {
-            let _ = writeln!(out, "\n{failed} of {} SLOs failed", report.verdicts.len());
+        let _ = writeln!(out, "\n{}", results.headline());
+    }
+    let untrustworthy = results.untrustworthy_reasons();
+    if !untrustworthy.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nresults NOT TRUSTWORTHY: planrun could not keep its schedule:"
+        );
+        for reason in &untrustworthy {
+            let _ = writeln!(out, "  - {reason}");
         }
     }
     out
 }
 
-fn row(out: &mut String, label: &str, stats: &RequestStats, report: &RunReport, width: usize) {
-    let latency =
-        |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |us| format_latency_us(us as f64));
+fn row(out: &mut String, label: &str, request: &RequestResult, width: usize) {
+    let latency = &request.latency;
     let _ = writeln!(
         out,
-        "{label:<width$}  {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>8.1}",
-        stats.count,
-        failures_text(stats),
-        latency(stats.percentile_us(50.0)),
-        latency(stats.percentile_us(95.0)),
-        latency(stats.percentile_us(99.0)),
-        latency(stats.max_us()),
-        stats.throughput(report.summary.duration),
+        "{label:<width$}  {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>8}",
+        request.count,
+        text::failures(request.failures, request.count),
+        text::latency(latency.percentiles_ms.get(50.0)),
+        text::latency(latency.percentiles_ms.get(95.0)),
+        text::latency(latency.percentiles_ms.get(99.0)),
+        text::latency(latency.max_ms),
+        text::rate(request.rps),
     );
 }
 
-fn failures_text(stats: &RequestStats) -> String {
-    match stats.error_rate() {
-        Some(rate) if stats.failures > 0 => format!("{} ({:.1}%)", stats.failures, rate * 100.0),
-        _ => "0".to_owned(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::results::fixture;
+
+    #[test]
+    fn renders_the_fixture() {
+        insta::assert_snapshot!(render(&fixture::results()));
     }
 }

@@ -3,14 +3,16 @@
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use super::accommodations;
+use super::auth::unauthorized;
+use super::config::OverlapStyle;
 use super::endpoint::Endpoint;
-use super::reservations::PrereserveError;
-use super::responses::{self, DATE_OVERLAP, INVALID_BODY, INVALID_DATES, NOT_FOUND};
+use super::reservations::{CodeError, PrereserveError};
+use super::responses::{self, DATE_OVERLAP, INVALID_BODY, INVALID_DATES, LOCKED, NOT_FOUND};
 use super::routes::{AppState, Shared, counted, read_body};
 use super::stay_dates::StayDates;
 
@@ -98,6 +100,63 @@ fn availability_answer(
     )
 }
 
+/// `POST /api/v1/reservations/{code}/confirm`, with a bearer token.
+pub(crate) async fn confirm(
+    State(state): Shared,
+    headers: HeaderMap,
+    code: Result<Path<String>, PathRejection>,
+) -> Response {
+    counted(&state, Endpoint::Confirm, || {
+        settle(&state, &headers, code, "confirm.ok", |code| {
+            state.reservations.confirm(code)
+        })
+    })
+    .await
+}
+
+/// `POST /api/v1/reservations/{code}/cancel`, with a bearer token: frees the dates.
+pub(crate) async fn cancel(
+    State(state): Shared,
+    headers: HeaderMap,
+    code: Result<Path<String>, PathRejection>,
+) -> Response {
+    counted(&state, Endpoint::Cancel, || {
+        settle(&state, &headers, code, "cancel.ok", |code| {
+            state.reservations.cancel(code)
+        })
+    })
+    .await
+}
+
+/// Confirm or cancel: authorise, find the code, apply `action`.
+fn settle(
+    state: &AppState,
+    headers: &HeaderMap,
+    code: Result<Path<String>, PathRejection>,
+    event: &'static str,
+    action: impl FnOnce(&str) -> Result<(), CodeError>,
+) -> Response {
+    if let Some(rejection) = unauthorized(state, headers) {
+        return rejection;
+    }
+    let Ok(Path(code)) = code else {
+        return responses::json(StatusCode::NOT_FOUND, NOT_FOUND);
+    };
+    match action(&code) {
+        Ok(()) => {
+            state.hits.event(event);
+            responses::json_value(
+                StatusCode::OK,
+                &serde_json::json!({ "code": code, "status": event.trim_end_matches(".ok") }),
+            )
+        }
+        Err(CodeError::UnknownCode) => responses::json(StatusCode::NOT_FOUND, NOT_FOUND),
+        Err(CodeError::AlreadyConfirmed) => {
+            responses::json(StatusCode::CONFLICT, r#"{"error":"already_confirmed"}"#)
+        }
+    }
+}
+
 /// `POST /api/v1/reservations/prereserve`
 pub(crate) async fn prereserve(State(state): Shared, body: Body) -> Response {
     let body = read_body(body).await;
@@ -120,8 +179,10 @@ fn prereserve_answer(state: &AppState, body: &[u8]) -> Response {
     let Ok(dates) = StayDates::parse(Some(&request.check_in), Some(&request.check_out)) else {
         return responses::json(StatusCode::UNPROCESSABLE_ENTITY, INVALID_DATES);
     };
-    match state.reservations.prereserve(index, dates) {
+    let body_style = state.overlap_style == OverlapStyle::Body;
+    match state.reservations.prereserve(index, dates, !body_style) {
         Ok(code) => {
+            state.hits.event("prereserve.created");
             let nights = dates.nights();
             responses::json_value(
                 StatusCode::CREATED,
@@ -135,7 +196,19 @@ fn prereserve_answer(state: &AppState, body: &[u8]) -> Response {
                 },
             )
         }
-        Err(PrereserveError::DateOverlap) => responses::json(StatusCode::CONFLICT, DATE_OVERLAP),
+        Err(PrereserveError::DateOverlap) => {
+            state.hits.event("prereserve.overlap");
+            let status = if body_style {
+                StatusCode::OK
+            } else {
+                StatusCode::CONFLICT
+            };
+            responses::json(status, DATE_OVERLAP)
+        }
+        Err(PrereserveError::Locked) => {
+            state.hits.event("prereserve.locked");
+            responses::json(StatusCode::OK, LOCKED)
+        }
         Err(PrereserveError::UnknownAccommodation) => {
             responses::json(StatusCode::NOT_FOUND, NOT_FOUND)
         }
@@ -235,8 +308,8 @@ mod tests {
             assert_eq!(server.get(&path).await, invalid, "{query}");
         }
         assert_eq!(
-            server.api.hits(),
-            expected_hits(&[("availability", 404, 5), ("availability", 422, 8)])
+            server.api.hits().endpoints,
+            expected_hits(&[("availability", 404, 5), ("availability", 422, 8)]).endpoints
         );
     }
 
@@ -298,10 +371,13 @@ mod tests {
         created(server.prereserve(1, "2025-01-05", "2025-01-10").await);
         created(server.prereserve(1, "2025-01-15", "2025-01-20").await);
         created(server.prereserve(2, "2025-01-10", "2025-01-15").await);
+        let hits = server.api.hits();
         assert_eq!(
-            server.api.hits(),
-            expected_hits(&[("prereserve", 201, 4), ("prereserve", 409, 5)])
+            hits.endpoints,
+            expected_hits(&[("prereserve", 201, 4), ("prereserve", 409, 5)]).endpoints
         );
+        assert_eq!(hits.event("prereserve.created"), 4);
+        assert_eq!(hits.event("prereserve.overlap"), 5);
     }
 
     #[tokio::test]
@@ -362,12 +438,13 @@ mod tests {
             assert_eq!(answer, invalid_dates, "{check_in}..{check_out}");
         }
         assert_eq!(
-            server.api.hits(),
+            server.api.hits().endpoints,
             expected_hits(&[
                 ("prereserve", 201, 1),
                 ("prereserve", 404, 2),
                 ("prereserve", 422, 12),
             ])
+            .endpoints
         );
     }
 
@@ -396,8 +473,8 @@ mod tests {
         expected.extend([409; 19]);
         assert_eq!(statuses, expected);
         assert_eq!(
-            server.api.hits(),
-            expected_hits(&[("prereserve", 201, 1), ("prereserve", 409, 19)])
+            server.api.hits().endpoints,
+            expected_hits(&[("prereserve", 201, 1), ("prereserve", 409, 19)]).endpoints
         );
     }
 }

@@ -85,6 +85,7 @@ mod tests {
             jitter: Duration::from_millis(jitter_ms),
             error_rate,
             seed,
+            ..SampleApiConfig::default()
         })
     }
 

@@ -3,6 +3,8 @@
 use std::io;
 use std::time::Duration;
 
+use super::timed_faults::{ErrorWindow, Stall};
+
 /// Behaviour knobs of the sample API. The default is an instant, never-failing server.
 #[derive(Debug, Clone)]
 pub struct SampleApiConfig {
@@ -15,7 +17,34 @@ pub struct SampleApiConfig {
     pub error_rate: f64,
     /// Seeds the randomness used for jitter, error injection and reservation codes.
     pub seed: u64,
+    /// How a pre-reservation that cannot be taken is answered.
+    pub overlap_style: OverlapStyle,
+    /// The WhatsApp app secret webhooks are signed with.
+    pub whatsapp_secret: String,
+    /// The Mercado Pago webhook secret notifications are signed with.
+    pub mercadopago_secret: String,
+    /// Freeze every counted endpoint for a while, periodically (`1s/10s`).
+    pub stall: Option<Stall>,
+    /// Inject 500s at a rate between two instants after the start (`20%@30s..60s`).
+    pub error_window: Option<ErrorWindow>,
 }
+
+/// How the pre-reserve endpoint says no, as the two styles of real backends do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OverlapStyle {
+    /// 409 `{"error":"date_overlap"}`.
+    #[default]
+    Status,
+    /// 200 `{"error":"date_overlap"}`, or 200 `{"error":"processing_or_unavailable"}`
+    /// when another request holds the accommodation's calendar.
+    Body,
+}
+
+/// The secrets the sample API verifies webhooks with unless told others; with
+/// `--sample-api` they are what `env.WHATSAPP_APP_SECRET` and
+/// `env.MERCADOPAGO_WEBHOOK_SECRET` default to.
+pub const SAMPLE_WHATSAPP_SECRET: &str = "sample-whatsapp-app-secret";
+pub const SAMPLE_MERCADOPAGO_SECRET: &str = "sample-mercadopago-webhook-secret";
 
 impl Default for SampleApiConfig {
     fn default() -> Self {
@@ -24,11 +53,42 @@ impl Default for SampleApiConfig {
             jitter: Duration::ZERO,
             error_rate: 0.0,
             seed: 0,
+            overlap_style: OverlapStyle::Status,
+            whatsapp_secret: SAMPLE_WHATSAPP_SECRET.to_owned(),
+            mercadopago_secret: SAMPLE_MERCADOPAGO_SECRET.to_owned(),
+            stall: None,
+            error_window: None,
         }
     }
 }
 
+/// The environment variables plans read the webhook secrets from.
+pub const WHATSAPP_SECRET_ENV: &str = "WHATSAPP_APP_SECRET";
+pub const MERCADOPAGO_SECRET_ENV: &str = "MERCADOPAGO_WEBHOOK_SECRET";
+
 impl SampleApiConfig {
+    /// The configured secrets as values for those variables.
+    pub fn secret_env_defaults(&self) -> Vec<(String, String)> {
+        vec![
+            (WHATSAPP_SECRET_ENV.to_owned(), self.whatsapp_secret.clone()),
+            (
+                MERCADOPAGO_SECRET_ENV.to_owned(),
+                self.mercadopago_secret.clone(),
+            ),
+        ]
+    }
+
+    /// The defaults with the secrets taken from the environment where set.
+    pub fn with_env_secrets() -> Self {
+        let read =
+            |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+        Self {
+            whatsapp_secret: read(WHATSAPP_SECRET_ENV, SAMPLE_WHATSAPP_SECRET),
+            mercadopago_secret: read(MERCADOPAGO_SECRET_ENV, SAMPLE_MERCADOPAGO_SECRET),
+            ..Self::default()
+        }
+    }
+
     /// Rejects an `error_rate` that is not a probability (including NaN).
     pub(crate) fn validate(&self) -> io::Result<()> {
         if (0.0..=1.0).contains(&self.error_rate) {

@@ -7,6 +7,9 @@ pub(crate) enum Endpoint {
     ListAccommodations,
     Availability,
     Prereserve,
+    Login,
+    Confirm,
+    Cancel,
     WhatsappWebhook,
     MercadopagoWebhook,
     NotFound,
@@ -14,11 +17,14 @@ pub(crate) enum Endpoint {
 
 impl Endpoint {
     /// Every endpoint, in the order of [`Endpoint::index`].
-    pub(crate) const ALL: [Endpoint; 7] = [
+    pub(crate) const ALL: [Endpoint; 10] = [
         Endpoint::Health,
         Endpoint::ListAccommodations,
         Endpoint::Availability,
         Endpoint::Prereserve,
+        Endpoint::Login,
+        Endpoint::Confirm,
+        Endpoint::Cancel,
         Endpoint::WhatsappWebhook,
         Endpoint::MercadopagoWebhook,
         Endpoint::NotFound,
@@ -31,6 +37,9 @@ impl Endpoint {
             Endpoint::ListAccommodations => "list_accommodations",
             Endpoint::Availability => "availability",
             Endpoint::Prereserve => "prereserve",
+            Endpoint::Login => "login",
+            Endpoint::Confirm => "confirm",
+            Endpoint::Cancel => "cancel",
             Endpoint::WhatsappWebhook => "whatsapp_webhook",
             Endpoint::MercadopagoWebhook => "mercadopago_webhook",
             Endpoint::NotFound => "not_found",

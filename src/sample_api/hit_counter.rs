@@ -14,7 +14,7 @@ use super::endpoint::Endpoint;
 use super::hits::{EndpointHits, HitCounts};
 
 /// Statuses with a lock-free cell; covers every status the handlers produce.
-const FAST_STATUSES: [u16; 7] = [200, 201, 404, 409, 413, 422, 500];
+const FAST_STATUSES: [u16; 9] = [200, 201, 401, 403, 404, 409, 413, 422, 500];
 
 /// One endpoint's cells, aligned to a cache line so that endpoints hit from different
 /// cores don't contend on the same line.
@@ -27,6 +27,8 @@ struct Row([AtomicU64; FAST_STATUSES.len()]);
 pub(crate) struct HitCounter {
     rows: [Row; Endpoint::ALL.len()],
     other: Mutex<BTreeMap<(Endpoint, u16), u64>>,
+    /// Named business events (`prereserve.created`, `whatsapp.signature_ok`, …).
+    events: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl HitCounter {
@@ -42,6 +44,12 @@ impl HitCounter {
                 *other.entry((endpoint, code)).or_default() += 1;
             }
         }
+    }
+
+    /// Counts one named business event.
+    pub(crate) fn event(&self, name: &'static str) {
+        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        *events.entry(name).or_default() += 1;
     }
 
     /// The current counts. Each counter is exact and each `total` is the sum of its
@@ -72,7 +80,14 @@ impl HitCounter {
                 (endpoint.id().to_string(), EndpointHits { total, by_status })
             })
             .collect();
-        HitCounts { endpoints }
+        let events = self
+            .events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(name, count)| ((*name).to_owned(), *count))
+            .collect();
+        HitCounts { endpoints, events }
     }
 }
 

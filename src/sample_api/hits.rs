@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 pub struct HitCounts {
     /// Endpoint id → its counters; endpoints never hit are absent.
     pub endpoints: BTreeMap<String, EndpointHits>,
+    /// Business events by name (`prereserve.created`, `prereserve.overlap`,
+    /// `whatsapp.signature_ok`, `auth.rejected`, …); events that never happened are absent.
+    #[serde(default)]
+    pub events: BTreeMap<String, u64>,
 }
 
 /// Responses given by one endpoint.
@@ -28,6 +32,11 @@ impl HitCounts {
     /// All counted responses, over every endpoint.
     pub fn total(&self) -> u64 {
         self.endpoints.values().map(|hits| hits.total).sum()
+    }
+
+    /// How many times the business event `name` happened.
+    pub fn event(&self, name: &str) -> u64 {
+        self.events.get(name).copied().unwrap_or_default()
     }
 
     /// Counted responses of `endpoint` (an id such as `"prereserve"`); 0 if never hit.

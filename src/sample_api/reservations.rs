@@ -5,7 +5,7 @@
 //! Overlapping requests are refused, so the store grows only with distinct booked
 //! nights and keeps nothing else per request.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +22,25 @@ pub(crate) enum PrereserveError {
     UnknownAccommodation,
     #[error("date_overlap")]
     DateOverlap,
+    /// Another request holds the accommodation's calendar (only when asked not to wait).
+    #[error("processing_or_unavailable")]
+    Locked,
+}
+
+/// A stored pre-reservation, as confirm and cancel find it by code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Booked {
+    index: usize,
+    dates: StayDates,
+    confirmed: bool,
+}
+
+/// Why a confirm or cancel was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CodeError {
+    UnknownCode,
+    /// Confirming twice, or cancelling a confirmed stay.
+    AlreadyConfirmed,
 }
 
 /// A pre-reservation code, shown as `PR-` and 8 uppercase hex digits.
@@ -42,6 +61,8 @@ pub(crate) struct ReservationStore {
     calendars: Vec<Mutex<BTreeMap<NaiveDate, NaiveDate>>>,
     issued: AtomicU64,
     code_key: u64,
+    /// Pre-reservations by code, for confirm and cancel.
+    codes: Mutex<HashMap<ReservationCode, Booked>>,
 }
 
 impl ReservationStore {
@@ -55,6 +76,7 @@ impl ReservationStore {
             issued: AtomicU64::new(0),
             // Offset so codes don't reuse the exact stream that drives latency and errors.
             code_key: mix(seed ^ 0x5052_5245_5345_5256),
+            codes: Mutex::new(HashMap::new()),
         }
     }
 
@@ -68,16 +90,26 @@ impl ReservationStore {
     /// Stores `dates` for the accommodation at `index` unless they overlap a stored stay.
     /// The check and the insert happen under one lock, so of two overlapping concurrent
     /// requests exactly one succeeds.
+    /// With `wait: false`, a calendar another request holds is `Locked` instead.
     pub(crate) fn prereserve(
         &self,
         index: usize,
         dates: StayDates,
+        wait: bool,
     ) -> Result<ReservationCode, PrereserveError> {
         let calendar = self
             .calendars
             .get(index)
             .ok_or(PrereserveError::UnknownAccommodation)?;
-        let mut calendar = calendar.lock().unwrap_or_else(|e| e.into_inner());
+        let mut calendar = if wait {
+            calendar.lock().unwrap_or_else(|e| e.into_inner())
+        } else {
+            match calendar.try_lock() {
+                Ok(guard) => guard,
+                Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return Err(PrereserveError::Locked),
+            }
+        };
         if conflicts(&calendar, dates) {
             return Err(PrereserveError::DateOverlap);
         }
@@ -87,8 +119,53 @@ impl ReservationStore {
         let number = self.issued.fetch_add(1, Ordering::Relaxed) as u32;
         let code = ReservationCode(scramble(number, self.code_key));
         calendar.insert(dates.check_in, dates.check_out);
+        self.codes.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            code,
+            Booked {
+                index,
+                dates,
+                confirmed: false,
+            },
+        );
         Ok(code)
     }
+
+    /// Confirms the pre-reservation `code` (as written, `PR-…`).
+    pub(crate) fn confirm(&self, code: &str) -> Result<(), CodeError> {
+        let code = parse_code(code).ok_or(CodeError::UnknownCode)?;
+        let mut codes = self.codes.lock().unwrap_or_else(|e| e.into_inner());
+        let booked = codes.get_mut(&code).ok_or(CodeError::UnknownCode)?;
+        if booked.confirmed {
+            return Err(CodeError::AlreadyConfirmed);
+        }
+        booked.confirmed = true;
+        Ok(())
+    }
+
+    /// Cancels the unconfirmed pre-reservation `code`, freeing its dates.
+    pub(crate) fn cancel(&self, code: &str) -> Result<(), CodeError> {
+        let code = parse_code(code).ok_or(CodeError::UnknownCode)?;
+        let mut codes = self.codes.lock().unwrap_or_else(|e| e.into_inner());
+        let booked = *codes.get(&code).ok_or(CodeError::UnknownCode)?;
+        if booked.confirmed {
+            return Err(CodeError::AlreadyConfirmed);
+        }
+        codes.remove(&code);
+        drop(codes);
+        let mut calendar = self.calendars[booked.index]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        calendar.remove(&booked.dates.check_in);
+        Ok(())
+    }
+}
+
+fn parse_code(text: &str) -> Option<ReservationCode> {
+    let hex = text.strip_prefix("PR-")?;
+    (hex.len() == 8)
+        .then(|| u32::from_str_radix(hex, 16).ok())
+        .flatten()
+        .map(ReservationCode)
 }
 
 /// Whether `dates` overlaps a stay in `calendar`. Stored stays are disjoint and sorted
@@ -135,7 +212,7 @@ mod tests {
         let store = ReservationStore::new(2, 0);
         assert!(
             store
-                .prereserve(0, stay("2025-01-10", "2025-01-15"))
+                .prereserve(0, stay("2025-01-10", "2025-01-15"), true)
                 .is_ok()
         );
         for (check_in, check_out) in [
@@ -146,7 +223,7 @@ mod tests {
             ("2025-01-01", "2025-02-01"),
         ] {
             assert_eq!(
-                store.prereserve(0, stay(check_in, check_out)),
+                store.prereserve(0, stay(check_in, check_out), true),
                 Err(PrereserveError::DateOverlap),
                 "{check_in}..{check_out}"
             );
@@ -161,33 +238,33 @@ mod tests {
         );
         assert!(
             store
-                .prereserve(0, stay("2025-01-05", "2025-01-10"))
+                .prereserve(0, stay("2025-01-05", "2025-01-10"), true)
                 .is_ok()
         );
         assert!(
             store
-                .prereserve(0, stay("2025-01-15", "2025-01-16"))
+                .prereserve(0, stay("2025-01-15", "2025-01-16"), true)
                 .is_ok()
         );
         // The other accommodation is unaffected.
         assert!(
             store
-                .prereserve(1, stay("2025-01-10", "2025-01-15"))
+                .prereserve(1, stay("2025-01-10", "2025-01-15"), true)
                 .is_ok()
         );
         // A gap between two stays can be filled exactly, but not overfilled.
         assert!(
             store
-                .prereserve(0, stay("2025-01-20", "2025-01-25"))
+                .prereserve(0, stay("2025-01-20", "2025-01-25"), true)
                 .is_ok()
         );
         assert_eq!(
-            store.prereserve(0, stay("2025-01-16", "2025-01-21")),
+            store.prereserve(0, stay("2025-01-16", "2025-01-21"), true),
             Err(PrereserveError::DateOverlap)
         );
         assert!(
             store
-                .prereserve(0, stay("2025-01-16", "2025-01-20"))
+                .prereserve(0, stay("2025-01-16", "2025-01-20"), true)
                 .is_ok()
         );
     }
@@ -196,7 +273,7 @@ mod tests {
     fn unknown_index_is_reported() {
         let store = ReservationStore::new(1, 0);
         assert_eq!(
-            store.prereserve(1, stay("2025-01-10", "2025-01-15")),
+            store.prereserve(1, stay("2025-01-10", "2025-01-15"), true),
             Err(PrereserveError::UnknownAccommodation)
         );
         assert_eq!(
@@ -216,7 +293,7 @@ mod tests {
                 check_in,
                 check_out: check_in + chrono::Days::new(1),
             };
-            let code = store.prereserve(0, dates).unwrap().to_string();
+            let code = store.prereserve(0, dates, true).unwrap().to_string();
             assert_eq!(code.len(), 11);
             assert!(code.starts_with("PR-"));
             assert!(
@@ -246,7 +323,7 @@ mod tests {
                 std::thread::spawn(move || {
                     barrier.wait();
                     store
-                        .prereserve(0, stay("2025-03-01", "2025-03-04"))
+                        .prereserve(0, stay("2025-03-01", "2025-03-04"), true)
                         .is_ok()
                 })
             })

@@ -16,6 +16,10 @@ pub(crate) const INVALID_DATES: &str = r#"{"error":"invalid_dates"}"#;
 pub(crate) const INVALID_BODY: &str = r#"{"error":"invalid_body"}"#;
 /// Body of a 409 for a stay that overlaps a stored one.
 pub(crate) const DATE_OVERLAP: &str = r#"{"error":"date_overlap"}"#;
+/// Body of a refused pre-reservation while another holds the calendar (body style).
+pub(crate) const LOCKED: &str = r#"{"error":"processing_or_unavailable"}"#;
+/// Body of a 403 for a webhook whose signature does not verify.
+pub(crate) const INVALID_SIGNATURE: &str = r#"{"error":"invalid_signature"}"#;
 /// Body of a 413 for a request body over the size limit.
 pub(crate) const BODY_TOO_LARGE: &str = r#"{"error":"body_too_large"}"#;
 

@@ -11,12 +11,14 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::accommodations::{self, CATALOGUE};
+use super::auth::{self, Tokens};
 use super::chaos::Chaos;
-use super::config::SampleApiConfig;
+use super::config::{OverlapStyle, SampleApiConfig};
 use super::endpoint::Endpoint;
 use super::hit_counter::HitCounter;
 use super::reservations::ReservationStore;
 use super::responses::{self, BODY_TOO_LARGE, INJECTED, NOT_FOUND};
+use super::timed_faults::TimedFaults;
 use super::{booking, webhooks};
 
 /// Largest request body read; WhatsApp webhooks are a few KiB.
@@ -28,10 +30,17 @@ pub(crate) struct AppState {
     pub(crate) hits: HitCounter,
     /// Latency and error injection.
     pub(crate) chaos: Chaos,
+    /// Stalls and error windows, by the clock.
+    pub(crate) timed: TimedFaults,
     /// Pre-reservations taken so far.
     pub(crate) reservations: ReservationStore,
     /// `GET /api/v1/accommodations` body, encoded once.
     pub(crate) catalogue_json: Bytes,
+    pub(crate) tokens: Tokens,
+    pub(crate) seed: u64,
+    pub(crate) overlap_style: OverlapStyle,
+    pub(crate) whatsapp_secret: String,
+    pub(crate) mercadopago_secret: String,
 }
 
 impl AppState {
@@ -40,8 +49,14 @@ impl AppState {
         Ok(Self {
             hits: HitCounter::default(),
             chaos: Chaos::new(config),
+            timed: TimedFaults::new(config.stall, config.error_window, config.seed),
             reservations: ReservationStore::new(CATALOGUE.len(), config.seed),
             catalogue_json: Bytes::from(accommodations::catalogue_json()?),
+            tokens: Tokens::default(),
+            seed: config.seed,
+            overlap_style: config.overlap_style,
+            whatsapp_secret: config.whatsapp_secret.clone(),
+            mercadopago_secret: config.mercadopago_secret.clone(),
         })
     }
 }
@@ -60,6 +75,12 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             get(booking::availability),
         )
         .route("/api/v1/reservations/prereserve", post(booking::prereserve))
+        .route("/api/v1/auth/login", post(auth::login))
+        .route(
+            "/api/v1/reservations/{code}/confirm",
+            post(booking::confirm),
+        )
+        .route("/api/v1/reservations/{code}/cancel", post(booking::cancel))
         .route("/api/v1/webhooks/whatsapp", post(webhooks::whatsapp))
         .route("/api/v1/webhooks/mercadopago", post(webhooks::mercadopago))
         .route("/__planrun/hits", get(hits))
@@ -76,11 +97,15 @@ pub(crate) async fn counted(
     endpoint: Endpoint,
     answer: impl FnOnce() -> Response,
 ) -> Response {
+    let stall = state.timed.stall();
+    if !stall.is_zero() {
+        tokio::time::sleep(stall).await;
+    }
     let decision = state.chaos.decide();
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
-    let response = if decision.inject_error {
+    let response = if decision.inject_error || state.timed.inject_error() {
         responses::json(StatusCode::INTERNAL_SERVER_ERROR, INJECTED)
     } else {
         answer()
@@ -138,7 +163,10 @@ mod tests {
             server.get("/api/v1/healthz").await,
             (200, json!({"status": "ok"}))
         );
-        assert_eq!(server.api.hits(), expected_hits(&[("health", 200, 1)]));
+        assert_eq!(
+            server.api.hits().endpoints,
+            expected_hits(&[("health", 200, 1)]).endpoints
+        );
     }
 
     #[tokio::test]
@@ -186,7 +214,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(answer(delete).await, not_found);
-        assert_eq!(server.api.hits(), expected_hits(&[("not_found", 404, 5)]));
+        assert_eq!(
+            server.api.hits().endpoints,
+            expected_hits(&[("not_found", 404, 5)]).endpoints
+        );
     }
 
     #[tokio::test]
@@ -196,8 +227,8 @@ mod tests {
         let (status, body) = server.post("/api/v1/webhooks/whatsapp", huge).await;
         assert_eq!((status, body), (413, json!({"error": "body_too_large"})));
         assert_eq!(
-            server.api.hits(),
-            expected_hits(&[("whatsapp_webhook", 413, 1)])
+            server.api.hits().endpoints,
+            expected_hits(&[("whatsapp_webhook", 413, 1)]).endpoints
         );
     }
 
@@ -239,16 +270,19 @@ mod tests {
             ("prereserve", 409, 1),
             ("prereserve", 404, 1),
             ("prereserve", 422, 1),
-            ("whatsapp_webhook", 200, 1),
+            ("whatsapp_webhook", 403, 1),
             ("mercadopago_webhook", 422, 1),
             ("not_found", 404, 1),
         ]);
-        assert_eq!(server.api.hits(), expected);
+        assert_eq!(server.api.hits().endpoints, expected.endpoints);
         assert_eq!(server.api.hits().total(), 19);
         // The hits endpoint reports the same counts and does not count itself.
-        assert_eq!(server.hits_over_http().await, expected);
-        assert_eq!(server.hits_over_http().await, expected);
-        assert_eq!(server.api.hits(), expected);
+        let over_http = server.hits_over_http().await;
+        assert_eq!(over_http.endpoints, expected.endpoints);
+        assert_eq!(over_http.events, server.api.hits().events);
+        assert_eq!(over_http.event("prereserve.created"), 1);
+        assert_eq!(server.hits_over_http().await.endpoints, expected.endpoints);
+        assert_eq!(server.api.hits().endpoints, expected.endpoints);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -276,8 +310,8 @@ mod tests {
             joined.unwrap();
         }
         assert_eq!(
-            server.api.hits(),
-            expected_hits(&[("health", 200, 640), ("not_found", 404, 160)])
+            server.api.hits().endpoints,
+            expected_hits(&[("health", 200, 640), ("not_found", 404, 160)]).endpoints
         );
     }
 }

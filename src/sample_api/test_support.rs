@@ -1,6 +1,8 @@
 //! Test helpers: a sample API on an ephemeral loopback port and a client that talks to
 //! it over real TCP.
 
+use super::config::{SAMPLE_MERCADOPAGO_SECRET, SAMPLE_WHATSAPP_SECRET};
+use super::signatures::hmac_hex;
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -54,6 +56,32 @@ impl TestServer {
             .post(self.url(path))
             .header("content-type", "application/json")
             .body(body.into());
+        answer(request.send().await.unwrap()).await
+    }
+
+    /// POST a WhatsApp notification signed with the default app secret.
+    pub(crate) async fn post_whatsapp_signed(&self, body: &str) -> (u16, Value) {
+        let signature = hmac_hex(SAMPLE_WHATSAPP_SECRET, body.as_bytes());
+        let request = self
+            .client
+            .post(self.url("/api/v1/webhooks/whatsapp"))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", format!("sha256={signature}"))
+            .body(body.to_owned());
+        answer(request.send().await.unwrap()).await
+    }
+
+    /// POST a Mercado Pago notification about `data_id`, signed with the default secret.
+    pub(crate) async fn post_mercadopago_signed(&self, body: &str, data_id: &str) -> (u16, Value) {
+        let manifest = format!("id:{data_id};request-id:req-1;ts:1700000000;");
+        let v1 = hmac_hex(SAMPLE_MERCADOPAGO_SECRET, manifest.as_bytes());
+        let request = self
+            .client
+            .post(self.url("/api/v1/webhooks/mercadopago"))
+            .header("content-type", "application/json")
+            .header("x-request-id", "req-1")
+            .header("x-signature", format!("ts=1700000000,v1={v1}"))
+            .body(body.to_owned());
         answer(request.send().await.unwrap()).await
     }
 
@@ -119,5 +147,8 @@ pub(crate) fn expected_hits(triples: &[(&str, u16, u64)]) -> HitCounts {
         hits.total += count;
         *hits.by_status.entry(status).or_default() += count;
     }
-    HitCounts { endpoints }
+    HitCounts {
+        endpoints,
+        events: Default::default(),
+    }
 }

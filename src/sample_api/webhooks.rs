@@ -1,16 +1,18 @@
 //! The webhook endpoints: WhatsApp Cloud API messages and MercadoPago payment notices.
-//! Both only acknowledge what they receive; neither changes any state.
+//! Both verify the sender's signature first (403 otherwise, see `signatures`), then only
+//! acknowledge what they receive; neither changes any state.
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::endpoint::Endpoint;
-use super::responses::{self, INVALID_BODY};
+use super::responses::{self, INVALID_BODY, INVALID_SIGNATURE};
 use super::routes::{Shared, counted, read_body};
+use super::signatures;
 
 #[derive(Debug, Serialize)]
 struct Received {
@@ -20,13 +22,18 @@ struct Received {
 
 /// `POST /api/v1/webhooks/whatsapp`: any JSON is accepted; answers how many messages it
 /// carried under `entry[].changes[].value.messages[]`.
-pub(crate) async fn whatsapp(State(state): Shared, body: Body) -> Response {
+pub(crate) async fn whatsapp(State(state): Shared, headers: HeaderMap, body: Body) -> Response {
     let body = read_body(body).await;
     counted(&state, Endpoint::WhatsappWebhook, || {
         let bytes = match body {
             Ok(bytes) => bytes,
             Err(too_large) => return too_large,
         };
+        if !signatures::whatsapp_valid(&state.whatsapp_secret, &headers, &bytes) {
+            state.hits.event("whatsapp.signature_rejected");
+            return responses::json(StatusCode::FORBIDDEN, INVALID_SIGNATURE);
+        }
+        state.hits.event("whatsapp.signature_ok");
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(payload) => responses::json_value(
                 StatusCode::OK,
@@ -42,7 +49,7 @@ pub(crate) async fn whatsapp(State(state): Shared, body: Body) -> Response {
 }
 
 /// `POST /api/v1/webhooks/mercadopago`: needs JSON with a string or numeric `data.id`.
-pub(crate) async fn mercadopago(State(state): Shared, body: Body) -> Response {
+pub(crate) async fn mercadopago(State(state): Shared, headers: HeaderMap, body: Body) -> Response {
     let body = read_body(body).await;
     counted(&state, Endpoint::MercadopagoWebhook, || {
         let bytes = match body {
@@ -52,14 +59,18 @@ pub(crate) async fn mercadopago(State(state): Shared, body: Body) -> Response {
         let payment_id = serde_json::from_slice::<Value>(&bytes)
             .ok()
             .and_then(|payload| payload.get("data")?.get("id").cloned());
-        match payment_id {
-            // MercadoPago sends ids as strings in webhooks and as numbers elsewhere.
-            Some(Value::String(id)) if !id.is_empty() => {
-                responses::json(StatusCode::OK, r#"{"status":"processed"}"#)
-            }
-            Some(Value::Number(_)) => responses::json(StatusCode::OK, r#"{"status":"processed"}"#),
-            _ => responses::json(StatusCode::UNPROCESSABLE_ENTITY, INVALID_BODY),
+        // MercadoPago sends ids as strings in webhooks and as numbers elsewhere.
+        let id = match payment_id {
+            Some(Value::String(id)) if !id.is_empty() => id,
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return responses::json(StatusCode::UNPROCESSABLE_ENTITY, INVALID_BODY),
+        };
+        if !signatures::mercadopago_valid(&state.mercadopago_secret, &headers, &id) {
+            state.hits.event("mercadopago.signature_rejected");
+            return responses::json(StatusCode::FORBIDDEN, INVALID_SIGNATURE);
         }
+        state.hits.event("mercadopago.signature_ok");
+        responses::json(StatusCode::OK, r#"{"status":"processed"}"#)
     })
     .await
 }
@@ -137,26 +148,36 @@ mod tests {
             }]
         });
         assert_eq!(
-            server.post(WHATSAPP, notification.to_string()).await,
+            server.post_whatsapp_signed(&notification.to_string()).await,
             (200, json!({"status": "received", "messages": 2}))
         );
         assert_eq!(
             server
-                .post(
-                    WHATSAPP,
-                    r#"{"object":"whatsapp_business_account","entry":[]}"#
-                )
+                .post_whatsapp_signed(r#"{"object":"whatsapp_business_account","entry":[]}"#)
                 .await,
             (200, json!({"status": "received", "messages": 0}))
         );
         assert_eq!(
-            server.post(WHATSAPP, "<xml/>").await,
+            server.post_whatsapp_signed("<xml/>").await,
             (422, json!({"error": "invalid_body"}))
         );
+        // Unsigned: refused before the body is looked at.
         assert_eq!(
-            server.api.hits(),
-            expected_hits(&[("whatsapp_webhook", 200, 2), ("whatsapp_webhook", 422, 1)])
+            server.post(WHATSAPP, notification.to_string()).await,
+            (403, json!({"error": "invalid_signature"}))
         );
+        let hits = server.api.hits();
+        assert_eq!(
+            hits.endpoints,
+            expected_hits(&[
+                ("whatsapp_webhook", 200, 2),
+                ("whatsapp_webhook", 403, 1),
+                ("whatsapp_webhook", 422, 1)
+            ])
+            .endpoints
+        );
+        assert_eq!(hits.event("whatsapp.signature_ok"), 3);
+        assert_eq!(hits.event("whatsapp.signature_rejected"), 1);
     }
 
     #[tokio::test]
@@ -166,18 +187,28 @@ mod tests {
         let invalid = (422, json!({"error": "invalid_body"}));
         assert_eq!(
             server
-                .post(
-                    MERCADOPAGO,
-                    r#"{"type":"payment","data":{"id":"123456789"}}"#
+                .post_mercadopago_signed(
+                    r#"{"type":"payment","data":{"id":"123456789"}}"#,
+                    "123456789"
                 )
                 .await,
             processed
         );
         assert_eq!(
             server
-                .post(MERCADOPAGO, r#"{"type":"payment","data":{"id":123456789}}"#)
+                .post_mercadopago_signed(
+                    r#"{"type":"payment","data":{"id":123456789}}"#,
+                    "123456789"
+                )
                 .await,
             processed
+        );
+        // Signed for another payment: refused.
+        assert_eq!(
+            server
+                .post_mercadopago_signed(r#"{"type":"payment","data":{"id":"42"}}"#, "123456789")
+                .await,
+            (403, json!({"error": "invalid_signature"}))
         );
         for body in [
             "payment",
@@ -188,12 +219,17 @@ mod tests {
         ] {
             assert_eq!(server.post(MERCADOPAGO, body).await, invalid, "{body}");
         }
+        let hits = server.api.hits();
         assert_eq!(
-            server.api.hits(),
+            hits.endpoints,
             expected_hits(&[
                 ("mercadopago_webhook", 200, 2),
+                ("mercadopago_webhook", 403, 1),
                 ("mercadopago_webhook", 422, 5)
             ])
+            .endpoints
         );
+        assert_eq!(hits.event("mercadopago.signature_ok"), 2);
+        assert_eq!(hits.event("mercadopago.signature_rejected"), 1);
     }
 }

@@ -4,13 +4,19 @@
 //! must not pass silently.
 
 mod threshold;
+mod window;
 
-use serde::Serialize;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 
 use crate::compile::{BusinessId, MetricId};
-use crate::metrics::{RequestStats, RunSummary};
+use crate::metrics::{RequestStats, RunSummary, WindowOutcome};
 
-pub use threshold::{Comparison, SloMetric, Threshold, format_latency_us, format_metric_value};
+pub use threshold::{
+    Comparison, SloMetric, Threshold, Unit, format_latency_us, format_metric_value,
+};
+pub use window::{Over, parse_check};
 
 /// What an SLO is about.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,17 +29,59 @@ pub enum SloScope {
     Business { name: String, id: BusinessId },
 }
 
+/// How bad a breach is: the seed's metric tables give a target and a critical value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// A breach is a warning (WARN): exit 0 unless `--strict`.
+    Target,
+    /// A breach fails the run (FAIL): exit 4.
+    Critical,
+}
+
 /// A compiled SLO.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slo {
     pub scope: SloScope,
     pub threshold: Threshold,
+    pub level: Level,
+    pub over: Over,
+    /// Stop the run once a window has breached for this long (windowed SLOs only).
+    pub abort_after: Option<Duration>,
 }
 
 impl Slo {
-    /// `pre-reserve: p95 < 3s`, or `all requests: error-rate < 1%`.
+    /// An SLO over the whole run that fails the run when breached.
+    pub fn whole_run(scope: SloScope, threshold: Threshold) -> Self {
+        Self {
+            scope,
+            threshold,
+            level: Level::Critical,
+            over: Over::Run,
+            abort_after: None,
+        }
+    }
+
+    /// `pre-reserve: p95 < 3s`, or `all requests: error-rate < 1% over any 30s`.
     pub fn label(&self) -> String {
-        format!("{}: {}", self.scope_name(), self.threshold)
+        let check = match self.over {
+            Over::Drift { .. } => format!(
+                "{} drift {} {}%",
+                self.threshold.metric,
+                self.threshold.comparison.symbol(),
+                trim_percent(self.threshold.value)
+            ),
+            _ => self.threshold.to_string(),
+        };
+        format!("{}: {check}{}", self.scope_name(), self.over)
+    }
+
+    /// Formats a measured value of this SLO (drift as a percentage).
+    pub fn format_value(&self, value: f64) -> String {
+        match self.over {
+            Over::Drift { .. } => format!("{}%", trim_percent(value)),
+            _ => self.threshold.format_value(value),
+        }
     }
 
     pub fn scope_name(&self) -> &str {
@@ -60,29 +108,98 @@ pub struct Verdict {
     pub measured: Option<f64>,
     /// The threshold, in the same unit.
     pub threshold: f64,
+    /// The unit of `measured` and `threshold`.
+    pub unit: Unit,
     /// The measured value as people read it (`23.4ms`, `0.42%`), or `no requests`.
     pub measured_text: String,
     /// The threshold as people read it.
     pub threshold_text: String,
+    /// False only for a breached `critical` SLO (a FAIL); a breached target still passes.
     pub passed: bool,
+    /// `target` or `critical`.
+    pub level: Level,
+    /// `pass`, `warn` (a target breached) or `fail` (a critical SLO breached).
+    pub status: Status,
+    /// For SLOs over windows, a stage or a drift: where the measured value comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowVerdict>,
+}
+
+/// The outcome of one SLO in a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+        }
+    }
+}
+
+/// Where a time-aware SLO's measured value comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowVerdict {
+    /// The worst window (the stage; the last drift stretch), seconds from the start.
+    pub from_s: f64,
+    pub to_s: f64,
+    /// Windows evaluated, and how many of them breached.
+    pub windows: u64,
+    pub breached: u64,
+    /// When the first breaching window ended, seconds from the start.
+    pub first_breach_s: Option<f64>,
+    /// Drift: the metric over the first and over the last stretch, as people read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_text: Option<String>,
 }
 
 /// Checks every SLO against the summary.
 pub fn evaluate(slos: &[Slo], summary: &RunSummary) -> Vec<Verdict> {
-    slos.iter().map(|slo| evaluate_one(slo, summary)).collect()
+    slos.iter()
+        .enumerate()
+        .map(|(i, slo)| evaluate_one(i, slo, summary))
+        .collect()
 }
 
-fn evaluate_one(slo: &Slo, summary: &RunSummary) -> Verdict {
-    let measured = match &slo.scope {
-        SloScope::All => measure(slo.threshold.metric, &summary.total, summary),
-        SloScope::Request { metric, .. } => measure(
-            slo.threshold.metric,
-            &summary.requests[metric.0 as usize],
-            summary,
-        ),
-        SloScope::Business { id, .. } => summary.business[id.0 as usize].value,
+fn evaluate_one(index: usize, slo: &Slo, summary: &RunSummary) -> Verdict {
+    let stats: &RequestStats = match &slo.scope {
+        SloScope::All | SloScope::Business { .. } => &summary.total,
+        SloScope::Request { metric, .. } => &summary.requests[metric.0 as usize],
+    };
+    let outcome = summary.windows.iter().find(|w| w.slo == index);
+    let (measured, missing) = match (&slo.over, outcome) {
+        (Over::Run, _) => match (&slo.scope, slo.threshold.metric) {
+            (SloScope::Business { id, .. }, _) => {
+                (summary.business[id.0 as usize].value, "no attempts")
+            }
+            (_, SloMetric::Recovery) => match &summary.recovery {
+                Some(r) => (
+                    r.recovered_after.map(|d| d.as_secs_f64() * 1e6),
+                    "did not recover",
+                ),
+                None => (None, "not probed"),
+            },
+            (_, metric) => (measure(metric, stats, summary), "no requests"),
+        },
+        (_, Some(outcome)) => (outcome.measured, outcome.missing),
+        (_, None) => (None, "no requests"),
     };
     let threshold = &slo.threshold;
+    let held = measured.is_some_and(|m| threshold.comparison.holds(m, threshold.value));
+    let status = match (held, slo.level) {
+        (true, _) => Status::Pass,
+        (false, Level::Target) => Status::Warn,
+        (false, Level::Critical) => Status::Fail,
+    };
     Verdict {
         slo: slo.label(),
         scope: slo.scope_name().to_owned(),
@@ -90,23 +207,46 @@ fn evaluate_one(slo: &Slo, summary: &RunSummary) -> Verdict {
         comparison: threshold.comparison.symbol().to_owned(),
         measured,
         threshold: threshold.value,
-        measured_text: measured
-            .map_or_else(|| "no requests".to_owned(), |m| threshold.format_value(m)),
-        threshold_text: threshold.format_value(threshold.value),
-        passed: measured.is_some_and(|m| threshold.comparison.holds(m, threshold.value)),
+        unit: threshold.metric.unit(),
+        measured_text: measured.map_or_else(|| missing.to_owned(), |m| slo.format_value(m)),
+        threshold_text: slo.format_value(threshold.value),
+        passed: status != Status::Fail,
+        level: slo.level,
+        status,
+        window: outcome.map(|o| window_verdict(slo, o)),
+    }
+}
+
+fn window_verdict(slo: &Slo, outcome: &WindowOutcome) -> WindowVerdict {
+    let text = |v: Option<f64>| v.map(|v| slo.threshold.format_value(v));
+    WindowVerdict {
+        from_s: outcome.from_us as f64 / 1e6,
+        to_s: outcome.to_us as f64 / 1e6,
+        windows: outcome.windows,
+        breached: outcome.breached,
+        first_breach_s: outcome.first_breach_us.map(|us| us as f64 / 1e6),
+        first_text: text(outcome.baseline),
+        last_text: text(outcome.compared),
     }
 }
 
 fn measure(metric: SloMetric, stats: &RequestStats, summary: &RunSummary) -> Option<f64> {
     match metric {
         SloMetric::Percentile(p) => stats.percentile_us(p).map(|v| v as f64),
+        SloMetric::ServicePercentile(p) => stats.service_percentile_us(p).map(|v| v as f64),
         SloMetric::Mean => stats.mean_us(),
         SloMetric::Max => stats.max_us().map(|v| v as f64),
         SloMetric::ErrorRate => stats.error_rate(),
         SloMetric::Throughput => (stats.count > 0).then(|| stats.throughput(summary.duration)),
-        // Bound to business metrics only, by `compile::slos`.
-        SloMetric::Rate | SloMetric::Count => None,
+        // Business metrics are read from the summary; recovery from the probe.
+        SloMetric::Rate | SloMetric::Count | SloMetric::Recovery => None,
     }
+}
+
+/// A fraction as a percentage without trailing zeros: 0.3 → `30`.
+fn trim_percent(fraction: f64) -> String {
+    let text = format!("{:.2}", fraction * 100.0);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 #[cfg(test)]
@@ -136,14 +276,16 @@ mod tests {
             checks: vec![],
             outcomes: vec![],
             business: vec![],
+            windows: vec![],
+            aborted: None,
+            bursts: vec![],
+            recovery: None,
+            honesty: Default::default(),
         }
     }
 
     fn slo(scope: SloScope, text: &str) -> Slo {
-        Slo {
-            scope,
-            threshold: Threshold::parse(text).unwrap(),
-        }
+        Slo::whole_run(scope, Threshold::parse(text).unwrap())
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::units::{Rate, format_duration, parse_duration, parse_percent};
 
 /// What an SLO measures.
@@ -9,6 +11,9 @@ use crate::units::{Rate, format_duration, parse_duration, parse_percent};
 pub enum SloMetric {
     /// Latency at a percentile (0..=100), e.g. 95 or 99.9.
     Percentile(f64),
+    /// Service time (sent → answered) at a percentile: `service-p95`. Differs from the
+    /// latency in open-model runs, where latency counts from the intended send instant.
+    ServicePercentile(f64),
     Mean,
     Max,
     /// Failed requests over all requests.
@@ -19,6 +24,51 @@ pub enum SloMetric {
     Rate,
     /// A business metric's count of outcomes.
     Count,
+    /// From the end of the load until the recovery probe succeeded (`load.recovery`).
+    Recovery,
+}
+
+/// The unit of an SLO's measured value and threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Unit {
+    /// A latency, in microseconds.
+    #[serde(rename = "us")]
+    Microseconds,
+    /// A share in 0..=1 (error rates, business rates).
+    #[serde(rename = "fraction")]
+    Fraction,
+    /// Events per second.
+    #[serde(rename = "per_s")]
+    PerSecond,
+    /// A number of occurrences (business counts).
+    #[serde(rename = "count")]
+    Count,
+}
+
+impl SloMetric {
+    pub fn unit(self) -> Unit {
+        match self {
+            SloMetric::Percentile(_)
+            | SloMetric::ServicePercentile(_)
+            | SloMetric::Mean
+            | SloMetric::Max
+            | SloMetric::Recovery => Unit::Microseconds,
+            SloMetric::ErrorRate | SloMetric::Rate => Unit::Fraction,
+            SloMetric::Throughput => Unit::PerSecond,
+            SloMetric::Count => Unit::Count,
+        }
+    }
+
+    /// Measured in microseconds of request latency.
+    pub fn is_latency(self) -> bool {
+        matches!(
+            self,
+            SloMetric::Percentile(_)
+                | SloMetric::ServicePercentile(_)
+                | SloMetric::Mean
+                | SloMetric::Max
+        )
+    }
 }
 
 /// How the measured value must compare to the threshold.
@@ -59,7 +109,7 @@ pub struct Threshold {
     pub value: f64,
 }
 
-const EXPECTED: &str = "expected `METRIC OP VALUE`, e.g. `p95 < 3s`, `p99.9 < 5s`, `mean < 1s`, `max < 10s`, `error-rate < 1%` or `throughput > 200/s`";
+const EXPECTED: &str = "expected `METRIC OP VALUE`, e.g. `p95 < 3s`, `p99.9 < 5s`, `mean < 1s`, `max < 10s`, `error-rate < 1%`, `throughput > 200/s` or `recovery < 5m`";
 
 impl Threshold {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -93,9 +143,11 @@ impl Threshold {
             }
         };
         let value = match metric {
-            SloMetric::Percentile(_) | SloMetric::Mean | SloMetric::Max => {
-                parse_duration(value)?.as_secs_f64() * 1e6
-            }
+            SloMetric::Percentile(_)
+            | SloMetric::ServicePercentile(_)
+            | SloMetric::Mean
+            | SloMetric::Max
+            | SloMetric::Recovery => parse_duration(value)?.as_secs_f64() * 1e6,
             SloMetric::ErrorRate | SloMetric::Rate => parse_percent(value)?,
             SloMetric::Throughput => Rate::parse(value)?.as_per_second(),
             SloMetric::Count => value
@@ -119,7 +171,11 @@ impl Threshold {
 /// Formats a value of `metric` the way plans write it (`23.4ms`, `0.42%`, `215.3/s`).
 pub fn format_metric_value(metric: SloMetric, value: f64) -> String {
     match metric {
-        SloMetric::Percentile(_) | SloMetric::Mean | SloMetric::Max => format_latency_us(value),
+        SloMetric::Percentile(_)
+        | SloMetric::ServicePercentile(_)
+        | SloMetric::Mean
+        | SloMetric::Max
+        | SloMetric::Recovery => format_latency_us(value),
         SloMetric::ErrorRate | SloMetric::Rate => format!("{}%", trim(value * 100.0, 2)),
         SloMetric::Throughput => format!("{}/s", trim(value, 1)),
         SloMetric::Count => trim(value, 0),
@@ -155,7 +211,16 @@ fn parse_metric(text: &str) -> Result<SloMetric, String> {
         "median" => return Ok(SloMetric::Percentile(50.0)),
         "error-rate" | "error_rate" | "errors" => return Ok(SloMetric::ErrorRate),
         "throughput" | "rps" => return Ok(SloMetric::Throughput),
+        "recovery" => return Ok(SloMetric::Recovery),
         _ => {}
+    }
+    if let Some(percentile) = text.strip_prefix("service-") {
+        return match parse_metric(percentile)? {
+            SloMetric::Percentile(p) => Ok(SloMetric::ServicePercentile(p)),
+            _ => Err(format!(
+                "unknown metric `{text}`: `service-` goes before a percentile, e.g. `service-p95 < 3s`"
+            )),
+        };
     }
     if let Some(number) = text.strip_prefix('p') {
         if let Ok(p) = number.parse::<f64>() {
@@ -175,6 +240,7 @@ fn parse_metric(text: &str) -> Result<SloMetric, String> {
         "max",
         "error-rate",
         "throughput",
+        "recovery",
     ];
     let hint = crate::plan::did_you_mean(text, known)
         .map(|h| format!(" ({h})"))
@@ -186,12 +252,14 @@ impl fmt::Display for SloMetric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SloMetric::Percentile(p) => write!(f, "p{}", trim(*p, 3)),
+            SloMetric::ServicePercentile(p) => write!(f, "service-p{}", trim(*p, 3)),
             SloMetric::Mean => f.write_str("mean"),
             SloMetric::Max => f.write_str("max"),
             SloMetric::ErrorRate => f.write_str("error-rate"),
             SloMetric::Throughput => f.write_str("throughput"),
             SloMetric::Rate => f.write_str("rate"),
             SloMetric::Count => f.write_str("count"),
+            SloMetric::Recovery => f.write_str("recovery"),
         }
     }
 }
@@ -224,6 +292,10 @@ mod tests {
             SloMetric::Percentile(99.9)
         );
         assert_eq!(Threshold::parse("error-rate < 1%").unwrap().value, 0.01);
+        let service = Threshold::parse("service-p99 < 200ms").unwrap();
+        assert_eq!(service.metric, SloMetric::ServicePercentile(99.0));
+        assert_eq!(service.to_string(), "service-p99 < 200ms");
+        assert!(Threshold::parse("service-mean < 1s").is_err());
         assert_eq!(Threshold::parse("throughput > 200/s").unwrap().value, 200.0);
         assert_eq!(
             Threshold::parse("max < 10s").unwrap().to_string(),

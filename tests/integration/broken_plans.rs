@@ -1,6 +1,6 @@
 //! The corpus of broken plans: each file in `tests/plans/broken/` holds one mistake class
-//! and `NAME.expected` the exact diagnostic `planrun check` prints for it (no colour).
-//! Every one must exit 3 and point at `file:line:col`.
+//! and `NAME.expected` the exact diagnostic `planrun PLAN` prints for it (no colour).
+//! Every one must exit 3, send nothing, and point at `file:line:col`.
 //!
 //! After an intended change of wording, `PLANRUN_BLESS=1 cargo test broken_plans`
 //! rewrites the `.expected` files; review the diff.
@@ -28,16 +28,20 @@ fn corpus() -> Vec<PathBuf> {
     plans
 }
 
-/// `planrun check` on a corpus plan, named relative to the repository so that the
-/// expected text does not depend on where the checkout lives.
-fn check(plan: &Path) -> (Option<i32>, String) {
+/// `planrun PLAN` on a corpus plan, as CI would run it, named relative to the repository
+/// so that the expected text does not depend on where the checkout lives. (Not `check`:
+/// it only notes an unset environment variable, which a run must refuse.)
+fn run(plan: &Path) -> (Option<i32>, String) {
     let relative = plan.strip_prefix(repo()).expect("inside the repository");
+    let out = tempfile::tempdir().expect("out dir");
     let output = Command::new(env!("CARGO_BIN_EXE_planrun"))
         .current_dir(repo())
         .env_remove("PLANRUN_HOST")
         .env_remove("PLANRUN_CORPUS_NEVER_SET")
-        .arg("check")
         .arg(relative)
+        .args(["--progress", "off", "--out"])
+        .arg(out.path())
+        .timeout(std::time::Duration::from_secs(20))
         .output()
         .expect("run planrun");
     (
@@ -53,7 +57,7 @@ fn every_broken_plan_exits_3_with_its_expected_diagnostic() {
     let bless = std::env::var_os("PLANRUN_BLESS").is_some();
     let mut mismatches = Vec::new();
     for plan in &plans {
-        let (code, stderr) = check(plan);
+        let (code, stderr) = run(plan);
         let name = plan.file_name().unwrap().to_string_lossy().into_owned();
         if code != Some(3) {
             mismatches.push(format!("--- {name} exited {code:?}:\n{stderr}"));

@@ -5,9 +5,11 @@ use predicates::prelude::*;
 
 use crate::support::{repo, write_plan};
 
-fn planrun() -> Command {
+pub fn planrun() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_planrun"));
     command.env_remove("PLANRUN_HOST");
+    // Runs append their summary there: tests must not write into a real CI job's page.
+    command.env_remove("GITHUB_STEP_SUMMARY");
     command
 }
 
@@ -84,7 +86,7 @@ fn a_breached_slo_exits_4_and_names_it() {
         .assert()
         .code(4)
         .stdout(predicate::str::contains("FAIL  health: p95 < 1ms"))
-        .stdout(predicate::str::is_match(r"measured 2\d\.\dms").unwrap());
+        .stdout(predicate::str::is_match(r"measured \d+(\.\d+)?ms").unwrap());
 }
 
 #[test]

@@ -3,6 +3,10 @@
 use std::path::PathBuf;
 
 use planrun::compile::{self, ExecPlan, Overrides};
+use planrun::engine::StopSignal;
+use planrun::report::progress::ProgressMode;
+use planrun::sample_api::SampleApiConfig;
+use planrun::{Outcome, RunOptions};
 use tempfile::TempDir;
 
 /// A plan written to a temporary directory (kept alive as long as this is).
@@ -27,4 +31,35 @@ pub fn compile_text(text: &str) -> ExecPlan {
 /// The repository's root, for its `plans/`.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs a plan through `planrun::run` against the in-process sample API; the outcome and
+/// the report directory's parent (kept alive as long as it is).
+pub async fn run_plan(text: &str, overrides: Overrides) -> (Outcome, TempDir) {
+    run_plan_with(text, overrides, SampleApiConfig::default()).await
+}
+
+/// `run_plan` with a sample API configured as given.
+pub async fn run_plan_with(
+    text: &str,
+    overrides: Overrides,
+    sample_api: SampleApiConfig,
+) -> (Outcome, TempDir) {
+    let file = write_plan("plan.yaml", text);
+    let out = tempfile::tempdir().expect("out dir");
+    let options = RunOptions {
+        plan: file.path.clone(),
+        sets: Vec::new(),
+        overrides,
+        out: out.path().to_path_buf(),
+        exports: Default::default(),
+        sample_api: Some(sample_api),
+        progress: ProgressMode::Off,
+        strict: false,
+        preflight: true,
+    };
+    let outcome = planrun::run(options, StopSignal::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    (outcome, out)
 }

@@ -2,30 +2,8 @@
 //! server's own hit counters against what planrun measured.
 
 use planrun::compile::Overrides;
-use planrun::engine::StopSignal;
-use planrun::report::progress::ProgressMode;
-use planrun::sample_api::SampleApiConfig;
-use planrun::{Outcome, RunOptions};
 
-use crate::support::write_plan;
-
-async fn run_plan(text: &str, overrides: Overrides) -> (Outcome, tempfile::TempDir) {
-    let file = write_plan("plan.yaml", text);
-    let out = tempfile::tempdir().expect("out dir");
-    let options = RunOptions {
-        plan: file.path.clone(),
-        sets: Vec::new(),
-        overrides,
-        out: out.path().to_path_buf(),
-        sample_api: Some(SampleApiConfig::default()),
-        progress: ProgressMode::Off,
-        preflight: true,
-    };
-    let outcome = planrun::run(options, StopSignal::default())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    (outcome, out)
-}
+use crate::support::run_plan;
 
 const EVERY_ENDPOINT: &str = r#"
 name: every-endpoint
@@ -58,15 +36,23 @@ classes:
       whatsapp:
         method: POST
         path: /api/v1/webhooks/whatsapp
+        headers:
+          X-Hub-Signature-256: "sha256={{ hmac_sha256(env.WHATSAPP_APP_SECRET, body) }}"
         body: '{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"messages":[{"type":"text","id":"{{ uuid() }}"}]}}]}]}'
   MercadoPagoWebhookUser:
     weight: 10
     think-time: between 5ms 15ms
     tasks:
       mercadopago:
-        method: POST
-        path: /api/v1/webhooks/mercadopago
-        body: '{"type":"payment","data":{"id":"{{ random_int(1, 999999) }}"}}'
+        steps:
+          - set: { id: "{{ random_int(1, 999999) }}", rid: "{{ uuid() }}" }
+          - name: mercadopago
+            method: POST
+            path: /api/v1/webhooks/mercadopago
+            headers:
+              X-Request-Id: "{{ rid }}"
+              X-Signature: "ts=1,v1={{ hmac_sha256(env.MERCADOPAGO_WEBHOOK_SECRET, 'id:' ~ id ~ ';request-id:' ~ rid ~ ';ts:1;') }}"
+            body: '{"type":"payment","data":{"id":"{{ id }}"}}'
 load: { users: 20, spawn-rate: 100/s, run-time: 2s, graceful-stop: 2s }
 slos:
   - error-rate < 1%
@@ -104,6 +90,13 @@ async fn hit_counters_equal_request_counts_per_endpoint() {
     assert_eq!(summary.total.failures, 0, "{:?}", summary.failures);
     assert_eq!(outcome.exit_code(), planrun::exit_code::OK);
     assert_eq!(outcome.exec.mix.per_class, vec![14, 4, 2]);
+    // Every webhook was signed as the sample API verifies (its secrets stood in for the
+    // unset environment variables).
+    for webhook in ["whatsapp", "mercadopago"] {
+        let ok = hits.event(&format!("{webhook}.signature_ok"));
+        assert_eq!(ok, hits.count(&format!("{webhook}_webhook")), "{webhook}");
+        assert_eq!(hits.event(&format!("{webhook}.signature_rejected")), 0);
+    }
 
     // The JSON results hold the same numbers.
     let json: serde_json::Value =

@@ -5,6 +5,7 @@
 //! their randomness from the rendering user's seeded RNG, so `--seed` reproduces payloads.
 
 mod crypto;
+pub mod data;
 mod functions;
 mod scope;
 

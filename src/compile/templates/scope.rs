@@ -1,10 +1,11 @@
 //! `UserScope`: what a template sees when it renders for one virtual user.
 //!
 //! Lookup order: built-ins (`user_id`, `user_class`, `iteration`, `env`), then the user's
-//! own variables (set by `set` steps), then plan variables. One scope per user, created
+//! own variables (set by `set` steps and extractions), then data sets (a row drawn on
+//! first use in an iteration), then plan variables. One scope per user, created
 //! once; rendering borrows it, so a render allocates only its output.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use indexmap::IndexMap;
@@ -13,14 +14,18 @@ use minijinja::value::{Enumerator, Object};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 
+use super::data::{DataMode, DataSet, Exhausted};
+
 /// The key under which template helpers find the rendering user's scope (and RNG).
 pub(super) const SCOPE_KEY: &str = "__planrun_user";
 
-/// What every user shares: plan variables and the environment variables templates read.
+/// What every user shares: plan variables, the environment variables templates read,
+/// and the data sets.
 #[derive(Debug, Default)]
 pub struct Globals {
     vars: IndexMap<String, Value>,
     env: Value,
+    data: Vec<DataSet>,
 }
 
 impl Globals {
@@ -30,7 +35,17 @@ impl Globals {
         Self {
             vars,
             env: Value::from_serialize(&env),
+            data: Vec::new(),
         }
+    }
+
+    pub fn with_data(mut self, data: Vec<DataSet>) -> Self {
+        self.data = data;
+        self
+    }
+
+    pub fn data(&self) -> &[DataSet] {
+        &self.data
     }
 
     pub fn var_names(&self) -> impl Iterator<Item = &str> {
@@ -47,6 +62,12 @@ pub struct UserScope {
     vars: Mutex<Vec<(String, Value)>>,
     globals: Arc<Globals>,
     rng: Mutex<SmallRng>,
+    /// Rows drawn from the data sets: (data set, iteration drawn in, row).
+    rows: Mutex<Vec<(usize, u64, Value)>>,
+    /// Why the last draw failed (`on-exhausted: fail`), for the failing request's reason.
+    data_error: Mutex<Option<String>>,
+    /// A `unique` data set ran out with `on-exhausted: stop`.
+    stop: AtomicBool,
 }
 
 impl UserScope {
@@ -58,7 +79,51 @@ impl UserScope {
             vars: Mutex::new(Vec::new()),
             globals,
             rng: Mutex::new(SmallRng::seed_from_u64(seed)),
+            rows: Mutex::new(Vec::new()),
+            data_error: Mutex::new(None),
+            stop: AtomicBool::new(false),
         })
+    }
+
+    /// The reason the last data draw failed, once.
+    pub fn take_data_error(&self) -> Option<String> {
+        self.data_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    /// Whether a data set told this user to stop.
+    pub fn must_stop(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// This iteration's row of data set `index` (the user's row, for `per-user`).
+    fn row(&self, index: usize) -> Option<Value> {
+        let set = &self.globals.data[index];
+        let iteration = self.iteration.load(Ordering::Relaxed);
+        let mut rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        let cached = rows.iter().find(|(i, drawn_in, _)| {
+            *i == index && (*drawn_in == iteration || set.mode == DataMode::PerUser)
+        });
+        if let Some((_, _, row)) = cached {
+            return Some(row.clone());
+        }
+        match self.with_rng(|rng| set.draw(rng)) {
+            Ok(row) => {
+                rows.retain(|(i, _, _)| *i != index);
+                rows.push((index, iteration, row.clone()));
+                Some(row)
+            }
+            Err(Exhausted::Fail(message)) => {
+                *self.data_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
+                None
+            }
+            Err(Exhausted::Stop) => {
+                self.stop.store(true, Ordering::Relaxed);
+                None
+            }
+        }
     }
 
     /// The value to render templates against.
@@ -102,6 +167,9 @@ impl Object for UserScope {
                     return Some(value.clone());
                 }
                 drop(vars);
+                if let Some(index) = self.globals.data.iter().position(|d| d.name == key) {
+                    return self.row(index);
+                }
                 self.globals.vars.get(key).cloned()
             }
         }

@@ -1,0 +1,146 @@
+//! `data:` → `DataSet`s: each file read once, here, so a missing file, a bad mode or an
+//! empty file is a plan error before anything is sent.
+
+use std::path::Path;
+
+use minijinja::Value;
+
+use super::Compiler;
+use super::templates::data::{DataMode, DataSet, OnExhausted};
+use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
+
+/// Data files larger than this are not test data.
+const MAX_DATA_BYTES: u64 = 100 * 1024 * 1024;
+
+const MODES: [&str; 4] = ["sequential", "random", "unique", "per-user"];
+const ON_EXHAUSTED: [&str; 3] = ["fail", "recycle", "stop"];
+
+pub(super) fn compile(cx: &mut Compiler) -> Vec<DataSet> {
+    let Some(raw) = cx.plan.raw.data.clone() else {
+        return Vec::new();
+    };
+    let mut sets = Vec::new();
+    for (name, data) in &raw {
+        let path = KeyPath::root().key("data").key(name.clone());
+        let mode = match data.mode.as_deref().unwrap_or("sequential") {
+            "sequential" => DataMode::Sequential,
+            "random" => DataMode::Random,
+            "unique" => DataMode::Unique,
+            "per-user" => DataMode::PerUser,
+            other => {
+                bad_choice(cx, &path.key("mode"), "mode", other, &MODES);
+                continue;
+            }
+        };
+        let on_exhausted = match data.on_exhausted.as_deref().unwrap_or("fail") {
+            "fail" => OnExhausted::Fail,
+            "recycle" => OnExhausted::Recycle,
+            "stop" => OnExhausted::Stop,
+            other => {
+                bad_choice(
+                    cx,
+                    &path.key("on-exhausted"),
+                    "on-exhausted",
+                    other,
+                    &ON_EXHAUSTED,
+                );
+                continue;
+            }
+        };
+        if data.on_exhausted.is_some() && mode != DataMode::Unique {
+            cx.error(
+                path.key("on-exhausted"),
+                PlanErrorKind::BadStep {
+                    message:
+                        "`on-exhausted` applies to `mode: unique` only; other modes never run out"
+                            .into(),
+                },
+            );
+        }
+        let file_path = path.key("file");
+        let full = cx.plan.dir_of(&file_path).join(&data.file);
+        match read(&full) {
+            Ok((columns, rows)) => sets.push(DataSet::new(
+                name.clone(),
+                columns,
+                rows,
+                mode,
+                on_exhausted,
+            )),
+            Err(reason) => cx.error(
+                file_path,
+                PlanErrorKind::DataFile {
+                    file: full.display().to_string(),
+                    reason,
+                },
+            ),
+        }
+    }
+    sets
+}
+
+fn bad_choice(cx: &mut Compiler, path: &KeyPath, key: &str, found: &str, choices: &[&str]) {
+    let hint = did_you_mean(found, choices.iter().copied());
+    cx.error_with_hint(
+        path.clone(),
+        PlanErrorKind::BadStep {
+            message: format!("`{key}: {found}`: expected one of {}", choices.join(", ")),
+        },
+        hint,
+    );
+}
+
+/// The columns and rows (objects) of a CSV file with a header row or a JSON array of
+/// objects.
+fn read(path: &Path) -> Result<(Vec<String>, Vec<Value>), String> {
+    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if size > MAX_DATA_BYTES {
+        return Err(format!(
+            "{size} bytes is over the {MAX_DATA_BYTES}-byte limit"
+        ));
+    }
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let (columns, rows) = if is_json {
+        read_json(path)?
+    } else {
+        read_csv(path)?
+    };
+    if rows.is_empty() {
+        return Err("no rows".into());
+    }
+    Ok((columns, rows))
+}
+
+fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Value>), String> {
+    let mut reader = csv::Reader::from_path(path).map_err(|e| e.to_string())?;
+    let columns: Vec<String> = reader
+        .headers()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| e.to_string())?;
+        let row: indexmap::IndexMap<&str, &str> = columns
+            .iter()
+            .map(String::as_str)
+            .zip(record.iter())
+            .collect();
+        rows.push(Value::from_serialize(&row));
+    }
+    Ok((columns, rows))
+}
+
+fn read_json(path: &Path) -> Result<(Vec<String>, Vec<Value>), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let items: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(&text)
+        .map_err(|e| format!("expected a JSON array of objects: {e}"))?;
+    let columns = items
+        .first()
+        .map(|first| first.keys().cloned().collect())
+        .unwrap_or_default();
+    Ok((columns, items.iter().map(Value::from_serialize).collect()))
+}

@@ -1,0 +1,177 @@
+//! Open-model dispatch: arrivals at the instants the `ArrivalPlan` gives, each running
+//! one task, whatever the target's latency.
+//!
+//! User context: arrivals borrow users (connection, cookie jar, variables set by
+//! `on-start`) from a pool per class, created on first need and reused afterwards, so a
+//! plan's templates and cookies work as in closed-model runs. At most `sessions` users
+//! are busy at once; an arrival finding none free waits for one, and that wait counts in
+//! its corrected latency. At most `max-in-flight` arrivals run or wait at once; an
+//! arrival beyond that is dropped and counted, never silently skipped.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::transport::Transport;
+use super::user::{Next, Shared, User, user_seed};
+use crate::compile::{Action, ArrivalPlan, Arrivals, TaskPick, WeightTable};
+use crate::metrics::{Event, Failure, Sample};
+
+/// Idle users by class, and the limits on busy ones.
+struct Pool<T: Transport> {
+    idle: Mutex<Vec<Vec<User<T>>>>,
+    in_flight: Arc<Semaphore>,
+    max_in_flight: u32,
+    sessions: Arc<Semaphore>,
+    next_id: AtomicU64,
+}
+
+impl<T: Transport> Pool<T> {
+    fn take(&self, class: usize) -> Option<User<T>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())[class].pop()
+    }
+
+    fn put(&self, class: usize, user: User<T>) {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())[class].push(user);
+    }
+
+    fn in_flight(&self) -> u32 {
+        self.max_in_flight - self.in_flight.available_permits() as u32
+    }
+}
+
+/// Dispatches every arrival of the plan (the caller stops it early by dropping it).
+/// Arrival tasks are spawned into `tasks`, for the caller to drain.
+pub(super) async fn dispatch<T: Transport>(
+    shared: &Arc<Shared<T>>,
+    plan: &ArrivalPlan,
+    tasks: &mut JoinSet<()>,
+) {
+    let exec = &shared.exec;
+    let mut rng = SmallRng::seed_from_u64(user_seed(exec.seed, u64::MAX, 3));
+    let mix = WeightTable::new(exec.classes.iter().map(|c| c.weight).collect());
+    let pool = Arc::new(Pool::<T> {
+        idle: Mutex::new(exec.classes.iter().map(|_| Vec::new()).collect()),
+        in_flight: Arc::new(Semaphore::new(plan.max_in_flight as usize)),
+        max_in_flight: plan.max_in_flight,
+        sessions: Arc::new(Semaphore::new(plan.sessions as usize)),
+        next_id: AtomicU64::new(0),
+    });
+    let mut streams: Vec<_> = plan
+        .streams
+        .iter()
+        .map(|stream| {
+            let mut arrivals = Arrivals::new(&stream.curve, plan.spacing, &mut rng);
+            let next = arrivals.next_instant(&mut rng);
+            (arrivals, next, stream.pick)
+        })
+        .collect();
+    loop {
+        let Some((index, at)) = streams
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.1.map(|at| (i, at)))
+            .min_by_key(|(_, at)| *at)
+        else {
+            return;
+        };
+        let stream = &mut streams[index];
+        stream.1 = stream.0.next_instant(&mut rng);
+        let pick = stream.2;
+        let due = shared.run_start + at;
+        tokio::time::sleep_until(due).await;
+        let lag_us = Instant::now().saturating_duration_since(due).as_micros() as u64;
+        let (class, task) = match pick {
+            TaskPick::Task { class, task } => (class, task),
+            TaskPick::Mix => {
+                let class = mix.as_ref().map_or(0, |m| m.pick(&mut rng));
+                (class, exec.classes[class].picker.pick(&mut rng))
+            }
+        };
+        let permit = pool.in_flight.clone().try_acquire_owned().ok();
+        let dropped = permit.is_none();
+        let _ = shared.events.send(Event::Arrival { lag_us, dropped });
+        if let Some(permit) = permit {
+            let _ = shared.events.send(Event::Users {
+                active: pool.in_flight(),
+            });
+            tasks.spawn(run_arrival(
+                shared.clone(),
+                pool.clone(),
+                permit,
+                (class, task),
+                due,
+            ));
+        }
+        // Reap finished arrivals, so a long run does not accumulate them.
+        while tasks.try_join_next().is_some() {}
+    }
+}
+
+/// One arrival: wait for a free user of its class, run the task, give the user back.
+async fn run_arrival<T: Transport>(
+    shared: Arc<Shared<T>>,
+    pool: Arc<Pool<T>>,
+    in_flight: OwnedSemaphorePermit,
+    (class, task): (usize, usize),
+    due: Instant,
+) {
+    let task = &shared.exec.classes[class].tasks[task];
+    let session = tokio::select! {
+        permit = pool.sessions.clone().acquire_owned() => permit.ok(),
+        _ = shared.hard_stop.cancelled() => None,
+    };
+    let Some(session) = session else {
+        abandoned(&shared, task, due);
+        return;
+    };
+    let mut user = match pool.take(class) {
+        Some(user) => user,
+        None => {
+            let id = pool.next_id.fetch_add(1, Ordering::Relaxed);
+            let mut user = User::new(shared.clone(), id, class);
+            user.start().await;
+            user
+        }
+    };
+    user.intended = Some(due);
+    for action in &task.actions {
+        if user.act(action).await != Next::Continue {
+            break;
+        }
+    }
+    user.intended = None;
+    user.next_iteration();
+    pool.put(class, user);
+    drop(session);
+    drop(in_flight);
+    let _ = shared.events.send(Event::Users {
+        active: pool.in_flight(),
+    });
+}
+
+/// An arrival still waiting for a user when the grace period ran out: it is counted as a
+/// cancelled request that waited all that time.
+fn abandoned<T: Transport>(shared: &Shared<T>, task: &crate::compile::Task, due: Instant) {
+    let first = task.actions.iter().find_map(|a| match a {
+        Action::Request(id) => Some(*id),
+        Action::Set(_) | Action::Pause(_) => None,
+    });
+    if let Some(id) = first {
+        let now = Instant::now();
+        let _ = shared.events.send(Event::Sample(Sample {
+            metric: shared.exec.request(id).metric,
+            started_us: now.saturating_duration_since(shared.run_start).as_micros() as u64,
+            latency_us: 0,
+            queued_us: now.saturating_duration_since(due).as_micros() as u64,
+            bytes: 0,
+            failure: Some(Failure::Cancelled),
+            inspected: None,
+        }));
+    }
+}

@@ -1,0 +1,178 @@
+//! `LoadHonesty`: whether planrun kept the schedule it was asked to keep. A load
+//! generator that falls behind (late arrivals, dropped arrivals, a saturated CPU) measures
+//! itself as much as the target; the summary then says so and why.
+//!
+//! Also the outcomes of what runs beside the schedule: bursts and the recovery probe.
+
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use super::summary::new_histogram;
+
+/// Scheduler lag (p99) beyond which arrivals no longer follow the plan's rate.
+pub const LAG_P99_LIMIT_US: u64 = 10_000;
+/// Share of all cores the planrun process may use before its own timing is suspect.
+pub const CPU_BUSY_LIMIT: f64 = 0.9;
+
+/// Open-model arrivals as the scheduler saw them.
+#[derive(Debug, Clone)]
+pub struct ArrivalStats {
+    /// Arrivals the schedule asked for (started + dropped).
+    pub due: u64,
+    /// Arrivals not started because `max-in-flight` were already running.
+    pub dropped: u64,
+    /// How late each arrival was dispatched, in microseconds.
+    pub lag: Histogram<u64>,
+}
+
+impl Default for ArrivalStats {
+    fn default() -> Self {
+        Self {
+            due: 0,
+            dropped: 0,
+            lag: new_histogram(),
+        }
+    }
+}
+
+impl ArrivalStats {
+    pub fn started(&self) -> u64 {
+        self.due - self.dropped
+    }
+}
+
+/// Could the results be trusted, and if not, why.
+#[derive(Debug, Clone, Default)]
+pub struct LoadHonesty {
+    /// Open-model runs only.
+    pub arrivals: Option<ArrivalStats>,
+    /// The planrun process's CPU time over the run's wall time, as a share of all cores
+    /// (the in-process sample API included); `None` where it cannot be read.
+    pub cpu_busy: Option<f64>,
+    /// Why the results may not be trustworthy; empty when they are.
+    pub reasons: Vec<String>,
+}
+
+impl LoadHonesty {
+    pub fn trustworthy(&self) -> bool {
+        self.reasons.is_empty()
+    }
+
+    /// Fills `reasons` from what was measured.
+    pub fn assess(&mut self) {
+        self.reasons.clear();
+        if let Some(arrivals) = &self.arrivals {
+            if arrivals.dropped > 0 {
+                self.reasons.push(format!(
+                    "{} of {} arrivals were dropped at `max-in-flight`: the offered load was lower than planned",
+                    arrivals.dropped, arrivals.due
+                ));
+            }
+            if !arrivals.lag.is_empty() {
+                let p99 = arrivals.lag.value_at_quantile(0.99);
+                if p99 > LAG_P99_LIMIT_US {
+                    self.reasons.push(format!(
+                        "scheduler lag p99 {:.1}ms (limit {}ms): arrivals were sent late",
+                        p99 as f64 / 1000.0,
+                        LAG_P99_LIMIT_US / 1000
+                    ));
+                }
+            }
+        }
+        if let Some(busy) = self.cpu_busy {
+            if busy > CPU_BUSY_LIMIT {
+                self.reasons.push(format!(
+                    "planrun used {:.0}% of the CPU (limit {:.0}%): its own timing is suspect",
+                    busy * 100.0,
+                    CPU_BUSY_LIMIT * 100.0
+                ));
+            }
+        }
+    }
+}
+
+/// CPU time this process has used so far (user + system), where it can be read.
+pub fn process_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces; the fields after it start past ')'.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after ')'.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    // Linux reports in USER_HZ, which is 100 on every architecture it exposes to users.
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// What a burst did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BurstOutcome {
+    /// The request name.
+    pub name: String,
+    /// When it was released, from the start of the run.
+    pub at_us: u64,
+    pub size: u32,
+    /// Requests answered with an accepted status.
+    pub succeeded: u32,
+    /// Fastest, median and slowest latency of the burst's requests, in microseconds.
+    pub fastest_us: u64,
+    pub median_us: u64,
+    pub slowest_us: u64,
+}
+
+/// What the recovery probe found after the load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecoveryOutcome {
+    /// The probed request name.
+    pub name: String,
+    /// Consecutive good answers required.
+    pub successes: u32,
+    /// From the end of the load to the first of those good answers; `None` if the target
+    /// did not recover before the probe's timeout.
+    pub recovered_after: Option<Duration>,
+    /// Probes sent.
+    pub probes: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drops_lag_and_cpu_each_give_a_reason() {
+        let mut honest = LoadHonesty {
+            arrivals: Some(ArrivalStats::default()),
+            cpu_busy: Some(0.3),
+            reasons: vec![],
+        };
+        honest.assess();
+        assert!(honest.trustworthy());
+
+        let mut arrivals = ArrivalStats {
+            due: 100,
+            dropped: 3,
+            ..ArrivalStats::default()
+        };
+        for _ in 0..100 {
+            arrivals.lag.record(50_000).unwrap();
+        }
+        let mut late = LoadHonesty {
+            arrivals: Some(arrivals),
+            cpu_busy: Some(0.95),
+            reasons: vec![],
+        };
+        late.assess();
+        assert_eq!(late.reasons.len(), 3, "{:?}", late.reasons);
+        assert!(late.reasons[0].starts_with("3 of 100 arrivals were dropped"));
+        assert!(late.reasons[1].contains("lag p99 50"));
+        assert!(late.reasons[2].contains("95%"));
+    }
+
+    #[test]
+    fn reads_this_process_cpu_time_on_linux() {
+        if cfg!(target_os = "linux") {
+            assert!(process_cpu_time().is_some());
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! `report.html`: one self-contained page — verdict, SLO table, charts over time, the
+//! per-request table, failures and the plan as run. Rendered from
+//! `templates/report.html.j2` by minijinja with HTML autoescaping; the chart library
+//! (uPlot, `assets/`) and the chart data are embedded, so it opens offline.
+
+use minijinja::value::Value;
+use minijinja::{AutoEscape, Environment, context};
+use serde::Serialize;
+
+use super::results::{IntervalResult, SloResult};
+use super::{RenderError, Results, text};
+use crate::slo::Unit;
+
+const TEMPLATE: &str = include_str!("templates/report.html.j2");
+const UPLOT_JS: &str = include_str!("assets/uPlot.iife.min.js");
+const UPLOT_CSS: &str = include_str!("assets/uPlot.min.css");
+
+pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.add_filter("latency", |ms: Option<f64>| text::latency(ms));
+    env.add_filter("rate", text::rate);
+    env.add_filter("duration", text::duration);
+    env.add_filter("failures", text::failures);
+    env.add_filter("share", text::share);
+    env.add_template("report.html", TEMPLATE)?;
+    let html = env.get_template("report.html")?.render(context! {
+        results,
+        status => results.status(),
+        headline => results.headline(),
+        // A list, not the map: minijinja would iterate a map in key order, not the plan's.
+        classes => results.run.users_by_class.iter()
+            .map(|(name, users)| context! { name, users })
+            .collect::<Vec<_>>(),
+        started_at => results.run.started_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        plan_yaml => serde_yaml::to_string(&results.plan.resolved)?,
+        charts => Charts::new(results),
+        metric_values => results.metrics.iter().map(text::business_value).collect::<Vec<_>>(),
+        uplot_js => Value::from_safe_string(UPLOT_JS.to_owned()),
+        uplot_css => Value::from_safe_string(UPLOT_CSS.to_owned()),
+    })?;
+    Ok(html.into_bytes())
+}
+
+/// What the page's script draws: columns over the seconds of the run.
+#[derive(Debug, Serialize)]
+struct Charts {
+    /// Seconds from the start at the end of each interval: a point shows the second
+    /// that ends there, as the users column counts users at the end of it.
+    t: Vec<u64>,
+    requests: Vec<u64>,
+    failures: Vec<u64>,
+    users: Vec<u32>,
+    p50: Vec<Option<f64>>,
+    p95: Vec<Option<f64>>,
+    /// Latency SLOs over all requests, drawn on the aggregate chart.
+    thresholds: Vec<ThresholdLine>,
+    /// One chart per request name that completed requests.
+    by_request: Vec<RequestChart>,
+}
+
+#[derive(Debug, Serialize)]
+struct RequestChart {
+    name: String,
+    p50: Vec<Option<f64>>,
+    p95: Vec<Option<f64>>,
+    thresholds: Vec<ThresholdLine>,
+}
+
+#[derive(Debug, Serialize)]
+struct ThresholdLine {
+    /// `SLO p95 < 3s`
+    label: String,
+    ms: f64,
+}
+
+impl Charts {
+    fn new(results: &Results) -> Self {
+        let series = &results.series;
+        let column = |f: &dyn Fn(&IntervalResult) -> Option<f64>| -> Vec<Option<f64>> {
+            series.iter().map(f).collect()
+        };
+        let lines = |scope: Option<&str>| -> Vec<ThresholdLine> {
+            results
+                .slos
+                .iter()
+                .filter(|slo| slo.unit == Unit::Microseconds)
+                .filter(|slo| match scope {
+                    Some(name) => slo.scope == name,
+                    None => !results.requests.iter().any(|r| r.name == slo.scope),
+                })
+                .map(threshold_line)
+                .collect()
+        };
+        Charts {
+            t: series.iter().map(|s| s.second + 1).collect(),
+            requests: series.iter().map(|s| s.requests).collect(),
+            failures: series.iter().map(|s| s.failures).collect(),
+            users: series.iter().map(|s| s.users).collect(),
+            p50: column(&|s| s.percentiles_ms.get(50.0)),
+            p95: column(&|s| s.percentiles_ms.get(95.0)),
+            thresholds: lines(None),
+            by_request: results
+                .requests
+                .iter()
+                .filter(|r| r.count > 0)
+                .map(|r| RequestChart {
+                    name: r.name.clone(),
+                    p50: column(&|s| s.by_request.get(&r.name).and_then(|i| i.p50_ms)),
+                    p95: column(&|s| s.by_request.get(&r.name).and_then(|i| i.p95_ms)),
+                    thresholds: lines(Some(&r.name)),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn threshold_line(slo: &SloResult) -> ThresholdLine {
+    ThresholdLine {
+        label: format!(
+            "SLO {} {} {}",
+            slo.metric, slo.comparison, slo.threshold_text
+        ),
+        ms: slo.threshold / 1000.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::results::fixture;
+
+    fn page() -> String {
+        String::from_utf8(render(&fixture::results()).unwrap()).unwrap()
+    }
+
+    /// The page without the embedded library, whose 50 KB would drown the snapshot.
+    #[test]
+    fn renders_the_fixture() {
+        let html = page()
+            .replace(UPLOT_JS, "/* uPlot */")
+            .replace(UPLOT_CSS, "/* uPlot */");
+        insta::assert_snapshot!(html);
+    }
+
+    #[test]
+    fn names_from_the_plan_are_escaped() {
+        let html = page();
+        assert!(!html.contains("<b>&"), "a request name was not escaped");
+        // minijinja escapes `/` too, which browsers show as `/`.
+        assert!(html.contains("&#x2f;search?q=&lt;b&gt;&amp;&quot;x&quot;,y|z"));
+        // In the chart data, `<` is escaped too, so a name cannot close the script tag.
+        assert!(!html.contains("q=<script>"));
+    }
+
+    #[test]
+    fn needs_no_network() {
+        let html = page();
+        for needle in ["src=\"http", "href=\"http", "url(http", "@import"] {
+            assert!(!html.contains(needle), "found {needle}");
+        }
+    }
+
+    #[test]
+    fn charts_have_thresholds_where_their_scope_is() {
+        let charts = Charts::new(&fixture::results());
+        assert_eq!(charts.t, [1, 2, 3, 4]);
+        assert_eq!(charts.p95, [Some(40.0), Some(220.0), None, Some(110.0)]);
+        assert_eq!(charts.thresholds.len(), 1);
+        assert_eq!(charts.thresholds[0].label, "SLO p95 < 500ms");
+        assert_eq!(charts.by_request.len(), 2, "never-ran has no chart");
+        assert_eq!(charts.by_request[0].thresholds[0].ms, 200.0);
+        assert_eq!(charts.by_request[0].p95[2], None);
+    }
+}

@@ -1,0 +1,163 @@
+//! `summary.md`: the verdict, the SLO table and the per-request table in GitHub-flavoured
+//! Markdown, for `$GITHUB_STEP_SUMMARY` and pull-request comments. Request names and
+//! other texts from the plan are escaped, so a `|` or `<b>` in a name stays text.
+
+use std::fmt::Write as _;
+
+use super::results::RequestResult;
+use super::{RenderError, Results, text};
+
+pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
+    let mut out = String::new();
+    let run = &results.run;
+    let aggregate = &results.aggregate;
+    let _ = writeln!(
+        out,
+        "## {} {}\n",
+        results.status().emoji(),
+        cell(&results.headline())
+    );
+    let _ = writeln!(
+        out,
+        "`{}` against `{}`, started {} UTC, ran {}, {} users at peak, {} requests, \
+         failures: {}\n",
+        code(&results.plan.file),
+        code(&results.plan.host),
+        run.started_at.format("%Y-%m-%d %H:%M:%S"),
+        text::duration(run.duration_s),
+        run.peak_users,
+        aggregate.count,
+        text::failures(aggregate.failures, aggregate.count),
+    );
+
+    if !results.slos.is_empty() {
+        let _ = writeln!(out, "| | SLO | measured | threshold |\n|---|---|--:|--:|");
+        for slo in &results.slos {
+            let _ = writeln!(
+                out,
+                "| {} {} | {} | {} | {} {} |",
+                slo.status.emoji(),
+                slo.status.label(),
+                cell(&slo.slo),
+                cell(&slo.measured_text),
+                cell(&slo.comparison),
+                cell(&slo.threshold_text),
+            );
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(
+        out,
+        "| request | method | requests | failures | req/s | median | p95 | p99 | max |\n\
+         |---|---|--:|--:|--:|--:|--:|--:|--:|"
+    );
+    for request in &results.requests {
+        request_row(&mut out, &cell(&request.name), request);
+    }
+    request_row(&mut out, "**Aggregated**", aggregate);
+
+    if !results.metrics.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n**Business metrics**\n\n| metric | value | counts |\n|---|--:|---|"
+        );
+        for metric in &results.metrics {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                cell(&metric.name),
+                cell(&text::business_value(metric)),
+                cell(&metric.outcomes.join(" + ")),
+            );
+        }
+    }
+    if !results.checks.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n**Checks**\n\n| request | check | passed | failed | pass rate |\n|---|---|--:|--:|--:|"
+        );
+        for check in &results.checks {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                cell(&check.request),
+                cell(&check.name),
+                check.passed,
+                check.failed,
+                text::share(check.pass_rate),
+            );
+        }
+    }
+    if !results.failures.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n**Failures**\n\n| request | method | reason | count |\n|---|---|---|--:|"
+        );
+        for failure in &results.failures {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                cell(&failure.name),
+                cell(&failure.method),
+                cell(&failure.reason),
+                failure.count
+            );
+        }
+    }
+    Ok(out.into_bytes())
+}
+
+fn request_row(out: &mut String, label: &str, request: &RequestResult) {
+    let latency = &request.latency;
+    let _ = writeln!(
+        out,
+        "| {label} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        cell(&request.method),
+        request.count,
+        text::failures(request.failures, request.count),
+        text::rate(request.rps),
+        text::latency(latency.percentiles_ms.get(50.0)),
+        text::latency(latency.percentiles_ms.get(95.0)),
+        text::latency(latency.percentiles_ms.get(99.0)),
+        text::latency(latency.max_ms),
+    );
+}
+
+/// Text for a table cell: Markdown and HTML specials escaped, on one line.
+fn cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '&' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text inside a code span: backticks cannot be escaped there, so they become quotes.
+fn code(text: &str) -> String {
+    text.replace('`', "'").replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::results::fixture;
+
+    #[test]
+    fn renders_the_fixture() {
+        let text = String::from_utf8(render(&fixture::results()).unwrap()).unwrap();
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn escapes_cells() {
+        assert_eq!(cell("a|b <i>x</i> & c_d"), r"a\|b \<i\>x\</i\> \& c\_d");
+    }
+}

@@ -1,0 +1,74 @@
+//! Numbers as people read them in the terminal, Markdown and HTML reports: the same
+//! `23.4ms`, `1.25s` and `0.42%` as plans and SLO verdicts write them.
+
+use super::results::BusinessResult;
+use crate::slo::{SloMetric, format_latency_us, format_metric_value};
+use crate::units::format_duration;
+
+/// A latency in milliseconds: `812us`, `23.4ms`, `1.25s`; `-` when nothing was measured.
+pub fn latency(ms: Option<f64>) -> String {
+    ms.map_or_else(|| "-".to_owned(), |ms| format_latency_us(ms * 1000.0))
+}
+
+/// `12.3`: a rate per second.
+pub fn rate(per_second: f64) -> String {
+    format!("{per_second:.1}")
+}
+
+/// `3 (1.2%)`, or `0`.
+pub fn failures(failures: u64, count: u64) -> String {
+    if failures == 0 || count == 0 {
+        return failures.to_string();
+    }
+    format!(
+        "{failures} ({:.1}%)",
+        failures as f64 * 100.0 / count as f64
+    )
+}
+
+/// `4.5s`, `2m3s`: a run's length, to a tenth of a second under a minute.
+pub fn duration(seconds: f64) -> String {
+    if seconds < 60.0 {
+        format!("{seconds:.1}s")
+    } else {
+        format_duration(std::time::Duration::from_secs(seconds.round() as u64))
+    }
+}
+
+/// `93.33%`: a share in 0..=1 as SLOs write it; `-` when there is none.
+pub fn share(fraction: Option<f64>) -> String {
+    fraction.map_or_else(
+        || "-".to_owned(),
+        |f| format_metric_value(SloMetric::Rate, f),
+    )
+}
+
+/// `96.67% (29 of 30)` for a rate, `12` for a count, `no attempts` without any.
+pub fn business_value(metric: &BusinessResult) -> String {
+    match (metric.kind.as_str(), metric.value) {
+        (_, None) => "no attempts".to_owned(),
+        ("rate", Some(v)) => format!(
+            "{} ({} of {})",
+            share(Some(v)),
+            metric.count,
+            metric.attempts.unwrap_or_default()
+        ),
+        (_, Some(v)) => format_metric_value(SloMetric::Count, v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(latency(Some(0.812)), "812us");
+        assert_eq!(latency(Some(23.45)), "23.4ms");
+        assert_eq!(latency(None), "-");
+        assert_eq!(failures(3, 250), "3 (1.2%)");
+        assert_eq!(failures(0, 250), "0");
+        assert_eq!(duration(4.5), "4.5s");
+        assert_eq!(duration(123.4), "2m3s");
+    }
+}
