@@ -23,6 +23,9 @@ csv=${SOAK_CSV:-$work/soak.csv}
 trap 'kill $api_pid $run_pid 2>/dev/null || true' EXIT
 
 port=18090
+# The plans sign their webhooks; the sample API verifies them with these by default.
+export WHATSAPP_APP_SECRET=sample-whatsapp-app-secret
+export MERCADOPAGO_WEBHOOK_SECRET=sample-mercadopago-webhook-secret
 $bin sample-api --port $port > "$work/api.log" &
 api_pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/api/v1/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
