@@ -288,6 +288,11 @@ fn class() -> BoxedStrategy<Value> {
 }
 
 fn load() -> BoxedStrategy<Value> {
+    prop_oneof![3 => closed_load(), 1 => open_load()].boxed()
+}
+
+/// Users: the simple form or stages.
+fn closed_load() -> BoxedStrategy<Value> {
     let stage = (
         prop::option::of(number()),
         prop::option::of(duration()),
@@ -307,6 +312,61 @@ fn load() -> BoxedStrategy<Value> {
             json!({ "users": users, "spawn-rate": rate, "run-time": run_time,
                     "stages": stages, "graceful-stop": grace })
         })
+        .boxed()
+}
+
+/// Arrival rates (the open model), per task or staged, with bursts and a recovery probe;
+/// task and request names drawn from the ones `step()` tends to make, and others.
+fn open_load() -> BoxedStrategy<Value> {
+    let name = || one_of(&["a", "health", "list", "nope", ""]);
+    let stage = (
+        rarely("[a-z]{1,5}"),
+        prop::option::of(rate()),
+        prop::option::of(duration()),
+        rarely(duration()),
+        rarely(number()),
+    )
+        .prop_map(|(name, rate, duration, ramp, users)| {
+            json!({ "name": name, "rate": rate, "duration": duration, "ramp": ramp,
+                    "users": users })
+        });
+    let rate_value = prop_oneof![
+        3 => rate(),
+        1 => prop::collection::btree_map(name(), rate(), 0..3).prop_map(|m| json!(m)),
+    ];
+    let burst = (
+        rarely(name()),
+        prop::option::of(number()),
+        prop::option::of(duration()),
+    )
+        .prop_map(|(request, size, at)| json!({ "request": request, "size": size, "at": at }));
+    let recovery = (
+        prop::option::of(name()),
+        rarely(number()),
+        rarely(duration()),
+        rarely(duration()),
+    )
+        .prop_map(|(request, successes, interval, timeout)| {
+            json!({ "request": request, "successes": successes, "interval": interval,
+                    "timeout": timeout })
+        });
+    (
+        usually(rate_value),
+        usually(duration()),
+        rarely(prop::collection::vec(stage, 0..3)),
+        rarely(one_of(&["constant", "poisson", "uniform", ""])),
+        rarely(number()),
+        rarely(number()),
+        rarely(prop::collection::vec(burst, 0..3)),
+        rarely(recovery),
+    )
+        .prop_map(
+            |(rate, run_time, stages, arrivals, in_flight, sessions, bursts, recovery)| {
+                json!({ "rate": rate, "run-time": run_time, "stages": stages,
+                        "arrivals": arrivals, "max-in-flight": in_flight,
+                        "sessions": sessions, "bursts": bursts, "recovery": recovery })
+            },
+        )
         .boxed()
 }
 
