@@ -80,4 +80,9 @@ awk -F, -v warm="$warm" '
     printf "after warm-up (%ds): RSS %.1f MB at first, %.1f MB at the end, %.1f to %.1f MB throughout: growth %.1f %% (max over first %.1f %%); open fds %d to %d\n",
       warm, first, last, min, max, (last - first) * 100 / first, (max - first) * 100 / first, fdmin, fdmax
   }' "$csv"
+# A machine shared with other work shows here: a stall makes every user's request be in
+# flight at once, and the allocator keeps that high-water mark.
+grep -E "^\[.*users $users \|" "$work/run.err" | awk -F'|' '
+  { rate = $2 + 0; if (min == "" || rate < min) { min = rate; at = $1 } }
+  END { if (min != "") printf "slowest progress line: %d req/s at %s\n", min, at }'
 echo "samples: $csv"
