@@ -17,8 +17,8 @@ use crate::units::{Rate, parse_duration, parse_percent};
 ///
 /// Exit codes: 0 every SLO passed (targets may have warned), 1 unexpected error, 2 usage
 /// error, 3 invalid plan (nothing was sent), 4 a critical SLO failed, an `abort` SLO
-/// stopped the run, or (with --strict) a target was missed, 130 interrupted (results
-/// still written).
+/// stopped the run, or (with --strict) a target was missed, 5 the target did not answer
+/// the preflight request, 130 interrupted (results still written).
 #[derive(Debug, Parser)]
 #[command(
     name = "planrun",
@@ -102,6 +102,9 @@ pub struct RunArgs {
     /// Progress display.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
+    /// Skip the request that checks the target answers before the load starts.
+    #[arg(long)]
+    pub no_preflight: bool,
     /// A missed `target` SLO (WARN) fails the run with exit code 4, like a critical one.
     #[arg(long)]
     pub strict: bool,
@@ -141,6 +144,7 @@ impl RunArgs {
                     .map(PathBuf::from),
             },
             progress: self.progress,
+            preflight: !self.no_preflight,
             strict: self.strict,
         }
     }

@@ -1,6 +1,7 @@
 //! `Error`: what stops a run before or after the load, one variant per stage. A failing
 //! target is never an error: it is data in the summary.
 
+use crate::engine::PreflightError;
 use crate::plan::PlanErrors;
 use crate::report::ReportError;
 
@@ -11,6 +12,13 @@ pub enum Error {
     Plan(#[from] PlanErrors),
     #[error("cannot start the sample API: {0}")]
     SampleApi(std::io::Error),
+    /// The target did not answer the preflight request; nothing else was sent.
+    #[error(
+        "{0}\nthe target at `{host}` does not answer as expected, so the load was not started \
+         (`--no-preflight` skips this check)",
+        host = .0.host
+    )]
+    Preflight(#[from] PreflightError),
     #[error("cannot set up HTTPS: {0}")]
     Transport(String),
     #[error("{0}")]

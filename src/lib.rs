@@ -37,6 +37,8 @@ pub mod exit_code {
     /// The run finished and at least one critical SLO failed (or, with `--strict`, a
     /// target was missed), or an `abort` SLO stopped it early.
     pub const SLO_BREACHED: u8 = 4;
+    /// The target did not answer the preflight request; the load was not started.
+    pub const PREFLIGHT_FAILED: u8 = 5;
     /// Interrupted by Ctrl-C or SIGTERM; the results gathered so far were written.
     pub const INTERRUPTED: u8 = 130;
 }
@@ -55,6 +57,8 @@ pub struct RunOptions {
     /// Start the bundled sample API in-process and point the plan at it.
     pub sample_api: Option<SampleApiConfig>,
     pub progress: ProgressMode,
+    /// Send the plan's preflight request before the load (`--no-preflight` turns it off).
+    pub preflight: bool,
     /// `--strict`: a missed target (WARN) fails the run like a critical SLO.
     pub strict: bool,
 }
@@ -111,6 +115,14 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
     };
     let exec = Arc::new(compile::compile(&loaded, &overrides)?);
     let transport = Arc::new(HttpTransport::for_host(&exec.host).map_err(Error::Transport)?);
+    if opts.preflight {
+        // A Ctrl-C while the target is slow to answer ends the wait; the engine then sees
+        // the stop at once and the (empty) interrupted results are still written.
+        tokio::select! {
+            checked = engine::preflight(&exec, transport.as_ref()) => checked?,
+            _ = stop.graceful.cancelled() => {}
+        }
+    }
 
     let run_start = tokio::time::Instant::now();
     let (events, recorder) = metrics::recorder(&exec, run_start);

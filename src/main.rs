@@ -66,6 +66,10 @@ async fn run(args: RunArgs) -> u8 {
             eprint!("{}", errors.render(std::io::stderr().is_terminal()));
             exit_code::PLAN_INVALID
         }
+        Err(e @ Error::Preflight(_)) => {
+            eprintln!("error: {e}");
+            exit_code::PREFLIGHT_FAILED
+        }
         Err(e) => {
             eprintln!("error: {e}");
             exit_code::ERROR

@@ -11,6 +11,7 @@ use reqwest::header::{HeaderMap, HeaderName};
 use super::arrival_plan::ArrivalPlan;
 use super::business::BusinessMetric;
 use super::inspect::{Inspection, InspectionName};
+use super::preflight::Preflight;
 use super::probes::{Burst, RecoveryProbe};
 use super::schedule::LoadSchedule;
 use super::templates::{Globals, TemplateId, Templates, Text};
@@ -64,6 +65,8 @@ pub struct ExecPlan {
     /// Polled after the load until the target answers well again.
     pub recovery: Option<RecoveryProbe>,
     pub slos: Vec<Slo>,
+    /// The request that confirms the target answers before the load starts.
+    pub preflight: Preflight,
     pub templates: Templates,
     pub globals: std::sync::Arc<Globals>,
     /// The plan as run (after `extends`, `--set` and flag overrides), for reports.

@@ -11,6 +11,8 @@ use crate::units::Rate;
 
 /// Seven days: longer is a typo (`5h` written `5000m`?), not a soak.
 const MAX_RUN_TIME: Duration = Duration::from_secs(7 * 24 * 3600);
+/// In-flight requests time out within `MAX_TIMEOUT`; a longer grace only delays the report.
+const MAX_GRACEFUL_STOP: Duration = super::MAX_TIMEOUT;
 /// Locust's default spawn rate, used when `-u` is given without `-r` or a plan rate.
 const DEFAULT_SPAWN_RATE: f64 = 1.0;
 
@@ -25,6 +27,15 @@ pub(super) fn schedule(
     let graceful_stop = cx
         .duration(load.graceful_stop.as_deref(), &path.key("graceful-stop"))
         .unwrap_or(Duration::from_secs(5));
+    if graceful_stop > MAX_GRACEFUL_STOP {
+        let found = load.graceful_stop.as_deref().unwrap_or_default();
+        cx.error(
+            path.key("graceful-stop"),
+            PlanErrorKind::BadDuration {
+                message: format!("`{found}`: expected a grace period of at most 1h"),
+            },
+        );
+    }
     let run_time = match overrides.run_time {
         Some(t) => Some(t),
         None => cx.duration(load.run_time.as_deref(), &path.key("run-time")),
@@ -56,6 +67,10 @@ pub(super) fn schedule(
             .or(plan_rate)
             .unwrap_or(Rate::per_second(DEFAULT_SPAWN_RATE));
         let Some(run_time) = run_time else {
+            // A `run-time` that did not parse is already reported.
+            if load.run_time.is_some() {
+                return None;
+            }
             cx.error(
                 path.key("run-time"),
                 PlanErrorKind::BadLoad {
@@ -86,7 +101,10 @@ pub(super) fn schedule(
         cx.error(
             path.key("run-time"),
             PlanErrorKind::BadLoad {
-                message: "a run may last at most 7 days".into(),
+                message: format!(
+                    "the run would last {}: expected at most 7 days (168h)",
+                    crate::units::format_duration(total)
+                ),
             },
         );
         return None;

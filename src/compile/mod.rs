@@ -13,7 +13,9 @@ mod graph;
 pub mod inspect;
 mod load;
 mod open_load;
+mod preflight;
 mod probes;
+mod redact;
 mod requests;
 mod schedule;
 mod slos;
@@ -35,6 +37,7 @@ pub use arrival_plan::{
 pub use business::{BusinessId, BusinessKind, BusinessMetric};
 pub use graph::{Action, ExecPlan, MetricId, MetricName, RequestId, RequestSpec, Task, UserClass};
 pub use inspect::{CheckId, Inspection, InspectionName, OutcomeId};
+pub use preflight::{Preflight, PreflightOrigin};
 pub use probes::{Burst, RecoveryProbe};
 pub use schedule::{LoadSchedule, Stage};
 pub use templates::{Globals, Templates, Text, UserScope};
@@ -65,6 +68,10 @@ pub struct Overrides {
 /// Requests per run of one planrun process at most; more is a typo, not a test.
 pub const MAX_USERS: u32 = 100_000;
 
+/// The longest request timeout: latency histograms end at an hour, and a request that
+/// may hang longer is a typo (`100000h`), not a test.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
 /// Compiles a loaded plan.
 pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, PlanErrors> {
     let mut cx = Compiler::new(plan);
@@ -79,7 +86,7 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
     });
     let host = cx.host(overrides.host.as_deref().or(raw.host.as_deref()));
     let timeout = cx
-        .duration(raw.timeout.as_deref(), &root.key("timeout"))
+        .timeout(raw.timeout.as_deref(), &root.key("timeout"))
         .unwrap_or(Duration::from_secs(30));
     let seed = overrides.seed.or(raw.seed).unwrap_or_else(rand::random);
 
@@ -115,6 +122,7 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
         raw_load.and_then(|l| l.recovery.as_ref()),
         &classes,
     );
+    let preflight = preflight::compile(&mut cx, timeout);
     let business = business::compile(&mut cx);
     let slos = slos::compile(&mut cx, schedule.as_ref(), &business);
     if recovery.is_none()
@@ -169,6 +177,7 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
         bursts,
         recovery,
         slos,
+        preflight,
         templates,
         globals,
         resolved: resolved_value(plan, overrides),
@@ -177,7 +186,7 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
 }
 
 /// The plan as run: the merged tree (after `extends` and `--set`) with the host it ran
-/// against. `-u/-r/-t` and `--seed` show in the run's recorded stages and seed instead.
+/// against, credential headers hidden. `-u/-r/-t` and `--seed` show in the run's recorded stages and seed instead.
 fn resolved_value(plan: &LoadedPlan, overrides: &Overrides) -> serde_json::Value {
     let mut value = plan.value.clone();
     if let Some(object) = value.as_object_mut() {
@@ -186,7 +195,28 @@ fn resolved_value(plan: &LoadedPlan, overrides: &Overrides) -> serde_json::Value
             object.insert("host".into(), host.clone().into());
         }
     }
+    redact::redact_credentials(&mut value);
     value
+}
+
+/// "did you mean `5m`?" for a duration written in words (`5 minutes`, `10 sec`).
+fn duration_hint(text: &str) -> Option<String> {
+    let (number, word) = text.trim().split_once(char::is_whitespace)?;
+    number.parse::<f64>().ok()?;
+    let word = word.trim().to_ascii_lowercase();
+    let unit = [
+        (
+            "ms",
+            ["ms", "msec", "millisecond", "milliseconds"].as_slice(),
+        ),
+        ("s", &["s", "sec", "secs", "second", "seconds"]),
+        ("m", &["m", "min", "mins", "minute", "minutes"]),
+        ("h", &["h", "hr", "hrs", "hour", "hours"]),
+    ]
+    .iter()
+    .find(|(_, words)| words.contains(&word.as_str()))?
+    .0;
+    Some(format!("did you mean `{number}{unit}`?"))
 }
 
 /// Compile state: the artefacts being built and the errors found so far.
@@ -232,10 +262,31 @@ impl<'p> Compiler<'p> {
         match parse_duration(text?) {
             Ok(d) => Some(d),
             Err(message) => {
-                self.error(path.clone(), PlanErrorKind::BadDuration { message });
+                let hint = duration_hint(text?);
+                self.error_with_hint(path.clone(), PlanErrorKind::BadDuration { message }, hint);
                 None
             }
         }
+    }
+
+    /// Parses an optional request timeout at `path`: more than 0s, at most `MAX_TIMEOUT`.
+    pub fn timeout(&mut self, text: Option<&str>, path: &KeyPath) -> Option<Duration> {
+        let timeout = self.duration(text, path)?;
+        let problem = if timeout.is_zero() {
+            "a timeout of 0s fails every request: expected more than 0s"
+        } else if timeout > MAX_TIMEOUT {
+            "expected a timeout of at most 1h"
+        } else {
+            return Some(timeout);
+        };
+        let found = text.unwrap_or_default();
+        self.error(
+            path.clone(),
+            PlanErrorKind::BadDuration {
+                message: format!("`{found}`: {problem}"),
+            },
+        );
+        None
     }
 
     /// Parses an optional rate at `path`.

@@ -13,11 +13,13 @@ use super::graph::{Action, RequestId, RequestSpec};
 use super::inspect;
 use super::templates::Text;
 use crate::plan::raw::RawStep;
-use crate::plan::{KeyPath, PlanErrorKind};
+use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 use crate::units::StatusSet;
 
 /// Payload files larger than this are a mistake (a load test sends them thousands of times).
 const MAX_PAYLOAD_BYTES: u64 = 10 * 1024 * 1024;
+
+const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// What a step inherits from its class.
 pub(super) struct RequestContext<'a> {
@@ -173,15 +175,17 @@ fn request(
 ) -> Option<RequestId> {
     let method_text = step.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
     let method = match method_text.as_str() {
-        "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => {
+        known if METHODS.contains(&known) => {
             Method::from_bytes(method_text.as_bytes()).unwrap_or(Method::GET)
         }
         _ => {
-            cx.error(
+            let hint = did_you_mean(&method_text, METHODS);
+            cx.error_with_hint(
                 path.key("method"),
                 PlanErrorKind::BadMethod {
                     found: method_text.clone(),
                 },
+                hint,
             );
             Method::GET
         }
@@ -249,7 +253,7 @@ fn request(
         }),
     };
     let timeout = cx
-        .duration(step.timeout.as_deref(), &path.key("timeout"))
+        .timeout(step.timeout.as_deref(), &path.key("timeout"))
         .unwrap_or(context.timeout);
     let name = step
         .name

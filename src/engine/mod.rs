@@ -12,6 +12,7 @@ mod arrivals;
 mod burst;
 mod fake;
 mod inspect;
+mod preflight;
 mod recovery;
 mod transport;
 mod user;
@@ -27,6 +28,7 @@ use crate::compile::ExecPlan;
 use crate::metrics::{Event, EventSender, RecoveryOutcome};
 
 pub use fake::FakeTransport;
+pub use preflight::{PreflightError, preflight};
 pub use transport::{HttpSession, HttpTransport, OutgoingRequest, Response, Session, Transport};
 
 /// How a run is told to stop early: `graceful` (first Ctrl-C, SIGTERM) ends the load and

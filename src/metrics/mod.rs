@@ -6,6 +6,7 @@
 //! (the per-second series holds a few numbers a second).
 
 mod business;
+mod failure_log;
 mod honesty;
 mod recorder;
 mod sample;

@@ -1,5 +1,6 @@
 //! The recorder task: folds `Event`s into histograms, counters and the per-second series,
-//! and publishes a `LiveSnapshot` each second for the progress display.
+//! publishes a `LiveSnapshot` each second for the progress display, and logs failures to
+//! stderr through a `FailureLog` (a line per reason, then counts; never one per request).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::business::BusinessTally;
+use super::failure_log::FailureLog;
 use super::honesty::{ArrivalStats, BurstOutcome, LoadHonesty, process_cpu_time};
 use super::sample::{Event, Failure, Sample};
 use super::summary::{
@@ -20,6 +22,10 @@ use super::summary::{
 };
 use super::windows::Windows;
 use crate::compile::{ExecPlan, MetricId};
+
+/// Distinct (request, failure) pairs kept apart in the summary; any further ones are
+/// counted under one "other reasons" entry per request.
+const MAX_FAILURE_REASONS: usize = 1000;
 
 /// Where the engine sends its events.
 pub type EventSender = mpsc::UnboundedSender<Event>;
@@ -113,10 +119,18 @@ async fn run(
                 let elapsed = now.saturating_duration_since(run_start);
                 tally.close_seconds_before(elapsed.as_secs());
                 live.send_replace(tally.snapshot(elapsed));
+                print_lines(tally.log.tick(elapsed));
             }
         }
     }
+    print_lines(tally.log.finish());
     tally
+}
+
+fn print_lines(lines: Vec<String>) {
+    for line in lines {
+        eprintln!("{line}");
+    }
 }
 
 /// The second being filled, before it joins the series.
@@ -144,6 +158,7 @@ struct Tally {
     series: Vec<SecondStats>,
     users: u32,
     peak_users: u32,
+    log: FailureLog,
     business: BusinessTally,
     windows: Windows,
     arrivals: Option<ArrivalStats>,
@@ -171,6 +186,7 @@ impl Tally {
             series: Vec::new(),
             users: 0,
             peak_users: 0,
+            log: FailureLog::default(),
             business: BusinessTally::new(exec),
             windows: Windows::new(&exec.slos, abort),
             arrivals: exec.arrivals.as_ref().map(|_| ArrivalStats::default()),
@@ -231,7 +247,24 @@ impl Tally {
             failed,
         );
         let at = sample.finished_us();
-        if let Some(failure) = sample.failure {
+        if let Some(failure) = &sample.failure {
+            let name = &self.per_metric[sample.metric.0 as usize].name;
+            if let Some(line) = self.log.record(name, failure, Duration::from_micros(at)) {
+                eprintln!("{line}");
+            }
+        }
+        if let Some(mut failure) = sample.failure {
+            // Messages that vary per request (a rendered path in a template error) must
+            // not grow the map with run length: past the cap, new ones are counted together.
+            if self.failures.len() >= MAX_FAILURE_REASONS
+                && !self
+                    .failures
+                    .contains_key(&(sample.metric, failure.clone()))
+            {
+                failure = Failure::Other(format!(
+                    "other reasons (more than {MAX_FAILURE_REASONS} distinct ones)"
+                ));
+            }
             self.failures
                 .entry((sample.metric, failure))
                 .and_modify(|f| {

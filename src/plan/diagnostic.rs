@@ -284,6 +284,17 @@ impl PlanErrors {
             (a.file.clone(), a.position.map(|p| (p.line, p.col)))
                 .cmp(&(b.file.clone(), b.position.map(|p| (p.line, p.col))))
         });
+        // One mistake reached twice (a class header checked for each of its tasks) is
+        // still one mistake to fix.
+        let mut seen = std::collections::HashSet::new();
+        self.0.retain(|e| {
+            seen.insert((
+                e.file.clone(),
+                e.position.map(|p| (p.line, p.col)),
+                e.path.to_string(),
+                e.kind.to_string(),
+            ))
+        });
         Err(self)
     }
 }
@@ -324,6 +335,25 @@ pub fn did_you_mean<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_mistake_found_twice_is_reported_once() {
+        let error = || {
+            PlanError::new(
+                KeyPath::root().key("host"),
+                PlanErrorKind::MissingEnv { name: "X".into() },
+            )
+        };
+        let mut errors = PlanErrors::default();
+        errors.push(error());
+        errors.push(error());
+        errors.push(PlanError::new(
+            KeyPath::root().key("host"),
+            PlanErrorKind::NoHost,
+        ));
+        let errors = errors.into_result(()).unwrap_err();
+        assert_eq!(errors.0.len(), 2);
+    }
 
     #[test]
     fn suggests_near_misses_only() {

@@ -5,6 +5,7 @@
 //! Every error names its file, line and column; nothing here sends traffic or decides
 //! anything about the run: that is compile's job.
 
+mod deserialize;
 pub mod diagnostic;
 pub mod key_path;
 pub mod locate;
@@ -56,10 +57,12 @@ impl LoadedPlan {
         let Some((exact, file, located)) = self.nearest_origin(&path) else {
             return PlanError::new(path, kind).at(self.root(), None);
         };
-        // A key that was never written (a missing one) points at the nearest parent's key.
-        let span = match (exact, part) {
-            (true, Part::Value) => located.value,
-            _ => located.key.unwrap_or(located.value),
+        // A key that was never written (a missing one) points at the nearest parent's key,
+        // or, for a parent with no key (the root, a list item), at its first line only.
+        let span = match (exact, part, located.key) {
+            (true, Part::Value, _) => located.value,
+            (_, _, Some(key)) => key,
+            (_, _, None) => first_line(&self.files[file].text, located.value),
         };
         PlanError::new(path, kind).at(&self.files[file], Some(span))
     }
@@ -82,6 +85,14 @@ impl LoadedPlan {
             probe.pop()?;
         }
     }
+}
+
+fn first_line(text: &str, span: Span) -> Span {
+    let end = text
+        .get(span.start..span.end)
+        .and_then(|value| value.find('\n'))
+        .map_or(span.end, |newline| span.start + newline);
+    Span { end, ..span }
 }
 
 fn starts_with(path: &KeyPath, prefix: &KeyPath) -> bool {
@@ -118,7 +129,7 @@ pub fn load(path: &Path, sets: &[String]) -> Result<LoadedPlan, PlanErrors> {
         }
     }
     errors.into_result(())?;
-    loaded.raw = deserialize(&loaded, value.clone())?;
+    loaded.raw = deserialize::raw_plan(&loaded, value.clone())?;
     loaded.value = value;
     Ok(loaded)
 }
@@ -183,11 +194,13 @@ fn load_chain(
     let parent_path = files[file].dir().join(parent);
     let parent_canonical = canonical(&parent_path);
     if let Some(start) = chain.iter().position(|p| *p == parent_canonical) {
-        let mut names: Vec<String> = chain[start..]
+        // Named as written (`files` holds one source per link of `chain`), not as the
+        // canonical paths used to detect the cycle, which depend on the checkout.
+        let mut names: Vec<String> = files[start..]
             .iter()
-            .map(|p| p.display().to_string())
+            .map(|f| f.path.display().to_string())
             .collect();
-        names.push(parent_canonical.display().to_string());
+        names.push(parent_path.display().to_string());
         return Err(locate(PlanErrorKind::ExtendsCycle { chain: names }, files).into());
     }
     chain.push(parent_canonical);
@@ -259,59 +272,4 @@ fn apply_set(root: &mut Value, flag: &str) -> Result<KeyPath, String> {
     }
     *slot = value;
     Ok(path)
-}
-
-fn deserialize(loaded: &LoadedPlan, value: Value) -> Result<RawPlan, PlanErrors> {
-    serde_path_to_error::deserialize::<_, RawPlan>(value).map_err(|error| {
-        let mut path = KeyPath::root();
-        for segment in error.path().iter() {
-            match segment {
-                serde_path_to_error::Segment::Seq { index } => path.push(Segment::Index(*index)),
-                serde_path_to_error::Segment::Map { key } => path.push(Segment::Key(key.clone())),
-                _ => {}
-            }
-        }
-        let message = error.into_inner().to_string();
-        let (kind, part, hint) = classify_serde_message(&message);
-        let path = match &kind {
-            PlanErrorKind::UnknownKey { key, .. } if path.last_key() != Some(key) => {
-                path.key(key.clone())
-            }
-            _ => path,
-        };
-        loaded.error(path, kind, part).with_hint(hint).into()
-    })
-}
-
-/// Turns serde's messages into our kinds, with a "did you mean" for unknown keys.
-fn classify_serde_message(message: &str) -> (PlanErrorKind, Part, Option<String>) {
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let (key, rest) = rest.split_once('`').unwrap_or((rest, ""));
-        let expected: Vec<String> = rest
-            .split('`')
-            .skip(1)
-            .step_by(2)
-            .map(str::to_owned)
-            .collect();
-        let hint = did_you_mean(key, expected.iter().map(String::as_str));
-        return (
-            PlanErrorKind::UnknownKey {
-                key: key.to_owned(),
-                expected,
-            },
-            Part::Key,
-            hint,
-        );
-    }
-    if let Some(rest) = message.strip_prefix("missing field `") {
-        let key = rest.split('`').next().unwrap_or(rest).to_owned();
-        return (PlanErrorKind::MissingKey { key }, Part::Value, None);
-    }
-    (
-        PlanErrorKind::WrongType {
-            message: message.to_owned(),
-        },
-        Part::Value,
-        None,
-    )
 }

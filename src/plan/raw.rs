@@ -35,6 +35,9 @@ pub struct RawPlan {
     /// Business metrics computed from request outcomes.
     pub metrics: Option<IndexMap<String, RawBusinessMetric>>,
     pub slos: Option<Vec<RawSlo>>,
+    /// A path (GET) that must answer 200–399 before the load starts; by default the
+    /// plan's health-check request, else the host's root (see `compile::preflight`).
+    pub preflight: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

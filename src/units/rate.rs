@@ -58,11 +58,18 @@ impl Rate {
         if !count.is_finite() || count <= 0.0 {
             return Err(format!("`{text}` is not a positive rate: {expected}"));
         }
-        Ok(Self {
-            per_second: count / per,
-        })
+        let per_second = count / per;
+        // Slower than this is a typo, and its interval (or a ramp at it) would not fit
+        // in a `Duration`.
+        if per_second < MIN_PER_SECOND {
+            return Err(format!("`{text}` is slower than one a day: {expected}"));
+        }
+        Ok(Self { per_second })
     }
 }
+
+/// The slowest rate a plan may ask for: one a day.
+const MIN_PER_SECOND: f64 = 1.0 / 86_400.0;
 
 impl fmt::Display for Rate {
     /// Per second when that is a whole or a short decimal, otherwise per minute.
@@ -98,7 +105,15 @@ mod tests {
 
     #[test]
     fn rejects_zero_negative_and_unknown_units() {
-        for bad in ["0/s", "-1/s", "10/fortnight", "fast", ""] {
+        for bad in [
+            "0/s",
+            "-1/s",
+            "10/fortnight",
+            "fast",
+            "",
+            "7.5e-309/s",
+            "1e-6/s",
+        ] {
             assert!(Rate::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -138,3 +138,32 @@ load: { users: 1, run-time: 1s }
     assert_eq!(summary.total.failures, 3);
     assert_eq!(summary.failures[0].reason, "unexpected status 500");
 }
+
+#[tokio::test(start_paused = true)]
+async fn failure_reasons_that_vary_per_request_stay_bounded() {
+    let exec = compile_text(
+        r#"
+host: http://127.0.0.1:1
+classes:
+  A:
+    think-time: pacing 10ms
+    tasks: { a: { path: /a } }
+load: { users: 1, run-time: 30s }
+"#,
+    );
+    let calls = std::sync::atomic::AtomicU32::new(0);
+    let transport = FakeTransport::new(Duration::from_millis(1), move |_| {
+        let n = calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Err(planrun::metrics::Failure::Other(format!("odd answer #{n}")))
+    });
+    let summary = run(exec, transport).await;
+    assert_eq!(summary.total.count, 3000);
+    assert_eq!(summary.total.failures, 3000);
+    // 1,000 distinct reasons kept apart, then one entry for the other 2,000.
+    assert_eq!(summary.failures.len(), 1001);
+    assert_eq!(summary.failures[0].count, 2000);
+    assert_eq!(
+        summary.failures[0].reason,
+        "other reasons (more than 1000 distinct ones)"
+    );
+}

@@ -39,6 +39,7 @@ async fn run_journey(style: OverlapStyle) -> (Outcome, tempfile::TempDir) {
         }),
         progress: ProgressMode::Off,
         strict: false,
+        preflight: true,
     };
     let outcome = planrun::run(options, StopSignal::default())
         .await
@@ -269,6 +270,7 @@ async fn run_data(on_exhausted: &str) -> Outcome {
         sample_api: Some(SampleApiConfig::default()),
         progress: ProgressMode::Off,
         strict: false,
+        preflight: true,
     };
     planrun::run(options, StopSignal::default()).await.unwrap()
 }

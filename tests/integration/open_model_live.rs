@@ -27,6 +27,7 @@ async fn run_with(text: &str, config: SampleApiConfig) -> (Outcome, tempfile::Te
         sample_api: Some(config),
         progress: ProgressMode::Off,
         strict: false,
+        preflight: true,
     };
     let outcome = planrun::run(options, StopSignal::default())
         .await

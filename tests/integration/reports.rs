@@ -75,6 +75,7 @@ async fn run_with_exports() -> Run {
         }),
         progress: ProgressMode::Off,
         strict: false,
+        preflight: true,
     };
     std::fs::write(dir.path().join("step-summary.md"), "earlier step\n").unwrap();
     let outcome = planrun::run(options, StopSignal::default())

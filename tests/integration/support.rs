@@ -56,6 +56,7 @@ pub async fn run_plan_with(
         sample_api: Some(sample_api),
         progress: ProgressMode::Off,
         strict: false,
+        preflight: true,
     };
     let outcome = planrun::run(options, StopSignal::default())
         .await

@@ -1,0 +1,131 @@
+//! The corpus of broken plans: each file in `tests/plans/broken/` holds one mistake class
+//! and `NAME.expected` the exact diagnostic `planrun PLAN` prints for it (no colour).
+//! Every one must exit 3, send nothing, and point at `file:line:col`.
+//!
+//! After an intended change of wording, `PLANRUN_BLESS=1 cargo test broken_plans`
+//! rewrites the `.expected` files; review the diff.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+use crate::support::repo;
+
+const CORPUS: &str = "tests/plans/broken";
+
+fn corpus() -> Vec<PathBuf> {
+    let mut plans: Vec<PathBuf> = std::fs::read_dir(repo().join(CORPUS))
+        .expect("tests/plans/broken/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "toml")
+            )
+        })
+        .collect();
+    plans.sort();
+    plans
+}
+
+/// `planrun PLAN` on a corpus plan, as CI would run it, named relative to the repository
+/// so that the expected text does not depend on where the checkout lives. (Not `check`:
+/// it only notes an unset environment variable, which a run must refuse.)
+fn run(plan: &Path) -> (Option<i32>, String) {
+    let relative = plan.strip_prefix(repo()).expect("inside the repository");
+    let out = tempfile::tempdir().expect("out dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_planrun"))
+        .current_dir(repo())
+        .env_remove("PLANRUN_HOST")
+        .env_remove("PLANRUN_CORPUS_NEVER_SET")
+        .arg(relative)
+        .args(["--progress", "off", "--out"])
+        .arg(out.path())
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .expect("run planrun");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_broken_plan_exits_3_with_its_expected_diagnostic() {
+    let plans = corpus();
+    assert!(plans.len() >= 30, "corpus shrank: {plans:?}");
+    let bless = std::env::var_os("PLANRUN_BLESS").is_some();
+    let mut mismatches = Vec::new();
+    for plan in &plans {
+        let (code, stderr) = run(plan);
+        let name = plan.file_name().unwrap().to_string_lossy().into_owned();
+        if code != Some(3) {
+            mismatches.push(format!("--- {name} exited {code:?}:\n{stderr}"));
+            continue;
+        }
+        if !has_line_col(&stderr) {
+            mismatches.push(format!("--- {name}: no `{CORPUS}/…:line:col` in\n{stderr}"));
+        }
+        let expected_path = plan.with_extension("expected");
+        if bless {
+            std::fs::write(&expected_path, &stderr).expect("write .expected");
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path)
+            .unwrap_or_else(|_| panic!("{} is missing", expected_path.display()));
+        if expected != stderr {
+            mismatches.push(format!(
+                "--- {name}: expected\n{expected}\n--- got\n{stderr}"
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// `text` names a corpus file with a line and column: `tests/plans/broken/x.yaml:3:5`
+/// (for an `extends` cycle, the parent's file, where the cycle closes).
+fn has_line_col(text: &str) -> bool {
+    text.match_indices(CORPUS).any(|(i, _)| {
+        let rest = &text[i..];
+        let location: &str = rest.split([' ', ']', '\n']).next().unwrap_or_default();
+        let mut parts = location.rsplitn(3, ':');
+        let col = parts.next().unwrap_or_default();
+        let line = parts.next().unwrap_or_default();
+        let numeric = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+        numeric(line) && numeric(col)
+    })
+}
+
+#[test]
+fn every_expected_file_has_its_plan() {
+    for entry in std::fs::read_dir(repo().join(CORPUS)).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) == Some("expected") {
+            let has_plan = ["yaml", "toml"]
+                .iter()
+                .any(|ext| path.with_extension(ext).exists());
+            assert!(has_plan, "{} has no plan", path.display());
+        }
+    }
+}
+
+#[test]
+fn a_ten_gigabyte_payload_is_refused_without_reading_it() {
+    let plan = crate::support::write_plan(
+        "huge.yaml",
+        "host: http://127.0.0.1:8000\nclasses:\n  A:\n    tasks:\n      up:\n        method: POST\n        path: /upload\n        body-file: huge.json\nload: { users: 1, run-time: 1s }\n",
+    );
+    // Sparse: costs no disk, and the check must look at the size before reading.
+    let file = std::fs::File::create(plan.dir.path().join("huge.json")).unwrap();
+    file.set_len(10 << 30).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_planrun"))
+        .arg("check")
+        .arg(&plan.path)
+        .timeout(std::time::Duration::from_secs(10))
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains("huge.yaml:8:20"))
+        .stderr(predicates::str::contains(
+            "10737418240 bytes is over the 10485760-byte limit",
+        ));
+}

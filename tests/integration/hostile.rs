@@ -1,0 +1,241 @@
+//! Hostile targets: each fault a target can commit becomes its failure category in the
+//! summary and in `summary.json`, the run still ends on time, nothing panics, and the
+//! failures are logged as a line per reason, not one per request.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use std::process::Stdio;
+
+use crate::hostile_server::{Fault, HostileServer, OVERSIZED_BYTES};
+use crate::support::write_plan;
+
+/// Run time and grace are short; the request timeout is shorter than the grace, so a
+/// hanging target shows as timeouts, not as requests cancelled at the end.
+const PLAN: &str = r#"host: HOST
+timeout: TIMEOUT
+classes:
+  A:
+    think-time: constant 50ms
+    tasks:
+      thing: { path: /api/v1/thing }
+load: { users: 3, spawn-rate: 100/s, run-time: 1s, graceful-stop: 1500ms }
+"#;
+
+/// What a run against a hostile target left.
+struct Run {
+    json: serde_json::Value,
+    stdout: String,
+    stderr: String,
+    /// The most file descriptors planrun held at once (Linux; 0 elsewhere).
+    max_fds: usize,
+}
+
+/// The users in `PLAN`: each holds at most one socket at a time.
+const USERS: usize = 3;
+
+fn run_against(host: &str, timeout: &str) -> Run {
+    let plan = write_plan(
+        "hostile.yaml",
+        &PLAN.replace("HOST", host).replace("TIMEOUT", timeout),
+    );
+    let out = plan.dir.path().join("reports");
+    let started = Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_planrun"))
+        .env_remove("PLANRUN_HOST")
+        .arg(&plan.path)
+        .args(["--no-preflight", "--progress", "off", "--out"])
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run planrun");
+    // Sample the open descriptors while it runs: a fault that leaked a socket per
+    // request would show here within the second of load. (Its output is a few lines,
+    // far below a pipe's capacity, so it can wait unread until the end.)
+    let mut max_fds = 0;
+    while child.try_wait().expect("wait").is_none() {
+        // 1s of load, at most 1.5s of grace, and start-up: never this long.
+        assert!(started.elapsed() < Duration::from_secs(8), "still running");
+        // Not in the first moments: until it execs, the child holds the test's own.
+        if started.elapsed() > Duration::from_millis(200) {
+            max_fds = max_fds.max(open_fds(child.id()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let dir = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let json = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap())
+        .expect("summary.json");
+    Run {
+        json,
+        stdout,
+        stderr,
+        max_fds,
+    }
+}
+
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
+}
+
+impl Run {
+    fn assert_no_socket_leak(&self) {
+        // The process's own descriptors (stdio, the runtime's, the signal pipe: 8 to 12),
+        // and one socket per user at most. A socket leaked per request would pass this
+        // within a few requests.
+        assert!(
+            self.max_fds <= USERS + 12,
+            "{} descriptors open",
+            self.max_fds
+        );
+    }
+
+    fn categories(&self) -> BTreeSet<String> {
+        self.json["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["category"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Every request failed, for `category` alone, and the log said so in two lines.
+    fn assert_only(&self, category: &str, reason: &str) {
+        assert_eq!(
+            self.categories(),
+            BTreeSet::from([category.to_owned()]),
+            "{}",
+            self.json["failures"]
+        );
+        // The process's own descriptors (stdio, the runtime's, the signal pipe: 8 to 12),
+        // and one socket per user at most. A socket leaked per request would pass this
+        // within a few requests.
+        assert!(
+            self.max_fds <= USERS + 12,
+            "{} descriptors open",
+            self.max_fds
+        );
+        let count = self.json["aggregate"]["count"].as_u64().unwrap();
+        assert!(count >= 3, "{count} requests");
+        assert_eq!(self.json["aggregate"]["failures"].as_u64(), Some(count));
+        assert!(self.stdout.contains(reason), "{}", self.stdout);
+        let log: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("failure"))
+            .collect();
+        // The first occurrence, then at most one count at the end (runs are under 10s).
+        assert!(matches!(log.len(), 1 | 2), "{log:#?}");
+        assert!(log[0].contains(&format!("{category}: {reason}")) || log[0].contains(category));
+    }
+}
+
+fn http(server: &HostileServer) -> String {
+    format!("http://{}", server.addr)
+}
+
+#[test]
+fn a_refused_connection_is_a_connect_failure() {
+    let server = HostileServer::start(Fault::Refuse);
+    let run = run_against(&http(&server), "300ms");
+    run.assert_only("connect", "connection refused or unreachable");
+    let log: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("failure"))
+        .collect();
+    assert_eq!(log.len(), 2, "{log:#?}");
+    assert!(log[1].contains("more since"), "{log:#?}");
+}
+
+#[test]
+fn a_connection_closed_without_an_answer_is_a_connection_failure() {
+    let server = HostileServer::start(Fault::CloseWithoutAnswer);
+    run_against(&http(&server), "300ms").assert_only("connection", "connection closed or reset");
+}
+
+#[test]
+fn a_reset_before_the_head_is_complete_is_a_connection_failure() {
+    let server = HostileServer::start(Fault::ResetMidHead);
+    run_against(&http(&server), "300ms").assert_only("connection", "connection closed or reset");
+}
+
+#[test]
+fn a_body_cut_short_is_a_body_failure() {
+    let server = HostileServer::start(Fault::TruncatedBody);
+    run_against(&http(&server), "300ms").assert_only("body", "");
+}
+
+#[test]
+fn a_server_that_never_answers_is_a_timeout() {
+    let server = HostileServer::start(Fault::Silent);
+    run_against(&http(&server), "300ms").assert_only("timeout", "timeout");
+}
+
+#[test]
+fn headers_that_never_finish_are_a_timeout() {
+    let server = HostileServer::start(Fault::SlowHeaders);
+    run_against(&http(&server), "300ms").assert_only("timeout", "timeout");
+}
+
+#[test]
+fn a_trickling_body_is_a_timeout() {
+    let server = HostileServer::start(Fault::TrickleBody);
+    run_against(&http(&server), "300ms").assert_only("timeout", "timeout");
+}
+
+#[test]
+fn an_answer_that_is_not_http_is_an_invalid_http_failure() {
+    let server = HostileServer::start(Fault::InvalidHttp);
+    run_against(&http(&server), "300ms").assert_only("invalid-http", "");
+}
+
+#[test]
+fn a_port_that_does_not_speak_tls_is_a_tls_failure() {
+    let server = HostileServer::start(Fault::NotTls);
+    run_against(&format!("https://{}", server.addr), "300ms").assert_only("tls", "");
+}
+
+#[test]
+fn a_host_that_does_not_resolve_is_a_dns_failure() {
+    // `.invalid` never resolves (RFC 2606); nothing leaves the machine but the lookup.
+    // The lookup asks the system's resolver, which may be slow to say no under load:
+    // a lookup still unanswered at the request's timeout is rightly a timeout.
+    let run = run_against("http://planrun-hostile.invalid:8080", "1s");
+    let categories = run.categories();
+    assert!(categories.contains("dns"), "{}", run.json["failures"]);
+    assert!(
+        categories.iter().all(|c| c == "dns" || c == "timeout"),
+        "{}",
+        run.json["failures"]
+    );
+    assert!(
+        run.stdout.contains("host name did not resolve"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn an_oversized_body_is_counted_whole_without_failing() {
+    let server = HostileServer::start(Fault::OversizedBody);
+    let run = run_against(&http(&server), "5s");
+    assert!(run.categories().is_empty(), "{}", run.json["failures"]);
+    run.assert_no_socket_leak();
+    let aggregate = &run.json["aggregate"];
+    assert!(aggregate["count"].as_u64().unwrap() >= 3, "{aggregate}");
+    assert_eq!(
+        aggregate["average_content_bytes"].as_f64(),
+        Some(OVERSIZED_BYTES as f64)
+    );
+}

@@ -1,0 +1,176 @@
+//! Ctrl-C during a run: the binary, sent SIGINT, stops the load, writes every result file
+//! whole, prints the summary marked as interrupted and exits 130. A second SIGINT
+//! abandons in-flight requests at once and still writes what was gathered. SIGTERM is
+//! a first Ctrl-C.
+
+#![cfg(unix)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::hostile_server::{Fault, HostileServer};
+use crate::support::write_plan;
+
+const LONG_RUN: &str = r#"classes:
+  A:
+    think-time: constant 20ms
+    tasks:
+      list: { path: /api/v1/accommodations }
+load: { users: 5, spawn-rate: 100/s, run-time: 5m, graceful-stop: GRACE }
+"#;
+
+fn start(plan: &Path, out: &Path, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_planrun"))
+        .env_remove("PLANRUN_HOST")
+        .arg(plan)
+        .args(["--sample-api", "--progress", "plain", "--out"])
+        .arg(out)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start planrun")
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+/// Waits for the process, killing it if it outlives `limit` (the test then fails).
+fn wait_within(mut child: Child, limit: Duration) -> Output {
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("planrun still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// The one run directory under `out`, checked to hold only whole files.
+fn run_dir(out: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .expect("out dir")
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    for file in std::fs::read_dir(&dirs[0]).unwrap() {
+        let path = file.unwrap().path();
+        assert_ne!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("tmp"),
+            "a half-written file was left: {}",
+            path.display()
+        );
+    }
+    dirs[0].clone()
+}
+
+fn summary(dir: &Path) -> serde_json::Value {
+    let bytes = std::fs::read(dir.join("summary.json")).expect("summary.json");
+    serde_json::from_slice(&bytes).expect("summary.json is whole JSON")
+}
+
+#[test]
+fn sigint_stops_the_run_writes_every_result_and_exits_130() {
+    stops_gracefully_on("INT");
+}
+
+#[test]
+fn sigterm_stops_the_run_the_same_way() {
+    stops_gracefully_on("TERM");
+}
+
+fn stops_gracefully_on(name: &str) {
+    let plan = write_plan("long.yaml", &LONG_RUN.replace("GRACE", "5s"));
+    let out = plan.dir.path().join("reports");
+    let child = start(&plan.path, &out, &[]);
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(&child, name);
+    let output = wait_within(child, Duration::from_secs(15));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert!(stdout.contains("(interrupted)"), "{stdout}");
+    assert!(stderr.contains("stopping"), "{stderr}");
+
+    let json = summary(&run_dir(&out));
+    assert_eq!(json["run"]["interrupted"], true);
+    assert!(json["aggregate"]["count"].as_u64().unwrap() > 20, "{json}");
+    assert!(json["run"]["duration_s"].as_f64().unwrap() < 10.0);
+    assert_eq!(
+        json["aggregate"]["failures"], 0,
+        "graceful: nothing cancelled"
+    );
+}
+
+#[test]
+fn a_second_sigint_abandons_in_flight_requests_and_still_writes_the_results() {
+    // Every answer takes 3s and the grace period is a minute: only the second SIGINT
+    // can end the run quickly.
+    let plan = write_plan("slow.yaml", &LONG_RUN.replace("GRACE", "1m"));
+    let out = plan.dir.path().join("reports");
+    let child = start(
+        &plan.path,
+        &out,
+        &["--sample-latency", "3s", "--no-preflight"],
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    signal(&child, "INT");
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "INT");
+    let output = wait_within(child, Duration::from_secs(15));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert!(stderr.contains("stopping now"), "{stderr}");
+
+    let json = summary(&run_dir(&out));
+    assert_eq!(json["run"]["interrupted"], true);
+    let failures = json["failures"].as_array().unwrap();
+    let cancelled: u64 = failures
+        .iter()
+        .filter(|f| f["category"] == "cancelled")
+        .map(|f| f["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(cancelled, 5, "each user's in-flight request: {failures:?}");
+}
+
+#[test]
+fn sigint_while_the_preflight_waits_ends_the_wait() {
+    let silent = HostileServer::start(Fault::Silent);
+    let text = LONG_RUN.replace("GRACE", "1s");
+    let plan = write_plan(
+        "silent.yaml",
+        &format!("host: http://{}\ntimeout: 10s\n{text}", silent.addr),
+    );
+    let out = plan.dir.path().join("reports");
+    let child = Command::new(env!("CARGO_BIN_EXE_planrun"))
+        .env_remove("PLANRUN_HOST")
+        .arg(&plan.path)
+        .args(["--progress", "off", "--out"])
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start planrun");
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    signal(&child, "INT");
+    let output = wait_within(child, Duration::from_secs(15));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "waited out the preflight"
+    );
+    assert_eq!(output.status.code(), Some(130));
+    let json = summary(&run_dir(&out));
+    assert_eq!(json["run"]["interrupted"], true);
+    assert_eq!(json["aggregate"]["count"], 0, "no load was started");
+}
