@@ -5,17 +5,14 @@
 use std::time::Duration;
 
 use planrun::compile::Overrides;
-use planrun::engine::StopSignal;
-use planrun::report::progress::ProgressMode;
 use planrun::sample_api::{OverlapStyle, SampleApiConfig};
 use planrun::{Outcome, RunOptions};
 
-use crate::support::{repo, run_plan};
+use crate::support::{options, repo, run, run_plan};
 
 async fn run_journey(style: OverlapStyle) -> (Outcome, tempfile::TempDir) {
     let out = tempfile::tempdir().expect("out dir");
-    let options = RunOptions {
-        plan: repo().join("plans/journey.yaml"),
+    let outcome = run(RunOptions {
         // Short thinks, so a few seconds hold dozens of journeys.
         sets: [
             "BookingUser",
@@ -31,19 +28,13 @@ async fn run_journey(style: OverlapStyle) -> (Outcome, tempfile::TempDir) {
             seed: Some(7),
             ..Overrides::default()
         },
-        out: out.path().to_path_buf(),
-        exports: Default::default(),
         sample_api: Some(SampleApiConfig {
             overlap_style: style,
             ..SampleApiConfig::default()
         }),
-        progress: ProgressMode::Off,
-        strict: false,
-        preflight: true,
-    };
-    let outcome = planrun::run(options, StopSignal::default())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        ..options(repo().join("plans/journey.yaml"), out.path().to_path_buf())
+    })
+    .await;
     (outcome, out)
 }
 
@@ -261,18 +252,7 @@ async fn run_data(on_exhausted: &str) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("plan.yaml");
     std::fs::write(&plan, data_plan(dir.path(), on_exhausted)).unwrap();
-    let options = RunOptions {
-        plan,
-        sets: Vec::new(),
-        overrides: Overrides::default(),
-        out: dir.path().join("reports"),
-        exports: Default::default(),
-        sample_api: Some(SampleApiConfig::default()),
-        progress: ProgressMode::Off,
-        strict: false,
-        preflight: true,
-    };
-    planrun::run(options, StopSignal::default()).await.unwrap()
+    run(options(plan, dir.path().join("reports"))).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,33 +6,15 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use planrun::compile::Overrides;
-use planrun::engine::StopSignal;
-use planrun::report::progress::ProgressMode;
 use planrun::sample_api::{ErrorWindow, SampleApiConfig, Stall};
 use planrun::slo::Status;
-use planrun::{Outcome, RunOptions, exit_code};
+use planrun::{Outcome, exit_code};
 use predicates::prelude::*;
 
-use crate::support::write_plan;
+use crate::support::{run_plan_with, write_plan};
 
 async fn run_with(text: &str, config: SampleApiConfig) -> (Outcome, tempfile::TempDir) {
-    let file = write_plan("plan.yaml", text);
-    let out = tempfile::tempdir().expect("out dir");
-    let options = RunOptions {
-        plan: file.path.clone(),
-        sets: Vec::new(),
-        overrides: Overrides::default(),
-        out: out.path().to_path_buf(),
-        exports: Default::default(),
-        sample_api: Some(config),
-        progress: ProgressMode::Off,
-        strict: false,
-        preflight: true,
-    };
-    let outcome = planrun::run(options, StopSignal::default())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    (outcome, out)
+    run_plan_with(text, Overrides::default(), config).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,10 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use planrun::compile::Overrides;
 use planrun::engine::{self, FakeTransport, StopSignal};
 use planrun::metrics;
-use planrun::report::progress::ProgressMode;
 use planrun::report::{Exports, FILES, Results};
 use planrun::sample_api::SampleApiConfig;
 use planrun::{Outcome, RunOptions};
@@ -59,10 +57,6 @@ async fn run_with_exports() -> Run {
     let plan = write_plan("plan.yaml", PLAN);
     let dir = plan.dir;
     let options = RunOptions {
-        plan: plan.path.clone(),
-        sets: Vec::new(),
-        overrides: Overrides::default(),
-        out: dir.path().join("reports"),
         exports: Exports {
             csv_prefix: Some(dir.path().join("locust/run")),
             html: Some(dir.path().join("copy.html")),
@@ -73,14 +67,10 @@ async fn run_with_exports() -> Run {
             seed: 5,
             ..SampleApiConfig::default()
         }),
-        progress: ProgressMode::Off,
-        strict: false,
-        preflight: true,
+        ..crate::support::options(plan.path.clone(), dir.path().join("reports"))
     };
     std::fs::write(dir.path().join("step-summary.md"), "earlier step\n").unwrap();
-    let outcome = planrun::run(options, StopSignal::default())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let outcome = crate::support::run(options).await;
     Run { outcome, dir }
 }
 

@@ -47,19 +47,34 @@ pub async fn run_plan_with(
 ) -> (Outcome, TempDir) {
     let file = write_plan("plan.yaml", text);
     let out = tempfile::tempdir().expect("out dir");
-    let options = RunOptions {
-        plan: file.path.clone(),
-        sets: Vec::new(),
+    let outcome = run(RunOptions {
         overrides,
-        out: out.path().to_path_buf(),
-        exports: Default::default(),
         sample_api: Some(sample_api),
+        ..options(file.path.clone(), out.path().to_path_buf())
+    })
+    .await;
+    (outcome, out)
+}
+
+/// A run of `plan` against the in-process sample API with its defaults, results under
+/// `out`, no progress display: tests change what they need with `..options(…)`.
+pub fn options(plan: PathBuf, out: PathBuf) -> RunOptions {
+    RunOptions {
+        plan,
+        sets: Vec::new(),
+        overrides: Overrides::default(),
+        out,
+        exports: Default::default(),
+        sample_api: Some(SampleApiConfig::default()),
         progress: ProgressMode::Off,
         strict: false,
         preflight: true,
-    };
-    let outcome = planrun::run(options, StopSignal::default())
+    }
+}
+
+/// Runs through `planrun::run`; an error of planrun's own fails the test.
+pub async fn run(options: RunOptions) -> Outcome {
+    planrun::run(options, StopSignal::default())
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    (outcome, out)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
