@@ -236,13 +236,7 @@ fn staged(cx: &mut Compiler, load: &RawLoad, path: &KeyPath) -> Option<Vec<Stage
                 continue;
             }
         };
-        if duration.is_zero() {
-            cx.error(
-                stage_path.key("duration"),
-                PlanErrorKind::BadLoad {
-                    message: "a stage must last longer than 0s".into(),
-                },
-            );
+        if !lasts(cx, duration, &stage_path) {
             ok = false;
         }
         let name = raw.name.clone().unwrap_or_else(|| match to.cmp(&level) {
@@ -262,4 +256,17 @@ fn staged(cx: &mut Compiler, load: &RawLoad, path: &KeyPath) -> Option<Vec<Stage
         level = to;
     }
     ok.then_some(stages)
+}
+
+/// Whether a stage of `duration` lasts at all; a 0s stage is a plan error at its path.
+pub(super) fn lasts(cx: &mut Compiler, duration: Duration, stage_path: &KeyPath) -> bool {
+    if duration.is_zero() {
+        cx.error(
+            stage_path.key("duration"),
+            PlanErrorKind::BadLoad {
+                message: "a stage must last longer than 0s".into(),
+            },
+        );
+    }
+    !duration.is_zero()
 }

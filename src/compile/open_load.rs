@@ -388,13 +388,7 @@ fn staged(
             ok = false;
             continue;
         };
-        if duration.is_zero() {
-            cx.error(
-                stage_path.key("duration"),
-                PlanErrorKind::BadLoad {
-                    message: "a stage must last longer than 0s".into(),
-                },
-            );
+        if !super::load::lasts(cx, duration, &stage_path) {
             ok = false;
             continue;
         }
