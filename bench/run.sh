@@ -44,12 +44,21 @@ work=$(mktemp -d)
 results=$bench/results-$(date -u +%Y%m%dT%H%M%SZ).tsv
 nginx_port=18481 delay_port=18482 api_port=18483
 pids=()
+generator=
 
-# Stops every server this script started, by PID, and removes the scratch directory.
+# Stops the running generator and every server this script started, by PID, and removes
+# the scratch directory.
 cleanup() {
+  [ -n "$generator" ] && kill_tree "$generator"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
+}
+# Stops a process and its descendants, children first, by PID.
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1"); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -76,9 +85,11 @@ install_tools() {
   (cd bench/goose && CARGO_TARGET_DIR="$bench/goose" cargo build --release --quiet)
   log "building planrun"
   cargo build --release --quiet
+  # The suite runs its own copy, so a rebuild while it runs cannot swap binaries mid-table.
+  cp target/release/planrun "$planrun"
 }
 
-planrun=$root/target/release/planrun
+planrun=$bench/planrun
 goose=$bench/goose/release/planrun-bench-goose
 locust=$bench/venv/bin/locust
 
@@ -167,8 +178,12 @@ measure() {
   local scenario=$1 tool=$2 run=$3 secs=$4; shift 5
   local tag="$work/$scenario-$tool-$run"
   log "($scenario) run $run: $tool"
-  timeout -k 10 $((secs + 60)) /usr/bin/time -v -o "$tag.time" "$@" \
-    > "$tag.out" 2> "$tag.err" || log "($scenario) $tool exited with $? (see $tag.err)"
+  # In the background and waited for, so that Ctrl-C reaches the trap at once; the trap
+  # stops the generator's own process (GNU time does not pass signals on).
+  timeout -k 10 $((secs + 60)) /usr/bin/time -v -o "$tag.time" "$@" > "$tag.out" 2> "$tag.err" &
+  generator=$!
+  wait $generator || log "($scenario) $tool exited with $? (see $tag.err)"
+  generator=
   record "$scenario" "$tool" "$run" cpu_s \
     "$(awk '/User time/ {u=$4} /System time/ {s=$4} END {printf "%.3f", u+s}' "$tag.time")"
   record "$scenario" "$tool" "$run" rss_mb \
