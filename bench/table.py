@@ -24,6 +24,13 @@ def load(path):
         except ValueError:
             pass  # a tool that failed to report leaves its cell empty
     for (scenario, tool, metric), by_run in list(cells.items()):
+        # (d): how much later than the target's own held time each tool saw the answer,
+        # run by run; the target's timing differs with the arrival pattern each tool makes.
+        own = cells.get((scenario, f"server-{tool}", metric))
+        if scenario == "d" and own:
+            cells[(scenario, tool, f"{metric}_over_target")] = {
+                run: value - own[run] for run, value in by_run.items() if run in own}
+    for (scenario, tool, metric), by_run in list(cells.items()):
         if metric != "cpu_s":
             continue
         requests = cells.get((scenario, tool, "requests"), {})
@@ -50,6 +57,8 @@ ROWS = [
     ("c", "rps", "(c) req/s served", "{:,.0f}", "higher"),
     ("d", "p50_ms", "(d) 20 ms target at 200 req/s: p50, ms", "{:.3f}", "closer"),
     ("d", "p99_ms", "(d) p99, ms", "{:.3f}", "closer"),
+    ("d", "p50_ms_over_target", "(d) p50 beyond the target's own held time, ms", "{:+.3f}", "closer"),
+    ("d", "p99_ms_over_target", "(d) p99 beyond the target's own held time, ms", "{:+.3f}", "closer"),
     ("e", "cpu_per_10k", "(e) plans/peak.yaml, 100 users: CPU-s per 10k requests", "{:.3f}", "lower"),
     ("e", "rss_mb", "(e) peak RSS, MB", "{:.1f}", "lower"),
 ]
@@ -90,9 +99,13 @@ def goals(cells):
         out.append(("(c) 10,000 users in ≤ 64 MB", f"{mine:.1f} MB", mine <= 64))
     for q in ("p50_ms", "p99_ms"):
         mine, theirs = m("d", "planrun", q), m("d", "oha", q)
+        extra, extra_oha = m("d", "planrun", q + "_over_target"), m("d", "oha", q + "_over_target")
         if mine is not None and theirs is not None:
-            out.append((f"(d) {q[:3]} within 0.3 ms of oha's", f"{mine - theirs:+.3f} ms",
-                        abs(mine - theirs) <= 0.3))
+            out.append((f"(d) {q[:3]} within 0.3 ms of oha's", f"{mine - theirs:+.3f} ms", abs(mine - theirs) <= 0.3))
+        if extra is not None and extra_oha is not None:
+            out.append((f"(d) {q[:3]} beyond the target's own time, within 0.3 ms of oha's",
+                        f"{extra:+.3f} vs {extra_oha:+.3f} ms ({extra - extra_oha:+.3f})",
+                        abs(extra - extra_oha) <= 0.3))
     mine, base = m("e", "planrun", "cpu_per_10k"), m("b", "planrun", "cpu_per_10k")
     if mine and base:
         out.append(("(e) realistic mix ≤ 2× (b) per request", f"{mine / base:.2f}×", mine <= 2 * base))
@@ -109,10 +122,9 @@ def main():
         if all(v is None for v in values):
             continue
         own = ""
-        if scenario == "d":
-            pooled = [v for t in ("server-oha", "server-planrun")
-                      for v in cells.get(("d", t, metric), {}).values()]
-            own = fmt(statistics.median(pooled) if pooled else None, pattern)
+        if scenario == "d" and metric in ("p50_ms", "p99_ms"):
+            own = " / ".join(f"{fmt(median(cells, 'd', f'server-{t}', metric), pattern)} under {t}"
+                             for t in ("oha", "planrun"))
         print(f"| {label} | " + " | ".join(fmt(v, pattern) for v in values) + f" | {own} |")
     print()
     found = ratios(cells)
