@@ -86,7 +86,8 @@ install_tools() {
   log "building planrun"
   cargo build --release --quiet
   # The suite runs its own copy, so a rebuild while it runs cannot swap binaries mid-table.
-  cp target/release/planrun "$planrun"
+  # (Copied then renamed: a copy still running elsewhere keeps its old file.)
+  cp target/release/planrun "$planrun.new" && mv -f "$planrun.new" "$planrun"
 }
 
 planrun=$bench/planrun
