@@ -100,13 +100,11 @@ pub(super) async fn dispatch<T: Transport>(
             let _ = shared.events.send(Event::Users {
                 active: pool.in_flight(),
             });
-            tasks.spawn(run_arrival(
-                shared.clone(),
-                pool.clone(),
-                permit,
-                (class, task),
-                due,
-            ));
+            // Boxed: an arrival's future holds a whole request's state machine, and
+            // spawning moves it three times (into the task, into its cell, out as the
+            // output's stage); moved as a box, only a pointer is copied.
+            let arrival = run_arrival(shared.clone(), pool.clone(), permit, (class, task), due);
+            tasks.spawn(Box::pin(arrival));
         }
         // Reap finished arrivals, so a long run does not accumulate them.
         while tasks.try_join_next().is_some() {}

@@ -1,6 +1,9 @@
 //! HTTP/1.1 on the wire: the request head planrun writes, and where a response's head and
 //! body end. httparse does the parsing; this file only applies RFC 9112's framing rules.
 
+use std::io::Write as _;
+use std::mem::MaybeUninit;
+
 use reqwest::Method;
 use reqwest::header::{
     CONNECTION, CONTENT_LENGTH, COOKIE, HOST, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
@@ -31,7 +34,7 @@ pub(super) fn write_request(out: &mut Vec<u8>, request: &OutgoingRequest, cookie
         out.extend_from_slice(b"host: ");
         out.extend_from_slice(url.host_str().unwrap_or_default().as_bytes());
         if let Some(port) = url.port() {
-            out.extend_from_slice(format!(":{port}").as_bytes());
+            let _ = write!(out, ":{port}"); // writing to a Vec cannot fail
         }
         out.extend_from_slice(b"\r\n");
     }
@@ -61,11 +64,7 @@ pub(super) fn write_request(out: &mut Vec<u8>, request: &OutgoingRequest, cookie
     }
     let body = request.body.as_deref().unwrap_or_default();
     if request.body.is_some() || matches!(request.method, Method::POST | Method::PUT) {
-        header(
-            out,
-            CONTENT_LENGTH.as_str(),
-            body.len().to_string().as_bytes(),
-        );
+        let _ = write!(out, "{CONTENT_LENGTH}: {}\r\n", body.len());
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body.as_bytes());
@@ -120,9 +119,15 @@ pub(super) fn parse_head(
     method: &Method,
     keep_headers: bool,
 ) -> Result<Option<Head>, InvalidHead> {
-    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut response = httparse::Response::new(&mut slots);
-    let len = match response.parse(buf) {
+    // Uninitialised slots: zeroing 96 of them (3 KB) cost more than parsing a small head.
+    let mut slots = [const { MaybeUninit::<httparse::Header>::uninit() }; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut response,
+        buf,
+        &mut slots,
+    );
+    let len = match parsed {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) if buf.len() >= MAX_HEAD_BYTES => {
             return Err(InvalidHead(format!(
