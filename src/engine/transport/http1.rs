@@ -179,7 +179,10 @@ async fn read_body(
         Framing::Chunked => {
             let mut body = ChunkedBody::new();
             loop {
-                let used = body.feed(&buf, &mut keep).map_err(|_| Failure::Body)?;
+                // Bad chunk framing is not HTTP; a body that merely stops short is `Body`.
+                let used = body
+                    .feed(&buf, &mut keep)
+                    .map_err(|_| Failure::InvalidHttp)?;
                 buf.drain(..used);
                 if body.is_done() {
                     return Ok((body.bytes, buf.is_empty()));
