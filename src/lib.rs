@@ -77,6 +77,8 @@ pub struct Outcome {
     pub sample_hits: Option<HitCounts>,
     /// Whether missed targets fail the run.
     pub strict: bool,
+    /// A preflight request was sent before the load (it is not in the results).
+    pub preflight: bool,
 }
 
 impl Outcome {
@@ -155,6 +157,7 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
         report_dir,
         sample_hits,
         strict: opts.strict,
+        preflight: opts.preflight,
     })
 }
 

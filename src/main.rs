@@ -53,7 +53,13 @@ async fn run(args: RunArgs) -> u8 {
         Ok(outcome) => {
             print!("{}", report::terminal::render(&outcome.results));
             if let Some(hits) = &outcome.sample_hits {
-                println!("\nsample API counted {} requests", hits.total());
+                // The preflight reached the server too, but is not part of the load.
+                let preflight = if outcome.preflight {
+                    ", one of them the preflight"
+                } else {
+                    ""
+                };
+                println!("\nsample API counted {} requests{preflight}", hits.total());
             }
             println!("\nreports: {}", outcome.report_dir.display());
             println!(
