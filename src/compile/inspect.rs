@@ -9,7 +9,7 @@ use serde_json::Value;
 use serde_json_path::JsonPath;
 
 use super::Compiler;
-use super::templates::{FUNCTION_NAMES, TemplateId, Text};
+use super::templates::{FUNCTION_NAMES, TemplateId, Text, condition_source};
 use crate::plan::raw::{RawCheck, RawExtract, RawStep};
 use crate::plan::{KeyPath, PlanErrorKind};
 use crate::units::StatusSet;
@@ -105,7 +105,7 @@ pub struct Check {
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub id: OutcomeId,
-    /// `{% if CONDITION %}1{% endif %}`: renders non-empty when the outcome holds.
+    /// Compiled from `condition_source`; tested with `Templates::holds`.
     pub condition: TemplateId,
 }
 
@@ -402,8 +402,7 @@ fn outcome(
     at: &KeyPath,
     request: &str,
 ) -> Option<Outcome> {
-    let source = format!("{{% if {condition} %}}1{{% endif %}}");
-    let id = match cx.templates.compile(&source) {
+    let id = match cx.templates.compile(&condition_source(condition)) {
         Ok(Text::Template(id)) => id,
         Ok(Text::Static(_)) => unreachable!("an `if` block is a template"),
         Err(message) => {

@@ -160,6 +160,13 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
     let (Some(host), Some(schedule)) = (host, schedule) else {
         return Err(errors.into_result(()).err().unwrap_or_default());
     };
+    let mut requests = requests;
+    // Nothing is left to decide at run time: a static path's URL is parsed here, once.
+    for spec in &mut requests {
+        if let Text::Static(path) = &spec.path {
+            spec.url = reqwest::Url::parse(&format!("{host}{path}")).ok();
+        }
+    }
     errors.into_result(ExecPlan {
         name,
         plan_file: plan.root().path.clone(),

@@ -11,7 +11,7 @@ use super::Compiler;
 use super::checks::Site;
 use super::graph::{Action, RequestId, RequestSpec};
 use super::inspect;
-use super::templates::Text;
+use super::templates::{Text, condition_source};
 use crate::plan::raw::RawStep;
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 use crate::units::StatusSet;
@@ -263,7 +263,7 @@ fn request(
     let metric = cx.metric(&name, &method);
     let inspect = inspect::compile(cx, step, path, &name);
     let when = step.when.as_ref().and_then(|condition| {
-        let source = format!("{{% if {condition} %}}1{{% endif %}}");
+        let source = condition_source(condition);
         match compile_text(cx, context.class, &source, &path.key("when")) {
             Text::Template(id) => Some(id),
             Text::Static(_) => None,
@@ -277,6 +277,8 @@ fn request(
         metric,
         method,
         path: url_path,
+        // Set once the host is known (`compile`).
+        url: None,
         query,
         static_headers,
         templated_headers,

@@ -73,11 +73,7 @@ pub(super) fn inspect(
     if !inspection.outcomes.is_empty() {
         let context = outcome_context(response, &text, json.as_ref());
         for outcome in &inspection.outcomes {
-            // A condition that cannot be evaluated on this response does not hold.
-            if templates
-                .render(outcome.condition, &context)
-                .is_ok_and(|rendered| !rendered.is_empty())
-            {
+            if templates.holds(outcome.condition, &context) {
                 inspected.outcomes.push(outcome.id);
             }
         }

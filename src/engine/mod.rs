@@ -70,7 +70,6 @@ pub async fn run<T: Transport>(
         events,
         run_start,
         hard_stop: hard_stop.clone(),
-        static_urls: user::static_urls(&exec),
     });
     let mut users = Users {
         shared: shared.clone(),
@@ -120,7 +119,6 @@ pub async fn run<T: Transport>(
                 events: shared.events.clone(),
                 run_start,
                 hard_stop: stop.immediate.clone(),
-                static_urls: shared.static_urls.clone(),
             });
             let end = Instant::now();
             Some(recovery::probe(probe_shared, probe, end, &stop.graceful).await)

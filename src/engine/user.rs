@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::inspect::inspect;
 use super::transport::{OutgoingRequest, Session, Transport};
 use crate::compile::templates::describe;
-use crate::compile::{Action, ExecPlan, RequestId, Text, UserScope};
+use crate::compile::{Action, ExecPlan, RequestId, UserScope};
 use crate::metrics::{Event, EventSender, Failure, Sample};
 
 /// What every user shares.
@@ -24,22 +24,6 @@ pub(super) struct Shared<T: Transport> {
     pub run_start: Instant,
     /// Cancelled when in-flight requests must be abandoned (grace over, second Ctrl-C).
     pub hard_stop: CancellationToken,
-    /// Each request's URL when its path has no template, parsed once (see `static_urls`).
-    pub static_urls: Vec<Option<Url>>,
-}
-
-/// The URL of every request whose path is static, by `RequestId`. Parsing a URL (host
-/// and IDNA checks included) was a fifth of planrun's instructions per request at a fixed
-/// rate; a static path gives the same URL every time, so it is parsed here once. A path
-/// that does not parse is left to `prepare`, which reports it per request.
-pub(super) fn static_urls(exec: &ExecPlan) -> Vec<Option<Url>> {
-    exec.requests
-        .iter()
-        .map(|spec| match &spec.path {
-            Text::Static(path) => Url::parse(&format!("{}{}", exec.host, path)).ok(),
-            Text::Template(_) => None,
-        })
-        .collect()
 }
 
 /// One user's identity.
@@ -168,10 +152,7 @@ impl<T: Transport> User<T> {
             Action::Request(id) => {
                 let spec = self.shared.exec.request(*id);
                 if let Some(when) = spec.when {
-                    // A condition that cannot be evaluated (a variable still unset, say)
-                    // is false.
-                    let run = self.shared.exec.templates.render(when, &self.scope_value);
-                    if !run.is_ok_and(|r| !r.is_empty()) {
+                    if !self.shared.exec.templates.holds(when, &self.scope_value) {
                         return Next::Continue;
                     }
                 }
@@ -293,7 +274,7 @@ impl<T: Transport> User<T> {
                 .render_text(text, &self.scope_value)
                 .map_err(|e| describe(&e))
         };
-        let mut url = match &self.shared.static_urls[id.0 as usize] {
+        let mut url = match &spec.url {
             Some(url) => url.clone(),
             None => {
                 let path = render(&spec.path)?;

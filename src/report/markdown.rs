@@ -38,10 +38,7 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
                 "| {} {} | {} | {} | {} {} |",
                 slo.status.emoji(),
                 slo.status.label(),
-                cell(&match slo.level {
-                    crate::slo::Level::Target => format!("{} (target)", slo.slo),
-                    crate::slo::Level::Critical => slo.slo.clone(),
-                }),
+                cell(&slo.title()),
                 cell(&slo.measured_text),
                 cell(&slo.comparison),
                 cell(&slo.threshold_text),

@@ -76,15 +76,11 @@ pub fn render(results: &Results) -> String {
     if !results.slos.is_empty() {
         let _ = writeln!(out, "\nSLOs:");
         for slo in &results.slos {
-            // A target's breach only warns: say which SLOs are targets.
-            let label = match slo.level {
-                crate::slo::Level::Target => format!("{} (target)", slo.slo),
-                crate::slo::Level::Critical => slo.slo.clone(),
-            };
             let _ = write!(
                 out,
-                "  {}  {label:<40} measured {}",
+                "  {}  {:<40} measured {}",
                 slo.status.label(),
+                slo.title(),
                 slo.measured_text
             );
             if let Some(window) = &slo.window {

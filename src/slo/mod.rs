@@ -125,22 +125,39 @@ pub struct Verdict {
     pub window: Option<WindowVerdict>,
 }
 
-/// The outcome of one SLO in a word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The outcome of one SLO in a word. Reports show a verdict from here only (badge,
+/// colour, JUnit failure), so a new level needs a variant, not a change to every report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
+    /// A `target` SLO missed: reported, not failing (unless `--strict`).
     Warn,
     Fail,
 }
 
 impl Status {
+    /// `PASS`, `WARN` or `FAIL`, as reports print it.
     pub fn label(self) -> &'static str {
         match self {
             Status::Pass => "PASS",
             Status::Warn => "WARN",
             Status::Fail => "FAIL",
         }
+    }
+
+    /// ✅, ⚠️ or ❌, for Markdown.
+    pub fn emoji(self) -> &'static str {
+        match self {
+            Status::Pass => "✅",
+            Status::Warn => "⚠️",
+            Status::Fail => "❌",
+        }
+    }
+
+    /// Whether CI should fail on it (a JUnit `<failure>`).
+    pub fn is_failure(self) -> bool {
+        self == Status::Fail
     }
 }
 

@@ -14,18 +14,7 @@ use crate::support::repo;
 const CORPUS: &str = "tests/plans/broken";
 
 fn corpus() -> Vec<PathBuf> {
-    let mut plans: Vec<PathBuf> = std::fs::read_dir(repo().join(CORPUS))
-        .expect("tests/plans/broken/")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "toml")
-            )
-        })
-        .collect();
-    plans.sort();
-    plans
+    crate::support::plans_in(CORPUS)
 }
 
 /// `planrun PLAN` on a corpus plan, as CI would run it, named relative to the repository

@@ -99,16 +99,7 @@ fn a_bad_flag_value_is_a_usage_error() {
 
 #[test]
 fn the_example_plans_all_compile_and_show_the_mix() {
-    let plans: Vec<_> = std::fs::read_dir(repo().join("plans"))
-        .expect("plans/")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "toml")
-            )
-        })
-        .collect();
+    let plans = crate::support::plans_in("plans");
     assert!(plans.len() >= 6, "{plans:?}");
     let output = planrun()
         .arg("check")

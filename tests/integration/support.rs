@@ -78,3 +78,19 @@ pub async fn run(options: RunOptions) -> Outcome {
         .await
         .unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// The plan files (`.yaml`, `.toml`) in a folder of the repository, sorted.
+pub fn plans_in(folder: &str) -> Vec<PathBuf> {
+    let mut plans: Vec<PathBuf> = std::fs::read_dir(repo().join(folder))
+        .unwrap_or_else(|e| panic!("{folder}: {e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "toml")
+            )
+        })
+        .collect();
+    plans.sort();
+    plans
+}

@@ -114,6 +114,14 @@ impl Templates {
         Ok(())
     }
 
+    /// Whether a condition (compiled from `condition_source`) holds for `scope`. One that
+    /// cannot be evaluated (a variable still unset, `json.code` on a body without it)
+    /// does not.
+    pub fn holds(&self, id: TemplateId, scope: &Value) -> bool {
+        self.render(id, scope)
+            .is_ok_and(|rendered| !rendered.is_empty())
+    }
+
     /// Variables the template reads but does not define, as dotted paths (`env.HOME`).
     pub fn undeclared(&self, id: TemplateId) -> HashSet<String> {
         self.env
@@ -121,6 +129,12 @@ impl Templates {
             .map(|t| t.undeclared_variables(true))
             .unwrap_or_default()
     }
+}
+
+/// A template that renders non-empty exactly when `condition`, a Jinja expression, holds:
+/// `when` steps and outcomes are compiled from it and tested with `Templates::holds`.
+pub fn condition_source(condition: &str) -> String {
+    format!("{{% if {condition} %}}1{{% endif %}}")
 }
 
 /// A minijinja error as one line: its kind and detail, without minijinja's own template

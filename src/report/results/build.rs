@@ -11,7 +11,7 @@ use hdrhistogram::serialization::{Serializer as _, V2Serializer};
 use super::{
     BusinessResult, CheckResult, FailureResult, IntervalResult, IntervalTotals, LatencyResult,
     OutcomeResult, Percentiles, PlanInfo, RequestInterval, RequestResult, Results, RunInfo,
-    SCHEMA_VERSION, SloResult, StageResult, Status,
+    SCHEMA_VERSION, SloResult, StageResult,
 };
 use crate::compile::ExecPlan;
 use crate::metrics::{PERCENTILES, RequestStats, RunSummary, SecondStats};
@@ -151,11 +151,7 @@ fn slo_result(verdict: &Verdict) -> SloResult {
         passed: verdict.passed,
         level: verdict.level,
         window: verdict.window.clone(),
-        status: match verdict.status {
-            crate::slo::Status::Pass => Status::Pass,
-            crate::slo::Status::Warn => Status::Warn,
-            crate::slo::Status::Fail => Status::Fail,
-        },
+        status: verdict.status,
     }
 }
 

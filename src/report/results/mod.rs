@@ -15,6 +15,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::PERCENTILES;
+pub use crate::slo::Status;
 use crate::slo::{Level, Unit, WindowVerdict};
 
 fn critical() -> Level {
@@ -104,42 +105,6 @@ pub struct StageResult {
     pub end_s: f64,
     pub from_users: u32,
     pub to_users: u32,
-}
-
-/// A verdict's outcome. Renderers show it from here only (badge, colour, JUnit failure),
-/// so a new level needs a variant, not a change to every report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pass,
-    /// A `target` SLO missed: reported, not failing (unless `--strict`).
-    Warn,
-    Fail,
-}
-
-impl Status {
-    /// `PASS` or `FAIL`, as reports print it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Pass => "PASS",
-            Status::Warn => "WARN",
-            Status::Fail => "FAIL",
-        }
-    }
-
-    /// ✅ or ❌, for Markdown.
-    pub fn emoji(self) -> &'static str {
-        match self {
-            Status::Pass => "✅",
-            Status::Warn => "⚠️",
-            Status::Fail => "❌",
-        }
-    }
-
-    /// Whether CI should fail on it (a JUnit `<failure>`).
-    pub fn is_failure(self) -> bool {
-        self == Status::Fail
-    }
 }
 
 /// One SLO's verdict. Reports render it from the texts and `status` alone, so any kind of
@@ -334,6 +299,16 @@ pub struct RequestInterval {
     /// `null` when every request of this second failed before being sent.
     pub p50_ms: Option<f64>,
     pub p95_ms: Option<f64>,
+}
+
+impl SloResult {
+    /// The SLO as reports name it: a target's breach only warns, so targets say so.
+    pub fn title(&self) -> String {
+        match self.level {
+            Level::Target => format!("{} (target)", self.slo),
+            Level::Critical => self.slo.clone(),
+        }
+    }
 }
 
 impl Results {
