@@ -127,7 +127,12 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
     }
 
     let run_start = tokio::time::Instant::now();
-    let (events, recorder) = metrics::recorder(&exec, run_start);
+    // The per-second series waits on disk beside the reports, so a long run's memory
+    // stays flat; if the directory cannot be made now, writing the reports will say why.
+    let spill_dir = std::fs::create_dir_all(&opts.out)
+        .is_ok()
+        .then_some(opts.out.as_path());
+    let (events, recorder) = metrics::recorder(&exec, run_start, spill_dir);
     let progress = report::progress::start(exec.schedule.total, recorder.live(), opts.progress);
     let stop = StopSignal {
         abort: recorder.abort_signal(), // a breached `abort` SLO ends the load too

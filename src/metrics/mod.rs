@@ -3,13 +3,14 @@
 //! One recorder task owns every histogram; workers only send small `Sample`s over a
 //! channel, so nothing on the request path takes a lock. Memory is bounded by the number
 //! of request names, not by run length: histograms and counters, never sample lists
-//! (the per-second series holds a few numbers a second).
+//! (the per-second series is spilled to a temporary file as the run goes).
 
 mod business;
 mod failure_log;
 mod honesty;
 mod recorder;
 mod sample;
+mod series;
 mod summary;
 mod window_ring;
 mod windows;

@@ -3,6 +3,7 @@
 //! stderr through a `FailureLog` (a line per reason, then counts; never one per request).
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -16,6 +17,7 @@ use super::business::BusinessTally;
 use super::failure_log::FailureLog;
 use super::honesty::{ArrivalStats, BurstOutcome, LoadHonesty, process_cpu_time};
 use super::sample::{Event, Failure, Sample};
+use super::series::Series;
 use super::summary::{
     FailureCount, RequestSecond, RequestStats, RunSummary, RunningTotals, SecondStats,
     new_histogram, percentile_set,
@@ -52,12 +54,19 @@ pub struct Recorder {
     cpu_at_start: Option<Duration>,
 }
 
-/// Starts the recorder for `exec`. Sample times are offsets from `run_start`.
-pub fn recorder(exec: &ExecPlan, run_start: Instant) -> (EventSender, Recorder) {
+/// Starts the recorder for `exec`. Sample times are offsets from `run_start`. With
+/// `spill_dir`, the per-second series waits there, in an unnamed file, rather than in
+/// memory (see `Series`).
+pub fn recorder(
+    exec: &ExecPlan,
+    run_start: Instant,
+    spill_dir: Option<&Path>,
+) -> (EventSender, Recorder) {
     let (sender, receiver) = mpsc::unbounded_channel();
     let (live_tx, live) = watch::channel(LiveSnapshot::default());
     let abort = CancellationToken::new();
-    let tally = Tally::new(exec, abort.clone());
+    let series = spill_dir.map_or_else(Series::in_memory, Series::spilled_into);
+    let tally = Tally::new(exec, series, abort.clone());
     let task = tokio::spawn(run(tally, receiver, live_tx, run_start));
     let recorder = Recorder {
         task,
@@ -167,7 +176,7 @@ struct Tally {
     total: RequestStats,
     failures: HashMap<(MetricId, Failure), FailureTally>,
     open: OpenSecond,
-    series: Vec<SecondStats>,
+    series: Series,
     users: u32,
     peak_users: u32,
     log: FailureLog,
@@ -178,7 +187,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn new(exec: &ExecPlan, abort: CancellationToken) -> Self {
+    fn new(exec: &ExecPlan, series: Series, abort: CancellationToken) -> Self {
         let per_metric: Vec<RequestStats> = exec
             .metrics
             .iter()
@@ -195,7 +204,7 @@ impl Tally {
                 per_request: per_metric.clone(),
             },
             per_metric,
-            series: Vec::new(),
+            series,
             users: 0,
             peak_users: 0,
             log: FailureLog::default(),
@@ -402,7 +411,7 @@ impl Tally {
             requests: self.per_metric,
             total: self.total,
             failures,
-            series: self.series,
+            series: self.series.into_vec(),
             peak_users: self.peak_users,
             windows,
             aborted,

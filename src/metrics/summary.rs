@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::business::{BusinessValue, CheckStats, OutcomeStats};
 use chrono::{DateTime, Utc};
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
 use super::honesty::{BurstOutcome, LoadHonesty, RecoveryOutcome};
 use super::windows::{AbortReason, WindowOutcome};
@@ -126,7 +127,7 @@ pub struct FailureCount {
 }
 
 /// One second of the run (by completion time).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SecondStats {
     /// Seconds from the start of the run (this second is `[second, second + 1)`).
     pub second: u64,
@@ -152,7 +153,7 @@ pub struct SecondStats {
 
 /// The run so far, at the end of one second. Latencies are 0 before the first response
 /// (as Locust writes them).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct RunningTotals {
     pub requests: u64,
     pub failures: u64,
@@ -179,7 +180,7 @@ impl RunningTotals {
 }
 
 /// One request name in one second: enough to chart its p50 and p95 over time.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct RequestSecond {
     /// Requests of this name completed in this second.
     pub requests: u64,
