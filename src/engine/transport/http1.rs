@@ -11,7 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use reqwest::cookie::{CookieStore as _, Jar};
 use reqwest::{Method, Url};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use super::chunked::ChunkedBody;
@@ -90,7 +90,9 @@ impl Http1Connection {
         if let Err(error) = stream.write_all(request_bytes).await {
             return Err(ExchangeError::NothingReceived(io_failure(&error)));
         }
-        let mut buf = Vec::with_capacity(FIRST_READ);
+        // No buffer until the answer arrives: `read_more` allocates once the socket is
+        // readable, so a request waiting on a slow server holds none.
+        let mut buf = Vec::new();
         let mut received = false;
         let head = 'head: loop {
             // Parse what has arrived; skip provisional 1xx responses before the real one.
@@ -125,6 +127,7 @@ impl Http1Connection {
             .await
             .map_err(ExchangeError::Failed)?;
         if head.keep_alive && clean_end {
+            forget_readiness(&stream);
             self.idle = Some(stream);
         }
         Ok(Response {
@@ -203,6 +206,9 @@ async fn read_body(
 }
 
 /// Appends what the socket has into the buffer's spare room; `Ok(0)` at end of stream.
+/// Waits for readiness before growing the buffer: after a stall of the target every
+/// user's request is in flight at once, and buffers taken before the wait would all be
+/// live together, a high-water mark the allocator keeps (README, "Long runs").
 async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
     if buf.len() > MAX_HEAD_BYTES + READ_CHUNK {
         // Only a head or a chunk line accumulates; the parsers reject what is this long.
@@ -211,11 +217,31 @@ async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<usiz
             "response line too long",
         ));
     }
-    // Grow by doubling, from `FIRST_READ` up to `READ_CHUNK` at a time.
-    if buf.capacity() - buf.len() < FIRST_READ / 4 {
-        buf.reserve(buf.capacity().clamp(FIRST_READ, READ_CHUNK));
+    loop {
+        stream.readable().await?;
+        // Grow by doubling, from `FIRST_READ` up to `READ_CHUNK` at a time.
+        if buf.capacity() - buf.len() < FIRST_READ / 4 {
+            buf.reserve(buf.capacity().clamp(FIRST_READ, READ_CHUNK));
+        }
+        match stream.try_read_buf(buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            read => return read,
+        }
     }
-    stream.read_buf(buf).await
+}
+
+/// Tells tokio the socket has nothing more to read, without asking the kernel.
+///
+/// tokio forgets a socket's readiness only when a read fails with `WouldBlock`. A response
+/// read to its exact end leaves the socket marked readable, so the next request would pay
+/// a read that fails (in `take_live`) before waiting: a third system call per request
+/// beside the write and the read. Here the socket is known to be drained: the server
+/// sent the whole response and sends nothing unasked. Anything that arrives later (the
+/// server closing the idle connection) is a new readiness event, which `take_live` sees.
+fn forget_readiness(stream: &TcpStream) {
+    let _ = stream.try_io(tokio::io::Interest::READABLE, || {
+        Err::<(), _>(io::ErrorKind::WouldBlock.into())
+    });
 }
 
 async fn connect(url: &Url) -> Result<TcpStream, Failure> {
