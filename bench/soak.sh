@@ -5,8 +5,9 @@
 # against the bundled sample API in its own process on 127.0.0.1, and samples planrun's
 # resident memory, open file descriptors and threads every few seconds.
 #
-# Accelerated: 1,000 users thinking 300-500 ms send about as many requests in 10 minutes
-# as 1,000 users thinking 3 s would in an hour.
+# Accelerated by default: 1,000 users thinking 300-500 ms send about as many requests in
+# 10 minutes as 1,000 users thinking 3 s would in an hour. SOAK_THINK sets the think time
+# (`SOAK_THINK="between 1s 3s" bench/soak.sh 60m` is the hour as the seed plans it).
 #
 # Usage: bench/soak.sh [duration, default 10m] [users, default 1000]
 # Prints a per-minute table and the growth after warm-up; the samples go to
@@ -15,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-10m}
 users=${2:-1000}
+think=${SOAK_THINK:-between 300ms 500ms}
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 cargo build --release --quiet
 bin=target/release/planrun
@@ -34,9 +36,9 @@ cat > "$work/soak.yaml" <<PLAN
 extends: $PWD/plans/common.yaml
 name: soak-bench
 classes:
-  ReservationUser: { think-time: between 300ms 500ms }
-  WhatsAppWebhookUser: { think-time: between 300ms 500ms }
-  MercadoPagoWebhookUser: { think-time: between 300ms 500ms }
+  ReservationUser: { think-time: $think }
+  WhatsAppWebhookUser: { think-time: $think }
+  MercadoPagoWebhookUser: { think-time: $think }
 load: { users: $users, spawn-rate: 200/s, run-time: $duration, graceful-stop: 5s }
 PLAN
 
@@ -63,7 +65,7 @@ failures=$(grep -E '^Aggregated' "$work/run.out" | awk '{print $3}')
 
 # Warm-up: the ramp (users / 200 per s) and the first minute, whichever is longer.
 warm=$(( users / 200 > 60 ? users / 200 : 60 ))
-echo "## planrun soak ($(date -u +%Y-%m-%d), $(nproc) cores, $users users, $duration, ${requests:-?} requests, ${failures:-?} failures)"
+echo "## planrun soak ($(date -u +%Y-%m-%d), $(nproc) cores, $users users thinking $think, $duration, ${requests:-?} requests, ${failures:-?} failures)"
 echo
 echo "| minute | RSS MB | open fds | sockets | threads |"
 echo "|---|---|---|---|---|"
