@@ -1,6 +1,7 @@
 //! `Error`: what stops a run before or after the load, one variant per stage. A failing
 //! target is never an error: it is data in the summary.
 
+use crate::compile::Secrets;
 use crate::engine::PreflightError;
 use crate::plan::PlanErrors;
 use crate::report::ReportError;
@@ -23,4 +24,23 @@ pub enum Error {
     Transport(String),
     #[error("{0}")]
     Report(#[from] ReportError),
+}
+
+impl Error {
+    /// The error with the values of `secrets` hidden: a preflight URL or problem, or a
+    /// transport message, may quote a rendered value. Plan errors were scrubbed where
+    /// they were made (compile's dry render); report errors name only paths and the
+    /// operating system's message.
+    pub fn scrubbed(self, secrets: &Secrets) -> Self {
+        match self {
+            Error::Preflight(e) => Error::Preflight(PreflightError {
+                host: secrets.scrub(&e.host),
+                url: secrets.scrub(&e.url),
+                origin: secrets.scrub(&e.origin),
+                problem: secrets.scrub(&e.problem),
+            }),
+            Error::Transport(message) => Error::Transport(secrets.scrub(&message)),
+            other => other,
+        }
+    }
 }
