@@ -44,3 +44,24 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_after_compile_leave_scrubbed() {
+        let secrets = Secrets::new([("TOKEN", "tok-12345")]);
+        let error = Error::Preflight(PreflightError {
+            host: "http://127.0.0.1:1".into(),
+            url: "http://127.0.0.1:1/health?token=tok-12345".into(),
+            origin: "the plan's `preflight`".into(),
+            problem: "got no answer: connect".into(),
+        })
+        .scrubbed(&secrets);
+        let message = error.to_string();
+        assert!(message.contains("token=[redacted]"), "{message}");
+        let error = Error::Transport("bad tok-12345".into()).scrubbed(&secrets);
+        assert_eq!(error.to_string(), "cannot set up HTTPS: bad [redacted]");
+    }
+}
