@@ -1,6 +1,7 @@
 //! `Error`: what stops a run before or after the load, one variant per stage. A failing
 //! target is never an error: it is data in the summary.
 
+use crate::compile::Secrets;
 use crate::engine::PreflightError;
 use crate::plan::PlanErrors;
 use crate::report::ReportError;
@@ -23,4 +24,44 @@ pub enum Error {
     Transport(String),
     #[error("{0}")]
     Report(#[from] ReportError),
+}
+
+impl Error {
+    /// The error with the values of `secrets` hidden: a preflight URL or problem, or a
+    /// transport message, may quote a rendered value. Plan errors were scrubbed where
+    /// they were made (compile's dry render); report errors name only paths and the
+    /// operating system's message.
+    pub fn scrubbed(self, secrets: &Secrets) -> Self {
+        match self {
+            Error::Preflight(e) => Error::Preflight(PreflightError {
+                host: secrets.scrub(&e.host),
+                url: secrets.scrub(&e.url),
+                origin: secrets.scrub(&e.origin),
+                problem: secrets.scrub(&e.problem),
+            }),
+            Error::Transport(message) => Error::Transport(secrets.scrub(&message)),
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_after_compile_leave_scrubbed() {
+        let secrets = Secrets::new([("TOKEN", "tok-12345")]);
+        let error = Error::Preflight(PreflightError {
+            host: "http://127.0.0.1:1".into(),
+            url: "http://127.0.0.1:1/health?token=tok-12345".into(),
+            origin: "the plan's `preflight`".into(),
+            problem: "got no answer: connect".into(),
+        })
+        .scrubbed(&secrets);
+        let message = error.to_string();
+        assert!(message.contains("token=[redacted]"), "{message}");
+        let error = Error::Transport("bad tok-12345".into()).scrubbed(&secrets);
+        assert_eq!(error.to_string(), "cannot set up HTTPS: bad [redacted]");
+    }
 }

@@ -116,6 +116,22 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
         None => None,
     };
     let exec = Arc::new(compile::compile(&loaded, &overrides)?);
+    for warning in exec.secrets.warnings() {
+        eprintln!("{warning}");
+    }
+    // From here on an error may quote a rendered request: it leaves scrubbed.
+    drive(opts, exec.clone(), sample_api, stop)
+        .await
+        .map_err(|e| e.scrubbed(&exec.secrets))
+}
+
+/// The run once the plan is compiled: preflight, load, summary, verdicts, reports.
+async fn drive(
+    opts: RunOptions,
+    exec: Arc<compile::ExecPlan>,
+    sample_api: Option<SampleApi>,
+    stop: StopSignal,
+) -> Result<Outcome, Error> {
     let transport = Arc::new(HttpTransport::for_host(&exec.host).map_err(Error::Transport)?);
     if opts.preflight {
         // A Ctrl-C while the target is slow to answer ends the wait; the engine then sees
@@ -144,7 +160,7 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
     progress.finish();
     let verdicts = slo::evaluate(&exec.slos, &summary);
     let results = report::Results::new(&exec, &summary, &verdicts)?;
-    let report_dir = report::write_all(&opts.out, &opts.exports, &results)?;
+    let report_dir = report::write_all(&opts.out, &opts.exports, &results, &exec.secrets)?;
 
     let sample_hits = match sample_api {
         Some(api) => {

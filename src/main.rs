@@ -51,7 +51,8 @@ async fn run(args: RunArgs) -> u8 {
     tokio::spawn(watch_signals(stop.clone()));
     match planrun::run(args.into_options(), stop).await {
         Ok(outcome) => {
-            print!("{}", report::terminal::render(&outcome.results));
+            let summary = report::terminal::render(&outcome.results);
+            print!("{}", outcome.exec.secrets.scrub(&summary));
             if let Some(hits) = &outcome.sample_hits {
                 // The preflight reached the server too, but is not part of the load.
                 let preflight = if outcome.preflight {
@@ -105,7 +106,7 @@ fn check(args: CheckArgs) -> u8 {
             println!();
         }
         match planrun::check(path, &args.sets) {
-            Ok(exec) => print!("{}", report::overview::render(&exec)),
+            Ok(exec) => print!("{}", exec.secrets.scrub(&report::overview::render(&exec))),
             Err(errors) => {
                 eprint!("{}", errors.render(std::io::stderr().is_terminal()));
                 code = exit_code::PLAN_INVALID;

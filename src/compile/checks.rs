@@ -9,6 +9,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::graph::{Action, RequestSpec, UserClass};
+use super::secrets::Secrets;
 use super::templates::data::DataSet;
 use super::templates::{
     BUILTIN_VARIABLES, FUNCTION_NAMES, Globals, TemplateId, Text, UserScope, describe,
@@ -41,16 +42,9 @@ pub(super) fn check_templates(
     data: Vec<DataSet>,
     seed: u64,
     overrides: &Overrides,
+    secrets: &Secrets,
 ) -> (Arc<Globals>, Vec<String>) {
-    let env_var = |name: &str| {
-        std::env::var(name).ok().or_else(|| {
-            overrides
-                .env_defaults
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-        })
-    };
+    let env_var = |name: &str| overrides.env(name);
     let mut unset_env: Vec<String> = Vec::new();
     let plan_vars: Vec<String> = vars.keys().cloned().collect();
     let mut env_names: Vec<String> = Vec::new();
@@ -155,7 +149,7 @@ pub(super) fn check_templates(
     let globals = Arc::new(Globals::new(vars, env).with_data(data));
     for (index, class) in classes.iter().enumerate() {
         if !failed_classes.contains(&index) {
-            dry_render(cx, class, index, &globals, seed);
+            dry_render(cx, class, index, &globals, seed, secrets);
         }
     }
     // The dry render drew rows; the run starts from the first.
@@ -193,6 +187,7 @@ fn dry_render(
     index: usize,
     globals: &Arc<Globals>,
     seed: u64,
+    secrets: &Secrets,
 ) {
     let scope = UserScope::new(0, &class.name, globals.clone(), seed);
     let value = scope.value();
@@ -214,7 +209,8 @@ fn dry_render(
                 if let Err((index, e)) = cx.templates.assign(assignments, &scope, &value) {
                     if let Text::Template(id) = &assignments[index].1 {
                         if let Some(site) = site_of(*id) {
-                            let message = describe(&e);
+                            // A render error may quote a value read from the environment.
+                            let message = secrets.scrub(&describe(&e));
                             cx.error(site.path.clone(), PlanErrorKind::Template { message });
                         }
                     }
@@ -258,7 +254,7 @@ fn dry_render(
                             errors.push((
                                 site.path.clone(),
                                 PlanErrorKind::PayloadNotJson {
-                                    message: e.to_string(),
+                                    message: secrets.scrub(&e.to_string()),
                                 },
                             ));
                         }
@@ -270,7 +266,7 @@ fn dry_render(
                 Err(e) => errors.push((
                     site.path.clone(),
                     PlanErrorKind::Template {
-                        message: describe(&e),
+                        message: secrets.scrub(&describe(&e)),
                     },
                 )),
             }

@@ -14,6 +14,7 @@ use super::inspect::{Inspection, InspectionName};
 use super::preflight::Preflight;
 use super::probes::{Burst, RecoveryProbe};
 use super::schedule::LoadSchedule;
+use super::secrets::Secrets;
 use super::templates::{Globals, TemplateId, Templates, Text};
 use super::think::ThinkTime;
 use super::weights::{UserMix, WeightTable};
@@ -74,6 +75,8 @@ pub struct ExecPlan {
     /// Environment variables the templates read that are not set (only when compiled
     /// leniently, for `check`; a run needs them).
     pub unset_env: Vec<String>,
+    /// The values of the variables marked secret, scrubbed from everything planrun writes.
+    pub secrets: Secrets,
 }
 
 /// One HTTP request, ready to render.

@@ -18,6 +18,7 @@ mod probes;
 mod redact;
 mod requests;
 mod schedule;
+pub mod secrets;
 mod slos;
 pub mod templates;
 mod think;
@@ -40,6 +41,7 @@ pub use inspect::{CheckId, Inspection, InspectionName, OutcomeId};
 pub use preflight::{Preflight, PreflightOrigin};
 pub use probes::{Burst, RecoveryProbe};
 pub use schedule::{LoadSchedule, Stage};
+pub use secrets::Secrets;
 pub use templates::{Globals, Templates, Text, UserScope};
 pub use think::ThinkTime;
 pub use weights::{UserMix, WeightTable, apportion};
@@ -63,6 +65,18 @@ pub struct Overrides {
     /// `check`: an unset environment variable is noted in `ExecPlan::unset_env` rather
     /// than an error (a plan is checked in CI without its secrets).
     pub lenient_env: bool,
+}
+
+impl Overrides {
+    /// The value of environment variable `name`: set, else its `env_defaults` entry.
+    pub fn env(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().or_else(|| {
+            self.env_defaults
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
 }
 
 /// Requests per run of one planrun process at most; more is a typo, not a test.
@@ -141,8 +155,9 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
         );
     }
     let data = data::compile(&mut cx);
+    let secrets = secrets::collect(&cx, overrides);
     let (globals, unset_env) =
-        checks::check_templates(&mut cx, &classes, vars, data, seed, overrides);
+        checks::check_templates(&mut cx, &classes, vars, data, seed, overrides, &secrets);
 
     let weights: Vec<u32> = classes.iter().map(|c| c.weight).collect();
     let peak = schedule.as_ref().map_or(0, LoadSchedule::peak);
@@ -189,6 +204,7 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
         globals,
         resolved: resolved_value(plan, overrides),
         unset_env,
+        secrets,
     })
 }
 

@@ -4,11 +4,14 @@
 //! run gives the rest. A target that refuses 10,000 requests a second costs one line.
 //!
 //! Pure state: the recorder feeds it failures and clock ticks and prints what it returns.
+//! Reasons are scrubbed of the plan's secrets as they come in (a rendered path in a
+//! template error may hold one), so no line it returns can show them.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::sample::Failure;
+use crate::compile::Secrets;
 use crate::units::format_duration;
 
 /// How often a recurring reason is summarised.
@@ -30,15 +33,24 @@ struct ReasonCount {
 pub struct FailureLog {
     reasons: BTreeMap<String, ReasonCount>,
     last_summary: Duration,
+    secrets: Secrets,
 }
 
 impl FailureLog {
+    /// A log whose lines never show the values of `secrets`.
+    pub fn new(secrets: Secrets) -> Self {
+        Self {
+            secrets,
+            ..Self::default()
+        }
+    }
+
     /// Notes a failure of request `name` at `at` into the run; returns a line to print on
     /// the first occurrence of its reason.
     pub fn record(&mut self, name: &str, failure: &Failure, at: Duration) -> Option<String> {
         // Keyed by the category and message (`connect: connection refused…`), so two
         // requests failing for the same reason share a line.
-        let mut reason = reason_text(failure);
+        let mut reason = self.secrets.scrub(&reason_text(failure));
         if self.reasons.len() >= MAX_REASONS && !self.reasons.contains_key(&reason) {
             reason = format!("other reasons (more than {MAX_REASONS} distinct ones)");
         }
@@ -49,11 +61,12 @@ impl FailureLog {
             count.unreported += 1;
             return None;
         }
-        Some(format!(
+        let line = format!(
             "failure at {}: {reason} ({name}); repeats are counted, summarised every {}",
             clock(at),
             format_duration(EVERY)
-        ))
+        );
+        Some(self.secrets.scrub(&line))
     }
 
     /// Called as time passes: at most every `EVERY`, a line per reason that recurred.
@@ -143,6 +156,23 @@ mod tests {
             vec!["failure: timeout: 1 more since 20.0s (2 in all)"]
         );
         assert!(log.finish().is_empty());
+    }
+
+    #[test]
+    fn lines_never_show_a_secret() {
+        let mut log = FailureLog::new(Secrets::new([("TOKEN", "tok-12345")]));
+        let failure = Failure::Template("`:1/tok-12345` does not make a valid URL".into());
+        let first = log.record("t", &failure, secs(0)).unwrap_or_default();
+        assert!(
+            first.contains("`:1/[redacted]` does not make a valid URL"),
+            "{first}"
+        );
+        log.record("t", &failure, secs(1));
+        let rest = log.finish().join("\n");
+        assert!(
+            rest.contains("[redacted]") && !rest.contains("tok-12345"),
+            "{rest}"
+        );
     }
 
     #[test]

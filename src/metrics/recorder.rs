@@ -207,7 +207,7 @@ impl Tally {
             series,
             users: 0,
             peak_users: 0,
-            log: FailureLog::default(),
+            log: FailureLog::new(exec.secrets.clone()),
             business: BusinessTally::new(exec),
             windows: Windows::new(&exec.slos, abort),
             arrivals: exec.arrivals.as_ref().map(|_| ArrivalStats::default()),

@@ -1,7 +1,8 @@
 //! Plan files: YAML or TOML text → `LoadedPlan` (a `RawPlan` plus where every value came from).
 //!
 //! Input: a plan path and `--set key.path=value` flags. Output: the merged plan after
-//! `extends` (child keys override the parent's; maps merge, lists are replaced) and `--set`.
+//! `extends` (child keys override the parent's; maps merge, lists are replaced, except
+//! `secrets`, which accumulates) and `--set`.
 //! Every error names its file, line and column; nothing here sends traffic or decides
 //! anything about the run: that is compile's job.
 
@@ -221,6 +222,10 @@ fn load_chain(
 /// alternatives, so merging a child's `users` into a parent's `stages` would conflict.
 const REPLACED_WHOLE: [&str; 1] = ["load"];
 
+/// Top-level lists a child adds to rather than replaces: a plan that marks one more
+/// variable secret must not unmark the ones its parent marked.
+const ACCUMULATED: [&str; 1] = ["secrets"];
+
 /// Deep merge: maps merge key by key, anything else in `child` replaces `parent`.
 fn merge(parent: Value, child: Value) -> Value {
     merge_at(parent, child, true)
@@ -232,6 +237,22 @@ fn merge_at(parent: Value, child: Value, top: bool) -> Value {
             for (key, child_value) in child {
                 let merged = match parent.shift_remove(&key) {
                     Some(_) if top && REPLACED_WHOLE.contains(&key.as_str()) => child_value,
+                    // The child's items first, so its own positions stay right for errors.
+                    Some(Value::Array(parent_items))
+                        if top && ACCUMULATED.contains(&key.as_str()) =>
+                    {
+                        match child_value {
+                            Value::Array(mut items) => {
+                                for item in parent_items {
+                                    if !items.contains(&item) {
+                                        items.push(item);
+                                    }
+                                }
+                                Value::Array(items)
+                            }
+                            other => other,
+                        }
+                    }
                     Some(parent_value) => merge_at(parent_value, child_value, false),
                     None => child_value,
                 };
@@ -272,4 +293,22 @@ fn apply_set(root: &mut Value, flag: &str) -> Result<KeyPath, String> {
     }
     *slot = value;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_accumulate_through_extends_and_other_lists_are_replaced() {
+        let parent = json!({ "secrets": ["A", "B"], "slos": ["p95 < 1s"] });
+        let child = json!({ "secrets": ["C", "A"], "slos": ["p99 < 2s"] });
+        assert_eq!(
+            merge(parent, child),
+            json!({ "secrets": ["C", "A", "B"], "slos": ["p99 < 2s"] })
+        );
+        let inherited = merge(json!({ "secrets": ["A"] }), json!({ "name": "x" }));
+        assert_eq!(inherited, json!({ "secrets": ["A"], "name": "x" }));
+    }
 }

@@ -38,6 +38,10 @@ pub struct RawPlan {
     /// A path (GET) that must answer 200–399 before the load starts; by default the
     /// plan's health-check request, else the host's root (see `compile::preflight`).
     pub preflight: Option<String>,
+    /// Environment variables whose values are secret: scrubbed from every report, log
+    /// line and error message (see `compile::secrets`). Merged with the parent's through
+    /// `extends`, never replaced.
+    pub secrets: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

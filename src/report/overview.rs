@@ -157,6 +157,13 @@ fn slos(out: &mut String, exec: &ExecPlan) {
             let _ = writeln!(out, "  {:<28} {kind} {}", metric.name, outcomes.join(" + "));
         }
     }
+    let warnings = exec.secrets.warnings();
+    if !warnings.is_empty() {
+        out.push('\n');
+        for warning in warnings {
+            let _ = writeln!(out, "{warning}");
+        }
+    }
     if !exec.unset_env.is_empty() {
         let _ = writeln!(
             out,

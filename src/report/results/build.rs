@@ -13,9 +13,9 @@ use super::{
     OutcomeResult, Percentiles, PlanInfo, RequestInterval, RequestResult, Results, RunInfo,
     SCHEMA_VERSION, SloResult, StageResult,
 };
-use crate::compile::ExecPlan;
+use crate::compile::{ExecPlan, Secrets};
 use crate::metrics::{PERCENTILES, RequestStats, RunSummary, SecondStats};
-use crate::report::{ReportError, open_model};
+use crate::report::{ReportError, json, open_model};
 use crate::slo::Verdict;
 
 impl Results {
@@ -33,7 +33,7 @@ impl Results {
         .trunc_subsecs(3);
         let schedule = &exec.schedule;
         let open = exec.arrivals.is_some();
-        Ok(Results {
+        let results = Results {
             schema_version: SCHEMA_VERSION,
             planrun_version: env!("CARGO_PKG_VERSION").to_owned(),
             plan: PlanInfo {
@@ -133,8 +133,25 @@ impl Results {
                 .map(str::to_owned)
                 .collect(),
             open_model: open_model::run_fields(exec, summary),
-        })
+        };
+        scrubbed(results, &exec.secrets)
     }
+}
+
+/// `results` with the secrets' values hidden in every string, before any renderer sees
+/// them: each renderer escapes text its own way (CSV quotes, Markdown backslashes, YAML
+/// in HTML), and this way no escaping can carry a value past `write_all`'s byte scrub.
+fn scrubbed(results: Results, secrets: &Secrets) -> Result<Results, ReportError> {
+    if secrets.is_empty() {
+        return Ok(results);
+    }
+    let failed = |e: serde_json::Error| ReportError::Render {
+        file: json::FILE,
+        source: e.into(),
+    };
+    let mut value = serde_json::to_value(&results).map_err(failed)?;
+    secrets.scrub_json(&mut value);
+    serde_json::from_value(value).map_err(failed)
 }
 
 fn slo_result(verdict: &Verdict) -> SloResult {
