@@ -14,8 +14,10 @@ use std::sync::Arc;
 use super::redact::REDACTED;
 use super::{Compiler, Overrides};
 
-/// Values shorter than this (in bytes) are left alone, with a warning.
-pub const MIN_LEN: usize = 4;
+/// Values shorter than this (in bytes) are left alone, with a warning. Eight, not less:
+/// summary.json carries base64 histograms, and a short value scrubbed out of one (`AAAA`
+/// is common there) would leave a file `planrun report` cannot read back.
+pub const MIN_LEN: usize = 8;
 
 /// The values to hide, in every form they may take in planrun's output.
 #[derive(Debug, Clone, Default)]
@@ -253,11 +255,11 @@ mod tests {
             "a [redacted] b [redacted] c"
         );
         // Across each other: one `[redacted]` over both.
-        let secrets = Secrets::new([("A", "abcdef"), ("B", "defghi")]);
-        assert_eq!(secrets.scrub("x abcdefghi y"), "x [redacted] y");
+        let secrets = Secrets::new([("A", "abcdefgh"), ("B", "efghijkl")]);
+        assert_eq!(secrets.scrub("x abcdefghijkl y"), "x [redacted] y");
         // A value repeating itself.
-        let secrets = Secrets::new([("R", "aaaa")]);
-        assert_eq!(secrets.scrub("aaaaaa!"), "[redacted]!");
+        let secrets = Secrets::new([("R", "aaaaaaaa")]);
+        assert_eq!(secrets.scrub("aaaaaaaaaa!"), "[redacted]!");
     }
 
     #[test]
@@ -278,9 +280,9 @@ mod tests {
 
     #[test]
     fn json_trees_are_scrubbed_in_values_and_keys() {
-        let secrets = Secrets::new([("S", "s3cret")]);
+        let secrets = Secrets::new([("S", "s3cret-value")]);
         let mut value = serde_json::json!({
-            "path": "/a/s3cret", "n": 1, "s3cret-key": ["x s3cret"]
+            "path": "/a/s3cret-value", "n": 1, "s3cret-value-key": ["x s3cret-value"]
         });
         secrets.scrub_json(&mut value);
         assert_eq!(

@@ -135,7 +135,7 @@ fn marked_secrets_appear_in_no_report_log_or_summary() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("secret `PLANRUN_TEST_PIN` is shorter than 4 bytes"),
+        stderr.contains("secret `PLANRUN_TEST_PIN` is shorter than 8 bytes"),
         "{stderr}"
     );
     assert!(
@@ -200,7 +200,7 @@ fn check_names_a_secret_too_short_to_scrub_without_showing_it() {
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(
         stdout.contains(
-            "warning: secret `PLANRUN_TEST_PIN` is shorter than 4 bytes, so it is not scrubbed"
+            "warning: secret `PLANRUN_TEST_PIN` is shorter than 8 bytes, so it is not scrubbed"
         ),
         "{stdout}"
     );
