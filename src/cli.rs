@@ -108,6 +108,10 @@ pub struct RunArgs {
     /// A missed `target` SLO (WARN) fails the run with exit code 4, like a critical one.
     #[arg(long)]
     pub strict: bool,
+    /// Worker threads driving the load. By default one when the plan offers at most
+    /// 5,000 requests a second (cheaper per request), else one per core.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
 }
 
 impl RunArgs {
@@ -146,6 +150,7 @@ impl RunArgs {
             progress: self.progress,
             preflight: !self.no_preflight,
             strict: self.strict,
+            threads: self.threads.map(usize::from),
         }
     }
 }

@@ -21,7 +21,7 @@ use engine::{HttpTransport, StopSignal};
 use error::Error;
 use metrics::RunSummary;
 use report::progress::ProgressMode;
-use sample_api::{HitCounts, SampleApi, SampleApiConfig};
+use sample_api::{BoundSampleApi, HitCounts, SampleApi, SampleApiConfig};
 use slo::Verdict;
 
 /// Exit codes are API for CI scripts: never renumbered.
@@ -61,6 +61,8 @@ pub struct RunOptions {
     pub preflight: bool,
     /// `--strict`: a missed target (WARN) fails the run like a critical SLO.
     pub strict: bool,
+    /// `--threads`: the engine's worker threads, instead of the choice made from the plan.
+    pub threads: Option<usize>,
 }
 
 /// What a finished run produced.
@@ -100,14 +102,28 @@ impl Outcome {
 /// Runs a plan: load, compile, drive the load, summarise, check SLOs, write reports.
 /// `stop` ends the load early; what was gathered is still summarised and written.
 pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
+    execute(prepare(opts)?, stop).await
+}
+
+/// A run with its plan compiled and nothing sent yet. Preparing needs no async runtime,
+/// so the binary can size the runtime to the plan (`Prepared::worker_threads`).
+#[derive(Debug)]
+pub struct Prepared {
+    opts: RunOptions,
+    exec: Arc<compile::ExecPlan>,
+    sample_api: Option<BoundSampleApi>,
+}
+
+/// Loads and compiles the plan; with `--sample-api`, binds the sample API first, so the
+/// plan is compiled against its address.
+pub fn prepare(opts: RunOptions) -> Result<Prepared, Error> {
     let loaded = plan::load(&opts.plan, &opts.sets)?;
     let mut overrides = opts.overrides.clone();
     let sample_api = match &opts.sample_api {
         Some(config) => {
-            let api = SampleApi::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config.clone())
-                .await
+            let api = SampleApi::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config.clone())
                 .map_err(Error::SampleApi)?;
-            overrides.host = Some(api.base_url());
+            overrides.host = Some(api.base_url().map_err(Error::SampleApi)?);
             // Plans sign webhooks with secrets from the environment; against the sample
             // API, its own secrets stand in for the ones not set.
             overrides.env_defaults.extend(config.secret_env_defaults());
@@ -119,6 +135,35 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
     for warning in exec.secrets.warnings() {
         eprintln!("{warning}");
     }
+    Ok(Prepared {
+        opts,
+        exec,
+        sample_api,
+    })
+}
+
+impl Prepared {
+    /// Worker threads for the runtime that will drive the load: `--threads`, else chosen
+    /// from the load the plan offers (`engine::worker_threads`).
+    pub fn worker_threads(&self) -> usize {
+        self.opts.threads.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            engine::worker_threads(&self.exec, cores, self.sample_api.is_some())
+        })
+    }
+}
+
+/// Drives a prepared run: preflight, load, summary, verdicts, reports.
+pub async fn execute(prepared: Prepared, stop: StopSignal) -> Result<Outcome, Error> {
+    let Prepared {
+        opts,
+        exec,
+        sample_api,
+    } = prepared;
+    let sample_api = match sample_api {
+        Some(api) => Some(api.serve().map_err(Error::SampleApi)?),
+        None => None,
+    };
     // From here on an error may quote a rendered request: it leaves scrubbed.
     drive(opts, exec.clone(), sample_api, stop)
         .await

@@ -12,30 +12,25 @@ use planrun::{exit_code, report};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(exit_code::ERROR);
-        }
-    };
     let code = match (cli.command, cli.run) {
-        (Some(Command::Run(args)), _) | (None, Some(args)) => runtime.block_on(run(args)),
+        (Some(Command::Run(args)), _) | (None, Some(args)) => run(args),
         (Some(Command::Check(args)), _) => check(args),
         (Some(Command::Report(args)), _) => rerender(args),
         (Some(Command::SampleApi(args)), _) => {
-            match runtime.block_on(planrun::sample_api::serve_until_ctrl_c(
-                args.port,
-                args.config(),
-            )) {
-                Ok(()) => exit_code::OK,
-                Err(e) => {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let served = runtime(cores).map(|runtime| {
+                runtime.block_on(planrun::sample_api::serve_until_ctrl_c(
+                    args.port,
+                    args.config(),
+                ))
+            });
+            match served {
+                Some(Ok(())) => exit_code::OK,
+                Some(Err(e)) => {
                     eprintln!("error: {e:#}");
                     exit_code::ERROR
                 }
+                None => exit_code::ERROR,
             }
         }
         (None, None) => {
@@ -46,38 +41,74 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-async fn run(args: RunArgs) -> u8 {
-    let stop = StopSignal::default();
-    tokio::spawn(watch_signals(stop.clone()));
-    match planrun::run(args.into_options(), stop).await {
-        Ok(outcome) => {
-            let summary = report::terminal::render(&outcome.results);
-            print!("{}", outcome.exec.secrets.scrub(&summary));
-            if let Some(hits) = &outcome.sample_hits {
-                // The preflight reached the server too, but is not part of the load.
-                let preflight = if outcome.preflight {
-                    ", one of them the preflight"
-                } else {
-                    ""
-                };
-                println!("\nsample API counted {} requests{preflight}", hits.total());
-            }
-            println!("\nreports: {}", outcome.report_dir.display());
-            println!(
-                "  open {}",
-                outcome.report_dir.join("report.html").display()
-            );
-            outcome.exit_code()
+/// A multi-threaded tokio runtime with `workers` threads; `None` (after saying why) if
+/// the operating system refuses one.
+fn runtime(workers: usize) -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Some(runtime),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            None
         }
-        Err(Error::Plan(errors)) => {
+    }
+}
+
+/// Compiles the plan first, then drives it on a runtime sized to the load it offers.
+fn run(args: RunArgs) -> u8 {
+    let prepared = match planrun::prepare(args.into_options()) {
+        Ok(prepared) => prepared,
+        Err(e) => return failed(e),
+    };
+    let Some(runtime) = runtime(prepared.worker_threads()) else {
+        return exit_code::ERROR;
+    };
+    runtime.block_on(async {
+        let stop = StopSignal::default();
+        tokio::spawn(watch_signals(stop.clone()));
+        match planrun::execute(prepared, stop).await {
+            Ok(outcome) => finished(&outcome),
+            Err(e) => failed(e),
+        }
+    })
+}
+
+/// Prints the summary and where the reports are; the exit code follows the verdicts.
+fn finished(outcome: &planrun::Outcome) -> u8 {
+    let summary = report::terminal::render(&outcome.results);
+    print!("{}", outcome.exec.secrets.scrub(&summary));
+    if let Some(hits) = &outcome.sample_hits {
+        // The preflight reached the server too, but is not part of the load.
+        let preflight = if outcome.preflight {
+            ", one of them the preflight"
+        } else {
+            ""
+        };
+        println!("\nsample API counted {} requests{preflight}", hits.total());
+    }
+    println!("\nreports: {}", outcome.report_dir.display());
+    println!(
+        "  open {}",
+        outcome.report_dir.join("report.html").display()
+    );
+    outcome.exit_code()
+}
+
+/// Says what stopped the run; each kind of error has its exit code.
+fn failed(error: Error) -> u8 {
+    match error {
+        Error::Plan(errors) => {
             eprint!("{}", errors.render(std::io::stderr().is_terminal()));
             exit_code::PLAN_INVALID
         }
-        Err(e @ Error::Preflight(_)) => {
+        e @ Error::Preflight(_) => {
             eprintln!("error: {e}");
             exit_code::PREFLIGHT_FAILED
         }
-        Err(e) => {
+        e => {
             eprintln!("error: {e}");
             exit_code::ERROR
         }

@@ -58,6 +58,21 @@ impl ArrivalPlan {
     pub fn expected_total(&self) -> f64 {
         self.streams.iter().map(|s| s.curve.expected_total()).sum()
     }
+
+    /// The highest arrival rate the plan reaches, all streams together. Curves are
+    /// piecewise linear, so the peak is at the edge of a segment.
+    pub fn peak_rate(&self) -> f64 {
+        let edges = self.streams.iter().flat_map(|s| &s.curve.segments);
+        let mut peak: f64 = 0.0;
+        for segment in edges {
+            let end = segment.start + segment.duration;
+            let just_before_end = end.saturating_sub(Duration::from_nanos(1));
+            peak = peak
+                .max(self.rate_at(segment.start))
+                .max(self.rate_at(just_before_end));
+        }
+        peak
+    }
 }
 
 /// A linear piece of a rate curve: `from` to `to` arrivals per second over `duration`.

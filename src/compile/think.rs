@@ -52,6 +52,15 @@ impl ThinkTime {
         }
     }
 
+    /// Tasks a user starts per second if responses were instant; `None` without think
+    /// time (as fast as the target answers).
+    pub fn tasks_per_second(&self) -> Option<f64> {
+        match self.mean_cycle() {
+            Ok(cycle) if cycle.is_zero() => None,
+            Ok(cycle) | Err(cycle) => Some(1.0 / cycle.as_secs_f64()),
+        }
+    }
+
     /// The mean time a user spends per task besides the requests themselves, for
     /// expected-rate estimates; pacing is the whole cycle, so it is returned as `Err`.
     pub fn mean_cycle(&self) -> Result<Duration, Duration> {

@@ -14,6 +14,7 @@ mod fake;
 mod inspect;
 mod preflight;
 mod recovery;
+mod threads;
 mod transport;
 mod user;
 
@@ -29,6 +30,7 @@ use crate::metrics::{Event, EventSender, RecoveryOutcome};
 
 pub use fake::FakeTransport;
 pub use preflight::{PreflightError, preflight};
+pub use threads::{ONE_THREAD_UP_TO, offered_rate, worker_threads};
 pub use transport::{HttpSession, HttpTransport, OutgoingRequest, Response, Session, Transport};
 
 /// How a run is told to stop early: `graceful` (first Ctrl-C, SIGTERM) ends the load and

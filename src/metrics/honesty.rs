@@ -12,7 +12,8 @@ use super::summary::new_histogram;
 
 /// Scheduler lag (p99) beyond which arrivals no longer follow the plan's rate.
 pub const LAG_P99_LIMIT_US: u64 = 10_000;
-/// Share of all cores the planrun process may use before its own timing is suspect.
+/// Share of its worker threads' time the planrun process may use before its own timing
+/// is suspect.
 pub const CPU_BUSY_LIMIT: f64 = 0.9;
 
 /// Open-model arrivals as the scheduler saw them.
@@ -47,8 +48,9 @@ impl ArrivalStats {
 pub struct LoadHonesty {
     /// Open-model runs only.
     pub arrivals: Option<ArrivalStats>,
-    /// The planrun process's CPU time over the run's wall time, as a share of all cores
-    /// (the in-process sample API included); `None` where it cannot be read.
+    /// The planrun process's CPU time over the run's wall time, as a share of what its
+    /// worker threads could use (one core each; the in-process sample API included);
+    /// `None` where it cannot be read.
     pub cpu_busy: Option<f64>,
     /// Why the results may not be trustworthy; empty when they are.
     pub reasons: Vec<String>,
@@ -83,7 +85,7 @@ impl LoadHonesty {
         if let Some(busy) = self.cpu_busy {
             if busy > CPU_BUSY_LIMIT {
                 self.reasons.push(format!(
-                    "planrun used {:.0}% of the CPU (limit {:.0}%): its own timing is suspect",
+                    "planrun used {:.0}% of its threads' CPU (limit {:.0}%): its own timing is suspect",
                     busy * 100.0,
                     CPU_BUSY_LIMIT * 100.0
                 ));

@@ -100,8 +100,10 @@ impl Recorder {
         };
         let cpu_busy = match (self.cpu_at_start, process_cpu_time()) {
             (Some(start), Some(end)) if !duration.is_zero() => {
-                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-                Some((end - start).as_secs_f64() / duration.as_secs_f64() / cores as f64)
+                // The runtime may have fewer workers than the machine has cores (one, for
+                // a light load): busy is measured against what planrun could use.
+                let threads = tokio::runtime::Handle::current().metrics().num_workers();
+                Some((end - start).as_secs_f64() / duration.as_secs_f64() / threads as f64)
             }
             _ => None,
         };

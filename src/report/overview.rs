@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::compile::{Action, BusinessKind, ExecPlan, ThinkTime, UserClass};
+use crate::compile::{Action, BusinessKind, ExecPlan};
 use crate::units::format_duration;
 
 pub fn render(exec: &ExecPlan) -> String {
@@ -36,7 +36,7 @@ pub fn render(exec: &ExecPlan) -> String {
             "  {:<28} {:>6} users ({share:.1}%)   weight {}   think {}",
             class.name, users, class.weight, class.think
         );
-        let task_rate = per_user_task_rate(class);
+        let task_rate = class.think.tasks_per_second();
         unbounded |= task_rate.is_none() && users > 0;
         for (task, share) in class.tasks.iter().zip(class.picker.shares()) {
             let requests: Vec<String> = task
@@ -178,14 +178,6 @@ fn slos(out: &mut String, exec: &ExecPlan) {
 }
 
 /// Tasks per second one user of the class starts, if responses took no time.
-fn per_user_task_rate(class: &UserClass) -> Option<f64> {
-    match class.think.mean_cycle() {
-        Ok(cycle) if cycle.is_zero() => None,
-        Ok(cycle) | Err(cycle) => Some(1.0 / cycle.as_secs_f64()),
-    }
-    .filter(|_| !matches!(class.think, ThinkTime::None))
-}
-
 fn add_rate(rates: &mut Vec<(String, f64)>, name: String, rate: f64) {
     match rates.iter_mut().find(|(n, _)| *n == name) {
         Some((_, r)) => *r += rate,

@@ -56,5 +56,5 @@ pub use config::{
     SampleApiConfig, WHATSAPP_SECRET_ENV,
 };
 pub use hits::{EndpointHits, HitCounts};
-pub use server::{SampleApi, serve_until_ctrl_c};
+pub use server::{BoundSampleApi, SampleApi, serve_until_ctrl_c};
 pub use timed_faults::{ErrorWindow, Stall};

@@ -32,6 +32,12 @@ impl SampleApi {
     /// this toy server must never be reachable from the network, or for an `error_rate`
     /// outside `0.0..=1.0`.
     pub async fn start(addr: SocketAddr, config: SampleApiConfig) -> io::Result<SampleApi> {
+        SampleApi::bind(addr, config)?.serve()
+    }
+
+    /// Binds without serving yet, outside any runtime: the address is known (and the
+    /// plan can be compiled against it) before the runtime that will serve is built.
+    pub fn bind(addr: SocketAddr, config: SampleApiConfig) -> io::Result<BoundSampleApi> {
         if !addr.ip().is_loopback() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -39,8 +45,33 @@ impl SampleApi {
             ));
         }
         config.validate()?;
-        let state = Arc::new(AppState::new(&config).map_err(io::Error::other)?);
-        let listener = TcpListener::bind(addr).await?;
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        Ok(BoundSampleApi { listener, config })
+    }
+}
+
+/// A sample API bound to its address, not serving yet (see [`SampleApi::bind`]).
+#[derive(Debug)]
+pub struct BoundSampleApi {
+    listener: std::net::TcpListener,
+    config: SampleApiConfig,
+}
+
+impl BoundSampleApi {
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> io::Result<String> {
+        Ok(format!("http://{}", self.listener.local_addr()?))
+    }
+
+    pub fn config(&self) -> &SampleApiConfig {
+        &self.config
+    }
+
+    /// Serves in a spawned task; must be called inside a tokio runtime.
+    pub fn serve(self) -> io::Result<SampleApi> {
+        let state = Arc::new(AppState::new(&self.config).map_err(io::Error::other)?);
+        let listener = TcpListener::from_std(self.listener)?;
         let addr = listener.local_addr()?;
         let listener = listener.tap_io(|tcp| {
             // Small JSON answers should not wait on Nagle's algorithm; failing to set it
@@ -65,7 +96,9 @@ impl SampleApi {
             task: Some(task),
         })
     }
+}
 
+impl SampleApi {
     /// The address actually bound (with the real port when started on port 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr

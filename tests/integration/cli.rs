@@ -95,6 +95,11 @@ fn a_bad_flag_value_is_a_usage_error() {
         .args(["plan.yaml", "-t", "5 minutes"])
         .assert()
         .code(2);
+    planrun()
+        .args(["plan.yaml", "--threads", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--threads"));
 }
 
 #[test]

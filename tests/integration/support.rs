@@ -68,6 +68,7 @@ pub fn options(plan: PathBuf, out: PathBuf) -> RunOptions {
         sample_api: Some(SampleApiConfig::default()),
         progress: ProgressMode::Off,
         strict: false,
+        threads: None,
         preflight: true,
     }
 }
