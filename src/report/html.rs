@@ -134,6 +134,22 @@ mod tests {
         String::from_utf8(render(&fixture::results()).unwrap()).unwrap()
     }
 
+    #[test]
+    fn open_model_notes_get_their_own_section() {
+        assert!(!page().contains("Load and timing"), "no notes, no section");
+        let mut results = fixture::results();
+        results.notes = vec![
+            "\narrivals: 10 due, 9 started, 1 dropped at max-in-flight; lag <2ms>".into(),
+            "burst of 5 `book` at 3.0s: 5 succeeded".into(),
+        ];
+        let html = String::from_utf8(render(&results).unwrap()).unwrap();
+        assert!(html.contains("<h2>Load and timing</h2>"));
+        assert!(html.contains(
+            "<pre class=\"notes\">arrivals: 10 due, 9 started, 1 dropped at max-in-flight; \
+             lag &lt;2ms&gt;\nburst of 5 `book` at 3.0s: 5 succeeded</pre>"
+        ));
+    }
+
     /// The page without the embedded library, whose 50 KB would drown the snapshot.
     #[test]
     fn renders_the_fixture() {
