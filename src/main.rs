@@ -66,14 +66,21 @@ fn run(args: RunArgs) -> u8 {
     let Some(runtime) = runtime(prepared.worker_threads()) else {
         return exit_code::ERROR;
     };
-    runtime.block_on(async {
-        let stop = StopSignal::default();
+    let stop = StopSignal::default();
+    // The run is spawned, not driven by `block_on` itself: `block_on` polls its future on
+    // the main thread, and every hand-off between that thread and the workers (the
+    // engine's schedule waking users, users waking it) would cost a futex or an eventfd
+    // write. Spawned, the whole run lives on the workers: on one, with no hand-offs.
+    let outcome = runtime.block_on(async {
         tokio::spawn(watch_signals(stop.clone()));
-        match planrun::execute(prepared, stop).await {
-            Ok(outcome) => finished(&outcome),
-            Err(e) => failed(e),
-        }
-    })
+        tokio::spawn(planrun::execute(prepared, stop)).await
+    });
+    match outcome {
+        Ok(Ok(outcome)) => finished(&outcome),
+        Ok(Err(e)) => failed(e),
+        // The run panicked: tokio caught it; let it end the process as a panic would.
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
 }
 
 /// Prints the summary and where the reports are; the exit code follows the verdicts.
