@@ -321,7 +321,7 @@ impl<T: Transport> User<T> {
             headers,
             body,
             timeout: spec.timeout,
-            inspect: spec.inspect.is_needed(),
+            inspect: spec.inspect.is_needed().then_some(exec.max_body),
         })
     }
 }
