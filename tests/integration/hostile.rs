@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use std::process::Stdio;
 
 use crate::hostile_server::{Fault, HostileServer, LARGE_JSON_BYTES, OVERSIZED_BYTES};
-use crate::support::write_plan;
+use planrun::compile::{self, Overrides};
+use planrun::units::ByteSize;
+
+use crate::support::{compile_text, write_plan};
 
 /// Run time and grace are short; the request timeout is shorter than the grace, so a
 /// hanging target shows as timeouts, not as requests cancelled at the end.
@@ -314,4 +317,28 @@ fn a_json_body_within_max_body_extracts_and_checks_fine() {
         (check["passed"].as_u64(), check["failed"].as_u64()),
         (Some(count), Some(0))
     );
+}
+
+#[test]
+fn max_body_is_written_with_a_unit_or_in_bytes_and_set_from_the_command_line() {
+    let plan = |max_body: &str| {
+        INSPECTING_PLAN
+            .replace("HOST", "http://127.0.0.1:1")
+            .replace("MAX_BODY", max_body)
+    };
+    assert_eq!(compile_text(&plan("512KiB")).max_body, ByteSize::kib(512));
+    assert_eq!(
+        compile_text(&plan("4MB")).max_body,
+        ByteSize::bytes(4_000_000)
+    );
+    assert_eq!(
+        compile_text(&plan("2000000")).max_body,
+        ByteSize::bytes(2_000_000)
+    );
+    let default = plan("1KiB").replace("max-body: 1KiB\n", "");
+    assert_eq!(compile_text(&default).max_body, ByteSize::mib(1));
+    let file = write_plan("plan.yaml", &default);
+    let loaded = planrun::plan::load(&file.path, &["max-body=64KiB".to_owned()]).unwrap();
+    let exec = compile::compile(&loaded, &Overrides::default()).unwrap();
+    assert_eq!(exec.max_body, ByteSize::kib(64));
 }
