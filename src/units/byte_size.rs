@@ -23,9 +23,6 @@ const UNITS: [(&str, u64); 7] = [
 const MAX_BYTES: u128 = 1 << 50;
 
 impl ByteSize {
-    pub const KIB: ByteSize = ByteSize(1 << 10);
-    pub const MIB: ByteSize = ByteSize(1 << 20);
-
     pub const fn bytes(bytes: u64) -> Self {
         Self(bytes)
     }
