@@ -19,7 +19,7 @@ use super::templates::{Globals, TemplateId, Templates, Text};
 use super::think::ThinkTime;
 use super::weights::{UserMix, WeightTable};
 use crate::slo::Slo;
-use crate::units::StatusSet;
+use crate::units::{ByteSize, StatusSet};
 
 /// Index of a request name in `ExecPlan::metrics`: what statistics are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -47,6 +47,9 @@ pub struct ExecPlan {
     pub host: String,
     /// The seed every random choice derives from (given or drawn, always recorded).
     pub seed: u64,
+    /// The most of a response body kept for inspection (`max-body`); the rest of it is
+    /// read and counted, never stored.
+    pub max_body: ByteSize,
     pub requests: Vec<RequestSpec>,
     /// Request names, in order of first appearance in the plan.
     pub metrics: Vec<MetricName>,

@@ -62,6 +62,13 @@ pub enum Source {
     Status,
 }
 
+impl Source {
+    /// Whether the value is looked for in the body (which may have been cut at `max-body`).
+    pub fn reads_body(&self) -> bool {
+        matches!(self, Source::Json(_) | Source::Regex(_))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Extraction {
     pub variable: String,
@@ -79,6 +86,13 @@ pub enum Subject {
     Header(HeaderName),
     Status,
     Body,
+}
+
+impl Subject {
+    /// Whether the check looks at the body (which may have been cut at `max-body`).
+    pub fn reads_body(&self) -> bool {
+        matches!(self, Subject::Json(_) | Subject::Body)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -28,9 +28,10 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 
+use crate::plan::raw::Scalar;
 use crate::plan::{KeyPath, LoadedPlan, Part, PlanErrorKind, PlanErrors};
 use crate::slo::SloMetric;
-use crate::units::{Rate, parse_duration};
+use crate::units::{ByteSize, Rate, parse_duration};
 
 pub use arrival_plan::{
     ArrivalPlan, ArrivalStream, Arrivals, RateCurve, Segment, Spacing, TaskPick,
@@ -86,6 +87,13 @@ pub const MAX_USERS: u32 = 100_000;
 /// may hang longer is a typo (`100000h`), not a test.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 
+/// `max-body` when the plan does not set it.
+pub const DEFAULT_MAX_BODY: ByteSize = ByteSize::mib(1);
+/// The least `max-body`: below this even an error document is cut.
+pub const MIN_MAX_BODY: ByteSize = ByteSize::kib(1);
+/// The most `max-body`: every user inspecting at once may hold this much each.
+pub const MAX_MAX_BODY: ByteSize = ByteSize::mib(256);
+
 /// Compiles a loaded plan.
 pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, PlanErrors> {
     let mut cx = Compiler::new(plan);
@@ -102,6 +110,9 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
     let timeout = cx
         .timeout(raw.timeout.as_deref(), &root.key("timeout"))
         .unwrap_or(Duration::from_secs(30));
+    let max_body = cx
+        .max_body(raw.max_body.as_ref(), &root.key("max-body"))
+        .unwrap_or(DEFAULT_MAX_BODY);
     let seed = overrides.seed.or(raw.seed).unwrap_or_else(rand::random);
 
     let vars: IndexMap<String, minijinja::Value> = raw
@@ -187,6 +198,7 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
         plan_file: plan.root().path.clone(),
         host,
         seed,
+        max_body,
         requests,
         metrics,
         checks,
@@ -309,6 +321,23 @@ impl<'p> Compiler<'p> {
                 message: format!("`{found}`: {problem}"),
             },
         );
+        None
+    }
+
+    /// Parses an optional `max-body` at `path`: from `MIN_MAX_BODY` to `MAX_MAX_BODY`.
+    fn max_body(&mut self, value: Option<&Scalar>, path: &KeyPath) -> Option<ByteSize> {
+        let text = value?.to_string();
+        let message = match ByteSize::parse(&text) {
+            Ok(size) if size < MIN_MAX_BODY => {
+                format!("`{text}`: expected a `max-body` of at least {MIN_MAX_BODY}")
+            }
+            Ok(size) if size > MAX_MAX_BODY => {
+                format!("`{text}`: expected a `max-body` of at most {MAX_MAX_BODY}")
+            }
+            Ok(size) => return Some(size),
+            Err(message) => message,
+        };
+        self.error(path.clone(), PlanErrorKind::BadSize { message });
         None
     }
 

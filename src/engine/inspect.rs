@@ -1,5 +1,7 @@
 //! Applies a request's compiled `Inspection` to its response: extracted user variables,
 //! check results and the outcomes that held. The body is parsed as JSON at most once.
+//! A body cut at `max-body` is inspected as kept; a body-reading extraction or check
+//! that then fails says so in its failure reason.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +12,7 @@ use super::transport::Response;
 use crate::compile::inspect::{Check, Predicate, Source, Subject};
 use crate::compile::{Inspection, Templates};
 use crate::metrics::{Failure, Inspected};
+use crate::units::ByteSize;
 
 /// What inspecting a response found.
 #[derive(Debug, Default)]
@@ -22,13 +25,15 @@ pub(super) struct Findings {
     pub variables: Vec<(String, TemplateValue)>,
 }
 
-/// Inspects `response`. `accepted` says whether its status was one the request expects:
-/// extraction and checks only make sense then; outcomes classify any response.
+/// Inspects `response`, whose body was kept up to `max_body`. `accepted` says whether its
+/// status was one the request expects: extraction and checks only make sense then;
+/// outcomes classify any response.
 pub(super) fn inspect(
     inspection: &Inspection,
     templates: &Templates,
     response: &Response,
     accepted: bool,
+    max_body: ByteSize,
 ) -> Findings {
     let mut findings = Findings::default();
     if !inspection.is_needed() {
@@ -52,10 +57,16 @@ pub(super) fn inspect(
                     .push((extraction.variable.clone(), TemplateValue::from(()))),
                 None => {
                     findings.failure.get_or_insert_with(|| {
-                        Failure::Extract(format!(
+                        let found_nothing = format!(
                             "`{}` ({}) found nothing",
                             extraction.variable, extraction.described
-                        ))
+                        );
+                        Failure::Extract(match cut(response, max_body) {
+                            Some(cut) if extraction.source.reads_body() => {
+                                format!("{cut}; {found_nothing}")
+                            }
+                            _ => found_nothing,
+                        })
                     });
                 }
             }
@@ -66,7 +77,12 @@ pub(super) fn inspect(
             if !passed && check.fail {
                 findings
                     .failure
-                    .get_or_insert_with(|| Failure::Check(check.name.clone()));
+                    .get_or_insert_with(|| match cut(response, max_body) {
+                        Some(cut) if check.subject.reads_body() => {
+                            Failure::Check(format!("{} ({cut})", check.name))
+                        }
+                        _ => Failure::Check(check.name.clone()),
+                    });
             }
         }
     }
@@ -82,6 +98,14 @@ pub(super) fn inspect(
         findings.inspected = Some(Box::new(inspected));
     }
     findings
+}
+
+/// Why a body-reading extraction or check may have failed: the body was cut at the cap.
+/// The cap, not the body's length, so that one reason covers every oversized body.
+fn cut(response: &Response, max_body: ByteSize) -> Option<String> {
+    response
+        .truncated
+        .then(|| format!("body over `max-body` ({max_body}): only the first {max_body} was kept"))
 }
 
 fn extract(
@@ -158,5 +182,148 @@ fn outcome_context(response: &Response, text: &str, json: Option<&Value>) -> Tem
         json => json.map_or(TemplateValue::from(()), TemplateValue::from_serialize),
         body => text,
         headers => headers,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::CheckId;
+    use crate::compile::inspect::{Extraction, JsonQuery};
+    use reqwest::header::{HeaderMap, HeaderName};
+
+    const CUT: &str = "body over `max-body` (64KiB): only the first 64KiB was kept";
+
+    fn extraction(variable: &str, source: Source, described: &str) -> Extraction {
+        Extraction {
+            variable: variable.to_owned(),
+            source,
+            optional: false,
+            described: described.to_owned(),
+        }
+    }
+
+    fn check(subject: Subject) -> Check {
+        Check {
+            id: CheckId(0),
+            name: "id is 42".to_owned(),
+            subject,
+            predicate: Predicate::Equals(Value::from(42)),
+            fail: true,
+        }
+    }
+
+    /// A JSON body's start, as kept when `truncated` (it does not parse).
+    fn response(truncated: bool) -> Response {
+        Response {
+            status: 200,
+            bytes: 100_000,
+            headers: HeaderMap::new(),
+            body: br#"{"id":42,"pad":"xxxx"#.to_vec(),
+            truncated,
+        }
+    }
+
+    fn failure(inspection: &Inspection, response: &Response) -> Option<String> {
+        inspect(
+            inspection,
+            &Templates::new(),
+            response,
+            true,
+            ByteSize::kib(64),
+        )
+        .failure
+        .map(|f| f.to_string())
+    }
+
+    #[test]
+    fn a_body_reading_extraction_on_a_cut_body_says_it_was_cut() {
+        let json = Inspection {
+            extract: vec![extraction(
+                "id",
+                Source::Json(JsonQuery::Pointer("/id".into())),
+                "json /id",
+            )],
+            ..Inspection::default()
+        };
+        assert_eq!(
+            failure(&json, &response(true)).as_deref(),
+            Some(format!("extract: {CUT}; `id` (json /id) found nothing").as_str())
+        );
+        // The same body, whole but malformed: no word of a cap.
+        assert_eq!(
+            failure(&json, &response(false)).as_deref(),
+            Some("extract: `id` (json /id) found nothing")
+        );
+        let regex = Inspection {
+            extract: vec![extraction(
+                "end",
+                Source::Regex(regex::Regex::new(r#""end":(\d+)"#).unwrap()),
+                "regex",
+            )],
+            ..Inspection::default()
+        };
+        assert!(failure(&regex, &response(true)).unwrap().contains(CUT));
+    }
+
+    #[test]
+    fn a_header_extraction_is_not_blamed_on_a_cut_body() {
+        let header = Inspection {
+            extract: vec![extraction(
+                "token",
+                Source::Header(HeaderName::from_static("x-token")),
+                "header x-token",
+            )],
+            ..Inspection::default()
+        };
+        assert_eq!(
+            failure(&header, &response(true)).as_deref(),
+            Some("extract: `token` (header x-token) found nothing")
+        );
+    }
+
+    #[test]
+    fn a_failing_check_on_a_cut_body_says_it_was_cut() {
+        let json = Inspection {
+            checks: vec![check(Subject::Json(JsonQuery::Pointer("/id".into())))],
+            ..Inspection::default()
+        };
+        assert_eq!(
+            failure(&json, &response(true)).as_deref(),
+            Some(format!("check failed: id is 42 ({CUT})").as_str())
+        );
+        assert_eq!(
+            failure(&json, &response(false)).as_deref(),
+            Some("check failed: id is 42")
+        );
+        let header = Inspection {
+            checks: vec![check(Subject::Header(HeaderName::from_static("x-id")))],
+            ..Inspection::default()
+        };
+        assert_eq!(
+            failure(&header, &response(true)).as_deref(),
+            Some("check failed: id is 42")
+        );
+    }
+
+    #[test]
+    fn what_the_kept_start_holds_is_still_found() {
+        let regex = Inspection {
+            extract: vec![extraction(
+                "id",
+                Source::Regex(regex::Regex::new(r#""id":(\d+)"#).unwrap()),
+                "regex",
+            )],
+            ..Inspection::default()
+        };
+        let findings = inspect(
+            &regex,
+            &Templates::new(),
+            &response(true),
+            true,
+            ByteSize::kib(64),
+        );
+        assert!(findings.failure.is_none());
+        assert_eq!(findings.variables[0].1.to_string(), "42");
     }
 }

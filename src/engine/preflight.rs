@@ -43,7 +43,7 @@ pub async fn preflight<T: Transport>(exec: &ExecPlan, transport: &T) -> Result<(
         headers: check.headers.clone(),
         body: None,
         timeout: check.timeout,
-        inspect: false,
+        inspect: None,
     };
     let response = transport.session().send(request).await.map_err(|failure| {
         let message = failure.to_string();

@@ -230,7 +230,13 @@ impl<T: Transport> User<T> {
         let (bytes, failure, inspected) = match result {
             Ok(response) => {
                 let accepted = spec.expect.contains(response.status);
-                let findings = inspect(&spec.inspect, &shared.exec.templates, &response, accepted);
+                let findings = inspect(
+                    &spec.inspect,
+                    &shared.exec.templates,
+                    &response,
+                    accepted,
+                    shared.exec.max_body,
+                );
                 for (name, value) in findings.variables {
                     self.scope.set(&name, value);
                 }
@@ -321,7 +327,7 @@ impl<T: Transport> User<T> {
             headers,
             body,
             timeout: spec.timeout,
-            inspect: spec.inspect.is_needed(),
+            inspect: spec.inspect.is_needed().then_some(exec.max_body),
         })
     }
 }

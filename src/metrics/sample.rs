@@ -32,7 +32,8 @@ pub enum Failure {
     Cancelled,
     /// A value to extract was not in the response.
     Extract(String),
-    /// A check marked to fail its request did not hold.
+    /// A check marked to fail its request did not hold: its name, and a note when the
+    /// body it looked at was cut at `max-body`.
     Check(String),
     /// Anything else the HTTP client reports, with its message.
     Other(String),

@@ -33,6 +33,8 @@ pub enum PlanErrorKind {
     BadDuration { message: String },
     #[error("bad rate: {message}")]
     BadRate { message: String },
+    #[error("bad size: {message}")]
+    BadSize { message: String },
     #[error("bad status list: {message}")]
     BadStatus { message: String },
     #[error(

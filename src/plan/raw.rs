@@ -23,6 +23,9 @@ pub struct RawPlan {
     pub headers: Option<IndexMap<String, String>>,
     /// Default per-request timeout, e.g. `10s`.
     pub timeout: Option<String>,
+    /// The most of a response body kept for extraction, checks and outcomes (`512KiB`,
+    /// `4MB`, or bytes); the rest is read and counted, not stored. Default 1 MiB.
+    pub max_body: Option<Scalar>,
     /// Seed for every random choice (task picks, think times, template helpers).
     pub seed: Option<u64>,
     /// Plan variables, visible in every template.

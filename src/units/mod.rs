@@ -1,14 +1,17 @@
 //! Units that plans are written in: durations (`"250ms"`, `"1m30s"`), rates (`"1000/min"`),
-//! percentages (`"1%"`) and accepted status sets (`[201, 409]`, `"2xx"`).
+//! percentages (`"1%"`), byte sizes (`"512KiB"`) and accepted status sets (`[201, 409]`,
+//! `"2xx"`).
 //!
 //! Each type parses the text people write and displays it back in the same form, so a
 //! parse∘display round-trip is the identity on values.
 
+mod byte_size;
 mod duration;
 mod percent;
 mod rate;
 mod status_set;
 
+pub use byte_size::ByteSize;
 pub use duration::{format_duration, parse_duration};
 pub use percent::parse_percent;
 pub use rate::Rate;

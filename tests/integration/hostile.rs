@@ -7,8 +7,11 @@ use std::time::{Duration, Instant};
 
 use std::process::Stdio;
 
-use crate::hostile_server::{Fault, HostileServer, OVERSIZED_BYTES};
-use crate::support::write_plan;
+use crate::hostile_server::{Fault, HostileServer, LARGE_JSON_BYTES, OVERSIZED_BYTES};
+use planrun::compile::{self, Overrides};
+use planrun::units::ByteSize;
+
+use crate::support::{compile_text, write_plan};
 
 /// Run time and grace are short; the request timeout is shorter than the grace, so a
 /// hanging target shows as timeouts, not as requests cancelled at the end.
@@ -35,10 +38,12 @@ struct Run {
 const USERS: usize = 3;
 
 fn run_against(host: &str, timeout: &str) -> Run {
-    let plan = write_plan(
-        "hostile.yaml",
-        &PLAN.replace("HOST", host).replace("TIMEOUT", timeout),
-    );
+    run_plan(&PLAN.replace("HOST", host).replace("TIMEOUT", timeout))
+}
+
+/// Runs the plan `text` through the `planrun` binary; it must exit 0.
+fn run_plan(text: &str) -> Run {
+    let plan = write_plan("hostile.yaml", text);
     let out = plan.dir.path().join("reports");
     let started = Instant::now();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_planrun"))
@@ -238,4 +243,102 @@ fn an_oversized_body_is_counted_whole_without_failing() {
         aggregate["average_content_bytes"].as_f64(),
         Some(OVERSIZED_BYTES as f64)
     );
+}
+
+/// `PLAN`, with a `max-body` and a task that extracts and checks `$.id` of the body.
+const INSPECTING_PLAN: &str = r#"host: HOST
+timeout: 5s
+max-body: MAX_BODY
+classes:
+  A:
+    think-time: constant 50ms
+    tasks:
+      thing:
+        path: /api/v1/thing
+        extract: { id: { json: $.id } }
+        checks: [{ name: id is 42, json: $.id, equals: 42 }]
+load: { users: 3, spawn-rate: 100/s, run-time: 1s, graceful-stop: 1500ms }
+"#;
+
+fn run_inspecting(max_body: &str) -> Run {
+    let server = HostileServer::start(Fault::LargeJson);
+    run_plan(
+        &INSPECTING_PLAN
+            .replace("HOST", &http(&server))
+            .replace("MAX_BODY", max_body),
+    )
+}
+
+#[test]
+fn a_json_body_over_max_body_fails_extraction_saying_it_was_cut() {
+    let run = run_inspecting("64KiB");
+    run.assert_no_socket_leak();
+    let failures = run.json["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{failures:#?}");
+    assert_eq!(failures[0]["category"], "extract");
+    assert_eq!(
+        failures[0]["reason"],
+        "extract: body over `max-body` (64KiB): only the first 64KiB was kept; \
+         `id` (json $.id) found nothing"
+    );
+    let aggregate = &run.json["aggregate"];
+    let count = aggregate["count"].as_u64().unwrap();
+    assert!(count >= 3, "{aggregate}");
+    assert_eq!(aggregate["failures"].as_u64(), Some(count));
+    assert_eq!(failures[0]["count"].as_u64(), Some(count));
+    // Every byte was read and counted, though only 64 KiB of each body was kept.
+    assert_eq!(
+        aggregate["average_content_bytes"].as_f64(),
+        Some(LARGE_JSON_BYTES as f64)
+    );
+    // The check ran on the cut body too, and failed every time.
+    let check = &run.json["checks"][0];
+    assert_eq!(check["name"], "id is 42");
+    assert_eq!(
+        (check["passed"].as_u64(), check["failed"].as_u64()),
+        (Some(0), Some(count))
+    );
+}
+
+#[test]
+fn a_json_body_within_max_body_extracts_and_checks_fine() {
+    let run = run_inspecting("128KiB");
+    run.assert_no_socket_leak();
+    assert!(run.categories().is_empty(), "{}", run.json["failures"]);
+    let aggregate = &run.json["aggregate"];
+    let count = aggregate["count"].as_u64().unwrap();
+    assert!(count >= 3, "{aggregate}");
+    assert_eq!(
+        aggregate["average_content_bytes"].as_f64(),
+        Some(LARGE_JSON_BYTES as f64)
+    );
+    let check = &run.json["checks"][0];
+    assert_eq!(
+        (check["passed"].as_u64(), check["failed"].as_u64()),
+        (Some(count), Some(0))
+    );
+}
+
+#[test]
+fn max_body_is_written_with_a_unit_or_in_bytes_and_set_from_the_command_line() {
+    let plan = |max_body: &str| {
+        INSPECTING_PLAN
+            .replace("HOST", "http://127.0.0.1:1")
+            .replace("MAX_BODY", max_body)
+    };
+    assert_eq!(compile_text(&plan("512KiB")).max_body, ByteSize::kib(512));
+    assert_eq!(
+        compile_text(&plan("4MB")).max_body,
+        ByteSize::bytes(4_000_000)
+    );
+    assert_eq!(
+        compile_text(&plan("2000000")).max_body,
+        ByteSize::bytes(2_000_000)
+    );
+    let default = plan("1KiB").replace("max-body: 1KiB\n", "");
+    assert_eq!(compile_text(&default).max_body, ByteSize::mib(1));
+    let file = write_plan("plan.yaml", &default);
+    let loaded = planrun::plan::load(&file.path, &["max-body=64KiB".to_owned()]).unwrap();
+    let exec = compile::compile(&loaded, &Overrides::default()).unwrap();
+    assert_eq!(exec.max_body, ByteSize::kib(64));
 }

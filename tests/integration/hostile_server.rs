@@ -29,6 +29,8 @@ pub enum Fault {
     TrickleBody,
     /// A valid 200 with a body of `OVERSIZED_BYTES`, sent as fast as it goes.
     OversizedBody,
+    /// A valid 200 with a JSON object of `LARGE_JSON_BYTES`: `{"id":42,"pad":"xx…"}`.
+    LargeJson,
     /// Answers with something that is not HTTP.
     InvalidHttp,
     /// Plain text to a TLS client's handshake.
@@ -37,6 +39,9 @@ pub enum Fault {
 
 /// The body size of `Fault::OversizedBody`: far more than any API answer.
 pub const OVERSIZED_BYTES: u64 = 16 << 20;
+
+/// The body size of `Fault::LargeJson`: between 64 KiB and 128 KiB.
+pub const LARGE_JSON_BYTES: usize = 100_000;
 
 pub struct HostileServer {
     pub addr: SocketAddr,
@@ -143,6 +148,18 @@ async fn serve(mut stream: TcpStream, fault: Fault) -> std::io::Result<()> {
                     stream.write_all(&chunk[..n]).await?;
                     left -= n as u64;
                 }
+            }
+            Fault::LargeJson => {
+                let start = r#"{"id":42,"pad":""#;
+                let pad = "x".repeat(LARGE_JSON_BYTES - start.len() - 2);
+                let body = format!("{start}{pad}\"}}");
+                assert_eq!(body.len(), LARGE_JSON_BYTES);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                stream.write_all(head.as_bytes()).await?;
+                stream.write_all(body.as_bytes()).await?;
             }
             Fault::InvalidHttp => {
                 stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n\r\n").await?;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use planrun::engine::{HttpTransport, OutgoingRequest, Session, Transport};
 use planrun::metrics::Failure;
+use planrun::units::ByteSize;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -113,7 +114,7 @@ fn request(method: Method, url: &str, body: Option<&str>) -> OutgoingRequest {
         headers: HeaderMap::new(),
         body: body.map(str::to_owned),
         timeout: Duration::from_millis(500),
-        inspect: false,
+        inspect: None,
     }
 }
 
@@ -280,7 +281,7 @@ async fn inspected_responses_keep_headers_and_body() {
     let server = serve(vec![Reply::Keep(chunked), Reply::Keep(OK), Reply::Keep(OK)]).await;
     let mut session = HttpTransport::default().session();
     let mut inspected = get(&server.url);
-    inspected.inspect = true;
+    inspected.inspect = Some(ByteSize::mib(1));
     let response = session.send(inspected.clone()).await.unwrap();
     assert_eq!(response.body, br#"{"a":1}"#);
     assert_eq!(response.headers["x-request-id"], "r-1");
@@ -292,4 +293,70 @@ async fn inspected_responses_keep_headers_and_body() {
     // Without `inspect`, nothing is kept.
     let plain = session.send(get(&server.url)).await.unwrap();
     assert!(plain.body.is_empty() && plain.headers.is_empty());
+}
+
+/// A 200 carrying `body`, framed by `Content-Length` (`length`), in two chunks
+/// (`chunked`), or by closing the connection (anything else).
+fn big_reply(framing: &str, body: &str) -> &'static str {
+    let text = match framing {
+        "length" => format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+        "chunked" => {
+            let (a, b) = body.split_at(body.len() / 3);
+            format!(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+                 {:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
+                a.len(),
+                b.len()
+            )
+        }
+        _ => format!("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{body}"),
+    };
+    Box::leak(text.into_boxed_str())
+}
+
+#[tokio::test]
+async fn an_inspected_body_over_max_body_keeps_its_start_and_counts_the_rest() {
+    let body = format!("{{\"pad\":\"{}\"}}", "x".repeat(10_000));
+    let cap = ByteSize::kib(4);
+    for framing in ["length", "chunked", "until-close"] {
+        let reply = big_reply(framing, &body);
+        let replies = if framing == "until-close" {
+            vec![Reply::Close(reply)]
+        } else {
+            vec![Reply::Keep(reply), Reply::Keep(OK)]
+        };
+        let server = serve(replies).await;
+        let mut session = HttpTransport::default().session();
+        let mut request = get(&server.url);
+        request.inspect = Some(cap);
+        let response = session.send(request.clone()).await.unwrap();
+        assert_eq!(response.bytes, body.len() as u64, "{framing}");
+        assert_eq!(response.body, body.as_bytes()[..4096], "{framing}");
+        assert!(response.truncated, "{framing}");
+        if framing != "until-close" {
+            // Read to its end, the oversized body leaves the connection reusable.
+            let next = session.send(request).await.unwrap();
+            assert_eq!(
+                (next.body.as_slice(), next.truncated),
+                (b"hello".as_slice(), false)
+            );
+            assert_eq!(*server.connections.lock().unwrap(), 1, "{framing}");
+        }
+    }
+    // Within the cap, nothing is cut.
+    let server = serve(vec![Reply::Keep(big_reply("length", &body))]).await;
+    let mut request = get(&server.url);
+    request.inspect = Some(ByteSize::kib(16));
+    let response = HttpTransport::default()
+        .session()
+        .send(request)
+        .await
+        .unwrap();
+    assert_eq!(
+        (response.body.len(), response.truncated),
+        (body.len(), false)
+    );
 }

@@ -97,7 +97,7 @@ impl Http1Connection {
         let head = 'head: loop {
             // Parse what has arrived; skip provisional 1xx responses before the real one.
             loop {
-                match wire::parse_head(&buf, &request.method, request.inspect) {
+                match wire::parse_head(&buf, &request.method, request.inspect.is_some()) {
                     Ok(Some(head)) if head.is_informational() => drop(buf.drain(..head.len)),
                     Ok(Some(head)) => break 'head head,
                     Ok(None) => break,
@@ -122,7 +122,7 @@ impl Http1Connection {
             jar.set_cookies(&mut head.set_cookies.iter(), &request.url);
         }
         buf.drain(..head.len);
-        let mut kept = request.inspect.then(Kept::default);
+        let mut kept = request.inspect.map(Kept::new);
         let (bytes, clean_end) = read_body(&mut stream, buf, head.framing, kept.as_mut())
             .await
             .map_err(ExchangeError::Failed)?;
@@ -130,11 +130,13 @@ impl Http1Connection {
             forget_readiness(&stream);
             self.idle = Some(stream);
         }
+        let (body, truncated) = kept.map(Kept::finish).unwrap_or_default();
         Ok(Response {
             status: head.status,
             bytes,
             headers: head.headers,
-            body: kept.map(|k| k.body).unwrap_or_default(),
+            body,
+            truncated,
         })
     }
 }

@@ -18,6 +18,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, Url};
 
 use crate::metrics::Failure;
+use crate::units::ByteSize;
 use http1::Http1Connection;
 use tls::TlsConfig;
 
@@ -29,13 +30,11 @@ pub struct OutgoingRequest {
     pub headers: HeaderMap,
     pub body: Option<String>,
     pub timeout: Duration,
-    /// Keep the response's headers and up to `MAX_KEPT_BODY` bytes of its body, for
-    /// extraction, checks and outcomes. Otherwise the body is only counted.
-    pub inspect: bool,
+    /// `Some(max_body)`: keep the response's headers and up to `max_body` bytes of its
+    /// body, for extraction, checks and outcomes. The rest of the body is still read (the
+    /// connection stays reusable) and counted, never stored. `None`: only count the body.
+    pub inspect: Option<ByteSize>,
 }
-
-/// The most of a response body kept for inspection; the rest is counted, not stored.
-pub const MAX_KEPT_BODY: usize = 1024 * 1024;
 
 /// What came back. `headers` and `body` are empty unless the request asked to inspect.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,20 +43,46 @@ pub struct Response {
     /// Body bytes received (all of them, kept or not).
     pub bytes: u64,
     pub headers: HeaderMap,
-    /// The body, up to `MAX_KEPT_BODY` bytes.
+    /// The body, up to the request's `max_body` bytes.
     pub body: Vec<u8>,
+    /// The body was longer than the request's `max_body`: `body` holds only its start.
+    pub truncated: bool,
 }
 
-/// Where an inspected body's bytes go: kept up to the cap, the rest dropped.
-#[derive(Debug, Default)]
+/// Where an inspected body's bytes go: kept up to the cap, the rest dropped (and noted).
+#[derive(Debug)]
 pub(super) struct Kept {
-    pub body: Vec<u8>,
+    body: Vec<u8>,
+    cap: usize,
+    truncated: bool,
 }
 
 impl Kept {
+    pub fn new(cap: ByteSize) -> Self {
+        Self {
+            body: Vec::new(),
+            cap: cap.as_usize(),
+            truncated: false,
+        }
+    }
+
     pub fn push(&mut self, bytes: &[u8]) {
-        let room = MAX_KEPT_BODY.saturating_sub(self.body.len());
-        self.body.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        let take = bytes.len().min(self.cap.saturating_sub(self.body.len()));
+        self.truncated |= take < bytes.len();
+        if self.body.capacity() - self.body.len() < take {
+            // Grow by doubling as `Vec` would, but never past the cap: it bounds the
+            // memory an inspecting user holds, not only the length it keeps.
+            let wanted = (self.body.len() + take)
+                .max(self.body.capacity() * 2)
+                .min(self.cap);
+            self.body.reserve_exact(wanted - self.body.len());
+        }
+        self.body.extend_from_slice(&bytes[..take]);
+    }
+
+    /// The kept start of the body, and whether any of it was dropped.
+    pub fn finish(self) -> (Vec<u8>, bool) {
+        (self.body, self.truncated)
     }
 }
 
@@ -148,5 +173,65 @@ impl Session for HttpSession {
         tokio::time::timeout(request.timeout, self.send_once(&request))
             .await
             .unwrap_or(Err(Failure::Timeout))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_body_within_the_cap_is_kept_whole() {
+        let mut kept = Kept::new(ByteSize::kib(1));
+        kept.push(b"{\"id\":");
+        kept.push(b"42}");
+        assert_eq!(kept.finish(), (b"{\"id\":42}".to_vec(), false));
+
+        let mut exactly = Kept::new(ByteSize::bytes(4));
+        exactly.push(b"ab");
+        exactly.push(b"cd");
+        exactly.push(b"");
+        assert_eq!(exactly.finish(), (b"abcd".to_vec(), false));
+    }
+
+    #[test]
+    fn a_body_over_the_cap_keeps_its_start_and_says_it_was_cut() {
+        let cap = ByteSize::kib(64);
+        let mut kept = Kept::new(cap);
+        let chunk = vec![b'x'; 8 * 1024];
+        // 16 MiB in 8 KiB reads, as the plain-HTTP path delivers an oversized body.
+        for _ in 0..2048 {
+            kept.push(&chunk);
+        }
+        assert!(
+            kept.body.capacity() <= cap.as_usize(),
+            "{}",
+            kept.body.capacity()
+        );
+        let (body, truncated) = kept.finish();
+        assert_eq!(body.len(), cap.as_usize());
+        assert!(truncated);
+    }
+
+    proptest! {
+        #[test]
+        fn the_kept_body_never_exceeds_the_cap(
+            cap in 1usize..5000,
+            chunks in proptest::collection::vec(0usize..3000, 0..20),
+        ) {
+            let mut kept = Kept::new(ByteSize::bytes(cap as u64));
+            let mut sent = Vec::new();
+            for (i, len) in chunks.iter().enumerate() {
+                let chunk = vec![i as u8; *len];
+                kept.push(&chunk);
+                sent.extend_from_slice(&chunk);
+                prop_assert!(kept.body.len() <= cap);
+                prop_assert!(kept.body.capacity() <= cap);
+            }
+            let (body, truncated) = kept.finish();
+            prop_assert_eq!(&body[..], &sent[..sent.len().min(cap)]);
+            prop_assert_eq!(truncated, sent.len() > cap);
+        }
     }
 }

@@ -60,25 +60,28 @@ pub(super) async fn send(
     }
     let mut response = builder.send().await.map_err(classify)?;
     let status = response.status().as_u16();
-    let headers = if request.inspect {
+    let headers = if request.inspect.is_some() {
         response.headers().clone()
     } else {
         Default::default()
     };
-    // Count the body chunk by chunk; keep its start only when it will be inspected.
+    // Count the body chunk by chunk to its end (so the connection can be reused); keep
+    // its start, up to the cap, only when it will be inspected.
     let mut bytes = 0u64;
-    let mut kept = Kept::default();
+    let mut kept = request.inspect.map(Kept::new);
     while let Some(chunk) = response.chunk().await.map_err(classify)? {
         bytes += chunk.len() as u64;
-        if request.inspect {
+        if let Some(kept) = &mut kept {
             kept.push(&chunk);
         }
     }
+    let (body, truncated) = kept.map(Kept::finish).unwrap_or_default();
     Ok(Response {
         status,
         bytes,
         headers,
-        body: kept.body,
+        body,
+        truncated,
     })
 }
 

@@ -224,7 +224,7 @@ mod tests {
             headers: HeaderMap::new(),
             body: body.map(str::to_owned),
             timeout: Duration::from_secs(1),
-            inspect: false,
+            inspect: None,
         }
     }
 
