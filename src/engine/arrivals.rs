@@ -10,6 +10,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
@@ -84,7 +85,7 @@ pub(super) async fn dispatch<T: Transport>(
         stream.1 = stream.0.next_instant(&mut rng);
         let pick = stream.2;
         let due = shared.run_start + at;
-        tokio::time::sleep_until(due).await;
+        sleep_until_about(due).await;
         let lag_us = Instant::now().saturating_duration_since(due).as_micros() as u64;
         let (class, task) = match pick {
             TaskPick::Task { class, task } => (class, task),
@@ -108,6 +109,21 @@ pub(super) async fn dispatch<T: Transport>(
         }
         // Reap finished arrivals, so a long run does not accumulate them.
         while tasks.try_join_next().is_some() {}
+    }
+}
+
+/// tokio's timer fires on whole milliseconds, never before the deadline: sleeping until
+/// `due` wakes up to two ticks after it, a lateness every open-model latency would carry
+/// (a median 1.3 ms on a target answering in 0.07 ms). So the dispatcher sleeps until a
+/// tick before `due`, which wakes it within about a tick of `due`, either side, and sends
+/// at once unless still more than half a tick early. An arrival sent early is not given
+/// a shorter latency: its latency counts from when it was sent, never from before.
+const TIMER_TICK: Duration = Duration::from_millis(1);
+
+async fn sleep_until_about(due: Instant) {
+    tokio::time::sleep_until(due.checked_sub(TIMER_TICK).unwrap_or(due)).await;
+    if due.saturating_duration_since(Instant::now()) > TIMER_TICK / 2 {
+        tokio::time::sleep_until(due).await;
     }
 }
 

@@ -66,7 +66,7 @@ load: { rate: 50/s, run-time: 12s }
 slos:
   - error-rate < 5% over any 4s
   - error-rate < 10%
-  - { target: "p99 < 1ms", critical: "p99 < 5s" }
+  - { target: "p99 < 10us", critical: "p99 < 5s" }
 "#,
         SampleApiConfig {
             error_window: Some(ErrorWindow::parse("20%@4s..8s").expect("window")),
