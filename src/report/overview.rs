@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::compile::{Action, BusinessKind, ExecPlan};
+use crate::engine;
 use crate::units::format_duration;
 
 pub fn render(exec: &ExecPlan) -> String {
@@ -18,6 +19,7 @@ pub fn render(exec: &ExecPlan) -> String {
     let _ = writeln!(out, "  host {}   seed {}", exec.host, exec.seed);
     if let Some(arrivals) = &exec.arrivals {
         out.push_str(&super::open_model::overview(exec, arrivals));
+        threads(&mut out, exec);
         slos(&mut out, exec);
         return out;
     }
@@ -118,8 +120,29 @@ pub fn render(exec: &ExecPlan) -> String {
     }
 
     out.push_str(&super::open_model::beside_the_load(exec));
+    threads(&mut out, exec);
     slos(&mut out, exec);
     out
+}
+
+/// The engine's worker threads on this machine, and why (see `engine::worker_threads`).
+fn threads(out: &mut String, exec: &ExecPlan) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = engine::worker_threads(exec, cores, false);
+    let why = match engine::offered_rate(exec) {
+        Some(rate) if rate <= engine::ONE_THREAD_UP_TO => format!(
+            "the plan offers at most {rate:.0} req/s; one thread is cheaper up to {:.0} req/s",
+            engine::ONE_THREAD_UP_TO
+        ),
+        Some(rate) => format!("the plan offers up to {rate:.0} req/s"),
+        None => "users without think time, or bursts: as fast as the target answers".to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "
+engine: {threads} worker thread{} ({why}; `--threads N` overrides)",
+        if threads == 1 { "" } else { "s" }
+    );
 }
 
 fn slos(out: &mut String, exec: &ExecPlan) {

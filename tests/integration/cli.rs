@@ -129,6 +129,15 @@ fn the_example_plans_all_compile_and_show_the_mix() {
             && text.contains("10 users (10.0%)"),
         "{text}"
     );
+    // peak.yaml's users think: one worker thread; spike.yaml releases bursts: every core.
+    assert!(
+        text.contains("engine: 1 worker thread (the plan offers at most 43 req/s"),
+        "{text}"
+    );
+    assert!(
+        text.contains("users without think time, or bursts"),
+        "{text}"
+    );
 }
 
 #[test]
