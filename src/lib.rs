@@ -193,8 +193,9 @@ async fn drive(
     let spill_dir = std::fs::create_dir_all(&opts.out)
         .is_ok()
         .then_some(opts.out.as_path());
-    let (events, recorder) = metrics::recorder(&exec, run_start, spill_dir);
-    let progress = report::progress::start(exec.schedule.total, recorder.live(), opts.progress);
+    let mut progress = report::progress::Progress::new(exec.schedule.total, opts.progress);
+    let (events, recorder) = metrics::recorder(&exec, run_start, spill_dir, progress.printer());
+    progress.follow(recorder.live());
     let stop = StopSignal {
         abort: recorder.abort_signal(), // a breached `abort` SLO ends the load too
         ..stop

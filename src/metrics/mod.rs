@@ -19,7 +19,7 @@ pub use business::{BusinessValue, CheckStats, Inspected, OutcomeStats};
 pub use honesty::{
     ArrivalStats, BurstOutcome, CPU_BUSY_LIMIT, LAG_P99_LIMIT_US, LoadHonesty, RecoveryOutcome,
 };
-pub use recorder::{EventSender, LiveSnapshot, Recorder, recorder};
+pub use recorder::{EventSender, LinePrinter, LiveSnapshot, Recorder, recorder, stderr_printer};
 pub use sample::{Event, Failure, Sample};
 pub use summary::{
     FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, PERCENTILES, RequestSecond, RequestStats,

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -31,6 +32,15 @@ const MAX_FAILURE_REASONS: usize = 1000;
 
 /// Where the engine sends its events.
 pub type EventSender = mpsc::UnboundedSender<Event>;
+
+/// Where the recorder's failure lines go. By default stderr; with a live progress bar,
+/// above the bar, so a line never lands in the middle of it.
+pub type LinePrinter = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Prints to stderr.
+pub fn stderr_printer() -> LinePrinter {
+    Arc::new(|line: &str| eprintln!("{line}"))
+}
 
 /// What the progress display shows, refreshed every second.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -61,12 +71,13 @@ pub fn recorder(
     exec: &ExecPlan,
     run_start: Instant,
     spill_dir: Option<&Path>,
+    printer: LinePrinter,
 ) -> (EventSender, Recorder) {
     let (sender, receiver) = mpsc::unbounded_channel();
     let (live_tx, live) = watch::channel(LiveSnapshot::default());
     let abort = CancellationToken::new();
     let series = spill_dir.map_or_else(Series::in_memory, Series::spilled_into);
-    let tally = Tally::new(exec, series, abort.clone());
+    let tally = Tally::new(exec, series, printer, abort.clone());
     let task = tokio::spawn(run(tally, receiver, live_tx, run_start));
     let recorder = Recorder {
         task,
@@ -135,7 +146,8 @@ async fn run(
                 Ok(event) => tally.record(event),
                 Err(mpsc::error::TryRecvError::Empty) => break,
                 Err(mpsc::error::TryRecvError::Disconnected) => {
-                    print_lines(tally.log.finish());
+                    let lines = tally.log.finish();
+                    tally.print(lines);
                     return tally;
                 }
             }
@@ -144,15 +156,10 @@ async fn run(
             let elapsed = now.saturating_duration_since(run_start);
             tally.close_seconds_before(elapsed.as_secs());
             live.send_replace(tally.snapshot(elapsed));
-            print_lines(tally.log.tick(elapsed));
+            let lines = tally.log.tick(elapsed);
+            tally.print(lines);
             next_second = run_start + Duration::from_secs(elapsed.as_secs() + 1);
         }
-    }
-}
-
-fn print_lines(lines: Vec<String>) {
-    for line in lines {
-        eprintln!("{line}");
     }
 }
 
@@ -182,6 +189,7 @@ struct Tally {
     users: u32,
     peak_users: u32,
     log: FailureLog,
+    printer: LinePrinter,
     business: BusinessTally,
     windows: Windows,
     arrivals: Option<ArrivalStats>,
@@ -189,7 +197,12 @@ struct Tally {
 }
 
 impl Tally {
-    fn new(exec: &ExecPlan, series: Series, abort: CancellationToken) -> Self {
+    fn new(
+        exec: &ExecPlan,
+        series: Series,
+        printer: LinePrinter,
+        abort: CancellationToken,
+    ) -> Self {
         let per_metric: Vec<RequestStats> = exec
             .metrics
             .iter()
@@ -210,11 +223,16 @@ impl Tally {
             users: 0,
             peak_users: 0,
             log: FailureLog::new(exec.secrets.clone()),
+            printer,
             business: BusinessTally::new(exec),
             windows: Windows::new(&exec.slos, abort),
             arrivals: exec.arrivals.as_ref().map(|_| ArrivalStats::default()),
             bursts: Vec::new(),
         }
+    }
+
+    fn print(&self, lines: Vec<String>) {
+        lines.iter().for_each(|line| (self.printer)(line));
     }
 
     fn record(&mut self, event: Event) {
@@ -273,7 +291,7 @@ impl Tally {
         if let Some(failure) = &sample.failure {
             let name = &self.per_metric[sample.metric.0 as usize].name;
             if let Some(line) = self.log.record(name, failure, Duration::from_micros(at)) {
-                eprintln!("{line}");
+                (self.printer)(&line);
             }
         }
         if let Some(mut failure) = sample.failure {

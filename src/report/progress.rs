@@ -3,13 +3,14 @@
 //! the request path.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::metrics::LiveSnapshot;
+use crate::metrics::{LinePrinter, LiveSnapshot, stderr_printer};
 use crate::slo::format_latency_us;
 use crate::units::format_duration;
 
@@ -28,20 +29,20 @@ pub enum ProgressMode {
 /// Plain lines this far apart.
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
-/// The running display; `finish` clears the bar before the summary prints.
+/// The display; `follow` starts it, `finish` clears the bar before the summary prints.
 pub struct Progress {
+    mode: ProgressMode,
+    total: Duration,
     task: Option<JoinHandle<()>>,
+    /// The live bar (`Auto` on a terminal).
     bar: Option<ProgressBar>,
 }
 
-pub fn start(total: Duration, live: watch::Receiver<LiveSnapshot>, mode: ProgressMode) -> Progress {
-    let terminal = std::io::stderr().is_terminal();
-    match mode {
-        ProgressMode::Off => Progress {
-            task: None,
-            bar: None,
-        },
-        ProgressMode::Auto if terminal => {
+impl Progress {
+    /// The display for a run of `total`; made before the recorder, which prints its
+    /// failure lines through `printer`.
+    pub fn new(total: Duration, mode: ProgressMode) -> Progress {
+        let bar = (mode == ProgressMode::Auto && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(total.as_secs().max(1));
             let style =
                 ProgressStyle::with_template("{elapsed_precise} / {prefix} [{bar:30}] {msg}")
@@ -49,20 +50,37 @@ pub fn start(total: Duration, live: watch::Receiver<LiveSnapshot>, mode: Progres
                     .progress_chars("=> ");
             bar.set_style(style);
             bar.set_prefix(format_duration(total));
-            let task = tokio::spawn(drive_bar(bar.clone(), live));
-            Progress {
-                task: Some(task),
-                bar: Some(bar),
-            }
+            bar
+        });
+        Progress {
+            mode,
+            total,
+            task: None,
+            bar,
         }
-        _ => Progress {
-            task: Some(tokio::spawn(print_lines(total, live))),
-            bar: None,
-        },
     }
-}
 
-impl Progress {
+    /// Where lines printed during the run go: above the bar when there is one (a line
+    /// written to stderr under a live bar lands in the middle of it), else stderr.
+    pub fn printer(&self) -> LinePrinter {
+        match &self.bar {
+            Some(bar) => {
+                let bar = bar.clone();
+                Arc::new(move |line: &str| bar.println(line))
+            }
+            None => stderr_printer(),
+        }
+    }
+
+    /// Shows the recorder's snapshots as they come.
+    pub fn follow(&mut self, live: watch::Receiver<LiveSnapshot>) {
+        self.task = match (&self.bar, self.mode) {
+            (Some(bar), _) => Some(tokio::spawn(drive_bar(bar.clone(), live))),
+            (None, ProgressMode::Off) => None,
+            (None, _) => Some(tokio::spawn(print_lines(self.total, live))),
+        };
+    }
+
     pub fn finish(self) {
         if let Some(task) = self.task {
             task.abort();

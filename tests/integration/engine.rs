@@ -13,7 +13,7 @@ use crate::support::compile_text;
 async fn run(exec: ExecPlan, transport: FakeTransport) -> RunSummary {
     let exec = Arc::new(exec);
     let start = tokio::time::Instant::now();
-    let (events, recorder) = metrics::recorder(&exec, start, None);
+    let (events, recorder) = metrics::recorder(&exec, start, None, metrics::stderr_printer());
     let outcome = engine::run(
         exec,
         Arc::new(transport),

@@ -15,7 +15,7 @@ use crate::support::compile_text;
 /// Runs the engine with the recorder's abort wired in, as `planrun::run` does.
 async fn run(exec: &Arc<ExecPlan>, transport: FakeTransport) -> RunSummary {
     let start = tokio::time::Instant::now();
-    let (events, recorder) = metrics::recorder(exec, start, None);
+    let (events, recorder) = metrics::recorder(exec, start, None, metrics::stderr_printer());
     let stop = StopSignal {
         abort: recorder.abort_signal(),
         ..StopSignal::default()

@@ -380,7 +380,7 @@ load: { users: 1, run-time: 3s }
 "#,
     ));
     let start = tokio::time::Instant::now();
-    let (events, recorder) = metrics::recorder(&exec, start, None);
+    let (events, recorder) = metrics::recorder(&exec, start, None, metrics::stderr_printer());
     let transport = FakeTransport::ok_after(Duration::from_millis(10));
     let outcome = engine::run(
         exec.clone(),
