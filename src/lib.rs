@@ -206,7 +206,7 @@ async fn drive(
     progress.finish();
     let verdicts = slo::evaluate(&exec.slos, &summary);
     let results = report::Results::new(&exec, &summary, &verdicts)?;
-    let report_dir = report::write_all(&opts.out, &opts.exports, &results, &exec.secrets)?;
+    let report_dir = report::write_all(&opts.out, &opts.exports, &results)?;
 
     let sample_hits = match sample_api {
         Some(api) => {

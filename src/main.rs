@@ -85,8 +85,8 @@ fn run(args: RunArgs) -> u8 {
 
 /// Prints the summary and where the reports are; the exit code follows the verdicts.
 fn finished(outcome: &planrun::Outcome) -> u8 {
-    let summary = report::terminal::render(&outcome.results);
-    print!("{}", outcome.exec.secrets.scrub(&summary));
+    // Rendered from `Results`, which hold no secret's value (`Results::new` scrubbed them).
+    print!("{}", report::terminal::render(&outcome.results));
     if let Some(hits) = &outcome.sample_hits {
         // The preflight reached the server too, but is not part of the load.
         let preflight = if outcome.preflight {

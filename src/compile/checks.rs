@@ -44,7 +44,6 @@ pub(super) fn check_templates(
     overrides: &Overrides,
     secrets: &Secrets,
 ) -> (Arc<Globals>, Vec<String>) {
-    let env_var = |name: &str| overrides.env(name);
     let mut unset_env: Vec<String> = Vec::new();
     let plan_vars: Vec<String> = vars.keys().cloned().collect();
     let mut env_names: Vec<String> = Vec::new();
@@ -78,7 +77,7 @@ pub(super) fn check_templates(
             let root = parts.next().unwrap_or_default();
             if root == "env" {
                 if let Some(name) = parts.next() {
-                    if env_var(name).is_some() {
+                    if overrides.env(name).is_some() {
                         if !env_names.iter().any(|n| n == name) {
                             env_names.push(name.to_owned());
                         }
@@ -138,7 +137,7 @@ pub(super) fn check_templates(
     }
     let env = env_names
         .into_iter()
-        .filter_map(|name| env_var(&name).map(|value| (name, value)))
+        .filter_map(|name| overrides.env(&name).map(|value| (name, value)))
         // Checked leniently, an unset variable renders as a placeholder in the dry render.
         .chain(
             unset_env

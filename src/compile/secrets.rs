@@ -1,6 +1,7 @@
 //! `Secrets`: the values of the environment variables a plan marks secret, and the one
 //! function that hides them, `Secrets::scrub`, which everything planrun writes passes
-//! through (report files, the failure lines on stderr, the terminal summary, errors).
+//! through: `Results` (so every report file and export), the failure lines on stderr, `check`
+//! and errors.
 //!
 //! A variable is secret when the plan lists it under `secrets`, or when a template uses
 //! it as the key of `hmac_sha256`/`hmac_sha256_base64` (written as `env.NAME`, as the
@@ -89,7 +90,7 @@ impl Secrets {
     /// `bytes` with every occurrence of a secret replaced by `[redacted]`. Occurrences
     /// that overlap (one secret inside or across another) become one `[redacted]`, so no
     /// part of either is left showing.
-    pub fn scrub_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+    fn scrub_bytes(&self, bytes: &[u8]) -> Vec<u8> {
         let mut hidden: Vec<(usize, usize)> = Vec::new();
         for pattern in self.patterns.iter() {
             let mut from = 0;

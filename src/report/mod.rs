@@ -20,8 +20,6 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::compile::Secrets;
-
 pub use results::{Results, SCHEMA_VERSION, Status};
 
 /// A renderer: `Results` → the bytes of one file.
@@ -104,40 +102,30 @@ struct Rendered {
     bytes: Vec<u8>,
 }
 
-/// One file's bytes, scrubbed of `secrets`: the only way report bytes are made.
 fn render(
     results: &Results,
-    secrets: &Secrets,
     name: &'static str,
     renderer: Renderer,
 ) -> Result<Vec<u8>, ReportError> {
-    let bytes = renderer(results).map_err(|source| ReportError::Render { file: name, source })?;
-    Ok(secrets.scrub_bytes(&bytes))
+    renderer(results).map_err(|source| ReportError::Render { file: name, source })
 }
 
-fn render_all(results: &Results, secrets: &Secrets) -> Result<Vec<Rendered>, ReportError> {
+fn render_all(results: &Results) -> Result<Vec<Rendered>, ReportError> {
     FILES
         .iter()
         .map(|&(name, renderer)| {
             Ok(Rendered {
                 name,
-                bytes: render(results, secrets, name, renderer)?,
+                bytes: render(results, name, renderer)?,
             })
         })
         .collect()
 }
 
 /// Writes every report file of the run into a new directory under `out`, then the
-/// `exports`; returns the run directory. Every file's bytes are scrubbed of `secrets`
-/// before they are written (`Results::new` scrubbed the values already; this catches
-/// any form a renderer gives them).
-pub fn write_all(
-    out: &Path,
-    exports: &Exports,
-    results: &Results,
-    secrets: &Secrets,
-) -> Result<PathBuf, ReportError> {
-    let files = render_all(results, secrets)?;
+/// `exports`; returns the run directory.
+pub fn write_all(out: &Path, exports: &Exports, results: &Results) -> Result<PathBuf, ReportError> {
+    let files = render_all(results)?;
     let dir = run_dir(out, results).map_err(|source| ReportError::Write {
         path: out.to_path_buf(),
         source,
@@ -145,16 +133,12 @@ pub fn write_all(
     for file in &files {
         write_atomically(&dir.join(file.name), &file.bytes)?;
     }
-    write_exports(exports, results, secrets)?;
+    write_exports(exports, results)?;
     Ok(dir)
 }
 
 /// The exports, rendered again: renderers are pure, so they are the run directory's bytes.
-fn write_exports(
-    exports: &Exports,
-    results: &Results,
-    secrets: &Secrets,
-) -> Result<(), ReportError> {
+fn write_exports(exports: &Exports, results: &Results) -> Result<(), ReportError> {
     if let Some(prefix) = &exports.csv_prefix {
         // Locust's names: `--csv reports/peak` writes `reports/peak_stats.csv`, …
         let csvs: [(&str, Renderer); 3] = [
@@ -166,19 +150,14 @@ fn write_exports(
             let mut path = OsString::from(prefix.as_os_str());
             path.push("_");
             path.push(name);
-            let bytes = render(results, secrets, name, renderer)?;
-            write_creating_parent(Path::new(&path), &bytes)?;
+            write_creating_parent(Path::new(&path), &render(results, name, renderer)?)?;
         }
     }
     if let Some(path) = &exports.html {
-        let bytes = render(results, secrets, "report.html", html::render)?;
-        write_creating_parent(path, &bytes)?;
+        write_creating_parent(path, &render(results, "report.html", html::render)?)?;
     }
     if let Some(path) = &exports.step_summary {
-        append(
-            path,
-            &render(results, secrets, "summary.md", markdown::render)?,
-        )?;
+        append(path, &render(results, "summary.md", markdown::render)?)?;
     }
     Ok(())
 }
@@ -209,8 +188,7 @@ pub fn rerender(source: &Path, out: Option<&Path>) -> Result<(PathBuf, Results),
         source,
     })?;
     let in_place = same_dir(&dir, &source_dir);
-    // Scrubbed when it was written; the secrets of that run are not known here.
-    let mut files = render_all(&results, &Secrets::none())?;
+    let mut files = render_all(&results)?;
     if in_place {
         files.retain(|file| file.name != json::FILE);
     } else if let Some(file) = files.iter().find(|file| dir.join(file.name).exists()) {

@@ -139,8 +139,10 @@ impl Results {
 }
 
 /// `results` with the secrets' values hidden in every string, before any renderer sees
-/// them: each renderer escapes text its own way (CSV quotes, Markdown backslashes, YAML
-/// in HTML), and this way no escaping can carry a value past `write_all`'s byte scrub.
+/// them. This is the one place reports are scrubbed: every renderer (files, exports, the
+/// terminal) reads only `Results`, and scrubbing here, before each renderer escapes text
+/// its own way (CSV quotes, Markdown backslashes, YAML in HTML), leaves no escaped form
+/// to chase in the rendered bytes.
 fn scrubbed(results: Results, secrets: &Secrets) -> Result<Results, ReportError> {
     if secrets.is_empty() {
         return Ok(results);
