@@ -21,7 +21,8 @@ pub struct Series {
     /// Closed seconds not (yet) on disk: all of them when there is no spill file.
     memory: Vec<SecondStats>,
     spill: Option<Spill>,
-    last: Option<SecondStats>,
+    /// The last second written to the spill file (in memory, `memory` has it).
+    last_spilled: Option<SecondStats>,
 }
 
 #[derive(Debug)]
@@ -37,7 +38,7 @@ impl Series {
         Self {
             memory: Vec::new(),
             spill: None,
-            last: None,
+            last_spilled: None,
         }
     }
 
@@ -65,23 +66,26 @@ impl Series {
 
     pub fn push(&mut self, second: SecondStats) {
         if let Some(spill) = &mut self.spill {
-            if let Err(error) = spill.append(&second) {
-                eprintln!(
-                    "note: cannot write the per-second series to its temporary file \
-                     ({error}); keeping it in memory from now on"
-                );
-                self.memory = self.take_spilled();
+            match spill.append(&second) {
+                Ok(()) => {
+                    self.last_spilled = Some(second);
+                    return;
+                }
+                Err(error) => {
+                    eprintln!(
+                        "note: cannot write the per-second series to its temporary file \
+                         ({error}); keeping it in memory from now on"
+                    );
+                    self.memory = self.take_spilled();
+                }
             }
         }
-        if self.spill.is_none() {
-            self.memory.push(second.clone());
-        }
-        self.last = Some(second);
+        self.memory.push(second);
     }
 
     /// The last closed second.
     pub fn last(&self) -> Option<&SecondStats> {
-        self.last.as_ref()
+        self.memory.last().or(self.last_spilled.as_ref())
     }
 
     /// Every second, in order.
