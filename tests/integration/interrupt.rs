@@ -1,7 +1,8 @@
 //! Ctrl-C during a run: the binary, sent SIGINT, stops the load, writes every result file
 //! whole, prints the summary marked as interrupted and exits 130. A second SIGINT
-//! abandons in-flight requests at once and still writes what was gathered. SIGTERM is
-//! a first Ctrl-C.
+//! abandons in-flight requests at once and still writes what was gathered. SIGTERM and
+//! SIGHUP (a closed terminal or SSH session) are a first Ctrl-C; SIGQUIT (Ctrl-\\) is
+//! the second one at once.
 
 #![cfg(unix)]
 
@@ -88,6 +89,11 @@ fn sigterm_stops_the_run_the_same_way() {
     stops_gracefully_on("TERM");
 }
 
+#[test]
+fn sighup_stops_the_run_the_same_way() {
+    stops_gracefully_on("HUP");
+}
+
 fn stops_gracefully_on(name: &str) {
     let plan = write_plan("long.yaml", &LONG_RUN.replace("GRACE", "5s"));
     let out = plan.dir.path().join("reports");
@@ -141,6 +147,37 @@ fn a_second_sigint_abandons_in_flight_requests_and_still_writes_the_results() {
         .map(|f| f["count"].as_u64().unwrap())
         .sum();
     assert_eq!(cancelled, 5, "each user's in-flight request: {failures:?}");
+}
+
+#[test]
+fn sigquit_stops_at_once_and_still_writes_the_results() {
+    // As the second SIGINT: every answer takes 3s and the grace period is a minute.
+    let plan = write_plan("slow.yaml", &LONG_RUN.replace("GRACE", "1m"));
+    let out = plan.dir.path().join("reports");
+    let child = start(
+        &plan.path,
+        &out,
+        &["--sample-latency", "3s", "--no-preflight"],
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    signal(&child, "QUIT");
+    let output = wait_within(child, Duration::from_secs(15));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert!(stderr.contains("stopping now"), "{stderr}");
+    assert!(stdout.contains("(interrupted)"), "{stdout}");
+
+    let json = summary(&run_dir(&out));
+    assert_eq!(json["run"]["interrupted"], true);
+    let cancelled: u64 = json["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["category"] == "cancelled")
+        .map(|f| f["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(cancelled, 5, "each user's in-flight request");
 }
 
 #[test]
