@@ -4,6 +4,7 @@
 mod broken_plans;
 mod cli;
 mod engine;
+mod flags;
 mod hostile;
 mod hostile_server;
 mod interrupt;
@@ -12,6 +13,7 @@ mod no_panic;
 mod open_model;
 mod open_model_live;
 mod open_model_plans;
+mod output;
 mod preflight;
 mod reports;
 mod secrets;
