@@ -1,17 +1,18 @@
 //! The command line (clap derive). `RunArgs` stays as typed by the user;
 //! `RunArgs::into_options` is the one place flags become `RunOptions`.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::RunOptions;
-use crate::compile::Overrides;
+use crate::compile::{Overrides, REDACTED, is_credential_header};
 use crate::report::Exports;
 use crate::report::progress::ProgressMode;
 use crate::sample_api::{ErrorWindow, OverlapStyle, SampleApiConfig, Stall};
-use crate::units::{Rate, parse_duration, parse_percent};
+use crate::units::{Rate, parse_duration, parse_percent, suggest_duration};
 
 /// Runs declarative HTTP load-test plans (YAML or TOML) and gates CI on their SLOs.
 ///
@@ -45,6 +46,65 @@ pub enum Command {
     Report(ReportArgs),
 }
 
+/// Flags that change the plan, for a run and for `check` alike. They edit the plan's
+/// values (`compile::Overrides::edits`), so the plan's own limits judge them.
+#[derive(Debug, Args)]
+pub struct PlanFlags {
+    /// Users at the peak (replaces the plan's stages with a ramp and a hold).
+    #[arg(short = 'u', long)]
+    pub users: Option<u32>,
+    /// Users started per second while ramping, e.g. `10` or `10/s`.
+    #[arg(short = 'r', long, value_parser = Rate::parse)]
+    pub spawn_rate: Option<Rate>,
+    /// Total run time, e.g. `30s`, `5m`, `1h`.
+    #[arg(short = 't', long, value_parser = parse_run_time)]
+    pub run_time: Option<Duration>,
+    /// Base URL of the target, over the plan's `host` [env: PLANRUN_HOST].
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Override a plan value: `--set load.users=50`, `--set classes.A.weight=3`.
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub sets: Vec<String>,
+    /// Seed for every random choice, for a reproducible run.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+impl PlanFlags {
+    /// The flags as `Overrides`; `--host`, else a non-empty `PLANRUN_HOST`. (Not clap's
+    /// `env`: a value from the environment made clap see a run's arguments beside every
+    /// subcommand.)
+    pub fn overrides(&self) -> Overrides {
+        let env_host = std::env::var("PLANRUN_HOST")
+            .ok()
+            .filter(|host| !host.is_empty());
+        let (host, host_from) = match (&self.host, env_host) {
+            (Some(host), _) => (Some(host.clone()), None),
+            (None, Some(host)) => (Some(host), Some("PLANRUN_HOST".to_owned())),
+            (None, None) => (None, None),
+        };
+        Overrides {
+            host,
+            host_from,
+            users: self.users,
+            spawn_rate: self.spawn_rate,
+            run_time: self.run_time,
+            seed: self.seed,
+            ..Overrides::default()
+        }
+    }
+}
+
+/// `-t`: a duration, with the likely unit suggested when it has none (`-t 5`).
+fn parse_run_time(text: &str) -> Result<Duration, String> {
+    parse_duration(text).map_err(|message| match suggest_duration(text) {
+        Some(meant) => format!("{message}; did you mean `{meant}`?"),
+        None => message,
+    })
+}
+
+/// A run's arguments. The flags that change the plan repeat `PlanFlags` (clap does not
+/// see a run's arguments through a flattened group inside this optional one).
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Plan file, YAML or TOML.
@@ -56,10 +116,10 @@ pub struct RunArgs {
     #[arg(short = 'r', long, value_parser = Rate::parse)]
     pub spawn_rate: Option<Rate>,
     /// Total run time, e.g. `30s`, `5m`, `1h`.
-    #[arg(short = 't', long, value_parser = parse_duration)]
+    #[arg(short = 't', long, value_parser = parse_run_time)]
     pub run_time: Option<Duration>,
-    /// Base URL of the target, over the plan's `host`.
-    #[arg(long, env = "PLANRUN_HOST")]
+    /// Base URL of the target, over the plan's `host` [env: PLANRUN_HOST].
+    #[arg(long)]
     pub host: Option<String>,
     /// Override a plan value: `--set load.users=50`, `--set classes.A.weight=3`.
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
@@ -117,14 +177,18 @@ pub struct RunArgs {
 impl RunArgs {
     pub fn into_options(self) -> RunOptions {
         let secrets = SampleApiConfig::with_env_secrets();
+        let flags = PlanFlags {
+            users: self.users,
+            spawn_rate: self.spawn_rate,
+            run_time: self.run_time,
+            host: self.host,
+            sets: Vec::new(), // applied by `plan::load`
+            seed: self.seed,
+        };
         RunOptions {
             overrides: Overrides {
-                host: self.host,
-                users: self.users,
-                spawn_rate: self.spawn_rate,
-                run_time: self.run_time,
-                seed: self.seed,
-                ..Overrides::default()
+                command: Some(command_line(std::env::args_os())),
+                ..flags.overrides()
             },
             sample_api: self.sample_api.then(|| SampleApiConfig {
                 latency: self.sample_latency,
@@ -155,14 +219,67 @@ impl RunArgs {
     }
 }
 
+/// The command line as typed, for the reports: each argument quoted for a POSIX shell,
+/// the program named `planrun`, credentials in URLs and credential headers hidden.
+pub fn command_line(args: impl IntoIterator<Item = OsString>) -> String {
+    let mut words = vec!["planrun".to_owned()];
+    let mut after_set = false;
+    for arg in args.into_iter().skip(1) {
+        let arg = arg.to_string_lossy().into_owned();
+        let hidden = hide_credentials(&arg, after_set);
+        after_set = arg == "--set";
+        words.push(shell_quoted(&hidden));
+    }
+    words.join(" ")
+}
+
+/// `http://user:pw@host` without its user info; a `--set` of a credential header
+/// (`headers.Authorization=…`) without its value.
+fn hide_credentials(arg: &str, is_set_value: bool) -> String {
+    let set = arg.strip_prefix("--set=").or(is_set_value.then_some(arg));
+    if let Some((path, _)) = set.and_then(|s| s.split_once('=')) {
+        let header = path.rsplit('.').next().unwrap_or_default();
+        if path.contains("headers") && is_credential_header(header) {
+            let prefix = if arg.starts_with("--set=") {
+                "--set="
+            } else {
+                ""
+            };
+            return format!("{prefix}{path}={REDACTED}");
+        }
+    }
+    match arg.find("://") {
+        Some(scheme_end) => {
+            let rest = &arg[scheme_end + 3..];
+            let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            match rest[..authority_end].rfind('@') {
+                Some(at) => format!("{}{REDACTED}{}", &arg[..scheme_end + 3], &rest[at..]),
+                None => arg.to_owned(),
+            }
+        }
+        None => arg.to_owned(),
+    }
+}
+
+/// `arg` as a POSIX shell reads it back: bare when it is made of safe characters, else
+/// in single quotes.
+fn shell_quoted(arg: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    if !arg.is_empty() && arg.chars().all(safe) {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Plan files to validate.
     #[arg(required = true)]
     pub plans: Vec<PathBuf>,
-    /// Override plan values, as for a run.
-    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
-    pub sets: Vec<String>,
+    /// The run's flags, so CI can check the command line it will run.
+    #[command(flatten)]
+    pub flags: PlanFlags,
 }
 
 #[derive(Debug, Args)]
@@ -214,5 +331,63 @@ impl SampleApiArgs {
             error_window: self.error_window,
             ..SampleApiConfig::with_env_secrets()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(args: &[&str]) -> String {
+        command_line(args.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn the_command_line_reads_back_in_a_shell_without_credentials() {
+        assert_eq!(
+            line(&[
+                "/x/target/planrun",
+                "plans/peak.yaml",
+                "-u",
+                "50",
+                "-t",
+                "30s"
+            ]),
+            "planrun plans/peak.yaml -u 50 -t 30s"
+        );
+        assert_eq!(
+            line(&[
+                "planrun",
+                "p.yaml",
+                "--set",
+                "classes.A.think-time=between 1s 2s"
+            ]),
+            "planrun p.yaml --set 'classes.A.think-time=between 1s 2s'"
+        );
+        assert_eq!(line(&["planrun", "it's"]), r"planrun 'it'\''s'");
+        assert_eq!(
+            line(&["planrun", "p.yaml", "--host", "http://user:pw@h:80/x"]),
+            "planrun p.yaml --host 'http://[redacted]@h:80/x'"
+        );
+        assert_eq!(
+            line(&[
+                "planrun",
+                "p.yaml",
+                "--set",
+                "headers.Authorization=Bearer x"
+            ]),
+            "planrun p.yaml --set 'headers.Authorization=[redacted]'"
+        );
+        assert_eq!(
+            line(&["planrun", "p.yaml", "--set=classes.A.headers.cookie=s=1"]),
+            "planrun p.yaml '--set=classes.A.headers.cookie=[redacted]'"
+        );
+    }
+
+    #[test]
+    fn a_run_time_without_a_unit_gets_a_hint() {
+        let message = parse_run_time("5").unwrap_err();
+        assert!(message.ends_with("did you mean `5s`?"), "{message}");
+        assert_eq!(parse_run_time("5m"), Ok(Duration::from_secs(300)));
     }
 }

@@ -124,6 +124,7 @@ pub fn prepare(opts: RunOptions) -> Result<Prepared, Error> {
             let api = SampleApi::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config.clone())
                 .map_err(Error::SampleApi)?;
             overrides.host = Some(api.base_url().map_err(Error::SampleApi)?);
+            overrides.host_from = Some("--sample-api".to_owned());
             // Plans sign webhooks with secrets from the environment; against the sample
             // API, its own secrets stand in for the ones not set.
             overrides.env_defaults.extend(config.secret_env_defaults());
@@ -228,15 +229,17 @@ async fn drive(
     })
 }
 
-/// `planrun check`: loads and compiles a plan without sending anything.
+/// `planrun check`: loads and compiles a plan, with the run's flags (`overrides`, `sets`),
+/// without sending anything.
 pub fn check(
     plan_path: &std::path::Path,
     sets: &[String],
+    overrides: &compile::Overrides,
 ) -> Result<compile::ExecPlan, plan::PlanErrors> {
     let loaded = plan::load(plan_path, sets)?;
     let overrides = compile::Overrides {
         lenient_env: true,
-        ..compile::Overrides::default()
+        ..overrides.clone()
     };
     compile::compile(&loaded, &overrides)
 }

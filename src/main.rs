@@ -2,6 +2,7 @@
 //! map the outcome to an exit code.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -41,6 +42,22 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// A plan file that does not exist is a mistake on the command line (exit 2), not an
+/// invalid plan: says so and returns `true`.
+fn missing(plan: &Path) -> bool {
+    let missing = matches!(
+        std::fs::metadata(plan),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound
+    );
+    if missing {
+        eprintln!(
+            "error: plan file `{}` not found: expected the path of a YAML or TOML plan",
+            plan.display()
+        );
+    }
+    missing
+}
+
 /// A multi-threaded tokio runtime with `workers` threads; `None` (after saying why) if
 /// the operating system refuses one.
 fn runtime(workers: usize) -> Option<tokio::runtime::Runtime> {
@@ -59,6 +76,9 @@ fn runtime(workers: usize) -> Option<tokio::runtime::Runtime> {
 
 /// Compiles the plan first, then drives it on a runtime sized to the load it offers.
 fn run(args: RunArgs) -> u8 {
+    if missing(&args.plan) {
+        return exit_code::USAGE;
+    }
     let prepared = match planrun::prepare(args.into_options()) {
         Ok(prepared) => prepared,
         Err(e) => return failed(e),
@@ -137,21 +157,34 @@ fn rerender(args: ReportArgs) -> u8 {
     }
 }
 
+/// `planrun check`: 0 when every plan is valid, 3 when one is not, 2 when a plan file
+/// does not exist (the command line is wrong).
 fn check(args: CheckArgs) -> u8 {
-    let mut code = exit_code::OK;
+    let overrides = args.flags.overrides();
+    let (mut invalid, mut not_found) = (false, false);
     for (i, path) in args.plans.iter().enumerate() {
         if i > 0 {
             println!();
         }
-        match planrun::check(path, &args.sets) {
+        if missing(path) {
+            not_found = true;
+            continue;
+        }
+        match planrun::check(path, &args.flags.sets, &overrides) {
             Ok(exec) => print!("{}", exec.secrets.scrub(&report::overview::render(&exec))),
             Err(errors) => {
                 eprint!("{}", errors.render(std::io::stderr().is_terminal()));
-                code = exit_code::PLAN_INVALID;
+                invalid = true;
             }
         }
     }
-    code
+    if not_found {
+        exit_code::USAGE
+    } else if invalid {
+        exit_code::PLAN_INVALID
+    } else {
+        exit_code::OK
+    }
 }
 
 /// First Ctrl-C or SIGTERM: stop gracefully. Second: stop at once (results still written).

@@ -75,6 +75,8 @@ pub struct ExecPlan {
     pub globals: std::sync::Arc<Globals>,
     /// The plan as run (after `extends`, `--set` and flag overrides), for reports.
     pub resolved: serde_json::Value,
+    /// The command line that ran the plan, when it came from one.
+    pub command: Option<String>,
     /// Environment variables the templates read that are not set (only when compiled
     /// leniently, for `check`; a run needs them).
     pub unset_env: Vec<String>,

@@ -1,10 +1,11 @@
-//! `load` → `LoadSchedule`: the simple form (`users`, `spawn-rate`, `run-time`) or stages,
-//! with `-u/-r/-t` from the command line taking precedence.
+//! `load` → `LoadSchedule`: the simple form (`users`, `spawn-rate`, `run-time`) or stages.
+//! `-u/-r/-t` from the command line are already in `load` (`Overrides::edits`), so the
+//! same rules judge them.
 
 use std::time::Duration;
 
 use super::schedule::{LoadSchedule, Stage};
-use super::{Compiler, MAX_USERS, Overrides};
+use super::{Compiler, MAX_USERS};
 use crate::plan::raw::RawLoad;
 use crate::plan::{KeyPath, PlanErrorKind};
 use crate::units::Rate;
@@ -16,11 +17,7 @@ const MAX_GRACEFUL_STOP: Duration = super::MAX_TIMEOUT;
 /// Locust's default spawn rate, used when `-u` is given without `-r` or a plan rate.
 const DEFAULT_SPAWN_RATE: f64 = 1.0;
 
-pub(super) fn schedule(
-    cx: &mut Compiler,
-    load: Option<&RawLoad>,
-    overrides: &Overrides,
-) -> Option<LoadSchedule> {
+pub(super) fn schedule(cx: &mut Compiler, load: Option<&RawLoad>) -> Option<LoadSchedule> {
     let path = KeyPath::root().key("load");
     let empty = RawLoad::default();
     let load = load.unwrap_or(&empty);
@@ -36,18 +33,14 @@ pub(super) fn schedule(
             },
         );
     }
-    let run_time = match overrides.run_time {
-        Some(t) => Some(t),
-        None => cx.duration(load.run_time.as_deref(), &path.key("run-time")),
-    };
+    let run_time = cx.duration(load.run_time.as_deref(), &path.key("run-time"));
     let plan_rate = cx.rate(
         load.spawn_rate.as_ref().map(ToString::to_string),
         &path.key("spawn-rate"),
     );
 
-    let use_simple = overrides.users.is_some() || load.stages.is_none();
-    let stages = if use_simple {
-        if load.stages.is_none() && load.users.is_none() && overrides.users.is_none() {
+    let stages = if load.stages.is_none() {
+        if load.users.is_none() {
             cx.error(
                 path.clone(),
                 PlanErrorKind::BadLoad {
@@ -58,14 +51,9 @@ pub(super) fn schedule(
             );
             return None;
         }
-        let users = match overrides.users {
-            Some(u) => Some(u),
-            None => users(cx, load.users, &path.key("users")),
-        }?;
-        let rate = overrides
-            .spawn_rate
-            .or(plan_rate)
-            .unwrap_or(Rate::per_second(DEFAULT_SPAWN_RATE));
+        // A ramp to no users would send nothing (a stage may end at 0, not the load).
+        let users = users(cx, load.users, &path.key("users"), 1)?;
+        let rate = plan_rate.unwrap_or(Rate::per_second(DEFAULT_SPAWN_RATE));
         let Some(run_time) = run_time else {
             // A `run-time` that did not parse is already reported.
             if load.run_time.is_some() {
@@ -88,8 +76,14 @@ pub(super) fn schedule(
     let natural_end = stages.last().map_or(Duration::ZERO, Stage::end);
     let total = run_time.unwrap_or(natural_end);
     if total.is_zero() {
+        // A `run-time` of 0s (or `-t 0s`) is the mistake, not the whole `load`.
+        let at = if load.run_time.is_some() {
+            path.key("run-time")
+        } else {
+            path
+        };
         cx.error(
-            path,
+            at,
             PlanErrorKind::BadLoad {
                 message: "the run lasts 0s: expected a positive `run-time` or stage durations"
                     .into(),
@@ -129,13 +123,18 @@ pub(super) fn schedule(
     })
 }
 
-fn users(cx: &mut Compiler, users: Option<i64>, path: &KeyPath) -> Option<u32> {
+/// A user count at `path`, from `min` to `MAX_USERS`.
+fn users(cx: &mut Compiler, users: Option<i64>, path: &KeyPath, min: u32) -> Option<u32> {
     let users = users?;
-    if users < 0 || users > i64::from(MAX_USERS) {
+    if users < i64::from(min) || users > i64::from(MAX_USERS) {
         cx.error(
             path.clone(),
             PlanErrorKind::BadLoad {
-                message: format!("{users} users: expected 0 to {MAX_USERS} users"),
+                message: if users == 0 {
+                    format!("0 users would send nothing: expected {min} to {MAX_USERS} users")
+                } else {
+                    format!("{users} users: expected {min} to {MAX_USERS} users")
+                },
             },
         );
         return None;
@@ -197,7 +196,7 @@ fn staged(cx: &mut Compiler, load: &RawLoad, path: &KeyPath) -> Option<Vec<Stage
     for (i, raw) in raw_stages.iter().enumerate() {
         let stage_path = path.key("stages").index(i);
         let to = match raw.users {
-            Some(u) => users(cx, Some(u), &stage_path.key("users")).unwrap_or(level),
+            Some(u) => users(cx, Some(u), &stage_path.key("users"), 0).unwrap_or(level),
             None => level,
         };
         let duration = cx.duration(raw.duration.as_deref(), &stage_path.key("duration"));

@@ -29,9 +29,9 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 use crate::plan::raw::Scalar;
-use crate::plan::{KeyPath, LoadedPlan, Part, PlanErrorKind, PlanErrors};
+use crate::plan::{FlagEdit, KeyPath, LoadedPlan, Part, PlanErrorKind, PlanErrors};
 use crate::slo::SloMetric;
-use crate::units::{ByteSize, Rate, parse_duration};
+use crate::units::{ByteSize, Rate, format_duration, parse_duration, suggest_duration};
 
 pub use arrival_plan::{
     ArrivalPlan, ArrivalStream, Arrivals, RateCurve, Segment, Spacing, TaskPick,
@@ -41,17 +41,23 @@ pub use graph::{Action, ExecPlan, MetricId, MetricName, RequestId, RequestSpec, 
 pub use inspect::{CheckId, Inspection, InspectionName, OutcomeId};
 pub use preflight::{Preflight, PreflightOrigin};
 pub use probes::{Burst, RecoveryProbe};
+pub(crate) use redact::{REDACTED, is_credential_header};
 pub use schedule::{LoadSchedule, Stage};
 pub use secrets::Secrets;
 pub use templates::{Globals, Templates, Text, UserScope};
 pub use think::ThinkTime;
 pub use weights::{UserMix, WeightTable, apportion};
 
-/// Values from the command line that override the plan's.
+/// Values from the command line that override the plan's. `host`, `users`, `spawn_rate`,
+/// `run_time` and `seed` edit the plan's tree (`Overrides::edits`) before it compiles,
+/// so the plan's own limits judge them and the plan as run shows them.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     /// `--host`, `PLANRUN_HOST`, or the in-process sample API's address.
     pub host: Option<String>,
+    /// Where `host` came from, as errors name it: `--host` when `None`, `PLANRUN_HOST`,
+    /// `--sample-api`.
+    pub host_from: Option<String>,
     /// `-u/--users`: replaces the plan's stages with a ramp to this many users.
     pub users: Option<u32>,
     /// `-r/--spawn-rate`.
@@ -66,9 +72,71 @@ pub struct Overrides {
     /// `check`: an unset environment variable is noted in `ExecPlan::unset_env` rather
     /// than an error (a plan is checked in CI without its secrets).
     pub lenient_env: bool,
+    /// The command line that ran the plan, recorded in the reports so a run can be
+    /// repeated (secrets are scrubbed from it like from everything else).
+    pub command: Option<String>,
 }
 
+/// What `-u` replaces: an arrival-rate or staged load becomes a ramp and a hold.
+const REPLACED_BY_USERS: [&str; 5] = ["stages", "rate", "arrivals", "max-in-flight", "sessions"];
+
 impl Overrides {
+    /// The flags as edits of the plan's tree, in the order they apply.
+    pub fn edits(&self) -> Vec<FlagEdit> {
+        let load = KeyPath::root().key("load");
+        let edit = |flag: &str, path: KeyPath, value: serde_json::Value| FlagEdit {
+            flag: flag.to_owned(),
+            path,
+            value,
+            removes: Vec::new(),
+        };
+        let mut edits = Vec::new();
+        if let Some(host) = &self.host {
+            let flag = self.host_from.as_deref().unwrap_or("--host");
+            edits.push(edit(
+                flag,
+                KeyPath::root().key("host"),
+                host.as_str().into(),
+            ));
+        }
+        if let Some(users) = self.users {
+            edits.push(FlagEdit {
+                removes: REPLACED_BY_USERS.iter().map(|k| load.key(*k)).collect(),
+                ..edit("--users", load.key("users"), users.into())
+            });
+        }
+        if let Some(rate) = self.spawn_rate {
+            edits.push(edit(
+                "--spawn-rate",
+                load.key("spawn-rate"),
+                rate.to_string().into(),
+            ));
+        }
+        if let Some(run_time) = self.run_time {
+            edits.push(edit(
+                "--run-time",
+                load.key("run-time"),
+                format_duration(run_time).into(),
+            ));
+        }
+        if let Some(seed) = self.seed {
+            edits.push(edit("--seed", KeyPath::root().key("seed"), seed.into()));
+        }
+        edits
+    }
+
+    /// What is left once `edits` are in the plan.
+    fn applied(&self) -> Self {
+        Self {
+            host: None,
+            users: None,
+            spawn_rate: None,
+            run_time: None,
+            seed: None,
+            ..self.clone()
+        }
+    }
+
     /// The value of environment variable `name`: set, else its `env_defaults` entry.
     pub fn env(&self, name: &str) -> Option<String> {
         std::env::var(name).ok().or_else(|| {
@@ -94,8 +162,16 @@ pub const MIN_MAX_BODY: ByteSize = ByteSize::kib(1);
 /// The most `max-body`: every user inspecting at once may hold this much each.
 pub const MAX_MAX_BODY: ByteSize = ByteSize::mib(256);
 
-/// Compiles a loaded plan.
+/// Compiles a loaded plan, with the command line's values over the plan's.
 pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, PlanErrors> {
+    let edits = overrides.edits();
+    if edits.is_empty() {
+        return compile_edited(plan, overrides);
+    }
+    compile_edited(&plan.edited(&edits)?, &overrides.applied())
+}
+
+fn compile_edited(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, PlanErrors> {
     let mut cx = Compiler::new(plan);
     let raw = &plan.raw;
     let root = KeyPath::root();
@@ -132,7 +208,7 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
             Some((schedule, arrivals)) => (Some(schedule), Some(arrivals)),
             None => (None, None),
         },
-        None => (load::schedule(&mut cx, raw.load.as_ref(), overrides), None),
+        None => (load::schedule(&mut cx, raw.load.as_ref()), None),
     };
     let raw_load = raw.load.as_ref();
     let total = schedule.as_ref().map(|s| s.total);
@@ -214,44 +290,27 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
         preflight,
         templates,
         globals,
-        resolved: resolved_value(plan, overrides),
+        resolved: resolved_value(plan),
+        command: overrides.command.clone(),
         unset_env,
         secrets,
     })
 }
 
-/// The plan as run: the merged tree (after `extends` and `--set`) with the host it ran
-/// against, credential headers hidden. `-u/-r/-t` and `--seed` show in the run's recorded stages and seed instead.
-fn resolved_value(plan: &LoadedPlan, overrides: &Overrides) -> serde_json::Value {
+/// The plan as run: the merged tree (after `extends`, `--set` and the flags' edits:
+/// `--host`, `-u/-r/-t`, `--seed`), credential headers hidden.
+fn resolved_value(plan: &LoadedPlan) -> serde_json::Value {
     let mut value = plan.value.clone();
     if let Some(object) = value.as_object_mut() {
         object.shift_remove("extends");
-        if let Some(host) = &overrides.host {
-            object.insert("host".into(), host.clone().into());
-        }
     }
     redact::redact_credentials(&mut value);
     value
 }
 
-/// "did you mean `5m`?" for a duration written in words (`5 minutes`, `10 sec`).
+/// "did you mean `5m`?" for a duration without a unit or in words (`5`, `5 minutes`).
 fn duration_hint(text: &str) -> Option<String> {
-    let (number, word) = text.trim().split_once(char::is_whitespace)?;
-    number.parse::<f64>().ok()?;
-    let word = word.trim().to_ascii_lowercase();
-    let unit = [
-        (
-            "ms",
-            ["ms", "msec", "millisecond", "milliseconds"].as_slice(),
-        ),
-        ("s", &["s", "sec", "secs", "second", "seconds"]),
-        ("m", &["m", "min", "mins", "minute", "minutes"]),
-        ("h", &["h", "hr", "hrs", "hour", "hours"]),
-    ]
-    .iter()
-    .find(|(_, words)| words.contains(&word.as_str()))?
-    .0;
-    Some(format!("did you mean `{number}{unit}`?"))
+    suggest_duration(text).map(|d| format!("did you mean `{d}`?"))
 }
 
 /// Compile state: the artefacts being built and the errors found so far.
@@ -375,7 +434,15 @@ impl<'p> Compiler<'p> {
             self.error(path, PlanErrorKind::NoHost);
             return None;
         };
+        // `127.0.0.1:9` or `localhost:8000`: the scheme is missing (or read as one).
+        let hint = (!host.contains("://"))
+            .then(|| format!("http://{host}"))
+            .filter(|url| reqwest::Url::parse(url).is_ok_and(|u| u.host().is_some()))
+            .map(|url| format!("did you mean `{url}`?"));
         let reason = match reqwest::Url::parse(host) {
+            _ if !host.contains("://") => {
+                Some("no scheme: expected `http://` or `https://` before the host".to_owned())
+            }
             Ok(url) if !matches!(url.scheme(), "http" | "https") => {
                 Some(format!("scheme `{}` is not http or https", url.scheme()))
             }
@@ -385,12 +452,13 @@ impl<'p> Compiler<'p> {
         };
         match reason {
             Some(reason) => {
-                self.error(
+                self.error_with_hint(
                     path,
                     PlanErrorKind::BadHost {
                         found: host.to_owned(),
                         reason,
                     },
+                    hint,
                 );
                 None
             }

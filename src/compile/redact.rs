@@ -18,6 +18,11 @@ const CREDENTIAL_HEADERS: [&str; 5] = [
 /// What a hidden value is replaced with.
 pub const REDACTED: &str = "[redacted]";
 
+/// Whether a header of this name carries credentials.
+pub(crate) fn is_credential_header(name: &str) -> bool {
+    CREDENTIAL_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+}
+
 /// Replaces the values of credential headers in every `headers` map under `value`.
 pub(super) fn redact_credentials(value: &mut Value) {
     match value {
@@ -26,7 +31,7 @@ pub(super) fn redact_credentials(value: &mut Value) {
                 if key == "headers" {
                     if let Value::Object(headers) = child {
                         for (name, header) in headers.iter_mut() {
-                            if CREDENTIAL_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+                            if is_credential_header(name) {
                                 *header = Value::from(REDACTED);
                             }
                         }

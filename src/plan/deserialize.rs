@@ -51,7 +51,7 @@ pub(super) fn raw_plan(loaded: &LoadedPlan, mut value: Value) -> Result<RawPlan,
 }
 
 /// Takes the value at `path` out of `root`; `false` if there is none (or it is the root).
-fn remove(root: &mut Value, path: &KeyPath) -> bool {
+pub(super) fn remove(root: &mut Value, path: &KeyPath) -> bool {
     let Some((last, parents)) = path.segments().split_last() else {
         return false;
     };

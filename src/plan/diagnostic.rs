@@ -115,7 +115,8 @@ pub struct PlanError {
     pub position: Option<LineCol>,
     /// A suggestion: "did you mean `weight`?".
     pub hint: Option<String>,
-    /// The `--set` flag the value came from, if it did not come from a file.
+    /// The flag the value came from (`--set load.users=x`, `--users`), if it did not come
+    /// from a file.
     pub flag: Option<String>,
     source: Option<NamedSource<String>>,
     span: Option<Span>,
@@ -169,10 +170,11 @@ impl PlanError {
         self
     }
 
-    /// `plans/peak.yaml:12:7`, `plans/peak.yaml`, `--set load.users=x` or the key path.
+    /// `plans/peak.yaml:12:7`, `plans/peak.yaml`, `--set load.users=x`, `--users` or the
+    /// key path.
     pub fn location(&self) -> String {
         match (&self.file, self.position, &self.flag) {
-            (_, _, Some(flag)) => format!("--set {flag}"),
+            (_, _, Some(flag)) => flag.clone(),
             (Some(file), Some(pos), None) => format!("{}:{}:{}", file.display(), pos.line, pos.col),
             (Some(file), None, None) => file.display().to_string(),
             (None, _, None) => self.path.to_string(),

@@ -34,7 +34,22 @@ pub struct LoadedPlan {
     /// The plan file first, then each file it extends.
     pub files: Vec<Source>,
     origins: HashMap<KeyPath, (usize, Located)>,
+    /// Values set on the command line, by key path, with the flag that set them as
+    /// messages name it (`--set load.users=50`, `--users`).
     flags: Vec<(KeyPath, String)>,
+}
+
+/// A command-line flag that edits the merged plan after `extends` and `--set`: `-u 50`
+/// sets `load.users` and takes out the load it replaces. The plan as run then shows the
+/// flag's value, and the plan's own rules judge it, in errors named by the flag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlagEdit {
+    /// The flag as messages name it: `--users`, `PLANRUN_HOST`.
+    pub flag: String,
+    pub path: KeyPath,
+    pub value: Value,
+    /// Keys the flag replaces, taken out first (`-u` replaces `load.stages`).
+    pub removes: Vec<KeyPath>,
 }
 
 /// Which part of a `key: value` pair an error points at.
@@ -66,6 +81,37 @@ impl LoadedPlan {
             (_, _, None) => first_line(&self.files[file].text, located.value),
         };
         PlanError::new(path, kind).at(&self.files[file], Some(span))
+    }
+
+    /// This plan with `edits` applied over it, deserialised again.
+    pub fn edited(&self, edits: &[FlagEdit]) -> Result<LoadedPlan, PlanErrors> {
+        let mut value = self.value.clone();
+        let mut flags = self.flags.clone();
+        for edit in edits {
+            for path in &edit.removes {
+                deserialize::remove(&mut value, path);
+            }
+            set(&mut value, &edit.path, edit.value.clone()).map_err(|index| {
+                PlanError::new(
+                    edit.path.clone(),
+                    PlanErrorKind::WrongType {
+                        message: format!("`{}` has no item {index}", edit.path),
+                    },
+                )
+                .from_flag(&edit.flag)
+            })?;
+            flags.push((edit.path.clone(), edit.flag.clone()));
+        }
+        let mut loaded = LoadedPlan {
+            raw: RawPlan::default(),
+            value: Value::Null,
+            files: self.files.clone(),
+            origins: self.origins.clone(),
+            flags,
+        };
+        loaded.raw = deserialize::raw_plan(&loaded, value.clone())?;
+        loaded.value = value;
+        Ok(loaded)
     }
 
     /// The directory that relative paths written at `path` are resolved against: that of
@@ -116,7 +162,7 @@ pub fn load(path: &Path, sets: &[String]) -> Result<LoadedPlan, PlanErrors> {
     let mut errors = PlanErrors::default();
     for flag in sets {
         match apply_set(&mut value, flag) {
-            Ok(path) => loaded.flags.push((path, flag.clone())),
+            Ok(path) => loaded.flags.push((path, format!("--set {flag}"))),
             Err(message) => errors.push(
                 PlanError::new(
                     KeyPath::root(),
@@ -125,14 +171,55 @@ pub fn load(path: &Path, sets: &[String]) -> Result<LoadedPlan, PlanErrors> {
                         message,
                     },
                 )
-                .from_flag(flag),
+                .from_flag(&format!("--set {flag}")),
             ),
         }
     }
     errors.into_result(())?;
-    loaded.raw = deserialize::raw_plan(&loaded, value.clone())?;
+    loaded.raw = deserialize::raw_plan(&loaded, value.clone()).map_err(|errors| {
+        PlanErrors(errors.0.into_iter().map(|e| quote_hint(e, sets)).collect())
+    })?;
     loaded.value = value;
     Ok(loaded)
+}
+
+/// A `--set` value in braces or brackets is read as a YAML map or list; where the plan
+/// wants text, the error says how to pass it as text.
+fn quote_hint(error: PlanError, sets: &[String]) -> PlanError {
+    if !matches!(error.kind, PlanErrorKind::WrongType { .. }) {
+        return error;
+    }
+    let Some(flag) = error.flag.as_deref().and_then(|f| f.strip_prefix("--set ")) else {
+        return error;
+    };
+    let Some((key, text)) = sets
+        .iter()
+        .find(|s| *s == flag)
+        .and_then(|s| s.split_once('='))
+    else {
+        return error;
+    };
+    if !text.trim_start().starts_with(['{', '[']) {
+        return error;
+    }
+    let kind = if text.trim_start().starts_with('{') {
+        "map"
+    } else {
+        "list"
+    };
+    // YAML single quotes inside shell double quotes: `--set "body='{\"a\":1}'"`.
+    let yaml = format!("{key}='{}'", text.replace('\'', "''"));
+    let shell: String = yaml
+        .chars()
+        .flat_map(|c| match c {
+            '"' | '\\' | '$' | '`' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let hint = format!(
+        "`{text}` is read as a YAML {kind}; to pass it as text, quote it inside the value: --set \"{shell}\""
+    );
+    error.with_hint(Some(hint))
 }
 
 fn canonical(path: &Path) -> PathBuf {
@@ -273,6 +360,13 @@ fn apply_set(root: &mut Value, flag: &str) -> Result<KeyPath, String> {
         .ok_or_else(|| format!("`{path_text}` is not a key path: expected e.g. `load.users`"))?;
     let value = serde_yaml::from_str::<Value>(value_text)
         .unwrap_or_else(|_| Value::String(value_text.to_owned()));
+    set(root, &path, value).map_err(|index| format!("`{path_text}` has no item {index}"))?;
+    Ok(path)
+}
+
+/// Puts `value` at `path`, making the maps on the way; `Err(index)` for an index past a
+/// list's end (or into something that is not a list).
+fn set(root: &mut Value, path: &KeyPath, value: Value) -> Result<(), usize> {
     let mut slot = root;
     for segment in path.segments() {
         slot = match segment {
@@ -287,12 +381,12 @@ fn apply_set(root: &mut Value, flag: &str) -> Result<KeyPath, String> {
             }
             Segment::Index(index) => match slot {
                 Value::Array(items) if *index < items.len() => &mut items[*index],
-                _ => return Err(format!("`{path_text}` has no item {index}")),
+                _ => return Err(*index),
             },
         };
     }
     *slot = value;
-    Ok(path)
+    Ok(())
 }
 
 #[cfg(test)]

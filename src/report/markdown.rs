@@ -29,6 +29,9 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
         aggregate.count,
         text::failures(aggregate.failures, aggregate.count),
     );
+    if let Some(command) = &results.plan.command {
+        let _ = writeln!(out, "Command: `{}`\n", code(command));
+    }
 
     if !results.slos.is_empty() {
         let _ = writeln!(out, "| | SLO | measured | threshold |\n|---|---|--:|--:|");

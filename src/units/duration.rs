@@ -48,6 +48,36 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(total))
 }
 
+/// What a duration that did not parse probably meant, for a "did you mean" hint: a bare
+/// number is seconds (as Locust's `-t 5`), a unit in words is its short form
+/// (`5 minutes`, `5min` → `5m`). `None` when there is no likely reading.
+pub fn suggest_duration(text: &str) -> Option<String> {
+    let text = text.trim();
+    let number_len = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, word) = text.split_at(number_len);
+    number.parse::<f64>().ok()?;
+    let word = word.trim().to_ascii_lowercase();
+    let unit = [
+        (
+            "s",
+            ["", "s", "sec", "secs", "second", "seconds"].as_slice(),
+        ),
+        (
+            "ms",
+            &["ms", "msec", "msecs", "millisecond", "milliseconds"],
+        ),
+        ("m", &["m", "min", "mins", "minute", "minutes"]),
+        ("h", &["h", "hr", "hrs", "hour", "hours"]),
+    ]
+    .iter()
+    .find(|(_, words)| words.contains(&word.as_str()))?
+    .0;
+    let suggestion = format!("{number}{unit}");
+    (suggestion != text).then_some(suggestion)
+}
+
 /// Formats a duration the way plans write it, choosing the largest exact units
 /// (`1m30s`, `250ms`, `2.5s` only where no exact form exists).
 pub fn format_duration(duration: Duration) -> String {
@@ -85,6 +115,22 @@ pub fn format_duration(duration: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn suggests_a_unit_for_a_bare_number_or_one_in_words() {
+        for (text, expected) in [
+            ("5", Some("5s")),
+            ("5 minutes", Some("5m")),
+            ("5min", Some("5m")),
+            ("1.5 hours", Some("1.5h")),
+            ("250 ms", Some("250ms")),
+            ("5s", None),
+            ("five minutes", None),
+            ("5 fortnights", None),
+        ] {
+            assert_eq!(super::suggest_duration(text).as_deref(), expected, "{text}");
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -12,7 +12,7 @@ mod rate;
 mod status_set;
 
 pub use byte_size::ByteSize;
-pub use duration::{format_duration, parse_duration};
+pub use duration::{format_duration, parse_duration, suggest_duration};
 pub use percent::parse_percent;
 pub use rate::Rate;
 pub use status_set::StatusSet;

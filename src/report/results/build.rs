@@ -42,6 +42,7 @@ impl Results {
                 host: exec.host.clone(),
                 seed: exec.seed,
                 resolved: exec.resolved.clone(),
+                command: exec.command.clone(),
             },
             run: RunInfo {
                 started_at,

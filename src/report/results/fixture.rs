@@ -27,6 +27,7 @@ pub fn results() -> Results {
                 "classes": {"Buyer": {"tasks": {"search": {"path": "/search?q=<script>"}}}},
                 "load": {"users": 4, "spawn-rate": "4/s", "run-time": "4s"},
             }),
+            command: None,
         },
         run: RunInfo {
             started_at,

@@ -76,8 +76,12 @@ pub struct PlanInfo {
     pub host: String,
     /// The seed every random choice derived from.
     pub seed: u64,
-    /// The plan as run: after `extends`, `--set` and `--host`.
+    /// The plan as run: after `extends`, `--set` and the flags that change it (`--host`,
+    /// `-u`, `-r`, `-t`, `--seed`).
     pub resolved: serde_json::Value,
+    /// The command line that ran it, quoted for a POSIX shell, secrets scrubbed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
 }
 
 /// When and how long the run went, and with how many users.
