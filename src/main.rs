@@ -1,7 +1,7 @@
 //! The `planrun` binary: parse the command line, build the runtime, call the library,
 //! map the outcome to an exit code.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -28,18 +28,30 @@ fn main() -> ExitCode {
             match served {
                 Some(Ok(())) => exit_code::OK,
                 Some(Err(e)) => {
-                    eprintln!("error: {e:#}");
+                    warn(&format!("error: {e:#}\n"));
                     exit_code::ERROR
                 }
                 None => exit_code::ERROR,
             }
         }
         (None, None) => {
-            eprintln!("usage: planrun PLAN [OPTIONS]  (see `planrun --help`)");
+            warn("usage: planrun PLAN [OPTIONS]  (see `planrun --help`)\n");
             exit_code::USAGE
         }
     };
     ExitCode::from(code)
+}
+
+/// Writes to stdout. A closed or full stdout (`| head -1`, `> /dev/full`) ends the output
+/// quietly: the exit code stays the run's own, and the reports are written regardless.
+fn say(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Writes to stderr; a closed one (a terminal gone with SIGHUP) is no reason to stop.
+fn warn(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// A plan file that does not exist is a mistake on the command line (exit 2), not an
@@ -50,10 +62,10 @@ fn missing(plan: &Path) -> bool {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound
     );
     if missing {
-        eprintln!(
-            "error: plan file `{}` not found: expected the path of a YAML or TOML plan",
+        warn(&format!(
+            "error: plan file `{}` not found: expected the path of a YAML or TOML plan\n",
             plan.display()
-        );
+        ));
     }
     missing
 }
@@ -68,7 +80,7 @@ fn runtime(workers: usize) -> Option<tokio::runtime::Runtime> {
     {
         Ok(runtime) => Some(runtime),
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            warn(&format!("error: cannot start the async runtime: {e}\n"));
             None
         }
     }
@@ -106,7 +118,7 @@ fn run(args: RunArgs) -> u8 {
 /// Prints the summary and where the reports are; the exit code follows the verdicts.
 fn finished(outcome: &planrun::Outcome) -> u8 {
     // Rendered from `Results`, which hold no secret's value (`Results::new` scrubbed them).
-    print!("{}", report::terminal::render(&outcome.results));
+    say(&report::terminal::render(&outcome.results));
     if let Some(hits) = &outcome.sample_hits {
         // The preflight reached the server too, but is not part of the load.
         let preflight = if outcome.preflight {
@@ -114,13 +126,16 @@ fn finished(outcome: &planrun::Outcome) -> u8 {
         } else {
             ""
         };
-        println!("\nsample API counted {} requests{preflight}", hits.total());
+        say(&format!(
+            "\nsample API counted {} requests{preflight}\n",
+            hits.total()
+        ));
     }
-    println!("\nreports: {}", outcome.report_dir.display());
-    println!(
-        "  open {}",
+    say(&format!(
+        "\nreports: {}\n  open {}\n",
+        outcome.report_dir.display(),
         outcome.report_dir.join("report.html").display()
-    );
+    ));
     outcome.exit_code()
 }
 
@@ -128,15 +143,15 @@ fn finished(outcome: &planrun::Outcome) -> u8 {
 fn failed(error: Error) -> u8 {
     match error {
         Error::Plan(errors) => {
-            eprint!("{}", errors.render(std::io::stderr().is_terminal()));
+            warn(&errors.render(std::io::stderr().is_terminal()));
             exit_code::PLAN_INVALID
         }
         e @ Error::Preflight(_) => {
-            eprintln!("error: {e}");
+            warn(&format!("error: {e}\n"));
             exit_code::PREFLIGHT_FAILED
         }
         e => {
-            eprintln!("error: {e}");
+            warn(&format!("error: {e}\n"));
             exit_code::ERROR
         }
     }
@@ -146,12 +161,12 @@ fn failed(error: Error) -> u8 {
 fn rerender(args: ReportArgs) -> u8 {
     match report::rerender(&args.source, args.out.as_deref()) {
         Ok((dir, results)) => {
-            print!("{}", report::terminal::render(&results));
-            println!("\nreports: {}", dir.display());
+            say(&report::terminal::render(&results));
+            say(&format!("\nreports: {}\n", dir.display()));
             exit_code::OK
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            warn(&format!("error: {e}\n"));
             exit_code::ERROR
         }
     }
@@ -164,16 +179,16 @@ fn check(args: CheckArgs) -> u8 {
     let (mut invalid, mut not_found) = (false, false);
     for (i, path) in args.plans.iter().enumerate() {
         if i > 0 {
-            println!();
+            say("\n");
         }
         if missing(path) {
             not_found = true;
             continue;
         }
         match planrun::check(path, &args.flags.sets, &overrides) {
-            Ok(exec) => print!("{}", exec.secrets.scrub(&report::overview::render(&exec))),
+            Ok(exec) => say(&exec.secrets.scrub(&report::overview::render(&exec))),
             Err(errors) => {
-                eprint!("{}", errors.render(std::io::stderr().is_terminal()));
+                warn(&errors.render(std::io::stderr().is_terminal()));
                 invalid = true;
             }
         }
@@ -194,11 +209,9 @@ async fn watch_signals(stop: StopSignal) {
             return;
         }
         if token == &stop.graceful {
-            eprintln!(
-                "\nstopping: letting in-flight requests finish (Ctrl-C again to stop at once)"
-            );
+            warn("\nstopping: letting in-flight requests finish (Ctrl-C again to stop at once)\n");
         } else {
-            eprintln!("\nstopping now");
+            warn("\nstopping now\n");
         }
         token.cancel();
     }

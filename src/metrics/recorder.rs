@@ -37,9 +37,13 @@ pub type EventSender = mpsc::UnboundedSender<Event>;
 /// above the bar, so a line never lands in the middle of it.
 pub type LinePrinter = Arc<dyn Fn(&str) + Send + Sync>;
 
-/// Prints to stderr.
+/// Prints to stderr; a closed stderr (a terminal gone with SIGHUP) must not stop the
+/// recorder, which still has the results to hand over.
 pub fn stderr_printer() -> LinePrinter {
-    Arc::new(|line: &str| eprintln!("{line}"))
+    Arc::new(|line: &str| {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    })
 }
 
 /// What the progress display shows, refreshed every second.

@@ -2,7 +2,7 @@
 //! few seconds otherwise (CI logs). Reads the recorder's `LiveSnapshot`s; never touches
 //! the request path.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -123,7 +123,9 @@ async fn print_lines(total: Duration, mut live: watch::Receiver<LiveSnapshot>) {
         let snapshot = live.borrow_and_update().clone();
         if snapshot.elapsed >= last_print + PLAIN_EVERY {
             last_print = snapshot.elapsed;
-            eprintln!(
+            // Not `eprintln!`: a closed stderr (SIGHUP) must not end the display's task.
+            let _ = writeln!(
+                std::io::stderr().lock(),
                 "[{} / {}] {}",
                 format_duration(Duration::from_secs(snapshot.elapsed.as_secs())),
                 format_duration(total),
