@@ -202,36 +202,85 @@ fn check(args: CheckArgs) -> u8 {
     }
 }
 
-/// First Ctrl-C or SIGTERM: stop gracefully. Second: stop at once (results still written).
+/// How a signal asks the run to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Ctrl-C, SIGTERM, SIGHUP (a closed terminal or SSH session): let in-flight requests
+    /// finish within the grace period. A second one stops at once.
+    Graceful,
+    /// SIGQUIT (Ctrl-\): the key people press to stop *now*. In-flight requests are
+    /// abandoned, as on a second Ctrl-C, but the results are still written and the exit
+    /// code is 130 like any interrupted run: a load test that dumps core and loses its
+    /// results helps nobody, and one code for "interrupted, results written" keeps CI
+    /// scripts simple.
+    Now,
+}
+
+/// Stops the run on the signals above; results are written whichever it was.
 async fn watch_signals(stop: StopSignal) {
-    for token in [&stop.graceful, &stop.immediate] {
-        if !wait_for_signal().await {
-            return;
-        }
-        if token == &stop.graceful {
+    let mut signals = Signals::new();
+    while let Some(kind) = signals.next().await {
+        if kind == Stop::Graceful && !stop.graceful.is_cancelled() {
             warn("\nstopping: letting in-flight requests finish (Ctrl-C again to stop at once)\n");
+            stop.graceful.cancel();
         } else {
             warn("\nstopping now\n");
+            stop.graceful.cancel();
+            stop.immediate.cancel();
+            return;
         }
-        token.cancel();
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM; `false` if signals cannot be watched.
-async fn wait_for_signal() -> bool {
+/// The signals that stop a run, registered once (from then on they no longer kill the
+/// process outright).
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut term) = signal(SignalKind::terminate()) else {
-            return tokio::signal::ctrl_c().await.is_ok();
-        };
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result.is_ok(),
-            _ = term.recv() => true,
+    watched: Vec<(tokio::signal::unix::Signal, Stop)>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let watched = [
+                (SignalKind::interrupt(), Stop::Graceful),
+                (SignalKind::terminate(), Stop::Graceful),
+                (SignalKind::hangup(), Stop::Graceful),
+                (SignalKind::quit(), Stop::Now),
+            ]
+            .into_iter()
+            .filter_map(|(kind, stop)| signal(kind).ok().map(|s| (s, stop)))
+            .collect();
+            Self { watched }
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await.is_ok()
+
+    /// The next signal; `None` if none can be watched.
+    async fn next(&mut self) -> Option<Stop> {
+        #[cfg(unix)]
+        {
+            if self.watched.is_empty() {
+                return None;
+            }
+            std::future::poll_fn(|cx| {
+                for (signal, stop) in &mut self.watched {
+                    if let std::task::Poll::Ready(Some(())) = signal.poll_recv(cx) {
+                        return std::task::Poll::Ready(Some(*stop));
+                    }
+                }
+                std::task::Poll::Pending
+            })
+            .await
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await.ok().map(|()| Stop::Graceful)
+        }
     }
 }

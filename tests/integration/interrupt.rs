@@ -1,7 +1,7 @@
 //! Ctrl-C during a run: the binary, sent SIGINT, stops the load, writes every result file
 //! whole, prints the summary marked as interrupted and exits 130. A second SIGINT
 //! abandons in-flight requests at once and still writes what was gathered. SIGTERM and
-//! SIGHUP (a closed terminal or SSH session) are a first Ctrl-C; SIGQUIT (Ctrl-\\) is
+//! SIGHUP (a closed terminal or SSH session) are a first Ctrl-C; SIGQUIT (Ctrl-\) is
 //! the second one at once.
 
 #![cfg(unix)]
