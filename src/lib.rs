@@ -39,7 +39,8 @@ pub mod exit_code {
     pub const SLO_BREACHED: u8 = 4;
     /// The target did not answer the preflight request; the load was not started.
     pub const PREFLIGHT_FAILED: u8 = 5;
-    /// Interrupted by Ctrl-C or SIGTERM; the results gathered so far were written.
+    /// Interrupted by Ctrl-C, SIGTERM, SIGHUP or SIGQUIT; the results gathered so far
+    /// were written.
     pub const INTERRUPTED: u8 = 130;
 }
 

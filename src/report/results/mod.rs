@@ -93,7 +93,7 @@ pub struct RunInfo {
     pub ended_at: DateTime<Utc>,
     /// From the start to the last response, graceful stop included.
     pub duration_s: f64,
-    /// Stopped early by Ctrl-C or SIGTERM.
+    /// Stopped early by a signal (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT).
     pub interrupted: bool,
     pub peak_users: u32,
     /// Users per class at the peak.
