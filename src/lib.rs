@@ -135,7 +135,9 @@ pub fn prepare(opts: RunOptions) -> Result<Prepared, Error> {
     };
     let exec = Arc::new(compile::compile(&loaded, &overrides)?);
     for warning in exec.secrets.warnings() {
-        eprintln!("{warning}");
+        // Not `eprintln!`, which panics on a closed stderr: a warning never ends a run.
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), "{warning}");
     }
     Ok(Prepared {
         opts,
