@@ -328,6 +328,20 @@ mod tests {
         assert!(Threshold::parse("latncy < 3s").is_err());
     }
 
+    /// `1000/min` stays per minute in every output, threshold and measured value alike.
+    #[test]
+    fn a_rate_keeps_the_unit_it_was_written_in() {
+        let t = Threshold::parse("throughput > 1000/min").unwrap();
+        assert!((t.value - 1000.0 / 60.0).abs() < 1e-9, "compared per second");
+        assert_eq!(t.to_string(), "throughput > 1000/min");
+        assert_eq!(t.format_value(20.0), "1200/min");
+        let per_hour = Threshold::parse("throughput >= 90/h").unwrap();
+        assert_eq!(per_hour.to_string(), "throughput >= 90/h");
+        assert_eq!(per_hour.format_value(0.5), "1800/h");
+        let per_second = Threshold::parse("throughput > 2.5/sec").unwrap();
+        assert_eq!(per_second.to_string(), "throughput > 2.5/s");
+    }
+
     #[test]
     fn formats_latencies_readably() {
         assert_eq!(format_latency_us(812.0), "812us");
