@@ -341,4 +341,37 @@ mod tests {
         assert_eq!(verdict.measured, None);
         assert_eq!(verdict.measured_text, "no requests");
     }
+
+    /// 17 of 17 requests refused: their few microseconds are not a latency, and a
+    /// latency SLO with no successful response fails, whatever its threshold.
+    #[test]
+    fn a_latency_slo_never_passes_on_failures_alone() {
+        let mut refused = RequestStats::new("refused", "GET");
+        for _ in 0..17 {
+            refused.latency.record(240).unwrap();
+            refused.service.record(240).unwrap();
+        }
+        refused.count = 17;
+        refused.failures = 17;
+        let mut summary = summary();
+        summary.requests.push(refused);
+        let scope = SloScope::Request {
+            name: "refused".into(),
+            metric: MetricId(2),
+        };
+        let verdicts = evaluate(
+            &[
+                slo(scope.clone(), "p95 < 200ms"),
+                slo(scope.clone(), "mean < 200ms"),
+                slo(scope.clone(), "max < 200ms"),
+                slo(scope, "service-p99 < 200ms"),
+            ],
+            &summary,
+        );
+        for verdict in &verdicts {
+            assert_eq!(verdict.status, Status::Fail, "{verdict:?}");
+            assert_eq!(verdict.measured, None, "{verdict:?}");
+            assert_eq!(verdict.measured_text, "no successful responses");
+        }
+    }
 }

@@ -17,4 +17,5 @@ mod reports;
 mod secrets;
 mod support;
 mod transport;
+mod verdicts;
 mod with_sample_api;
