@@ -14,7 +14,7 @@ use crate::compile::{BusinessId, MetricId};
 use crate::metrics::{RequestStats, RunSummary, WindowOutcome};
 
 pub use threshold::{
-    Comparison, SloMetric, Threshold, Unit, format_latency_us, format_metric_value,
+    Comparison, RateUnit, SloMetric, Threshold, Unit, format_latency_us, format_metric_value,
 };
 pub use window::{Over, parse_check};
 
