@@ -36,6 +36,8 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
         plan_yaml => serde_yaml::to_string(&results.plan.resolved)?,
         charts => Charts::new(results),
         metric_values => results.metrics.iter().map(text::business_value).collect::<Vec<_>>(),
+        // With what a latency is over, as every report words it.
+        slo_measured => results.slos.iter().map(SloResult::measured_over).collect::<Vec<_>>(),
         uplot_js => Value::from_safe_string(UPLOT_JS.to_owned()),
         uplot_css => Value::from_safe_string(UPLOT_CSS.to_owned()),
     })?;

@@ -39,7 +39,7 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
                 slo.status.emoji(),
                 slo.status.label(),
                 cell(&slo.title()),
-                cell(&slo.measured_text),
+                cell(&slo.measured_over()),
                 cell(&slo.comparison),
                 cell(&slo.threshold_text),
             );

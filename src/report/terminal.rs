@@ -81,7 +81,7 @@ pub fn render(results: &Results) -> String {
                 "  {}  {:<40} measured {}",
                 slo.status.label(),
                 slo.title(),
-                slo.measured_text
+                slo.measured_over()
             );
             if let Some(window) = &slo.window {
                 let _ = write!(out, " in {:.0}s–{:.0}s", window.from_s, window.to_s);

@@ -171,6 +171,8 @@ fn slo_result(verdict: &Verdict) -> SloResult {
         level: verdict.level,
         window: verdict.window.clone(),
         status: verdict.status,
+        responses: verdict.responses,
+        without_response: verdict.without_response,
     }
 }
 

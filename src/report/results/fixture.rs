@@ -175,6 +175,9 @@ fn slo(
         level: crate::slo::Level::Critical,
         window: None,
         status: if passed { Status::Pass } else { Status::Fail },
+        // Latency SLOs say what they are over: here, one request refused and left out.
+        responses: (unit == Unit::Microseconds).then_some(11),
+        without_response: (unit == Unit::Microseconds).then_some(1),
     }
 }
 

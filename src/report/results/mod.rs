@@ -137,6 +137,14 @@ pub struct SloResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<WindowVerdict>,
     pub status: Status,
+    /// Latency SLOs over the whole run: the responses `measured` is over (answered with
+    /// any status, or timed out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responses: Option<u64>,
+    /// …and the requests left out for failing without a response (refused, reset, DNS,
+    /// TLS, cancelled) or never being sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub without_response: Option<u64>,
 }
 
 /// Statistics of one request name, or of all requests together.
@@ -302,6 +310,37 @@ pub struct RequestInterval {
 }
 
 impl SloResult {
+    /// The measured value with what a latency is over: `23.4ms over 1234 responses`,
+    /// `(17 failed without a response, left out)` when some did.
+    pub fn measured_over(&self) -> String {
+        let (Some(responses), Some(without)) = (self.responses, self.without_response) else {
+            return self.measured_text.clone();
+        };
+        let plural = |n: u64, word: &str| {
+            if n == 1 {
+                format!("{n} {word}")
+            } else {
+                format!("{n} {word}s")
+            }
+        };
+        let mut text = if self.measured.is_some() {
+            format!(
+                "{} over {}",
+                self.measured_text,
+                plural(responses, "response")
+            )
+        } else {
+            format!("{} ({})", self.measured_text, plural(responses, "response"))
+        };
+        if without > 0 {
+            text.push_str(&format!(
+                ", {} without a response left out",
+                plural(without, "request")
+            ));
+        }
+        text
+    }
+
     /// The SLO as reports name it: a target's breach only warns, so targets say so.
     pub fn title(&self) -> String {
         match self.level {
