@@ -22,6 +22,8 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Results, ReportError> {
     #[derive(Deserialize)]
     struct Version {
         schema_version: u64,
+        /// Absent from files written before the verdict was recorded.
+        verdict: Option<serde::de::IgnoredAny>,
     }
     let not_results = |message: String| ReportError::NotResults {
         path: path.to_path_buf(),
@@ -35,8 +37,12 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Results, ReportError> {
         });
     }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer)
-        .map_err(|e| not_results(format!("at `{}`: {}", e.path(), e.inner())))
+    let mut results: Results = serde_path_to_error::deserialize(deserializer)
+        .map_err(|e| not_results(format!("at `{}`: {}", e.path(), e.inner())))?;
+    if version.verdict.is_none() {
+        results.verdict = results.judged_from_slos();
+    }
+    Ok(results)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! An SLO about a request that never completed fails: a check with nothing to measure
 //! must not pass silently.
 
+mod run_verdict;
 mod threshold;
 mod window;
 
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::compile::{BusinessId, MetricId};
 use crate::metrics::{RequestStats, RunSummary, WindowOutcome};
 
+pub use run_verdict::RunVerdict;
 pub use threshold::{
     Comparison, RateUnit, SloMetric, Threshold, Unit, format_latency_us, format_metric_value,
 };

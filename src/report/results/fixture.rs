@@ -13,7 +13,7 @@ pub fn results() -> Results {
         .single()
         .expect("a valid date")
         + chrono::Duration::milliseconds(250);
-    Results {
+    let mut results = Results {
         schema_version: SCHEMA_VERSION,
         planrun_version: "0.1.0".into(),
         plan: PlanInfo {
@@ -44,6 +44,7 @@ pub fn results() -> Results {
             }],
         },
         passed: false,
+        verdict: RunVerdict::unrecorded(),
         slos: vec![
             slo(
                 "all requests",
@@ -140,7 +141,10 @@ pub fn results() -> Results {
         ],
         notes: Vec::new(),
         open_model: Default::default(),
-    }
+    };
+    // As `Results::new` judges it: one critical SLO failed, not strict.
+    results.verdict = results.judged_from_slos();
+    results
 }
 
 fn slo(

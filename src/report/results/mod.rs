@@ -15,8 +15,8 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::PERCENTILES;
-pub use crate::slo::Status;
 use crate::slo::{Level, Unit, WindowVerdict};
+pub use crate::slo::{RunVerdict, Status};
 
 fn critical() -> Level {
     Level::Critical
@@ -33,8 +33,12 @@ pub struct Results {
     pub planrun_version: String,
     pub plan: PlanInfo,
     pub run: RunInfo,
-    /// Every SLO passed.
+    /// The run did not fail: `verdict.status` is `pass` or `warn`.
     pub passed: bool,
+    /// The run's verdict, with `--strict` applied, and its exit code: what every report
+    /// shows. Files written before it was recorded get it from their SLOs (`json::parse`).
+    #[serde(default = "RunVerdict::unrecorded")]
+    pub verdict: RunVerdict,
     /// One verdict per SLO, in plan order.
     #[serde(default)]
     pub slos: Vec<SloResult>,
@@ -128,7 +132,7 @@ pub struct SloResult {
     pub measured_text: String,
     /// The threshold as people read it (`3s`).
     pub threshold_text: String,
-    /// False only for a FAIL (a breached `critical` SLO).
+    /// False when this SLO fails the run: a FAIL, or a WARN under `--strict`.
     pub passed: bool,
     /// `target` (a breach WARNs) or `critical` (a breach FAILs).
     #[serde(default = "critical")]
@@ -311,11 +315,19 @@ pub struct RequestInterval {
 
 impl SloResult {
     /// The measured value with what a latency is over: `23.4ms over 1234 responses`,
-    /// `(17 failed without a response, left out)` when some did.
+    /// `, 17 requests without a response left out` when some were.
     pub fn measured_over(&self) -> String {
-        let (Some(responses), Some(without)) = (self.responses, self.without_response) else {
-            return self.measured_text.clone();
-        };
+        match (self.over(), self.measured) {
+            (Some(over), Some(_)) => format!("{} {over}", self.measured_text),
+            (Some(over), None) => format!("{} ({over})", self.measured_text),
+            (None, _) => self.measured_text.clone(),
+        }
+    }
+
+    /// What a whole-run latency SLO's value is over: `over 1234 responses, 17 requests
+    /// without a response left out` (`0 responses, …` when nothing was measured).
+    pub fn over(&self) -> Option<String> {
+        let (responses, without) = (self.responses?, self.without_response?);
         let plural = |n: u64, word: &str| {
             if n == 1 {
                 format!("{n} {word}")
@@ -324,13 +336,9 @@ impl SloResult {
             }
         };
         let mut text = if self.measured.is_some() {
-            format!(
-                "{} over {}",
-                self.measured_text,
-                plural(responses, "response")
-            )
+            format!("over {}", plural(responses, "response"))
         } else {
-            format!("{} ({})", self.measured_text, plural(responses, "response"))
+            plural(responses, "response")
         };
         if without > 0 {
             text.push_str(&format!(
@@ -338,7 +346,7 @@ impl SloResult {
                 plural(without, "request")
             ));
         }
-        text
+        Some(text)
     }
 
     /// The SLO as reports name it: a target's breach only warns, so targets say so.
@@ -351,21 +359,16 @@ impl SloResult {
 }
 
 impl Results {
-    /// PASS when every SLO passed (or there are none), else the worst verdict.
+    /// The run's verdict in a word: `verdict.status`.
     pub fn status(&self) -> Status {
-        if self.slos.iter().any(|s| s.status.is_failure()) {
-            Status::Fail
-        } else {
-            Status::Pass
-        }
+        self.verdict.status
     }
 
-    /// The SLOs that failed.
+    /// The SLOs that fail the run: FAILs, and WARNs under `--strict`.
     pub fn failed_slos(&self) -> impl Iterator<Item = &SloResult> {
-        self.slos.iter().filter(|s| s.status.is_failure())
+        self.slos.iter().filter(|s| self.verdict.fails(s.status))
     }
 
-    /// One line for headings: `smoke: 1 of 3 SLOs failed`, `smoke: all 3 SLOs passed`.
     /// Why the results cannot be trusted (planrun could not keep its schedule); empty
     /// when they can.
     pub fn untrustworthy_reasons(&self) -> Vec<String> {
@@ -375,31 +378,30 @@ impl Results {
             .unwrap_or_default()
     }
 
+    /// One line for headings: `smoke: all 3 SLOs passed`, `smoke: 1 of 3 SLOs failed`.
     pub fn headline(&self) -> String {
-        let failed = self.failed_slos().count();
-        let warned = self
-            .slos
-            .iter()
-            .filter(|s| s.status == Status::Warn)
-            .count();
-        let total = self.slos.len();
-        let mut verdict = match (total, failed, warned) {
-            (0, _, _) => "no SLOs to check".to_owned(),
-            (_, 0, w) if w > 0 => "no SLO failed".to_owned(),
-            (1, 0, _) => "the SLO passed".to_owned(),
-            (1, _, _) => "the SLO failed".to_owned(),
-            (_, 0, _) => format!("all {total} SLOs passed"),
-            _ => format!("{failed} of {total} SLOs failed"),
-        };
-        if warned > 0 {
-            verdict.push_str(&format!(", {warned} missed their target (WARN)"));
-        }
         let interrupted = if self.run.interrupted {
             " (interrupted)"
         } else {
             ""
         };
-        format!("{}: {verdict}{interrupted}", self.plan.name)
+        format!("{}: {}{interrupted}", self.plan.name, self.verdict.reason())
+    }
+
+    /// The verdict line every report leads with: `FAILED: smoke: 1 of 3 SLOs failed`.
+    pub fn verdict_line(&self) -> String {
+        format!("{}: {}", self.verdict.word(), self.headline())
+    }
+
+    /// The verdict an older `summary.json` implies: its SLOs' statuses, not strict (it did
+    /// not record `--strict`).
+    pub fn judged_from_slos(&self) -> RunVerdict {
+        RunVerdict::judge(
+            self.slos.iter().map(|s| s.status),
+            false,
+            self.open_model.contains_key("aborted"),
+            self.run.interrupted,
+        )
     }
 }
 
