@@ -60,19 +60,25 @@ fn read(dir: &Path, name: &str) -> String {
 fn verdict_line(stdout: &str) -> &str {
     stdout
         .lines()
-        .find(|l| ["PASSED: ", "WARNING: ", "FAILED: "].iter().any(|w| l.starts_with(w)))
+        .find(|l| {
+            ["PASSED: ", "WARNING: ", "FAILED: "]
+                .iter()
+                .any(|w| l.starts_with(w))
+        })
         .unwrap_or_else(|| panic!("no verdict line in:\n{stdout}"))
 }
 
 fn check_files(dir: &Path, expected: &Expected, state: &str) {
     let json: Value = serde_json::from_str(&read(dir, "summary.json")).expect("json");
-    assert_eq!(json["verdict"]["status"], expected.status, "{state}: {json:#}");
+    assert_eq!(
+        json["verdict"]["status"], expected.status,
+        "{state}: {json:#}"
+    );
     assert_eq!(json["verdict"]["strict"], expected.strict, "{state}");
     assert_eq!(json["passed"], expected.status != "fail", "{state}");
     assert_eq!(json["slos"][0]["status"], expected.slo_status, "{state}");
     assert_eq!(
-        json["verdict"]["exit_code"],
-        expected.code,
+        json["verdict"]["exit_code"], expected.code,
         "{state}: summary.json records the exit code"
     );
 
@@ -213,7 +219,10 @@ fn every_output_says_the_same_verdict_in_each_state() {
         if strict {
             assert!(line.contains("--strict"), "{state}: {line}");
         }
-        let slo_line = format!("{}  all requests: p95 < ", expected.slo_status.to_uppercase());
+        let slo_line = format!(
+            "{}  all requests: p95 < ",
+            expected.slo_status.to_uppercase()
+        );
         assert!(stdout.contains(&slo_line), "{state}: {stdout}");
 
         let dir = run_dir(&out);
@@ -285,9 +294,6 @@ slos:
         assert_eq!(slo["measured_text"], "no successful responses", "{slo:#}");
         assert_eq!(slo["responses"], 0, "{slo:#}");
     }
-    assert!(
-        stdout.contains("FAIL  health: p95 < 200ms"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("FAIL  health: p95 < 200ms"), "{stdout}");
     assert!(stdout.contains("no successful responses"), "{stdout}");
 }
