@@ -63,6 +63,18 @@ mod tests {
         assert_eq!(parse(Path::new("summary.json"), &bytes).unwrap(), results);
     }
 
+    /// A file written before the verdict was recorded gets the one its SLOs imply.
+    #[test]
+    fn a_file_without_a_verdict_is_judged_from_its_slos() {
+        let results = fixture::results();
+        let mut value = serde_json::to_value(&results).unwrap();
+        value.as_object_mut().unwrap().remove("verdict");
+        let parsed = parse(Path::new("old.json"), value.to_string().as_bytes()).unwrap();
+        assert_eq!(parsed.verdict, results.judged_from_slos());
+        assert_eq!(parsed.verdict.exit_code, 4);
+        assert_eq!(parsed, results);
+    }
+
     #[test]
     fn another_schema_version_is_named() {
         let error = parse(Path::new("old.json"), br#"{"schema_version": 9}"#).unwrap_err();

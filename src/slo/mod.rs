@@ -218,6 +218,15 @@ fn evaluate_one(index: usize, slo: &Slo, summary: &RunSummary) -> Verdict {
             (_, metric) if metric.is_latency() => measure_latency(metric, stats),
             (_, metric) => (measure(metric, stats, summary), "no requests"),
         },
+        // Windows judge latencies over responses too: requests without one are not "none".
+        (_, Some(outcome))
+            if outcome.measured.is_none()
+                && slo.threshold.metric.is_latency()
+                && stats.count > 0
+                && stats.responses() == 0 =>
+        {
+            (None, "no successful responses")
+        }
         (_, Some(outcome)) => (outcome.measured, outcome.missing),
         (_, None) => (None, "no requests"),
     };
