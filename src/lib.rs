@@ -85,18 +85,9 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The run's exit code, as its results record it (`slo::RunVerdict::judge`).
     pub fn exit_code(&self) -> u8 {
-        let warned = self.verdicts.iter().any(|v| v.status == slo::Status::Warn);
-        if self.summary.interrupted {
-            exit_code::INTERRUPTED
-        } else if self.summary.aborted.is_some()
-            || self.verdicts.iter().any(|v| !v.passed)
-            || (self.strict && warned)
-        {
-            exit_code::SLO_BREACHED
-        } else {
-            exit_code::OK
-        }
+        self.results.verdict.exit_code
     }
 }
 
@@ -209,7 +200,7 @@ async fn drive(
     summary.recovery = outcome.recovery;
     progress.finish();
     let verdicts = slo::evaluate(&exec.slos, &summary);
-    let results = report::Results::new(&exec, &summary, &verdicts)?;
+    let results = report::Results::new(&exec, &summary, &verdicts, opts.strict)?;
     let report_dir = report::write_all(&opts.out, &opts.exports, &results)?;
 
     let sample_hits = match sample_api {

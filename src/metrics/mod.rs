@@ -22,7 +22,7 @@ pub use honesty::{
 pub use recorder::{EventSender, LinePrinter, LiveSnapshot, Recorder, recorder, stderr_printer};
 pub use sample::{Event, Failure, Sample};
 pub use summary::{
-    FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, PERCENTILES, RequestSecond, RequestStats,
-    RunSummary, RunningTotals, SecondStats, new_histogram, percentile_set,
+    FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, NoResponse, PERCENTILES, RequestSecond,
+    RequestStats, RunSummary, RunningTotals, SecondStats, new_histogram, percentile_set,
 };
 pub use windows::{AbortReason, WindowOutcome};

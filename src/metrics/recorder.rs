@@ -261,21 +261,30 @@ impl Tally {
         self.close_seconds_before(finished_second);
         // A request that was never sent (its template failed) has no latency to record.
         let sent = !matches!(sample.failure, Some(Failure::Template(_)));
+        // Latency SLOs judge only the times that measure the target (`has_response_time`).
+        let answered = sample
+            .failure
+            .as_ref()
+            .is_none_or(Failure::has_response_time);
         let failed = sample.failure.is_some();
         let metric = sample.metric.0 as usize;
         let latency_us = sample.corrected_latency_us();
-        for stats in [
-            &mut self.per_metric[metric],
-            &mut self.total,
-            &mut self.open.per_request[metric],
-        ] {
+        for stats in [&mut self.per_metric[metric], &mut self.total] {
             stats.count += 1;
             stats.failures += u64::from(failed);
             stats.bytes += sample.bytes;
             if sent {
-                stats.latency.saturating_record(latency_us);
-                stats.service.saturating_record(sample.latency_us);
+                stats.record_times(latency_us, sample.latency_us, answered);
             }
+        }
+        // This second's tally of the request name: for the series, not for SLOs.
+        let second = &mut self.open.per_request[metric];
+        second.count += 1;
+        second.failures += u64::from(failed);
+        second.bytes += sample.bytes;
+        if sent {
+            second.latency.saturating_record(latency_us);
+            second.service.saturating_record(sample.latency_us);
         }
         self.open.requests += 1;
         self.open.failures += u64::from(failed);
@@ -288,7 +297,7 @@ impl Tally {
         self.windows.record(
             sample.metric,
             finished_second,
-            sent.then_some((latency_us, sample.latency_us)),
+            answered.then_some((latency_us, sample.latency_us)),
             failed,
         );
         let at = sample.finished_us();

@@ -40,6 +40,29 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// Whether the request's time is a latency of the target: a response arrived (with
+    /// any status, whatever the checks said of it), or the request waited its whole
+    /// timeout (users waited that long; leaving it out would flatter a target that stops
+    /// answering). A refusal, a reset, a DNS or TLS failure or a cancel measures how fast
+    /// the failure came, not the target.
+    pub fn has_response_time(&self) -> bool {
+        match self {
+            Failure::UnexpectedStatus(_)
+            | Failure::Timeout
+            | Failure::InvalidHttp
+            | Failure::Body
+            | Failure::Extract(_)
+            | Failure::Check(_) => true,
+            Failure::Connect
+            | Failure::Dns
+            | Failure::Tls
+            | Failure::Connection
+            | Failure::Template(_)
+            | Failure::Cancelled
+            | Failure::Other(_) => false,
+        }
+    }
+
     /// A short category, stable for JSON consumers: `status`, `timeout`, `connect`, …
     pub fn category(&self) -> &'static str {
         match self {

@@ -45,9 +45,44 @@ pub struct RequestStats {
     pub latency: Histogram<u64>,
     /// Service time: from actually sending the request to the end of its response.
     pub service: Histogram<u64>,
+    /// The part of `latency` and `service` from requests that failed without a response;
+    /// `None` until the first one.
+    pub no_response: Option<Box<NoResponse>>,
+}
+
+/// Requests that were sent but failed without a response (refused, reset, DNS, TLS,
+/// cancelled: `Failure::has_response_time` is false). Their times say how fast the
+/// failure came, not how fast the target answers, so latency SLOs leave them out
+/// (`slo::evaluate`). Kept apart only when there are some: a healthy run pays nothing.
+#[derive(Debug, Clone)]
+pub struct NoResponse {
+    pub latency: Histogram<u64>,
+    pub service: Histogram<u64>,
 }
 
 impl RequestStats {
+    /// Records a sent request's times; `answered`: it got a response (or timed out).
+    pub fn record_times(&mut self, latency_us: u64, service_us: u64, answered: bool) {
+        self.latency.saturating_record(latency_us);
+        self.service.saturating_record(service_us);
+        if !answered {
+            let apart = self.no_response.get_or_insert_with(|| {
+                Box::new(NoResponse {
+                    latency: new_histogram(),
+                    service: new_histogram(),
+                })
+            });
+            apart.latency.saturating_record(latency_us);
+            apart.service.saturating_record(service_us);
+        }
+    }
+
+    /// Sent requests that got a response or timed out: what latency SLOs are over.
+    pub fn responses(&self) -> u64 {
+        let apart = self.no_response.as_ref().map_or(0, |n| n.latency.len());
+        self.latency.len() - apart
+    }
+
     pub fn new(name: impl Into<String>, method: impl Into<String>) -> Self {
         Self {
             name: name.into(),
@@ -57,6 +92,7 @@ impl RequestStats {
             bytes: 0,
             latency: new_histogram(),
             service: new_histogram(),
+            no_response: None,
         }
     }
 

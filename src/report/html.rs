@@ -8,7 +8,7 @@ use minijinja::{AutoEscape, Environment, context};
 use serde::Serialize;
 
 use super::results::{IntervalResult, SloResult};
-use super::{RenderError, Results, text};
+use super::{RenderError, Results, Status, text};
 use crate::slo::Unit;
 
 const TEMPLATE: &str = include_str!("templates/report.html.j2");
@@ -27,7 +27,12 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
     let html = env.get_template("report.html")?.render(context! {
         results,
         status => results.status(),
+        word => results.verdict.word(),
         headline => results.headline(),
+        // Under --strict a missed target fails the run: its row says so.
+        slo_fails => results.slos.iter()
+            .map(|s| s.status == Status::Warn && results.verdict.fails(s.status))
+            .collect::<Vec<_>>(),
         // A list, not the map: minijinja would iterate a map in key order, not the plan's.
         classes => results.run.users_by_class.iter()
             .map(|(name, users)| context! { name, users })
@@ -36,6 +41,8 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
         plan_yaml => serde_yaml::to_string(&results.plan.resolved)?,
         charts => Charts::new(results),
         metric_values => results.metrics.iter().map(text::business_value).collect::<Vec<_>>(),
+        // With what a latency is over, as every report words it.
+        slo_measured => results.slos.iter().map(SloResult::measured_over).collect::<Vec<_>>(),
         uplot_js => Value::from_safe_string(UPLOT_JS.to_owned()),
         uplot_css => Value::from_safe_string(UPLOT_CSS.to_owned()),
     })?;

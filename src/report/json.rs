@@ -22,6 +22,8 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Results, ReportError> {
     #[derive(Deserialize)]
     struct Version {
         schema_version: u64,
+        /// Absent from files written before the verdict was recorded.
+        verdict: Option<serde::de::IgnoredAny>,
     }
     let not_results = |message: String| ReportError::NotResults {
         path: path.to_path_buf(),
@@ -35,8 +37,12 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Results, ReportError> {
         });
     }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer)
-        .map_err(|e| not_results(format!("at `{}`: {}", e.path(), e.inner())))
+    let mut results: Results = serde_path_to_error::deserialize(deserializer)
+        .map_err(|e| not_results(format!("at `{}`: {}", e.path(), e.inner())))?;
+    if version.verdict.is_none() {
+        results.verdict = results.judged_from_slos();
+    }
+    Ok(results)
 }
 
 #[cfg(test)]
@@ -55,6 +61,18 @@ mod tests {
         let results = fixture::results();
         let bytes = render(&results).unwrap();
         assert_eq!(parse(Path::new("summary.json"), &bytes).unwrap(), results);
+    }
+
+    /// A file written before the verdict was recorded gets the one its SLOs imply.
+    #[test]
+    fn a_file_without_a_verdict_is_judged_from_its_slos() {
+        let results = fixture::results();
+        let mut value = serde_json::to_value(&results).unwrap();
+        value.as_object_mut().unwrap().remove("verdict");
+        let parsed = parse(Path::new("old.json"), value.to_string().as_bytes()).unwrap();
+        assert_eq!(parsed.verdict, results.judged_from_slos());
+        assert_eq!(parsed.verdict.exit_code, 4);
+        assert_eq!(parsed, results);
     }
 
     #[test]

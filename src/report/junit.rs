@@ -1,19 +1,37 @@
 //! `junit.xml`: the SLO verdicts as JUnit test results, so GitHub, GitLab and Jenkins show
-//! them natively. One `<testsuite>` for the plan, one `<testcase>` per SLO; a failing SLO
-//! carries a `<failure>` whose message says measured vs threshold. The layout is the
-//! common one CI tools read (Jenkins' and Ant's JUnit schemas); quick-xml escapes.
+//! them natively. One `<testsuite>` for the plan, one `<testcase>` per SLO, its status
+//! from the run's verdict (`Results::verdict`, the same as every report and the exit
+//! code):
+//!
+//! - an SLO that fails the run (a FAIL, or a WARN under `--strict`) has a `<failure>`
+//!   whose message says the status, measured vs threshold;
+//! - a missed target that does not fail the run (WARN) is `<skipped message="WARN: …">`:
+//!   the one non-failing state that dorny/test-reporter, mikepenz/action-junit-report,
+//!   GitLab and Jenkins all show apart from a pass (none of them shows properties, and
+//!   `<system-out>` only in a test's detail view), so the warning is seen without failing
+//!   the job. The message starts with `WARN` and says it was measured, not skipped;
+//! - every test case carries a `<system-out>` with its status and the measured value.
+//!
+//! The layout is the common one CI tools read (Jenkins' and Ant's JUnit schemas);
+//! quick-xml escapes. docs/results-schema.md ("junit.xml") says the same for users.
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use super::results::SloResult;
-use super::{RenderError, Results};
+use super::{RenderError, Results, Status};
 
 pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
     let mut xml = Writer::new_with_indent(Vec::new(), b' ', 2);
     xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     let tests = results.slos.len().to_string();
     let failures = results.failed_slos().count().to_string();
+    let skipped = results
+        .slos
+        .iter()
+        .filter(|s| is_warning(results, s))
+        .count();
+    let skipped = skipped.to_string();
     let time = format!("{:.3}", results.run.duration_s);
     let counts = [
         ("tests", tests.as_str()),
@@ -34,7 +52,7 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
                 .with_attribute(("name", results.plan.name.as_str()))
                 .with_attributes(counts)
                 .with_attributes([
-                    ("skipped", "0"),
+                    ("skipped", skipped.as_str()),
                     ("time", time.as_str()),
                     ("timestamp", timestamp.as_str()),
                 ])
@@ -68,6 +86,12 @@ fn properties(xml: &mut Writer<Vec<u8>>, results: &Results) -> std::io::Result<(
         ("requests", aggregate.count.to_string()),
         ("failures", aggregate.failures.to_string()),
         ("interrupted", run.interrupted.to_string()),
+        (
+            "verdict",
+            format!("{:?}", results.verdict.status).to_lowercase(),
+        ),
+        ("strict", results.verdict.strict.to_string()),
+        ("exit_code", results.verdict.exit_code.to_string()),
         ("planrun.version", results.planrun_version.clone()),
     ];
     xml.create_element("properties")
@@ -82,6 +106,11 @@ fn properties(xml: &mut Writer<Vec<u8>>, results: &Results) -> std::io::Result<(
     Ok(())
 }
 
+/// A missed target that does not fail the run.
+fn is_warning(results: &Results, slo: &SloResult) -> bool {
+    slo.status == Status::Warn && !results.verdict.fails(slo.status)
+}
+
 fn testcase(
     xml: &mut Writer<Vec<u8>>,
     results: &Results,
@@ -93,22 +122,44 @@ fn testcase(
         ("classname", results.plan.name.as_str()),
         ("time", time),
     ]);
-    if !slo.status.is_failure() {
-        case.write_empty()?;
-        return Ok(());
-    }
-    let message = format!(
+    let mut measured = format!(
         "measured {} vs threshold {} {}",
         slo.measured_text, slo.comparison, slo.threshold_text
     );
+    if let Some(over) = slo.over() {
+        measured.push_str(&format!(" ({over})"));
+    }
+    let fails = results.verdict.fails(slo.status);
+    let message = match slo.status {
+        Status::Warn if fails => {
+            format!("WARN (target missed), failing the run under --strict: {measured}")
+        }
+        Status::Warn => {
+            format!("WARN (target missed, a warning: exit 0 unless --strict): {measured}")
+        }
+        status => format!("{}: {measured}", status.label()),
+    };
     let detail = format!(
         "{}: {message}, over a {:.1} s run (scope: {})",
         slo.slo, results.run.duration_s, slo.scope
     );
     case.write_inner_content(|xml| {
-        xml.create_element("failure")
-            .with_attributes([("message", message.as_str()), ("type", "SLO breached")])
-            .write_text_content(BytesText::new(&detail))?;
+        if fails {
+            let kind = if slo.status == Status::Warn {
+                "target missed under --strict"
+            } else {
+                "SLO breached"
+            };
+            xml.create_element("failure")
+                .with_attributes([("message", message.as_str()), ("type", kind)])
+                .write_text_content(BytesText::new(&detail))?;
+        } else if slo.status == Status::Warn {
+            xml.create_element("skipped")
+                .with_attribute(("message", message.as_str()))
+                .write_empty()?;
+        }
+        xml.create_element("system-out")
+            .write_text_content(BytesText::new(&message))?;
         Ok(())
     })?;
     Ok(())
@@ -123,6 +174,42 @@ mod tests {
     fn renders_the_fixture() {
         let text = String::from_utf8(render(&fixture::results()).unwrap()).unwrap();
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn a_missed_target_is_skipped_with_a_warning_and_a_failure_under_strict() {
+        let mut results = fixture::results();
+        for slo in &mut results.slos {
+            slo.status = Status::Pass;
+        }
+        results.slos[1].status = Status::Warn;
+        results.verdict = results.judged_from_slos();
+        let text = String::from_utf8(render(&results).unwrap()).unwrap();
+        assert!(
+            text.contains(r#"failures="0" errors="0" skipped="1""#),
+            "{text}"
+        );
+        assert!(text.contains(r#"<skipped message="WARN (target missed, a warning"#));
+        assert!(text.contains("<system-out>WARN (target missed"));
+        assert!(!text.contains("<failure "));
+
+        results.verdict = crate::slo::RunVerdict::judge(
+            results.slos.iter().map(|s| s.status),
+            true,
+            false,
+            false,
+        );
+        let strict = String::from_utf8(render(&results).unwrap()).unwrap();
+        assert!(
+            strict.contains(r#"failures="1" errors="0" skipped="0""#),
+            "{strict}"
+        );
+        assert!(
+            strict.contains(
+                r#"<failure message="WARN (target missed), failing the run under --strict"#
+            )
+        );
+        assert!(strict.contains(r#"type="target missed under --strict""#));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::results::RequestResult;
-use super::{RenderError, Results, text};
+use super::{RenderError, Results, Status, text};
 
 pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
     let mut out = String::new();
@@ -15,7 +15,7 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
         out,
         "## {} {}\n",
         results.status().emoji(),
-        cell(&results.headline())
+        cell(&results.verdict_line())
     );
     let _ = writeln!(
         out,
@@ -36,13 +36,19 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
     if !results.slos.is_empty() {
         let _ = writeln!(out, "| | SLO | measured | threshold |\n|---|---|--:|--:|");
         for slo in &results.slos {
+            // Under --strict a missed target fails the run: it shows as failing, still WARN.
+            let (emoji, note) = if slo.status == Status::Warn && results.verdict.fails(slo.status) {
+                (Status::Fail.emoji(), " (fails the run: --strict)")
+            } else {
+                (slo.status.emoji(), "")
+            };
             let _ = writeln!(
                 out,
-                "| {} {} | {} | {} | {} {} |",
-                slo.status.emoji(),
+                "| {} {}{note} | {} | {} | {} {} |",
+                emoji,
                 slo.status.label(),
                 cell(&slo.title()),
-                cell(&slo.measured_text),
+                cell(&slo.measured_over()),
                 cell(&slo.comparison),
                 cell(&slo.threshold_text),
             );

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::results::RequestResult;
-use super::{Results, text};
+use super::{Results, Status, text};
 
 pub fn render(results: &Results) -> String {
     let run = &results.run;
@@ -81,7 +81,7 @@ pub fn render(results: &Results) -> String {
                 "  {}  {:<40} measured {}",
                 slo.status.label(),
                 slo.title(),
-                slo.measured_text
+                slo.measured_over()
             );
             if let Some(window) = &slo.window {
                 let _ = write!(out, " in {:.0}s–{:.0}s", window.from_s, window.to_s);
@@ -89,10 +89,14 @@ pub fn render(results: &Results) -> String {
                     let _ = write!(out, ", first breached at {first:.0}s");
                 }
             }
+            if slo.status == Status::Warn && results.verdict.fails(slo.status) {
+                out.push_str(" (fails the run: --strict)");
+            }
             out.push('\n');
         }
-        let _ = writeln!(out, "\n{}", results.headline());
     }
+    // Always, SLOs or not: the line CI logs are searched for, as every report words it.
+    let _ = writeln!(out, "\n{}", results.verdict_line());
     let untrustworthy = results.untrustworthy_reasons();
     if !untrustworthy.is_empty() {
         let _ = writeln!(

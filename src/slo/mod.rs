@@ -3,6 +3,7 @@
 //! An SLO about a request that never completed fails: a check with nothing to measure
 //! must not pass silently.
 
+mod run_verdict;
 mod threshold;
 mod window;
 
@@ -13,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::compile::{BusinessId, MetricId};
 use crate::metrics::{RequestStats, RunSummary, WindowOutcome};
 
+pub use run_verdict::RunVerdict;
 pub use threshold::{
-    Comparison, SloMetric, Threshold, Unit, format_latency_us, format_metric_value,
+    Comparison, RateUnit, SloMetric, Threshold, Unit, format_latency_us, format_metric_value,
 };
 pub use window::{Over, parse_check};
 
@@ -123,6 +125,14 @@ pub struct Verdict {
     /// For SLOs over windows, a stage or a drift: where the measured value comes from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<WindowVerdict>,
+    /// Latency SLOs over the whole run: the responses the measured value is over (requests
+    /// answered with any status, or timed out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub responses: Option<u64>,
+    /// …and the requests of the scope left out for failing without a response (refused,
+    /// reset, DNS, TLS, cancelled) or never being sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub without_response: Option<u64>,
 }
 
 /// The outcome of one SLO in a word. Reports show a verdict from here only (badge,
@@ -205,8 +215,18 @@ fn evaluate_one(index: usize, slo: &Slo, summary: &RunSummary) -> Verdict {
                 ),
                 None => (None, "not probed"),
             },
+            (_, metric) if metric.is_latency() => measure_latency(metric, stats),
             (_, metric) => (measure(metric, stats, summary), "no requests"),
         },
+        // Windows judge latencies over responses too: requests without one are not "none".
+        (_, Some(outcome))
+            if outcome.measured.is_none()
+                && slo.threshold.metric.is_latency()
+                && stats.count > 0
+                && stats.responses() == 0 =>
+        {
+            (None, "no successful responses")
+        }
         (_, Some(outcome)) => (outcome.measured, outcome.missing),
         (_, None) => (None, "no requests"),
     };
@@ -217,6 +237,14 @@ fn evaluate_one(index: usize, slo: &Slo, summary: &RunSummary) -> Verdict {
         (false, Level::Target) => Status::Warn,
         (false, Level::Critical) => Status::Fail,
     };
+    // What a whole-run latency figure is over (a window's is over its own requests).
+    let over = (slo.over == Over::Run
+        && threshold.metric.is_latency()
+        && !matches!(slo.scope, SloScope::Business { .. }))
+    .then(|| {
+        let responses = stats.responses();
+        (responses, stats.count - responses)
+    });
     Verdict {
         slo: slo.label(),
         scope: slo.scope_name().to_owned(),
@@ -231,6 +259,8 @@ fn evaluate_one(index: usize, slo: &Slo, summary: &RunSummary) -> Verdict {
         level: slo.level,
         status,
         window: outcome.map(|o| window_verdict(slo, o)),
+        responses: over.map(|(responses, _)| responses),
+        without_response: over.map(|(_, without)| without),
     }
 }
 
@@ -245,6 +275,47 @@ fn window_verdict(slo: &Slo, outcome: &WindowOutcome) -> WindowVerdict {
         first_text: text(outcome.baseline),
         last_text: text(outcome.compared),
     }
+}
+
+/// A latency over the responses (`RequestStats::responses`), with the reason when there
+/// is none. A scope with no successful response fails whatever its threshold: the times
+/// of its failures do not show the target meets it.
+fn measure_latency(metric: SloMetric, stats: &RequestStats) -> (Option<f64>, &'static str) {
+    const NO_SUCCESS: &str = "no successful responses";
+    if stats.count == 0 {
+        return (None, "no requests");
+    }
+    if stats.failures >= stats.count {
+        return (None, NO_SUCCESS);
+    }
+    let service = matches!(metric, SloMetric::ServicePercentile(_));
+    let mut times = if service {
+        stats.service.clone()
+    } else {
+        stats.latency.clone()
+    };
+    if let Some(apart) = &stats.no_response {
+        let without = if service {
+            &apart.service
+        } else {
+            &apart.latency
+        };
+        // Recorded into both with the same bounds: the subtraction cannot fail.
+        if times.subtract(without).is_err() {
+            return (None, "no successful responses could be told apart");
+        }
+    }
+    if times.is_empty() {
+        return (None, NO_SUCCESS);
+    }
+    let value = match metric {
+        SloMetric::Percentile(p) | SloMetric::ServicePercentile(p) => {
+            times.value_at_percentile(p) as f64
+        }
+        SloMetric::Mean => times.mean(),
+        _ => times.max() as f64,
+    };
+    (Some(value), NO_SUCCESS)
 }
 
 fn measure(metric: SloMetric, stats: &RequestStats, summary: &RunSummary) -> Option<f64> {
@@ -274,7 +345,7 @@ mod tests {
     fn summary() -> RunSummary {
         let mut book = RequestStats::new("pre-reserve", "POST");
         for ms in 1..=100u64 {
-            book.latency.record(ms * 1000).unwrap();
+            book.record_times(ms * 1000, ms * 1000, true);
         }
         book.count = 100;
         book.failures = 2;
@@ -340,5 +411,37 @@ mod tests {
         assert!(!verdict.passed);
         assert_eq!(verdict.measured, None);
         assert_eq!(verdict.measured_text, "no requests");
+    }
+
+    /// 17 of 17 requests refused: their few microseconds are not a latency, and a
+    /// latency SLO with no successful response fails, whatever its threshold.
+    #[test]
+    fn a_latency_slo_never_passes_on_failures_alone() {
+        let mut refused = RequestStats::new("refused", "GET");
+        for _ in 0..17 {
+            refused.record_times(240, 240, false);
+        }
+        refused.count = 17;
+        refused.failures = 17;
+        let mut summary = summary();
+        summary.requests.push(refused);
+        let scope = SloScope::Request {
+            name: "refused".into(),
+            metric: MetricId(2),
+        };
+        let verdicts = evaluate(
+            &[
+                slo(scope.clone(), "p95 < 200ms"),
+                slo(scope.clone(), "mean < 200ms"),
+                slo(scope.clone(), "max < 200ms"),
+                slo(scope, "service-p99 < 200ms"),
+            ],
+            &summary,
+        );
+        for verdict in &verdicts {
+            assert_eq!(verdict.status, Status::Fail, "{verdict:?}");
+            assert_eq!(verdict.measured, None, "{verdict:?}");
+            assert_eq!(verdict.measured_text, "no successful responses");
+        }
     }
 }

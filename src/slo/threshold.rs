@@ -107,6 +107,46 @@ pub struct Threshold {
     pub metric: SloMetric,
     pub comparison: Comparison,
     pub value: f64,
+    /// The time unit a rate was written per (`1000/min`): reports show the threshold and
+    /// the measured value per it. Per second for everything else.
+    pub per: RateUnit,
+}
+
+/// The time unit of a rate as the plan wrote it. Values are compared per second; this
+/// only changes how they are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RateUnit {
+    #[default]
+    Second,
+    Minute,
+    Hour,
+}
+
+impl RateUnit {
+    /// The unit of `text` (`1000/min`, `2/sec`, `5`): per second unless it names another.
+    fn written_in(text: &str) -> Self {
+        match text.split_once('/').map(|(_, unit)| unit.trim()) {
+            Some("m" | "min" | "minute") => RateUnit::Minute,
+            Some("h" | "hour") => RateUnit::Hour,
+            _ => RateUnit::Second,
+        }
+    }
+
+    fn seconds(self) -> f64 {
+        match self {
+            RateUnit::Second => 1.0,
+            RateUnit::Minute => 60.0,
+            RateUnit::Hour => 3600.0,
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            RateUnit::Second => "/s",
+            RateUnit::Minute => "/min",
+            RateUnit::Hour => "/h",
+        }
+    }
 }
 
 const EXPECTED: &str = "expected `METRIC OP VALUE`, e.g. `p95 < 3s`, `p99.9 < 5s`, `mean < 1s`, `max < 10s`, `error-rate < 1%`, `throughput > 200/s` or `recovery < 5m`";
@@ -142,6 +182,10 @@ impl Threshold {
                 ));
             }
         };
+        let per = match metric {
+            SloMetric::Throughput => RateUnit::written_in(value),
+            _ => RateUnit::Second,
+        };
         let value = match metric {
             SloMetric::Percentile(_)
             | SloMetric::ServicePercentile(_)
@@ -159,12 +203,21 @@ impl Threshold {
             metric,
             comparison,
             value,
+            per,
         })
     }
 
-    /// Formats a measured (or threshold) value in this metric's unit.
+    /// Formats a measured (or threshold) value in this metric's unit; a rate per the
+    /// unit it was written in (`1000/min`), though `value` is per second.
     pub fn format_value(&self, value: f64) -> String {
-        format_metric_value(self.metric, value)
+        match self.metric {
+            SloMetric::Throughput if self.per != RateUnit::Second => format!(
+                "{}{}",
+                trim(value * self.per.seconds(), 1),
+                self.per.suffix()
+            ),
+            _ => format_metric_value(self.metric, value),
+        }
     }
 }
 
@@ -326,6 +379,23 @@ mod tests {
                 .contains("comparison")
         );
         assert!(Threshold::parse("latncy < 3s").is_err());
+    }
+
+    /// `1000/min` stays per minute in every output, threshold and measured value alike.
+    #[test]
+    fn a_rate_keeps_the_unit_it_was_written_in() {
+        let t = Threshold::parse("throughput > 1000/min").unwrap();
+        assert!(
+            (t.value - 1000.0 / 60.0).abs() < 1e-9,
+            "compared per second"
+        );
+        assert_eq!(t.to_string(), "throughput > 1000/min");
+        assert_eq!(t.format_value(20.0), "1200/min");
+        let per_hour = Threshold::parse("throughput >= 90/h").unwrap();
+        assert_eq!(per_hour.to_string(), "throughput >= 90/h");
+        assert_eq!(per_hour.format_value(0.5), "1800/h");
+        let per_second = Threshold::parse("throughput > 2.5/sec").unwrap();
+        assert_eq!(per_second.to_string(), "throughput > 2.5/s");
     }
 
     #[test]

@@ -19,4 +19,5 @@ mod reports;
 mod secrets;
 mod support;
 mod transport;
+mod verdicts;
 mod with_sample_api;

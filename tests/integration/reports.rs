@@ -227,7 +227,7 @@ async fn every_file_is_written_and_every_figure_agrees() {
     assert!(junit.contains(r#"<testsuite name="reports-check" tests="4" failures="2""#));
     for slo in &failing {
         let message = format!(
-            r#"message="measured {} vs threshold {} {}""#,
+            r#"message="FAIL: measured {} vs threshold {} {}"#,
             slo["measured_text"].as_str().unwrap(),
             slo["comparison"]
                 .as_str()
@@ -242,14 +242,14 @@ async fn every_file_is_written_and_every_figure_agrees() {
 
     // summary.md: the same counts and verdicts; appended to the CI summary.
     let markdown = run.text("summary.md");
-    assert!(markdown.starts_with("## ❌ reports-check: 2 of 4 SLOs failed"));
+    assert!(markdown.starts_with("## ❌ FAILED: reports-check: 2 of 4 SLOs failed"));
     assert!(
         markdown.contains(&format!("{count} requests")),
         "{markdown}"
     );
     let aggregate_row = format!("| **Aggregated** |  | {count} | {failures} (");
     assert!(markdown.contains(&aggregate_row), "{markdown}");
-    assert_eq!(markdown.matches("❌ FAIL").count(), 2);
+    assert_eq!(markdown.matches("| ❌ FAIL |").count(), 2);
     assert_eq!(
         std::fs::read_to_string(run.dir.path().join("step-summary.md")).unwrap(),
         format!("earlier step\n\n{markdown}")

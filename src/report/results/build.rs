@@ -11,7 +11,7 @@ use hdrhistogram::serialization::{Serializer as _, V2Serializer};
 use super::{
     BusinessResult, CheckResult, FailureResult, IntervalResult, IntervalTotals, LatencyResult,
     OutcomeResult, Percentiles, PlanInfo, RequestInterval, RequestResult, Results, RunInfo,
-    SCHEMA_VERSION, SloResult, StageResult,
+    RunVerdict, SCHEMA_VERSION, SloResult, StageResult, Status,
 };
 use crate::compile::{ExecPlan, Secrets};
 use crate::metrics::{PERCENTILES, RequestStats, RunSummary, SecondStats};
@@ -19,11 +19,19 @@ use crate::report::{ReportError, json, open_model};
 use crate::slo::Verdict;
 
 impl Results {
+    /// `strict`: `--strict`, under which a missed target fails the run.
     pub fn new(
         exec: &ExecPlan,
         summary: &RunSummary,
         verdicts: &[Verdict],
+        strict: bool,
     ) -> Result<Self, ReportError> {
+        let verdict = RunVerdict::judge(
+            verdicts.iter().map(|v| v.status),
+            strict,
+            summary.aborted.is_some(),
+            summary.interrupted,
+        );
         // Kept to the millisecond, as summary.json stores it, so that a live run and a
         // re-render of its JSON show the same times.
         let started_at = summary.started_at.trunc_subsecs(3);
@@ -69,8 +77,9 @@ impl Results {
                     })
                     .collect(),
             },
-            passed: verdicts.iter().all(|v| v.passed),
-            slos: verdicts.iter().map(slo_result).collect(),
+            passed: verdict.status != Status::Fail,
+            verdict,
+            slos: verdicts.iter().map(|v| slo_result(v, &verdict)).collect(),
             requests: summary
                 .requests
                 .iter()
@@ -157,7 +166,7 @@ fn scrubbed(results: Results, secrets: &Secrets) -> Result<Results, ReportError>
     serde_json::from_value(value).map_err(failed)
 }
 
-fn slo_result(verdict: &Verdict) -> SloResult {
+fn slo_result(verdict: &Verdict, run: &RunVerdict) -> SloResult {
     SloResult {
         slo: verdict.slo.clone(),
         scope: verdict.scope.clone(),
@@ -168,10 +177,12 @@ fn slo_result(verdict: &Verdict) -> SloResult {
         unit: verdict.unit,
         measured_text: verdict.measured_text.clone(),
         threshold_text: verdict.threshold_text.clone(),
-        passed: verdict.passed,
+        passed: !run.fails(verdict.status),
         level: verdict.level,
         window: verdict.window.clone(),
         status: verdict.status,
+        responses: verdict.responses,
+        without_response: verdict.without_response,
     }
 }
 

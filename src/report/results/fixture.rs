@@ -13,7 +13,7 @@ pub fn results() -> Results {
         .single()
         .expect("a valid date")
         + chrono::Duration::milliseconds(250);
-    Results {
+    let mut results = Results {
         schema_version: SCHEMA_VERSION,
         planrun_version: "0.1.0".into(),
         plan: PlanInfo {
@@ -45,6 +45,7 @@ pub fn results() -> Results {
             }],
         },
         passed: false,
+        verdict: RunVerdict::unrecorded(),
         slos: vec![
             slo(
                 "all requests",
@@ -141,7 +142,10 @@ pub fn results() -> Results {
         ],
         notes: Vec::new(),
         open_model: Default::default(),
-    }
+    };
+    // As `Results::new` judges it: one critical SLO failed, not strict.
+    results.verdict = results.judged_from_slos();
+    results
 }
 
 fn slo(
@@ -176,6 +180,9 @@ fn slo(
         level: crate::slo::Level::Critical,
         window: None,
         status: if passed { Status::Pass } else { Status::Fail },
+        // Latency SLOs say what they are over: here, one request refused and left out.
+        responses: (unit == Unit::Microseconds).then_some(11),
+        without_response: (unit == Unit::Microseconds).then_some(1),
     }
 }
 

@@ -15,8 +15,8 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::PERCENTILES;
-pub use crate::slo::Status;
 use crate::slo::{Level, Unit, WindowVerdict};
+pub use crate::slo::{RunVerdict, Status};
 
 fn critical() -> Level {
     Level::Critical
@@ -33,8 +33,12 @@ pub struct Results {
     pub planrun_version: String,
     pub plan: PlanInfo,
     pub run: RunInfo,
-    /// Every SLO passed.
+    /// The run did not fail: `verdict.status` is `pass` or `warn`.
     pub passed: bool,
+    /// The run's verdict, with `--strict` applied, and its exit code: what every report
+    /// shows. Files written before it was recorded get it from their SLOs (`json::parse`).
+    #[serde(default = "RunVerdict::unrecorded")]
+    pub verdict: RunVerdict,
     /// One verdict per SLO, in plan order.
     #[serde(default)]
     pub slos: Vec<SloResult>,
@@ -132,7 +136,7 @@ pub struct SloResult {
     pub measured_text: String,
     /// The threshold as people read it (`3s`).
     pub threshold_text: String,
-    /// False only for a FAIL (a breached `critical` SLO).
+    /// False when this SLO fails the run: a FAIL, or a WARN under `--strict`.
     pub passed: bool,
     /// `target` (a breach WARNs) or `critical` (a breach FAILs).
     #[serde(default = "critical")]
@@ -141,6 +145,14 @@ pub struct SloResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<WindowVerdict>,
     pub status: Status,
+    /// Latency SLOs over the whole run: the responses `measured` is over (answered with
+    /// any status, or timed out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responses: Option<u64>,
+    /// …and the requests left out for failing without a response (refused, reset, DNS,
+    /// TLS, cancelled) or never being sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub without_response: Option<u64>,
 }
 
 /// Statistics of one request name, or of all requests together.
@@ -306,6 +318,41 @@ pub struct RequestInterval {
 }
 
 impl SloResult {
+    /// The measured value with what a latency is over: `23.4ms over 1234 responses`,
+    /// `, 17 requests without a response left out` when some were.
+    pub fn measured_over(&self) -> String {
+        match (self.over(), self.measured) {
+            (Some(over), Some(_)) => format!("{} {over}", self.measured_text),
+            (Some(over), None) => format!("{} ({over})", self.measured_text),
+            (None, _) => self.measured_text.clone(),
+        }
+    }
+
+    /// What a whole-run latency SLO's value is over: `over 1234 responses, 17 requests
+    /// without a response left out` (`0 responses, …` when nothing was measured).
+    pub fn over(&self) -> Option<String> {
+        let (responses, without) = (self.responses?, self.without_response?);
+        let plural = |n: u64, word: &str| {
+            if n == 1 {
+                format!("{n} {word}")
+            } else {
+                format!("{n} {word}s")
+            }
+        };
+        let mut text = if self.measured.is_some() {
+            format!("over {}", plural(responses, "response"))
+        } else {
+            plural(responses, "response")
+        };
+        if without > 0 {
+            text.push_str(&format!(
+                ", {} without a response left out",
+                plural(without, "request")
+            ));
+        }
+        Some(text)
+    }
+
     /// The SLO as reports name it: a target's breach only warns, so targets say so.
     pub fn title(&self) -> String {
         match self.level {
@@ -316,21 +363,16 @@ impl SloResult {
 }
 
 impl Results {
-    /// PASS when every SLO passed (or there are none), else the worst verdict.
+    /// The run's verdict in a word: `verdict.status`.
     pub fn status(&self) -> Status {
-        if self.slos.iter().any(|s| s.status.is_failure()) {
-            Status::Fail
-        } else {
-            Status::Pass
-        }
+        self.verdict.status
     }
 
-    /// The SLOs that failed.
+    /// The SLOs that fail the run: FAILs, and WARNs under `--strict`.
     pub fn failed_slos(&self) -> impl Iterator<Item = &SloResult> {
-        self.slos.iter().filter(|s| s.status.is_failure())
+        self.slos.iter().filter(|s| self.verdict.fails(s.status))
     }
 
-    /// One line for headings: `smoke: 1 of 3 SLOs failed`, `smoke: all 3 SLOs passed`.
     /// Why the results cannot be trusted (planrun could not keep its schedule); empty
     /// when they can.
     pub fn untrustworthy_reasons(&self) -> Vec<String> {
@@ -340,31 +382,30 @@ impl Results {
             .unwrap_or_default()
     }
 
+    /// One line for headings: `smoke: all 3 SLOs passed`, `smoke: 1 of 3 SLOs failed`.
     pub fn headline(&self) -> String {
-        let failed = self.failed_slos().count();
-        let warned = self
-            .slos
-            .iter()
-            .filter(|s| s.status == Status::Warn)
-            .count();
-        let total = self.slos.len();
-        let mut verdict = match (total, failed, warned) {
-            (0, _, _) => "no SLOs to check".to_owned(),
-            (_, 0, w) if w > 0 => "no SLO failed".to_owned(),
-            (1, 0, _) => "the SLO passed".to_owned(),
-            (1, _, _) => "the SLO failed".to_owned(),
-            (_, 0, _) => format!("all {total} SLOs passed"),
-            _ => format!("{failed} of {total} SLOs failed"),
-        };
-        if warned > 0 {
-            verdict.push_str(&format!(", {warned} missed their target (WARN)"));
-        }
         let interrupted = if self.run.interrupted {
             " (interrupted)"
         } else {
             ""
         };
-        format!("{}: {verdict}{interrupted}", self.plan.name)
+        format!("{}: {}{interrupted}", self.plan.name, self.verdict.reason())
+    }
+
+    /// The verdict line every report leads with: `FAILED: smoke: 1 of 3 SLOs failed`.
+    pub fn verdict_line(&self) -> String {
+        format!("{}: {}", self.verdict.word(), self.headline())
+    }
+
+    /// The verdict an older `summary.json` implies: its SLOs' statuses, not strict (it did
+    /// not record `--strict`).
+    pub fn judged_from_slos(&self) -> RunVerdict {
+        RunVerdict::judge(
+            self.slos.iter().map(|s| s.status),
+            false,
+            self.open_model.contains_key("aborted"),
+            self.run.interrupted,
+        )
     }
 }
 
