@@ -8,6 +8,7 @@ mod hostile;
 mod hostile_server;
 mod interrupt;
 mod journeys;
+mod local_limits;
 mod no_panic;
 mod open_model;
 mod open_model_live;
