@@ -11,6 +11,8 @@ use planrun::error::Error;
 use planrun::{exit_code, report};
 
 fn main() -> ExitCode {
+    // Each user holds a socket: a soft limit of 1,024 would fail users 1,000 and up.
+    planrun::engine::raise_open_file_limit();
     let cli = Cli::parse();
     let code = match (cli.command, cli.run) {
         (Some(Command::Run(args)), _) | (None, Some(args)) => run(args),
@@ -144,7 +146,13 @@ fn check(args: CheckArgs) -> u8 {
             println!();
         }
         match planrun::check(path, &args.sets) {
-            Ok(exec) => print!("{}", exec.secrets.scrub(&report::overview::render(&exec))),
+            Ok(exec) => {
+                print!("{}", exec.secrets.scrub(&report::overview::render(&exec)));
+                let limit = planrun::engine::open_file_limit();
+                if let Some(warning) = planrun::engine::open_file_warning(&exec, limit) {
+                    println!("\n{warning}");
+                }
+            }
             Err(errors) => {
                 eprint!("{}", errors.render(std::io::stderr().is_terminal()));
                 code = exit_code::PLAN_INVALID;

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use super::sample::LocalLimit;
 use super::summary::new_histogram;
+use crate::engine::OpenFileLimit;
 
 /// Scheduler lag (p99) beyond which arrivals no longer follow the plan's rate.
 pub const LAG_P99_LIMIT_US: u64 = 10_000;
@@ -52,6 +54,11 @@ pub struct LoadHonesty {
     /// worker threads could use (one core each; the in-process sample API included);
     /// `None` where it cannot be read.
     pub cpu_busy: Option<f64>,
+    /// Requests that failed on planrun's own resources (`local-resources`), by the limit
+    /// they hit; empty when none did.
+    pub local_failures: Vec<(LocalLimit, u64)>,
+    /// The open-file limit the run had (after planrun raised its soft limit at start).
+    pub open_files: Option<OpenFileLimit>,
     /// Why the results may not be trustworthy; empty when they are.
     pub reasons: Vec<String>,
 }
@@ -81,6 +88,18 @@ impl LoadHonesty {
                     ));
                 }
             }
+        }
+        for &(limit, count) in &self.local_failures {
+            let reason = match (limit, self.open_files) {
+                (LocalLimit::OpenFiles, Some(files)) => format!(
+                    "{count} requests failed because planrun ran out of file descriptors at its open-file limit of {} (`ulimit -n`; hard limit {}): raise it before running (`ulimit -n 65536`) or run fewer users",
+                    files.soft, files.hard
+                ),
+                _ => format!(
+                    "{count} requests failed on planrun's own machine, not the target: {limit}"
+                ),
+            };
+            self.reasons.push(reason);
         }
         if let Some(busy) = self.cpu_busy {
             if busy > CPU_BUSY_LIMIT {
@@ -146,7 +165,7 @@ mod tests {
         let mut honest = LoadHonesty {
             arrivals: Some(ArrivalStats::default()),
             cpu_busy: Some(0.3),
-            reasons: vec![],
+            ..LoadHonesty::default()
         };
         honest.assess();
         assert!(honest.trustworthy());
@@ -162,13 +181,41 @@ mod tests {
         let mut late = LoadHonesty {
             arrivals: Some(arrivals),
             cpu_busy: Some(0.95),
-            reasons: vec![],
+            ..LoadHonesty::default()
         };
         late.assess();
         assert_eq!(late.reasons.len(), 3, "{:?}", late.reasons);
         assert!(late.reasons[0].starts_with("3 of 100 arrivals were dropped"));
         assert!(late.reasons[1].contains("lag p99 50"));
         assert!(late.reasons[2].contains("95%"));
+    }
+
+    #[test]
+    fn failures_on_planrun_own_limits_name_the_limit() {
+        let mut short = LoadHonesty {
+            local_failures: vec![
+                (LocalLimit::OpenFiles, 812),
+                (LocalLimit::EphemeralPorts, 3),
+            ],
+            open_files: Some(OpenFileLimit {
+                soft: 256,
+                hard: 256,
+            }),
+            ..LoadHonesty::default()
+        };
+        short.assess();
+        assert!(!short.trustworthy());
+        assert_eq!(short.reasons.len(), 2, "{:?}", short.reasons);
+        assert!(
+            short.reasons[0].starts_with("812 requests failed because planrun ran out of file descriptors at its open-file limit of 256 (`ulimit -n`"),
+            "{}",
+            short.reasons[0]
+        );
+        assert!(
+            short.reasons[1].contains("local ports"),
+            "{}",
+            short.reasons[1]
+        );
     }
 
     #[test]

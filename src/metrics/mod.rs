@@ -20,7 +20,7 @@ pub use honesty::{
     ArrivalStats, BurstOutcome, CPU_BUSY_LIMIT, LAG_P99_LIMIT_US, LoadHonesty, RecoveryOutcome,
 };
 pub use recorder::{EventSender, LinePrinter, LiveSnapshot, Recorder, recorder, stderr_printer};
-pub use sample::{Event, Failure, Sample};
+pub use sample::{Event, Failure, LocalLimit, Sample};
 pub use summary::{
     FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, PERCENTILES, RequestSecond, RequestStats,
     RunSummary, RunningTotals, SecondStats, new_histogram, percentile_set,

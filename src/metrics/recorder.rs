@@ -2,7 +2,7 @@
 //! publishes a `LiveSnapshot` each second for the progress display, and logs failures to
 //! stderr through a `FailureLog` (a line per reason, then counts; never one per request).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::business::BusinessTally;
 use super::failure_log::FailureLog;
 use super::honesty::{ArrivalStats, BurstOutcome, LoadHonesty, process_cpu_time};
-use super::sample::{Event, Failure, Sample};
+use super::sample::{Event, Failure, LocalLimit, Sample};
 use super::series::Series;
 use super::summary::{
     FailureCount, RequestSecond, RequestStats, RunSummary, RunningTotals, SecondStats,
@@ -194,6 +194,8 @@ struct Tally {
     windows: Windows,
     arrivals: Option<ArrivalStats>,
     bursts: Vec<BurstOutcome>,
+    /// Requests that failed on planrun's own resources, by the limit they hit.
+    local_failures: BTreeMap<LocalLimit, u64>,
 }
 
 impl Tally {
@@ -228,6 +230,7 @@ impl Tally {
             windows: Windows::new(&exec.slos, abort),
             arrivals: exec.arrivals.as_ref().map(|_| ArrivalStats::default()),
             bursts: Vec::new(),
+            local_failures: BTreeMap::new(),
         }
     }
 
@@ -293,6 +296,9 @@ impl Tally {
             if let Some(line) = self.log.record(name, failure, Duration::from_micros(at)) {
                 (self.printer)(&line);
             }
+        }
+        if let Some(Failure::LocalResources(limit)) = &sample.failure {
+            *self.local_failures.entry(*limit).or_default() += 1;
         }
         if let Some(mut failure) = sample.failure {
             // Messages that vary per request (a rendered path in a template error) must
@@ -418,7 +424,10 @@ impl Tally {
         let mut honesty = LoadHonesty {
             arrivals: self.arrivals,
             cpu_busy,
-            reasons: Vec::new(),
+            local_failures: self.local_failures.into_iter().collect(),
+            // Read at the end: what the run had, after planrun raised it at start.
+            open_files: crate::engine::open_file_limit(),
+            ..LoadHonesty::default()
         };
         honesty.assess();
         RunSummary {

@@ -37,6 +37,55 @@ pub enum Failure {
     Check(String),
     /// Anything else the HTTP client reports, with its message.
     Other(String),
+    /// planrun itself ran out of a resource (descriptors, local ports, buffers) before
+    /// the request reached the target: not the target's fault, and the run is not
+    /// trustworthy.
+    LocalResources(LocalLimit),
+}
+
+/// A resource of planrun's own machine that a request could not get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LocalLimit {
+    /// The process's open-file limit (`EMFILE`).
+    OpenFiles,
+    /// The whole system's file table (`ENFILE`).
+    SystemFiles,
+    /// No free local port to connect from (`EADDRNOTAVAIL`).
+    EphemeralPorts,
+    /// The kernel's socket buffers or memory (`ENOBUFS`, `ENOMEM`).
+    Buffers,
+}
+
+impl LocalLimit {
+    /// The limit an I/O error says planrun hit, if it says one.
+    pub fn from_io(error: &std::io::Error) -> Option<Self> {
+        match error.raw_os_error()? {
+            libc::EMFILE => Some(Self::OpenFiles),
+            libc::ENFILE => Some(Self::SystemFiles),
+            libc::EADDRNOTAVAIL => Some(Self::EphemeralPorts),
+            libc::ENOBUFS | libc::ENOMEM => Some(Self::Buffers),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for LocalLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LocalLimit::OpenFiles => {
+                "planrun ran out of file descriptors (too many open files): raise its limit with `ulimit -n` before running"
+            }
+            LocalLimit::SystemFiles => {
+                "the machine ran out of file descriptors (system file table full): raise `fs.file-max` (sysctl) or run fewer users"
+            }
+            LocalLimit::EphemeralPorts => {
+                "planrun ran out of local ports to connect from: widen `net.ipv4.ip_local_port_range` (sysctl) or run fewer users"
+            }
+            LocalLimit::Buffers => {
+                "the kernel ran out of socket buffers or memory on planrun's machine: free memory or run fewer users"
+            }
+        })
+    }
 }
 
 impl Failure {
@@ -56,6 +105,7 @@ impl Failure {
             Failure::Extract(_) => "extract",
             Failure::Check(_) => "check",
             Failure::Other(_) => "other",
+            Failure::LocalResources(_) => "local-resources",
         }
     }
 }
@@ -76,6 +126,7 @@ impl fmt::Display for Failure {
             Failure::Extract(message) => write!(f, "extract: {message}"),
             Failure::Check(name) => write!(f, "check failed: {name}"),
             Failure::Other(message) => f.write_str(message),
+            Failure::LocalResources(limit) => limit.fmt(f),
         }
     }
 }

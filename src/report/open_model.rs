@@ -90,7 +90,8 @@ pub fn trust_line(summary: &RunSummary) -> String {
     if summary.honesty.trustworthy() {
         return String::new();
     }
-    let mut out = String::from("\nresults NOT TRUSTWORTHY: planrun could not keep its schedule:\n");
+    let mut out =
+        String::from("\nresults NOT TRUSTWORTHY: planrun measured itself as much as the target:\n");
     for reason in &summary.honesty.reasons {
         let _ = writeln!(out, "  - {reason}");
     }

@@ -97,7 +97,7 @@ pub fn render(results: &Results) -> String {
     if !untrustworthy.is_empty() {
         let _ = writeln!(
             out,
-            "\nresults NOT TRUSTWORTHY: planrun could not keep its schedule:"
+            "\nresults NOT TRUSTWORTHY: planrun measured itself as much as the target:"
         );
         for reason in &untrustworthy {
             let _ = writeln!(out, "  - {reason}");

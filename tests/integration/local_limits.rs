@@ -73,7 +73,13 @@ fn a_thousand_users_on_256_files_blame_planrun_not_the_target() {
     let out = plan.dir.path().join("reports");
     let assert = planrun_with_open_files(256)
         .arg(&plan.path)
-        .args(["--sample-api", "--progress", "off", "--no-preflight", "--out"])
+        .args([
+            "--sample-api",
+            "--progress",
+            "off",
+            "--no-preflight",
+            "--out",
+        ])
         .arg(&out)
         .timeout(std::time::Duration::from_secs(60))
         .assert();
@@ -104,11 +110,29 @@ fn the_https_path_blames_planrun_too() {
         &format!("host: https://127.0.0.1:{port}\n{USERS_OVER_THE_LIMIT}"),
     );
     let out = plan.dir.path().join("reports");
-    planrun_with_open_files(256)
+    // Every request fails: the exit code is the SLO-less run's, not what is tested here.
+    let _ = planrun_with_open_files(256)
         .arg(&plan.path)
         .args(["--progress", "off", "--no-preflight", "--out"])
         .arg(&out)
         .timeout(std::time::Duration::from_secs(60))
         .assert();
     assert_blames_planrun(&summary_in(&out));
+}
+
+#[test]
+fn check_warns_when_the_peak_exceeds_the_open_file_limit() {
+    let plan = write_plan(
+        "many.yaml",
+        &format!("host: http://127.0.0.1:9\n{USERS_OVER_THE_LIMIT}"),
+    );
+    planrun_with_open_files(256)
+        .arg("check")
+        .arg(&plan.path)
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains(
+            "the plan can hold 1000 connections at once",
+        ))
+        .stdout(predicates::str::contains("open-file limit is 256"));
 }

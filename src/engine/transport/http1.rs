@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 use super::chunked::ChunkedBody;
 use super::wire::{self, Framing, MAX_HEAD_BYTES};
 use super::{Kept, OutgoingRequest, Response};
-use crate::metrics::Failure;
+use crate::metrics::{Failure, LocalLimit};
 
 /// Bytes asked of the socket per read.
 /// The most asked of the socket per read, once a response proves large.
@@ -265,7 +265,15 @@ async fn connect(url: &Url) -> Result<TcpStream, Failure> {
                 let _ = stream.set_nodelay(true);
                 return Ok(stream);
             }
-            Err(_) => failure = Failure::Connect,
+            // planrun's own limit, not the target refusing: the next address would
+            // fail the same way, except for a port shortage on one address family.
+            Err(error) => match LocalLimit::from_io(&error) {
+                Some(LocalLimit::EphemeralPorts) => {
+                    failure = Failure::LocalResources(LocalLimit::EphemeralPorts);
+                }
+                Some(limit) => return Err(Failure::LocalResources(limit)),
+                None => failure = Failure::Connect,
+            },
         }
     }
     Err(failure)
@@ -279,6 +287,9 @@ fn is_idempotent(method: &Method) -> bool {
 }
 
 fn io_failure(error: &io::Error) -> Failure {
+    if let Some(limit) = LocalLimit::from_io(error) {
+        return Failure::LocalResources(limit);
+    }
     match error.kind() {
         io::ErrorKind::InvalidData => Failure::InvalidHttp,
         _ => Failure::Connection,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use reqwest::cookie::Jar;
 
 use super::{Kept, OutgoingRequest, Response};
-use crate::metrics::Failure;
+use crate::metrics::{Failure, LocalLimit};
 
 /// The TLS settings every user's client starts from, built once per run.
 #[derive(Clone)]
@@ -101,6 +101,9 @@ fn classify(error: reqwest::Error) -> Failure {
             return Failure::InvalidHttp;
         }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if let Some(limit) = LocalLimit::from_io(io) {
+                return Failure::LocalResources(limit);
+            }
             use std::io::ErrorKind::*;
             match io.kind() {
                 ConnectionRefused | AddrNotAvailable | NetworkUnreachable | HostUnreachable => {

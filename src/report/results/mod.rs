@@ -209,7 +209,8 @@ pub struct FailureResult {
     pub name: String,
     pub method: String,
     /// `status`, `timeout`, `connect`, `dns`, `tls`, `connection`, `invalid-http`, `body`,
-    /// `template`, `cancelled`, `extract`, `check` or `other` (`metrics::Failure::category`).
+    /// `template`, `cancelled`, `extract`, `check`, `other` or `local-resources`
+    /// (`metrics::Failure::category`).
     pub category: String,
     /// The reason in words (`unexpected status 500`).
     pub reason: String,
