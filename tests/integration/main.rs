@@ -8,6 +8,7 @@ mod hostile;
 mod hostile_server;
 mod interrupt;
 mod journeys;
+mod keep_alive;
 mod local_limits;
 mod no_panic;
 mod open_model;
