@@ -22,6 +22,10 @@ pub enum Failure {
     Tls,
     /// The connection broke before the response head was complete.
     Connection,
+    /// A kept-alive connection was closed by the server as a request that may not be
+    /// resent (a POST) was sent on it: a race with the server's keep-alive timeout,
+    /// counted under `connection`. `connection-idle` below that timeout avoids it.
+    IdleConnectionClosed,
     /// The response head is not valid HTTP/1.x.
     InvalidHttp,
     /// The response body ended before its declared length or last chunk.
@@ -97,7 +101,7 @@ impl Failure {
             Failure::Connect => "connect",
             Failure::Dns => "dns",
             Failure::Tls => "tls",
-            Failure::Connection => "connection",
+            Failure::Connection | Failure::IdleConnectionClosed => "connection",
             Failure::InvalidHttp => "invalid-http",
             Failure::Body => "body",
             Failure::Template(_) => "template",
@@ -119,6 +123,9 @@ impl fmt::Display for Failure {
             Failure::Dns => f.write_str("host name did not resolve"),
             Failure::Tls => f.write_str("TLS handshake failed"),
             Failure::Connection => f.write_str("connection closed or reset"),
+            Failure::IdleConnectionClosed => f.write_str(
+                "the server closed an idle keep-alive connection as the request was sent",
+            ),
             Failure::InvalidHttp => f.write_str("invalid HTTP response"),
             Failure::Body => f.write_str("response body cut short"),
             Failure::Template(message) => write!(f, "template error: {message}"),

@@ -2,6 +2,7 @@
 //! URL, sharing the user's cookie jar and the TLS configuration (roots loaded once).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::cookie::Jar;
 
@@ -33,8 +34,18 @@ impl TlsConfig {
         Ok(Self(Arc::new(config)))
     }
 
-    pub fn client(&self, jar: Arc<Jar>) -> Result<reqwest::Client, reqwest::Error> {
-        reqwest::Client::builder()
+    /// A user's client; a pooled connection idle for `connection_idle` is closed, not
+    /// reused (reqwest's own default is 90 s).
+    pub fn client(
+        &self,
+        jar: Arc<Jar>,
+        connection_idle: Option<Duration>,
+    ) -> Result<reqwest::Client, reqwest::Error> {
+        let builder = match connection_idle {
+            Some(idle) => reqwest::Client::builder().pool_idle_timeout(idle),
+            None => reqwest::Client::builder(),
+        };
+        builder
             .use_preconfigured_tls((*self.0).clone())
             .cookie_provider(jar)
             // A load test measures the target, never a proxy the environment happens to name.
