@@ -10,6 +10,7 @@ mod interrupt;
 mod journeys;
 mod keep_alive;
 mod local_limits;
+mod machine_load;
 mod no_panic;
 mod open_model;
 mod open_model_live;
