@@ -16,6 +16,8 @@ pub struct OpenFileLimit {
 }
 
 /// The current limit, where the operating system has one.
+// `rlim_t` is `u64` on Linux and macOS, not on every Unix: the casts are kept.
+#[allow(clippy::unnecessary_cast)]
 pub fn open_file_limit() -> Option<OpenFileLimit> {
     #[cfg(unix)]
     {
@@ -40,6 +42,7 @@ pub fn open_file_limit() -> Option<OpenFileLimit> {
 
 /// Raises the soft open-file limit to the hard one, as far as the system allows, and
 /// returns the limit now in force. Called once at start, before any socket is opened.
+#[allow(clippy::unnecessary_cast)]
 pub fn raise_open_file_limit() -> Option<OpenFileLimit> {
     let limit = open_file_limit()?;
     #[cfg(unix)]

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use super::machine::MachineLoad;
 use super::sample::LocalLimit;
 use super::summary::new_histogram;
 use crate::engine::OpenFileLimit;
@@ -59,6 +60,11 @@ pub struct LoadHonesty {
     pub local_failures: Vec<(LocalLimit, u64)>,
     /// The open-file limit the run had (after planrun raised its soft limit at start).
     pub open_files: Option<OpenFileLimit>,
+    /// How busy the whole machine was (steal, CPU pressure, load).
+    pub machine: MachineLoad,
+    /// Closed model: how late users' think-time timers fired, in microseconds; `None`
+    /// when none fired (no think time, or the open model, whose lag is `arrivals.lag`).
+    pub timer_lag: Option<Histogram<u64>>,
     /// Why the results may not be trustworthy; empty when they are.
     pub reasons: Vec<String>,
 }
@@ -101,6 +107,17 @@ impl LoadHonesty {
             };
             self.reasons.push(reason);
         }
+        if let Some(lag) = self.timer_lag.as_ref().filter(|h| !h.is_empty()) {
+            let p99 = lag.value_at_quantile(0.99);
+            if p99 > LAG_P99_LIMIT_US {
+                self.reasons.push(format!(
+                    "think-time timers fired late: p99 {:.1}ms (limit {}ms), so users sent less than the plan asks",
+                    p99 as f64 / 1000.0,
+                    LAG_P99_LIMIT_US / 1000
+                ));
+            }
+        }
+        self.reasons.extend(self.machine.reasons());
         if let Some(busy) = self.cpu_busy {
             if busy > CPU_BUSY_LIMIT {
                 self.reasons.push(format!(
@@ -188,6 +205,36 @@ mod tests {
         assert!(late.reasons[0].starts_with("3 of 100 arrivals were dropped"));
         assert!(late.reasons[1].contains("lag p99 50"));
         assert!(late.reasons[2].contains("95%"));
+    }
+
+    #[test]
+    fn late_think_time_timers_and_a_saturated_machine_give_reasons() {
+        let mut timers = new_histogram();
+        for _ in 0..100 {
+            timers.record(30_000).unwrap();
+        }
+        let mut busy = LoadHonesty {
+            timer_lag: Some(timers),
+            machine: MachineLoad {
+                cpu_pressure: Some(0.8),
+                wall: Duration::from_secs(5),
+                ..MachineLoad::default()
+            },
+            ..LoadHonesty::default()
+        };
+        busy.assess();
+        assert_eq!(busy.reasons.len(), 2, "{:?}", busy.reasons);
+        assert!(busy.reasons[0].starts_with("think-time timers fired late: p99 30"));
+        assert!(busy.reasons[1].contains("80% of the run"));
+
+        let mut punctual = new_histogram();
+        punctual.record(900).unwrap();
+        let mut calm = LoadHonesty {
+            timer_lag: Some(punctual),
+            ..LoadHonesty::default()
+        };
+        calm.assess();
+        assert!(calm.trustworthy(), "{:?}", calm.reasons);
     }
 
     #[test]

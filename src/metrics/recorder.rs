@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::business::BusinessTally;
 use super::failure_log::FailureLog;
 use super::honesty::{ArrivalStats, BurstOutcome, LoadHonesty, process_cpu_time};
+use super::machine::MachineSnapshot;
 use super::sample::{Event, Failure, LocalLimit, Sample};
 use super::series::Series;
 use super::summary::{
@@ -62,6 +63,7 @@ pub struct Recorder {
     started_at: DateTime<Utc>,
     abort: CancellationToken,
     cpu_at_start: Option<Duration>,
+    machine_at_start: MachineSnapshot,
 }
 
 /// Starts the recorder for `exec`. Sample times are offsets from `run_start`. With
@@ -85,6 +87,7 @@ pub fn recorder(
         started_at: Utc::now(),
         abort,
         cpu_at_start: process_cpu_time(),
+        machine_at_start: MachineSnapshot::take(),
     };
     (sender, recorder)
 }
@@ -118,7 +121,10 @@ impl Recorder {
             }
             _ => None,
         };
-        tally.into_summary(self.started_at, duration, interrupted, cpu_busy)
+        let mut summary = tally.into_summary(self.started_at, duration, interrupted, cpu_busy);
+        summary.honesty.machine = self.machine_at_start.load_since();
+        summary.honesty.assess();
+        summary
     }
 }
 
@@ -196,6 +202,8 @@ struct Tally {
     bursts: Vec<BurstOutcome>,
     /// Requests that failed on planrun's own resources, by the limit they hit.
     local_failures: BTreeMap<LocalLimit, u64>,
+    /// How late closed-model think-time timers fired, in microseconds; `None` until one did.
+    timer_lag: Option<Histogram<u64>>,
 }
 
 impl Tally {
@@ -231,6 +239,7 @@ impl Tally {
             arrivals: exec.arrivals.as_ref().map(|_| ArrivalStats::default()),
             bursts: Vec::new(),
             local_failures: BTreeMap::new(),
+            timer_lag: None,
         }
     }
 
@@ -250,6 +259,11 @@ impl Tally {
                 arrivals.due += 1;
                 arrivals.dropped += u64::from(dropped);
                 arrivals.lag.saturating_record(lag_us);
+            }
+            Event::Timer { late_us } => {
+                self.timer_lag
+                    .get_or_insert_with(new_histogram)
+                    .saturating_record(late_us);
             }
             Event::Burst(outcome) => self.bursts.push(outcome),
         }
@@ -425,6 +439,7 @@ impl Tally {
             arrivals: self.arrivals,
             cpu_busy,
             local_failures: self.local_failures.into_iter().collect(),
+            timer_lag: self.timer_lag,
             // Read at the end: what the run had, after planrun raised it at start.
             open_files: crate::engine::open_file_limit(),
             ..LoadHonesty::default()

@@ -181,6 +181,11 @@ pub enum Event {
         lag_us: u64,
         dropped: bool,
     },
+    /// A closed-model user's think-time timer fired: how long after the instant it was
+    /// set for (a busy runtime or machine wakes users late, and they send less).
+    Timer {
+        late_us: u64,
+    },
     /// A burst was released: `size` requests at once; their samples follow as usual.
     Burst(BurstOutcome),
 }

@@ -28,6 +28,8 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
         results,
         status => results.status(),
         headline => results.headline(),
+        untrustworthy => results.untrustworthy_reasons(),
+        machine => results.machine().map(|m| text::machine(&m)),
         // A list, not the map: minijinja would iterate a map in key order, not the plan's.
         classes => results.run.users_by_class.iter()
             .map(|(name, users)| context! { name, users })

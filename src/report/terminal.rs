@@ -53,6 +53,11 @@ pub fn render(results: &Results) -> String {
         }
     }
 
+    // Shown whether or not it trips: a busy machine is context for every latency.
+    if let Some(machine) = results.machine() {
+        let _ = writeln!(out, "\n{}", text::machine(&machine));
+    }
+
     if !results.failures.is_empty() {
         let _ = writeln!(out, "\nfailures:");
         for failure in results.failures.iter().take(20) {

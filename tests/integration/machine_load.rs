@@ -60,7 +60,10 @@ async fn a_run_beside_a_cpu_hog_reports_the_machine_and_its_timers() {
         "timer_lag_p99_ms",
         "timer_lag_max_ms",
     ] {
-        assert!(machine.get(key).is_some(), "`machine.{key}` missing: {machine:#}");
+        assert!(
+            machine.get(key).is_some(),
+            "`machine.{key}` missing: {machine:#}"
+        );
     }
     let share = |key: &str| machine[key].as_f64();
     if std::path::Path::new("/proc/pressure/cpu").exists() {
@@ -68,7 +71,10 @@ async fn a_run_beside_a_cpu_hog_reports_the_machine_and_its_timers() {
         let pressure = share("cpu_pressure").expect("pressure is readable here");
         assert!(pressure > 0.0 && pressure <= 1.0, "{pressure}");
     } else {
-        assert!(machine["cpu_pressure"].is_null(), "unknown, not 0: {machine}");
+        assert!(
+            machine["cpu_pressure"].is_null(),
+            "unknown, not 0: {machine}"
+        );
     }
     if std::path::Path::new("/proc/stat").exists() {
         let steal = share("cpu_steal").expect("steal is readable here");
@@ -86,5 +92,8 @@ async fn a_run_beside_a_cpu_hog_reports_the_machine_and_its_timers() {
     assert!(terminal.contains("machine: CPU pressure"), "{terminal}");
     assert!(terminal.contains("think-time timers late"), "{terminal}");
     let html = String::from_utf8(report::html::render(&outcome.results).unwrap()).unwrap();
-    assert!(html.contains("CPU pressure"), "no machine figures in the HTML");
+    assert!(
+        html.contains("CPU pressure"),
+        "no machine figures in the HTML"
+    );
 }
