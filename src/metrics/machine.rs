@@ -46,6 +46,9 @@ pub struct MachineLoad {
     pub load_per_core: Option<f64>,
     /// The wall time the figures cover.
     pub wall: Duration,
+    /// The run's length by the engine's clock. Far longer than `wall` only under a
+    /// paused test clock, where the machine's figures say nothing about the run.
+    pub run: Duration,
 }
 
 impl MachineSnapshot {
@@ -61,8 +64,8 @@ impl MachineSnapshot {
         }
     }
 
-    /// The machine's load from `self` until now.
-    pub fn load_since(&self) -> MachineLoad {
+    /// The machine's load from `self` until now, over a run of `run` by the engine's clock.
+    pub fn load_since(&self, run: Duration) -> MachineLoad {
         let end = Self::take();
         let wall = end.at.duration_since(self.at);
         let steal = (|| {
@@ -89,6 +92,7 @@ impl MachineSnapshot {
             cpu_pressure,
             load_per_core,
             wall,
+            run,
         }
     }
 }
@@ -130,7 +134,7 @@ impl MachineLoad {
     /// unknown, or cover too short a time to judge).
     pub fn reasons(&self) -> Vec<String> {
         let mut reasons = Vec::new();
-        if self.wall < MIN_JUDGED_WALL {
+        if self.wall < MIN_JUDGED_WALL || self.wall * 2 < self.run {
             return reasons;
         }
         if let Some(steal) = self.steal.filter(|&s| s > STEAL_LIMIT) {
@@ -225,6 +229,7 @@ full avg10=0.00 avg60=0.00 avg300=0.00 total=0
             cpu_pressure: Some(0.05),
             load_per_core: Some(0.5),
             wall: Duration::from_secs(10),
+            run: Duration::from_secs(10),
         };
         assert!(calm.reasons().is_empty());
         let unknown = MachineLoad {
@@ -237,6 +242,7 @@ full avg10=0.00 avg60=0.00 avg300=0.00 total=0
             cpu_pressure: Some(0.9),
             load_per_core: Some(4.5),
             wall: Duration::from_secs(10),
+            run: Duration::from_secs(10),
         };
         let reasons = saturated.reasons();
         assert_eq!(reasons.len(), 2, "{reasons:?}");
@@ -249,15 +255,21 @@ full avg10=0.00 avg60=0.00 avg300=0.00 total=0
         // Too short to judge: reported, not held against the run.
         let short = MachineLoad {
             wall: Duration::from_millis(300),
-            ..saturated
+            ..saturated.clone()
         };
         assert!(short.reasons().is_empty());
+        // A minute by a paused test clock in ten seconds of wall time: not this run's load.
+        let paused = MachineLoad {
+            run: Duration::from_secs(60),
+            ..saturated
+        };
+        assert!(paused.reasons().is_empty());
     }
 
     #[test]
     fn reads_this_machine_where_proc_is_mounted() {
         let start = MachineSnapshot::take();
-        let load = start.load_since();
+        let load = start.load_since(Duration::ZERO);
         if std::path::Path::new("/proc/stat").exists() {
             assert!(start.cpu.is_some());
         }

@@ -122,7 +122,7 @@ impl Recorder {
             _ => None,
         };
         let mut summary = tally.into_summary(self.started_at, duration, interrupted, cpu_busy);
-        summary.honesty.machine = self.machine_at_start.load_since();
+        summary.honesty.machine = self.machine_at_start.load_since(duration);
         summary.honesty.assess();
         summary
     }
