@@ -146,13 +146,7 @@ fn check(args: CheckArgs) -> u8 {
             println!();
         }
         match planrun::check(path, &args.sets) {
-            Ok(exec) => {
-                print!("{}", exec.secrets.scrub(&report::overview::render(&exec)));
-                let limit = planrun::engine::open_file_limit();
-                if let Some(warning) = planrun::engine::open_file_warning(&exec, limit) {
-                    println!("\n{warning}");
-                }
-            }
+            Ok(exec) => print!("{}", exec.secrets.scrub(&report::overview::render(&exec))),
             Err(errors) => {
                 eprint!("{}", errors.render(std::io::stderr().is_terminal()));
                 code = exit_code::PLAN_INVALID;
