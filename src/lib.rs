@@ -172,7 +172,8 @@ async fn drive(
     sample_api: Option<SampleApi>,
     stop: StopSignal,
 ) -> Result<Outcome, Error> {
-    let transport = Arc::new(HttpTransport::for_host(&exec.host).map_err(Error::Transport)?);
+    let transport = HttpTransport::for_host(&exec.host).map_err(Error::Transport)?;
+    let transport = Arc::new(transport.with_connection_idle(exec.connection_idle));
     if opts.preflight {
         // A Ctrl-C while the target is slow to answer ends the wait; the engine then sees
         // the stop at once and the (empty) interrupted results are still written.

@@ -12,6 +12,8 @@ use planrun::error::Error;
 use planrun::{exit_code, report};
 
 fn main() -> ExitCode {
+    // Each user holds a socket: a soft limit of 1,024 would fail users 1,000 and up.
+    planrun::engine::raise_open_file_limit();
     let cli = Cli::parse();
     let code = match (cli.command, cli.run) {
         (Some(Command::Run(args)), _) | (None, Some(args)) => run(args),

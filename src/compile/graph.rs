@@ -50,6 +50,9 @@ pub struct ExecPlan {
     /// The most of a response body kept for inspection (`max-body`); the rest of it is
     /// read and counted, never stored.
     pub max_body: ByteSize,
+    /// How long a kept-alive connection may sit idle before it is replaced rather than
+    /// reused (`connection-idle`).
+    pub connection_idle: Duration,
     pub requests: Vec<RequestSpec>,
     /// Request names, in order of first appearance in the plan.
     pub metrics: Vec<MetricName>,

@@ -155,6 +155,14 @@ pub const MAX_USERS: u32 = 100_000;
 /// may hang longer is a typo (`100000h`), not a test.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 
+/// `connection-idle` when the plan does not set it: below the keep-alive timeouts of
+/// uvicorn, Node.js and Apache (5 s) and nginx (75 s), so a connection those servers may
+/// be closing is never reused. gunicorn's own workers close after 2 s: plans against
+/// them set `connection-idle: 1s`.
+pub const DEFAULT_CONNECTION_IDLE: Duration = Duration::from_secs(4);
+/// The longest `connection-idle`: past this, say `1h`, a limit no longer limits anything.
+const MAX_CONNECTION_IDLE: Duration = Duration::from_secs(3600);
+
 /// `max-body` when the plan does not set it.
 pub const DEFAULT_MAX_BODY: ByteSize = ByteSize::mib(1);
 /// The least `max-body`: below this even an error document is cut.
@@ -189,6 +197,9 @@ fn compile_edited(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, 
     let max_body = cx
         .max_body(raw.max_body.as_ref(), &root.key("max-body"))
         .unwrap_or(DEFAULT_MAX_BODY);
+    let connection_idle = cx
+        .connection_idle(raw.connection_idle.as_deref(), &root.key("connection-idle"))
+        .unwrap_or(DEFAULT_CONNECTION_IDLE);
     let seed = overrides.seed.or(raw.seed).unwrap_or_else(rand::random);
 
     let vars: IndexMap<String, minijinja::Value> = raw
@@ -275,6 +286,7 @@ fn compile_edited(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, 
         host,
         seed,
         max_body,
+        connection_idle,
         requests,
         metrics,
         checks,
@@ -372,6 +384,26 @@ impl<'p> Compiler<'p> {
             "expected a timeout of at most 1h"
         } else {
             return Some(timeout);
+        };
+        let found = text.unwrap_or_default();
+        self.error(
+            path.clone(),
+            PlanErrorKind::BadDuration {
+                message: format!("`{found}`: {problem}"),
+            },
+        );
+        None
+    }
+
+    /// Parses an optional `connection-idle` at `path`: more than 0s, at most 1h.
+    fn connection_idle(&mut self, text: Option<&str>, path: &KeyPath) -> Option<Duration> {
+        let idle = self.duration(text, path)?;
+        let problem = if idle.is_zero() {
+            "expected a `connection-idle` of more than 0s (a new connection for every request is not what a browser does)"
+        } else if idle > MAX_CONNECTION_IDLE {
+            "expected a `connection-idle` of at most 1h"
+        } else {
+            return Some(idle);
         };
         let found = text.unwrap_or_default();
         self.error(

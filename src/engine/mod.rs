@@ -12,6 +12,7 @@ mod arrivals;
 mod burst;
 mod fake;
 mod inspect;
+mod limits;
 mod preflight;
 mod recovery;
 mod threads;
@@ -29,6 +30,7 @@ use crate::compile::ExecPlan;
 use crate::metrics::{Event, EventSender, RecoveryOutcome};
 
 pub use fake::FakeTransport;
+pub use limits::{OpenFileLimit, open_file_limit, open_file_warning, raise_open_file_limit};
 pub use preflight::{PreflightError, preflight};
 pub use threads::{ONE_THREAD_UP_TO, offered_rate, worker_threads};
 pub use transport::{HttpSession, HttpTransport, OutgoingRequest, Response, Session, Transport};

@@ -79,10 +79,15 @@ pub(super) async fn run<T: Transport>(shared: Arc<Shared<T>>, spec: UserSpec) {
             tokio::task::coop::consume_budget().await;
             continue;
         }
+        let due = Instant::now() + wait;
         tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::time::sleep_until(due) => {}
             _ = spec.stop.cancelled() => break,
         }
+        // A busy runtime or machine wakes users late, and they then send less than
+        // planned: the honesty check weighs this as it weighs late arrivals.
+        let late_us = Instant::now().saturating_duration_since(due).as_micros() as u64;
+        let _ = shared.events.send(Event::Timer { late_us });
     }
 }
 

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use super::machine::MachineLoad;
+use super::sample::LocalLimit;
 use super::summary::new_histogram;
+use crate::engine::OpenFileLimit;
 
 /// Scheduler lag (p99) beyond which arrivals no longer follow the plan's rate.
 pub const LAG_P99_LIMIT_US: u64 = 10_000;
@@ -52,6 +55,16 @@ pub struct LoadHonesty {
     /// worker threads could use (one core each; the in-process sample API included);
     /// `None` where it cannot be read.
     pub cpu_busy: Option<f64>,
+    /// Requests that failed on planrun's own resources (`local-resources`), by the limit
+    /// they hit; empty when none did.
+    pub local_failures: Vec<(LocalLimit, u64)>,
+    /// The open-file limit the run had (after planrun raised its soft limit at start).
+    pub open_files: Option<OpenFileLimit>,
+    /// How busy the whole machine was (steal, CPU pressure, load).
+    pub machine: MachineLoad,
+    /// Closed model: how late users' think-time timers fired, in microseconds; `None`
+    /// when none fired (no think time, or the open model, whose lag is `arrivals.lag`).
+    pub timer_lag: Option<Histogram<u64>>,
     /// Why the results may not be trustworthy; empty when they are.
     pub reasons: Vec<String>,
 }
@@ -82,6 +95,29 @@ impl LoadHonesty {
                 }
             }
         }
+        for &(limit, count) in &self.local_failures {
+            let reason = match (limit, self.open_files) {
+                (LocalLimit::OpenFiles, Some(files)) => format!(
+                    "{count} requests failed because planrun ran out of file descriptors at its open-file limit of {} (`ulimit -n`; hard limit {}): raise it before running (`ulimit -n 65536`) or run fewer users",
+                    files.soft, files.hard
+                ),
+                _ => format!(
+                    "{count} requests failed on planrun's own machine, not the target: {limit}"
+                ),
+            };
+            self.reasons.push(reason);
+        }
+        if let Some(lag) = self.timer_lag.as_ref().filter(|h| !h.is_empty()) {
+            let p99 = lag.value_at_quantile(0.99);
+            if p99 > LAG_P99_LIMIT_US {
+                self.reasons.push(format!(
+                    "think-time timers fired late: p99 {:.1}ms (limit {}ms), so users sent less than the plan asks",
+                    p99 as f64 / 1000.0,
+                    LAG_P99_LIMIT_US / 1000
+                ));
+            }
+        }
+        self.reasons.extend(self.machine.reasons());
         if let Some(busy) = self.cpu_busy {
             if busy > CPU_BUSY_LIMIT {
                 self.reasons.push(format!(
@@ -146,7 +182,7 @@ mod tests {
         let mut honest = LoadHonesty {
             arrivals: Some(ArrivalStats::default()),
             cpu_busy: Some(0.3),
-            reasons: vec![],
+            ..LoadHonesty::default()
         };
         honest.assess();
         assert!(honest.trustworthy());
@@ -162,13 +198,71 @@ mod tests {
         let mut late = LoadHonesty {
             arrivals: Some(arrivals),
             cpu_busy: Some(0.95),
-            reasons: vec![],
+            ..LoadHonesty::default()
         };
         late.assess();
         assert_eq!(late.reasons.len(), 3, "{:?}", late.reasons);
         assert!(late.reasons[0].starts_with("3 of 100 arrivals were dropped"));
         assert!(late.reasons[1].contains("lag p99 50"));
         assert!(late.reasons[2].contains("95%"));
+    }
+
+    #[test]
+    fn late_think_time_timers_and_a_saturated_machine_give_reasons() {
+        let mut timers = new_histogram();
+        for _ in 0..100 {
+            timers.record(30_000).unwrap();
+        }
+        let mut busy = LoadHonesty {
+            timer_lag: Some(timers),
+            machine: MachineLoad {
+                cpu_pressure: Some(0.8),
+                wall: Duration::from_secs(5),
+                ..MachineLoad::default()
+            },
+            ..LoadHonesty::default()
+        };
+        busy.assess();
+        assert_eq!(busy.reasons.len(), 2, "{:?}", busy.reasons);
+        assert!(busy.reasons[0].starts_with("think-time timers fired late: p99 30"));
+        assert!(busy.reasons[1].contains("80% of the run"));
+
+        let mut punctual = new_histogram();
+        punctual.record(900).unwrap();
+        let mut calm = LoadHonesty {
+            timer_lag: Some(punctual),
+            ..LoadHonesty::default()
+        };
+        calm.assess();
+        assert!(calm.trustworthy(), "{:?}", calm.reasons);
+    }
+
+    #[test]
+    fn failures_on_planrun_own_limits_name_the_limit() {
+        let mut short = LoadHonesty {
+            local_failures: vec![
+                (LocalLimit::OpenFiles, 812),
+                (LocalLimit::EphemeralPorts, 3),
+            ],
+            open_files: Some(OpenFileLimit {
+                soft: 256,
+                hard: 256,
+            }),
+            ..LoadHonesty::default()
+        };
+        short.assess();
+        assert!(!short.trustworthy());
+        assert_eq!(short.reasons.len(), 2, "{:?}", short.reasons);
+        assert!(
+            short.reasons[0].starts_with("812 requests failed because planrun ran out of file descriptors at its open-file limit of 256 (`ulimit -n`"),
+            "{}",
+            short.reasons[0]
+        );
+        assert!(
+            short.reasons[1].contains("local ports"),
+            "{}",
+            short.reasons[1]
+        );
     }
 
     #[test]

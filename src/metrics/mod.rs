@@ -8,6 +8,7 @@
 mod business;
 mod failure_log;
 mod honesty;
+mod machine;
 mod recorder;
 mod sample;
 mod series;
@@ -19,8 +20,9 @@ pub use business::{BusinessValue, CheckStats, Inspected, OutcomeStats};
 pub use honesty::{
     ArrivalStats, BurstOutcome, CPU_BUSY_LIMIT, LAG_P99_LIMIT_US, LoadHonesty, RecoveryOutcome,
 };
+pub use machine::{MachineLoad, PRESSURE_LIMIT, STEAL_LIMIT};
 pub use recorder::{EventSender, LinePrinter, LiveSnapshot, Recorder, recorder, stderr_printer};
-pub use sample::{Event, Failure, Sample};
+pub use sample::{Event, Failure, LocalLimit, Sample};
 pub use summary::{
     FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, NoResponse, PERCENTILES, RequestSecond,
     RequestStats, RunSummary, RunningTotals, SecondStats, new_histogram, percentile_set,

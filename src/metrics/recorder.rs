@@ -2,7 +2,7 @@
 //! publishes a `LiveSnapshot` each second for the progress display, and logs failures to
 //! stderr through a `FailureLog` (a line per reason, then counts; never one per request).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +17,8 @@ use tokio_util::sync::CancellationToken;
 use super::business::BusinessTally;
 use super::failure_log::FailureLog;
 use super::honesty::{ArrivalStats, BurstOutcome, LoadHonesty, process_cpu_time};
-use super::sample::{Event, Failure, Sample};
+use super::machine::MachineSnapshot;
+use super::sample::{Event, Failure, LocalLimit, Sample};
 use super::series::Series;
 use super::summary::{
     FailureCount, RequestSecond, RequestStats, RunSummary, RunningTotals, SecondStats,
@@ -66,6 +67,7 @@ pub struct Recorder {
     started_at: DateTime<Utc>,
     abort: CancellationToken,
     cpu_at_start: Option<Duration>,
+    machine_at_start: MachineSnapshot,
 }
 
 /// Starts the recorder for `exec`. Sample times are offsets from `run_start`. With
@@ -89,6 +91,7 @@ pub fn recorder(
         started_at: Utc::now(),
         abort,
         cpu_at_start: process_cpu_time(),
+        machine_at_start: MachineSnapshot::take(),
     };
     (sender, recorder)
 }
@@ -122,7 +125,10 @@ impl Recorder {
             }
             _ => None,
         };
-        tally.into_summary(self.started_at, duration, interrupted, cpu_busy)
+        let mut summary = tally.into_summary(self.started_at, duration, interrupted, cpu_busy);
+        summary.honesty.machine = self.machine_at_start.load_since(duration);
+        summary.honesty.assess();
+        summary
     }
 }
 
@@ -198,6 +204,10 @@ struct Tally {
     windows: Windows,
     arrivals: Option<ArrivalStats>,
     bursts: Vec<BurstOutcome>,
+    /// Requests that failed on planrun's own resources, by the limit they hit.
+    local_failures: BTreeMap<LocalLimit, u64>,
+    /// How late closed-model think-time timers fired, in microseconds; `None` until one did.
+    timer_lag: Option<Histogram<u64>>,
 }
 
 impl Tally {
@@ -232,6 +242,8 @@ impl Tally {
             windows: Windows::new(&exec.slos, abort),
             arrivals: exec.arrivals.as_ref().map(|_| ArrivalStats::default()),
             bursts: Vec::new(),
+            local_failures: BTreeMap::new(),
+            timer_lag: None,
         }
     }
 
@@ -251,6 +263,11 @@ impl Tally {
                 arrivals.due += 1;
                 arrivals.dropped += u64::from(dropped);
                 arrivals.lag.saturating_record(lag_us);
+            }
+            Event::Timer { late_us } => {
+                self.timer_lag
+                    .get_or_insert_with(new_histogram)
+                    .saturating_record(late_us);
             }
             Event::Burst(outcome) => self.bursts.push(outcome),
         }
@@ -306,6 +323,9 @@ impl Tally {
             if let Some(line) = self.log.record(name, failure, Duration::from_micros(at)) {
                 (self.printer)(&line);
             }
+        }
+        if let Some(Failure::LocalResources(limit)) = &sample.failure {
+            *self.local_failures.entry(*limit).or_default() += 1;
         }
         if let Some(mut failure) = sample.failure {
             // Messages that vary per request (a rendered path in a template error) must
@@ -431,7 +451,11 @@ impl Tally {
         let mut honesty = LoadHonesty {
             arrivals: self.arrivals,
             cpu_busy,
-            reasons: Vec::new(),
+            local_failures: self.local_failures.into_iter().collect(),
+            timer_lag: self.timer_lag,
+            // Read at the end: what the run had, after planrun raised it at start.
+            open_files: crate::engine::open_file_limit(),
+            ..LoadHonesty::default()
         };
         honesty.assess();
         RunSummary {

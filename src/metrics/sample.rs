@@ -22,6 +22,10 @@ pub enum Failure {
     Tls,
     /// The connection broke before the response head was complete.
     Connection,
+    /// A kept-alive connection was closed by the server as a request that may not be
+    /// resent (a POST) was sent on it: a race with the server's keep-alive timeout,
+    /// counted under `connection`. `connection-idle` below that timeout avoids it.
+    IdleConnectionClosed,
     /// The response head is not valid HTTP/1.x.
     InvalidHttp,
     /// The response body ended before its declared length or last chunk.
@@ -37,6 +41,55 @@ pub enum Failure {
     Check(String),
     /// Anything else the HTTP client reports, with its message.
     Other(String),
+    /// planrun itself ran out of a resource (descriptors, local ports, buffers) before
+    /// the request reached the target: not the target's fault, and the run is not
+    /// trustworthy.
+    LocalResources(LocalLimit),
+}
+
+/// A resource of planrun's own machine that a request could not get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LocalLimit {
+    /// The process's open-file limit (`EMFILE`).
+    OpenFiles,
+    /// The whole system's file table (`ENFILE`).
+    SystemFiles,
+    /// No free local port to connect from (`EADDRNOTAVAIL`).
+    EphemeralPorts,
+    /// The kernel's socket buffers or memory (`ENOBUFS`, `ENOMEM`).
+    Buffers,
+}
+
+impl LocalLimit {
+    /// The limit an I/O error says planrun hit, if it says one.
+    pub fn from_io(error: &std::io::Error) -> Option<Self> {
+        match error.raw_os_error()? {
+            libc::EMFILE => Some(Self::OpenFiles),
+            libc::ENFILE => Some(Self::SystemFiles),
+            libc::EADDRNOTAVAIL => Some(Self::EphemeralPorts),
+            libc::ENOBUFS | libc::ENOMEM => Some(Self::Buffers),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for LocalLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LocalLimit::OpenFiles => {
+                "planrun ran out of file descriptors (too many open files): raise its limit with `ulimit -n` before running"
+            }
+            LocalLimit::SystemFiles => {
+                "the machine ran out of file descriptors (system file table full): raise `fs.file-max` (sysctl) or run fewer users"
+            }
+            LocalLimit::EphemeralPorts => {
+                "planrun ran out of local ports to connect from: widen `net.ipv4.ip_local_port_range` (sysctl) or run fewer users"
+            }
+            LocalLimit::Buffers => {
+                "the kernel ran out of socket buffers or memory on planrun's machine: free memory or run fewer users"
+            }
+        })
+    }
 }
 
 impl Failure {
@@ -57,6 +110,8 @@ impl Failure {
             | Failure::Dns
             | Failure::Tls
             | Failure::Connection
+            | Failure::IdleConnectionClosed
+            | Failure::LocalResources(_)
             | Failure::Template(_)
             | Failure::Cancelled
             | Failure::Other(_) => false,
@@ -71,7 +126,7 @@ impl Failure {
             Failure::Connect => "connect",
             Failure::Dns => "dns",
             Failure::Tls => "tls",
-            Failure::Connection => "connection",
+            Failure::Connection | Failure::IdleConnectionClosed => "connection",
             Failure::InvalidHttp => "invalid-http",
             Failure::Body => "body",
             Failure::Template(_) => "template",
@@ -79,6 +134,7 @@ impl Failure {
             Failure::Extract(_) => "extract",
             Failure::Check(_) => "check",
             Failure::Other(_) => "other",
+            Failure::LocalResources(_) => "local-resources",
         }
     }
 }
@@ -92,6 +148,9 @@ impl fmt::Display for Failure {
             Failure::Dns => f.write_str("host name did not resolve"),
             Failure::Tls => f.write_str("TLS handshake failed"),
             Failure::Connection => f.write_str("connection closed or reset"),
+            Failure::IdleConnectionClosed => f.write_str(
+                "the server closed an idle keep-alive connection as the request was sent",
+            ),
             Failure::InvalidHttp => f.write_str("invalid HTTP response"),
             Failure::Body => f.write_str("response body cut short"),
             Failure::Template(message) => write!(f, "template error: {message}"),
@@ -99,6 +158,7 @@ impl fmt::Display for Failure {
             Failure::Extract(message) => write!(f, "extract: {message}"),
             Failure::Check(name) => write!(f, "check failed: {name}"),
             Failure::Other(message) => f.write_str(message),
+            Failure::LocalResources(limit) => limit.fmt(f),
         }
     }
 }
@@ -145,6 +205,11 @@ pub enum Event {
     Arrival {
         lag_us: u64,
         dropped: bool,
+    },
+    /// A closed-model user's think-time timer fired: how long after the instant it was
+    /// set for (a busy runtime or machine wakes users late, and they send less).
+    Timer {
+        late_us: u64,
     },
     /// A burst was released: `size` requests at once; their samples follow as usual.
     Burst(BurstOutcome),

@@ -26,6 +26,9 @@ pub struct RawPlan {
     /// The most of a response body kept for extraction, checks and outcomes (`512KiB`,
     /// `4MB`, or bytes); the rest is read and counted, not stored. Default 1 MiB.
     pub max_body: Option<Scalar>,
+    /// How long a kept-alive connection may sit idle before a user replaces it instead of
+    /// sending on it (`4s` by default, below common servers' keep-alive timeouts).
+    pub connection_idle: Option<String>,
     /// Seed for every random choice (task picks, think times, template helpers).
     pub seed: Option<u64>,
     /// Plan variables, visible in every template.

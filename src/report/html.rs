@@ -33,6 +33,8 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
         slo_fails => results.slos.iter()
             .map(|s| s.status == Status::Warn && results.verdict.fails(s.status))
             .collect::<Vec<_>>(),
+        untrustworthy => results.untrustworthy_reasons(),
+        machine => results.machine().map(|m| text::machine(&m)),
         // A list, not the map: minijinja would iterate a map in key order, not the plan's.
         classes => results.run.users_by_class.iter()
             .map(|(name, users)| context! { name, users })

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value, json};
 
 use super::ReportError;
+use super::results::MachineResult;
 use crate::compile::{Action, ArrivalPlan, ExecPlan, Spacing, TaskPick, WeightTable};
 use crate::metrics::{RequestStats, RunSummary};
 use crate::slo::format_latency_us;
@@ -90,7 +91,8 @@ pub fn trust_line(summary: &RunSummary) -> String {
     if summary.honesty.trustworthy() {
         return String::new();
     }
-    let mut out = String::from("\nresults NOT TRUSTWORTHY: planrun could not keep its schedule:\n");
+    let mut out =
+        String::from("\nresults NOT TRUSTWORTHY: planrun measured itself as much as the target:\n");
     for reason in &summary.honesty.reasons {
         let _ = writeln!(out, "  - {reason}");
     }
@@ -225,7 +227,27 @@ pub fn run_fields(exec: &ExecPlan, summary: &RunSummary) -> Map<String, Value> {
     fields.insert("trustworthy".into(), Value::from(honesty.trustworthy()));
     fields.insert("untrustworthy_reasons".into(), json!(honesty.reasons));
     fields.insert("cpu_busy".into(), json!(honesty.cpu_busy));
+    fields.insert("machine".into(), machine_fields(summary));
     fields
+}
+
+/// The `machine` section: the whole machine's load and how late users' timers fired,
+/// shown whether or not they made the run untrustworthy; `null` where unknown.
+fn machine_fields(summary: &RunSummary) -> Value {
+    let honesty = &summary.honesty;
+    let machine = &honesty.machine;
+    let timers = honesty.timer_lag.as_ref().filter(|h| !h.is_empty());
+    let ms = |q: f64| timers.map(|h| h.value_at_quantile(q) as f64 / 1000.0);
+    serde_json::to_value(MachineResult {
+        cpu_steal: machine.steal,
+        cpu_pressure: machine.cpu_pressure,
+        load_per_core: machine.load_per_core,
+        wall_s: machine.wall.as_secs_f64(),
+        timers: timers.map_or(0, |h| h.len()),
+        timer_lag_p99_ms: ms(0.99),
+        timer_lag_max_ms: ms(1.0),
+    })
+    .unwrap_or(Value::Null)
 }
 
 /// `planrun check` for an arrival-rate plan: the rate over time, where arrivals go,

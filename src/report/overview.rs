@@ -180,6 +180,7 @@ fn slos(out: &mut String, exec: &ExecPlan) {
             let _ = writeln!(out, "  {:<28} {kind} {}", metric.name, outcomes.join(" + "));
         }
     }
+    open_files(out, exec);
     let warnings = exec.secrets.warnings();
     if !warnings.is_empty() {
         out.push('\n');
@@ -205,5 +206,13 @@ fn add_rate(rates: &mut Vec<(String, f64)>, name: String, rate: f64) {
     match rates.iter_mut().find(|(n, _)| *n == name) {
         Some((_, r)) => *r += rate,
         None => rates.push((name, rate)),
+    }
+}
+
+/// A warning when the plan would run out of file descriptors on this machine (planrun
+/// raises its soft limit to the hard one at start: the hard one is what counts).
+fn open_files(out: &mut String, exec: &ExecPlan) {
+    if let Some(warning) = engine::open_file_warning(exec, engine::open_file_limit()) {
+        let _ = writeln!(out, "\n{warning}");
     }
 }

@@ -53,6 +53,11 @@ pub fn render(results: &Results) -> String {
         }
     }
 
+    // Shown whether or not it trips: a busy machine is context for every latency.
+    if let Some(machine) = results.machine() {
+        let _ = writeln!(out, "\n{}", text::machine(&machine));
+    }
+
     if !results.failures.is_empty() {
         let _ = writeln!(out, "\nfailures:");
         for failure in results.failures.iter().take(20) {
@@ -101,7 +106,7 @@ pub fn render(results: &Results) -> String {
     if !untrustworthy.is_empty() {
         let _ = writeln!(
             out,
-            "\nresults NOT TRUSTWORTHY: planrun could not keep its schedule:"
+            "\nresults NOT TRUSTWORTHY: planrun measured itself as much as the target:"
         );
         for reason in &untrustworthy {
             let _ = writeln!(out, "  - {reason}");

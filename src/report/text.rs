@@ -1,7 +1,7 @@
 //! Numbers as people read them in the terminal, Markdown and HTML reports: the same
 //! `23.4ms`, `1.25s` and `0.42%` as plans and SLO verdicts write them.
 
-use super::results::BusinessResult;
+use super::results::{BusinessResult, MachineResult};
 use crate::slo::{SloMetric, format_latency_us, format_metric_value};
 use crate::units::format_duration;
 
@@ -55,6 +55,31 @@ pub fn business_value(metric: &BusinessResult) -> String {
         ),
         (_, Some(v)) => format_metric_value(SloMetric::Count, v),
     }
+}
+
+/// `machine: CPU pressure 12% of the run, CPU steal 0.3%, load 1.40 per core; think-time
+/// timers late p99 812us, max 3.2ms (1,204 timers)`: `unknown` where unreadable.
+pub fn machine(machine: &MachineResult) -> String {
+    let percent = |share: Option<f64>| {
+        share.map_or_else(|| "unknown".to_owned(), |s| format!("{:.1}%", s * 100.0))
+    };
+    let load = machine
+        .load_per_core
+        .map_or_else(|| "unknown".to_owned(), |l| format!("{l:.2}"));
+    let mut line = format!(
+        "machine: CPU pressure {} of the run, CPU steal {}, load {load} per core",
+        percent(machine.cpu_pressure),
+        percent(machine.cpu_steal),
+    );
+    if machine.timers > 0 {
+        line.push_str(&format!(
+            "; think-time timers late p99 {}, max {} ({} timers)",
+            latency(machine.timer_lag_p99_ms),
+            latency(machine.timer_lag_max_ms),
+            machine.timers
+        ));
+    }
+    line
 }
 
 #[cfg(test)]

@@ -8,16 +8,18 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use reqwest::cookie::{CookieStore as _, Jar};
 use reqwest::{Method, Url};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 use super::chunked::ChunkedBody;
 use super::wire::{self, Framing, MAX_HEAD_BYTES};
 use super::{Kept, OutgoingRequest, Response};
-use crate::metrics::Failure;
+use crate::metrics::{Failure, LocalLimit};
 
 /// Bytes asked of the socket per read.
 /// The most asked of the socket per read, once a response proves large.
@@ -30,8 +32,11 @@ const FIRST_READ: usize = 1024;
 
 #[derive(Debug, Default)]
 pub(super) struct Http1Connection {
-    /// The kept-alive socket between requests; `None` until the first one or after a close.
-    idle: Option<TcpStream>,
+    /// The kept-alive socket between requests, and since when it has been idle; `None`
+    /// until the first one or after a close.
+    idle: Option<(TcpStream, Instant)>,
+    /// A socket idle this long is closed rather than reused (`connection-idle`).
+    idle_limit: Option<Duration>,
 }
 
 /// How an exchange on one socket ended badly.
@@ -43,6 +48,13 @@ enum ExchangeError {
 }
 
 impl Http1Connection {
+    pub fn new(idle_limit: Option<Duration>) -> Self {
+        Self {
+            idle: None,
+            idle_limit,
+        }
+    }
+
     pub async fn send(
         &mut self,
         request: &OutgoingRequest,
@@ -56,6 +68,11 @@ impl Http1Connection {
         if let Some(stream) = self.take_live() {
             match self.exchange(stream, &bytes, request, jar).await {
                 Err(ExchangeError::NothingReceived(_)) if is_idempotent(&request.method) => {}
+                // Not resent: the server may have acted on it. It is still a race of
+                // keep-alive, not the target failing, and the reason says so.
+                Err(ExchangeError::NothingReceived(Failure::Connection)) => {
+                    return Err(Failure::IdleConnectionClosed);
+                }
                 Err(ExchangeError::NothingReceived(failure) | ExchangeError::Failed(failure)) => {
                     return Err(failure);
                 }
@@ -71,7 +88,14 @@ impl Http1Connection {
     /// The idle socket, if the server has not closed it meanwhile. tokio records readiness
     /// as events arrive, so this costs no system call while the socket is quiet.
     fn take_live(&mut self) -> Option<TcpStream> {
-        let stream = self.idle.take()?;
+        let (stream, since) = self.idle.take()?;
+        if self
+            .idle_limit
+            .is_some_and(|limit| since.elapsed() >= limit)
+        {
+            // The server may be closing it right now: close it first, as a browser does.
+            return None;
+        }
         match stream.try_read(&mut [0u8; 1]) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Some(stream),
             // EOF, an error, or bytes nobody asked for: not a connection to reuse.
@@ -128,7 +152,7 @@ impl Http1Connection {
             .map_err(ExchangeError::Failed)?;
         if head.keep_alive && clean_end {
             forget_readiness(&stream);
-            self.idle = Some(stream);
+            self.idle = Some((stream, Instant::now()));
         }
         let (body, truncated) = kept.map(Kept::finish).unwrap_or_default();
         Ok(Response {
@@ -265,7 +289,15 @@ async fn connect(url: &Url) -> Result<TcpStream, Failure> {
                 let _ = stream.set_nodelay(true);
                 return Ok(stream);
             }
-            Err(_) => failure = Failure::Connect,
+            // planrun's own limit, not the target refusing: the next address would
+            // fail the same way, except for a port shortage on one address family.
+            Err(error) => match LocalLimit::from_io(&error) {
+                Some(LocalLimit::EphemeralPorts) => {
+                    failure = Failure::LocalResources(LocalLimit::EphemeralPorts);
+                }
+                Some(limit) => return Err(Failure::LocalResources(limit)),
+                None => failure = Failure::Connect,
+            },
         }
     }
     Err(failure)
@@ -279,6 +311,9 @@ fn is_idempotent(method: &Method) -> bool {
 }
 
 fn io_failure(error: &io::Error) -> Failure {
+    if let Some(limit) = LocalLimit::from_io(error) {
+        return Failure::LocalResources(limit);
+    }
     match error.kind() {
         io::ErrorKind::InvalidData => Failure::InvalidHttp,
         _ => Failure::Connection,

@@ -108,6 +108,9 @@ pub trait Session: Send + 'static {
 pub struct HttpTransport {
     /// Built on the first HTTPS request, so plain-HTTP runs never read the system's roots.
     tls: Arc<OnceLock<Result<TlsConfig, String>>>,
+    /// A kept-alive connection idle this long is replaced before the next request
+    /// (`connection-idle`); `None`: reused however long it waited.
+    connection_idle: Option<Duration>,
 }
 
 impl HttpTransport {
@@ -120,6 +123,14 @@ impl HttpTransport {
         }
         Ok(transport)
     }
+
+    /// Replaces, rather than reuses, a connection idle for `idle` or longer: a server
+    /// closes an idle connection at its keep-alive timeout, and a request sent as it does
+    /// fails. Browsers keep idle connections for less than the servers they talk to.
+    pub fn with_connection_idle(mut self, idle: Duration) -> Self {
+        self.connection_idle = Some(idle);
+        self
+    }
 }
 
 impl Transport for HttpTransport {
@@ -127,10 +138,11 @@ impl Transport for HttpTransport {
 
     fn session(&self) -> HttpSession {
         HttpSession {
-            plain: Http1Connection::default(),
+            plain: Http1Connection::new(self.connection_idle),
             jar: Arc::new(Jar::default()),
             tls_client: None,
             tls: Arc::clone(&self.tls),
+            connection_idle: self.connection_idle,
         }
     }
 }
@@ -143,6 +155,7 @@ pub struct HttpSession {
     /// The user's HTTPS client, made on its first HTTPS request.
     tls_client: Option<reqwest::Client>,
     tls: Arc<OnceLock<Result<TlsConfig, String>>>,
+    connection_idle: Option<Duration>,
 }
 
 impl HttpSession {
@@ -155,7 +168,7 @@ impl HttpSession {
             let client = config
                 .and_then(|config| {
                     config
-                        .client(Arc::clone(&self.jar))
+                        .client(Arc::clone(&self.jar), self.connection_idle)
                         .map_err(|e| e.to_string())
                 })
                 .map_err(|message| Failure::Other(format!("TLS set-up: {message}")))?;

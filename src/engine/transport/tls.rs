@@ -2,11 +2,12 @@
 //! URL, sharing the user's cookie jar and the TLS configuration (roots loaded once).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::cookie::Jar;
 
 use super::{Kept, OutgoingRequest, Response};
-use crate::metrics::Failure;
+use crate::metrics::{Failure, LocalLimit};
 
 /// The TLS settings every user's client starts from, built once per run.
 #[derive(Clone)]
@@ -33,8 +34,18 @@ impl TlsConfig {
         Ok(Self(Arc::new(config)))
     }
 
-    pub fn client(&self, jar: Arc<Jar>) -> Result<reqwest::Client, reqwest::Error> {
-        reqwest::Client::builder()
+    /// A user's client; a pooled connection idle for `connection_idle` is closed, not
+    /// reused (reqwest's own default is 90 s).
+    pub fn client(
+        &self,
+        jar: Arc<Jar>,
+        connection_idle: Option<Duration>,
+    ) -> Result<reqwest::Client, reqwest::Error> {
+        let builder = match connection_idle {
+            Some(idle) => reqwest::Client::builder().pool_idle_timeout(idle),
+            None => reqwest::Client::builder(),
+        };
+        builder
             .use_preconfigured_tls((*self.0).clone())
             .cookie_provider(jar)
             // A load test measures the target, never a proxy the environment happens to name.
@@ -101,6 +112,9 @@ fn classify(error: reqwest::Error) -> Failure {
             return Failure::InvalidHttp;
         }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if let Some(limit) = LocalLimit::from_io(io) {
+                return Failure::LocalResources(limit);
+            }
             use std::io::ErrorKind::*;
             match io.kind() {
                 ConnectionRefused | AddrNotAvailable | NetworkUnreachable | HostUnreachable => {

@@ -115,6 +115,27 @@ pub struct StageResult {
     pub to_users: u32,
 }
 
+/// How busy the machine running planrun was, and how late its users' timers fired
+/// (`machine` in summary.json). `null` figures could not be read on that machine: they
+/// are unknown, not zero.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineResult {
+    /// CPU steal over all CPU time during the run, 0..=1 (`/proc/stat`).
+    pub cpu_steal: Option<f64>,
+    /// Share of the run during which some runnable task waited for a CPU, 0..=1
+    /// (`/proc/pressure/cpu`, "some").
+    pub cpu_pressure: Option<f64>,
+    /// The 1-minute load average at the end of the run, per core.
+    pub load_per_core: Option<f64>,
+    /// The wall time the machine figures cover, in seconds.
+    pub wall_s: f64,
+    /// Think-time timers that fired (closed model).
+    pub timers: u64,
+    /// How late they fired: p99 and max, in milliseconds.
+    pub timer_lag_p99_ms: Option<f64>,
+    pub timer_lag_max_ms: Option<f64>,
+}
+
 /// One SLO's verdict. Reports render it from the texts and `status` alone, so any kind of
 /// SLO shows up everywhere without renderer changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -225,7 +246,8 @@ pub struct FailureResult {
     pub name: String,
     pub method: String,
     /// `status`, `timeout`, `connect`, `dns`, `tls`, `connection`, `invalid-http`, `body`,
-    /// `template`, `cancelled`, `extract`, `check` or `other` (`metrics::Failure::category`).
+    /// `template`, `cancelled`, `extract`, `check`, `other` or `local-resources`
+    /// (`metrics::Failure::category`).
     pub category: String,
     /// The reason in words (`unexpected status 500`).
     pub reason: String,
@@ -380,6 +402,13 @@ impl Results {
             .get("untrustworthy_reasons")
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .unwrap_or_default()
+    }
+
+    /// The machine's load and timer lateness, when the run recorded them.
+    pub fn machine(&self) -> Option<MachineResult> {
+        self.open_model
+            .get("machine")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
     }
 
     /// One line for headings: `smoke: all 3 SLOs passed`, `smoke: 1 of 3 SLOs failed`.
