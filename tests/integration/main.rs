@@ -9,6 +9,7 @@ mod hostile_server;
 mod interrupt;
 mod journeys;
 mod no_panic;
+mod null_fields;
 mod open_model;
 mod open_model_live;
 mod open_model_plans;
