@@ -20,8 +20,8 @@ use super::honesty::{ArrivalStats, BurstOutcome, LoadHonesty, process_cpu_time};
 use super::sample::{Event, Failure, Sample};
 use super::series::Series;
 use super::summary::{
-    FailureCount, RequestSecond, RequestStats, RunSummary, RunningTotals, SecondStats,
-    new_histogram, percentile_set,
+    FailureCount, OnStartStats, RequestSecond, RequestStats, RunSummary, RunningTotals,
+    SecondStats, new_histogram, percentile_set,
 };
 use super::windows::Windows;
 use crate::compile::{ExecPlan, MetricId};
@@ -194,6 +194,7 @@ struct Tally {
     windows: Windows,
     arrivals: Option<ArrivalStats>,
     bursts: Vec<BurstOutcome>,
+    on_start: OnStartStats,
 }
 
 impl Tally {
@@ -228,6 +229,7 @@ impl Tally {
             windows: Windows::new(&exec.slos, abort),
             arrivals: exec.arrivals.as_ref().map(|_| ArrivalStats::default()),
             bursts: Vec::new(),
+            on_start: OnStartStats::default(),
         }
     }
 
@@ -249,6 +251,14 @@ impl Tally {
                 arrivals.lag.saturating_record(lag_us);
             }
             Event::Burst(outcome) => self.bursts.push(outcome),
+            Event::OnStartFailed { first, retry } => {
+                self.on_start.users_failed += u64::from(first);
+                if retry {
+                    self.on_start.retries += 1;
+                } else {
+                    self.on_start.users_stopped += 1;
+                }
+            }
         }
     }
 
@@ -413,6 +423,7 @@ impl Tally {
                 .then_with(|| a.name.cmp(&b.name))
                 .then_with(|| a.reason.cmp(&b.reason))
         });
+        let outcome_conflicts = self.business.conflicts();
         let (checks, outcomes, business) = self.business.finish(&self.per_metric);
         let (windows, aborted) = self.windows.finish(duration.as_micros() as u64);
         let mut honesty = LoadHonesty {
@@ -428,6 +439,8 @@ impl Tally {
             checks,
             outcomes,
             business,
+            outcome_conflicts,
+            on_start: self.on_start,
             requests: self.per_metric,
             total: self.total,
             failures,

@@ -125,4 +125,7 @@ pub enum Event {
     },
     /// A burst was released: `size` requests at once; their samples follow as usual.
     Burst(BurstOutcome),
+    /// A user's `on-start` failed: `first` the first time for that user; `retry` when it
+    /// will run `on-start` again (else it stops).
+    OnStartFailed { first: bool, retry: bool },
 }

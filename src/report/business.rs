@@ -31,6 +31,15 @@ pub fn render(out: &mut String, results: &Results) {
             );
         }
     }
+    if !results.outcome_conflicts.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nwarning: outcomes declared exclusive held together (a condition is wrong, and the business metrics counting them with it):"
+        );
+        for conflict in &results.outcome_conflicts {
+            let _ = writeln!(out, "  {}", text::outcome_conflict(conflict));
+        }
+    }
     if !results.metrics.is_empty() {
         let _ = writeln!(out, "\nbusiness metrics:");
         for metric in &results.metrics {

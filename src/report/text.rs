@@ -1,7 +1,7 @@
 //! Numbers as people read them in the terminal, Markdown and HTML reports: the same
 //! `23.4ms`, `1.25s` and `0.42%` as plans and SLO verdicts write them.
 
-use super::results::BusinessResult;
+use super::results::{BusinessResult, OutcomeConflictResult};
 use crate::slo::{SloMetric, format_latency_us, format_metric_value};
 use crate::units::format_duration;
 
@@ -71,4 +71,20 @@ mod tests {
         assert_eq!(duration(4.5), "4.5s");
         assert_eq!(duration(123.4), "2m3s");
     }
+}
+
+/// ``9 responses of `pre-reserve` met exclusive outcomes `created` and `overlap` together``.
+pub fn outcome_conflict(conflict: &OutcomeConflictResult) -> String {
+    let names: Vec<String> = conflict.outcomes.iter().map(|n| format!("`{n}`")).collect();
+    let names = match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    format!(
+        "{} response{} of `{}` met exclusive outcomes {names} together",
+        conflict.count,
+        if conflict.count == 1 { "" } else { "s" },
+        conflict.request
+    )
 }

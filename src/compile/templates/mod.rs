@@ -7,6 +7,7 @@
 mod crypto;
 pub mod data;
 mod functions;
+mod null;
 mod scope;
 
 use std::collections::HashSet;
@@ -60,6 +61,7 @@ impl Templates {
         // Payload files end in a newline; keep bodies byte-for-byte as written.
         env.set_keep_trailing_newline(true);
         functions::register(&mut env);
+        null::register(&mut env);
         Self {
             env,
             names: Vec::new(),
