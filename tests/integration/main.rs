@@ -10,6 +10,7 @@ mod interrupt;
 mod journeys;
 mod no_panic;
 mod null_fields;
+mod on_start;
 mod open_model;
 mod open_model_live;
 mod open_model_plans;
