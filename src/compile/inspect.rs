@@ -178,7 +178,12 @@ pub(super) fn compile(
         }
     }
     if let Some(raw) = &step.exclusive_outcomes {
-        inspection.exclusive = exclusive(cx, raw, &inspection.outcomes, &path.key("exclusive-outcomes"));
+        inspection.exclusive = exclusive(
+            cx,
+            raw,
+            &inspection.outcomes,
+            &path.key("exclusive-outcomes"),
+        );
     }
     if inspection.checks.len() > MAX_PER_REQUEST || inspection.outcomes.len() > MAX_PER_REQUEST {
         cx.error(

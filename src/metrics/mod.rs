@@ -20,9 +20,9 @@ pub use honesty::{
     ArrivalStats, BurstOutcome, CPU_BUSY_LIMIT, LAG_P99_LIMIT_US, LoadHonesty, RecoveryOutcome,
 };
 pub use recorder::{EventSender, LinePrinter, LiveSnapshot, Recorder, recorder, stderr_printer};
-pub use sample::{Event, Failure, Sample};
+pub use sample::{Event, Failure, OnStartEvent, Sample};
 pub use summary::{
-    FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, OnStartStats, PERCENTILES, RequestSecond, RequestStats,
-    RunSummary, RunningTotals, SecondStats, new_histogram, percentile_set,
+    FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, OnStartStats, PERCENTILES, RequestSecond,
+    RequestStats, RunSummary, RunningTotals, SecondStats, new_histogram, percentile_set,
 };
 pub use windows::{AbortReason, WindowOutcome};

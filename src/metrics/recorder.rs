@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::business::BusinessTally;
 use super::failure_log::FailureLog;
 use super::honesty::{ArrivalStats, BurstOutcome, LoadHonesty, process_cpu_time};
-use super::sample::{Event, Failure, Sample};
+use super::sample::{Event, Failure, OnStartEvent, Sample};
 use super::series::Series;
 use super::summary::{
     FailureCount, OnStartStats, RequestSecond, RequestStats, RunSummary, RunningTotals,
@@ -251,14 +251,11 @@ impl Tally {
                 arrivals.lag.saturating_record(lag_us);
             }
             Event::Burst(outcome) => self.bursts.push(outcome),
-            Event::OnStartFailed { first, retry } => {
-                self.on_start.users_failed += u64::from(first);
-                if retry {
-                    self.on_start.retries += 1;
-                } else {
-                    self.on_start.users_stopped += 1;
-                }
-            }
+            Event::OnStart(event) => match event {
+                OnStartEvent::Failed { first } => self.on_start.users_failed += u64::from(first),
+                OnStartEvent::Retried => self.on_start.retries += 1,
+                OnStartEvent::Stopped => self.on_start.users_stopped += 1,
+            },
         }
     }
 

@@ -58,6 +58,8 @@ pub struct RawClass {
     pub headers: Option<IndexMap<String, String>>,
     /// Run once per user before its first task: requests and `set` steps.
     pub on_start: Option<Vec<RawStep>>,
+    /// What a user whose `on-start` failed does: `retry` (default) or `stop`.
+    pub on_start_failure: Option<String>,
     /// The tasks a user of this class picks from, by name.
     pub tasks: Option<IndexMap<String, RawStep>>,
 }
@@ -192,7 +194,10 @@ impl<'de> Deserialize<'de> for RawExclusive {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let names = |items: &[Value]| -> Option<Vec<String>> {
-            items.iter().map(|v| v.as_str().map(str::to_owned)).collect()
+            items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect()
         };
         let value = Value::deserialize(deserializer)?;
         let groups = match &value {

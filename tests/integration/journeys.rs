@@ -89,7 +89,11 @@ async fn the_journey_plan_agrees_with_the_sample_api_in_both_overlap_styles() {
             hits.event("prereserve.locked")
         );
         // `exclusive-outcomes: true`: no response was classified twice.
-        assert!(summary.outcome_conflicts.is_empty(), "{:?}", summary.outcome_conflicts);
+        assert!(
+            summary.outcome_conflicts.is_empty(),
+            "{:?}",
+            summary.outcome_conflicts
+        );
         let rate = |name: &str| {
             summary
                 .business

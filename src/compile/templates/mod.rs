@@ -6,6 +6,7 @@
 
 mod crypto;
 pub mod data;
+mod explain;
 mod functions;
 mod null;
 mod scope;
@@ -14,6 +15,7 @@ use std::collections::HashSet;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
+pub use explain::explain;
 pub use functions::FUNCTION_NAMES;
 pub use scope::{Globals, UserScope};
 

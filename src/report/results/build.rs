@@ -10,8 +10,8 @@ use hdrhistogram::serialization::{Serializer as _, V2Serializer};
 
 use super::{
     BusinessResult, CheckResult, FailureResult, IntervalResult, IntervalTotals, LatencyResult,
-    OnStartResult, OutcomeConflictResult, OutcomeResult, Percentiles, PlanInfo, RequestInterval, RequestResult, Results, RunInfo,
-    SCHEMA_VERSION, SloResult, StageResult,
+    OnStartResult, OutcomeConflictResult, OutcomeResult, Percentiles, PlanInfo, RequestInterval,
+    RequestResult, Results, RunInfo, SCHEMA_VERSION, SloResult, StageResult,
 };
 use crate::compile::{ExecPlan, Secrets};
 use crate::metrics::{PERCENTILES, RequestStats, RunSummary, SecondStats};
