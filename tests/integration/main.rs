@@ -2,6 +2,7 @@
 //! bounded runs, and virtual-time engine runs with a fake transport for exact counts.
 
 mod broken_plans;
+mod check_estimates;
 mod cli;
 mod engine;
 mod hostile;
