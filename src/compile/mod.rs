@@ -9,6 +9,7 @@ mod arrival_plan;
 mod business;
 mod checks;
 mod data;
+pub mod estimate;
 mod graph;
 pub mod inspect;
 mod load;

@@ -126,6 +126,14 @@ impl Templates {
             .is_ok_and(|rendered| !rendered.is_empty())
     }
 
+    /// The source `id` was compiled from.
+    pub fn source(&self, id: TemplateId) -> Option<String> {
+        self.env
+            .get_template(&self.names[id.0 as usize])
+            .ok()
+            .map(|t| t.source().to_owned())
+    }
+
     /// Variables the template reads but does not define, as dotted paths (`env.HOME`).
     pub fn undeclared(&self, id: TemplateId) -> HashSet<String> {
         self.env
