@@ -494,7 +494,7 @@ impl<'p> Compiler<'p> {
                 None | Some("retry") => OnStartFailure::Retry,
                 Some("stop") => OnStartFailure::Stop,
                 Some(other) => {
-                    let hint = crate::plan::did_you_mean(other, ["retry", "stop"].into_iter());
+                    let hint = crate::plan::did_you_mean(other, ["retry", "stop"]);
                     self.error_with_hint(
                         path.key("on-start-failure"),
                         PlanErrorKind::BadStep {

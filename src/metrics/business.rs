@@ -127,7 +127,7 @@ impl BusinessTally {
                 count: *count,
             })
             .collect();
-        conflicts.sort_by(|a, b| b.count.cmp(&a.count));
+        conflicts.sort_by_key(|c| std::cmp::Reverse(c.count));
         conflicts
     }
 

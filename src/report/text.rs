@@ -57,22 +57,6 @@ pub fn business_value(metric: &BusinessResult) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats() {
-        assert_eq!(latency(Some(0.812)), "812us");
-        assert_eq!(latency(Some(23.45)), "23.4ms");
-        assert_eq!(latency(None), "-");
-        assert_eq!(failures(3, 250), "3 (1.2%)");
-        assert_eq!(failures(0, 250), "0");
-        assert_eq!(duration(4.5), "4.5s");
-        assert_eq!(duration(123.4), "2m3s");
-    }
-}
-
 /// ``9 responses of `pre-reserve` met exclusive outcomes `created` and `overlap` together``.
 pub fn outcome_conflict(conflict: &OutcomeConflictResult) -> String {
     let names: Vec<String> = conflict.outcomes.iter().map(|n| format!("`{n}`")).collect();
@@ -110,4 +94,20 @@ pub fn on_start_failures(on_start: &OnStartResult) -> String {
         ));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(latency(Some(0.812)), "812us");
+        assert_eq!(latency(Some(23.45)), "23.4ms");
+        assert_eq!(latency(None), "-");
+        assert_eq!(failures(3, 250), "3 (1.2%)");
+        assert_eq!(failures(0, 250), "0");
+        assert_eq!(duration(4.5), "4.5s");
+        assert_eq!(duration(123.4), "2m3s");
+    }
 }
