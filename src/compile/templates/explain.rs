@@ -19,8 +19,15 @@ pub fn explain(
     if error.kind() != ErrorKind::UndefinedError {
         return describe(error);
     }
+    // The first one the template reads is the one that failed.
+    let source = templates.source(*id).unwrap_or_default();
     let mut names: Vec<String> = templates.undeclared(*id).into_iter().collect();
-    names.sort();
+    names.sort_by_key(|name| {
+        (
+            source.find(name.as_str()).unwrap_or(usize::MAX),
+            name.clone(),
+        )
+    });
     let missing = names.iter().find_map(|name| {
         let mut parts = name.split('.');
         let mut value = scope.get_attr(parts.next()?).ok()?;
