@@ -138,9 +138,25 @@ pub struct UserClass {
     pub weight: u32,
     pub think: ThinkTime,
     pub on_start: Vec<Action>,
+    /// What a user whose `on-start` failed does; it never runs a task before it succeeds.
+    pub on_start_failure: OnStartFailure,
     pub tasks: Vec<Task>,
     pub picker: WeightTable,
 }
+
+/// `on-start-failure`: what a user whose `on-start` failed does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnStartFailure {
+    /// Think (`ON_START_RETRY_MIN` when the think time is nil), then run `on-start` again.
+    #[default]
+    Retry,
+    /// Stop: the user runs nothing more.
+    Stop,
+}
+
+/// The wait before a failed `on-start` runs again when the class has no think time, so
+/// that it does not send log-ins as fast as the target refuses them.
+pub const ON_START_RETRY_MIN: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl ExecPlan {
     pub fn metric_name(&self, id: MetricId) -> &MetricName {

@@ -10,7 +10,7 @@ use serde_json_path::JsonPath;
 
 use super::Compiler;
 use super::templates::{FUNCTION_NAMES, TemplateId, Text, condition_source};
-use crate::plan::raw::{RawCheck, RawExtract, RawStep};
+use crate::plan::raw::{RawCheck, RawExclusive, RawExtract, RawStep};
 use crate::plan::{KeyPath, PlanErrorKind};
 use crate::units::StatusSet;
 
@@ -129,6 +129,8 @@ pub struct Inspection {
     pub extract: Vec<Extraction>,
     pub checks: Vec<Check>,
     pub outcomes: Vec<Outcome>,
+    /// Groups of outcomes a response meets at most one of (`exclusive-outcomes`).
+    pub exclusive: Vec<Vec<OutcomeId>>,
 }
 
 impl Inspection {
@@ -174,6 +176,14 @@ pub(super) fn compile(
         if let Some(outcome) = outcome(cx, name, condition, &at, request) {
             inspection.outcomes.push(outcome);
         }
+    }
+    if let Some(raw) = &step.exclusive_outcomes {
+        inspection.exclusive = exclusive(
+            cx,
+            raw,
+            &inspection.outcomes,
+            &path.key("exclusive-outcomes"),
+        );
     }
     if inspection.checks.len() > MAX_PER_REQUEST || inspection.outcomes.len() > MAX_PER_REQUEST {
         cx.error(
@@ -450,4 +460,73 @@ fn outcome(
         id: cx.outcome(request, name),
         condition: id,
     })
+}
+
+/// `exclusive-outcomes` → groups of this request's outcome ids, each of at least two.
+fn exclusive(
+    cx: &mut Compiler,
+    raw: &RawExclusive,
+    outcomes: &[Outcome],
+    at: &KeyPath,
+) -> Vec<Vec<OutcomeId>> {
+    let names: Vec<String> = outcomes
+        .iter()
+        .map(|o| cx.outcomes[o.id.0 as usize].name.clone())
+        .collect();
+    let groups: Vec<Vec<String>> = match raw {
+        RawExclusive::All(false) => return Vec::new(),
+        RawExclusive::All(true) => vec![names.clone()],
+        RawExclusive::Groups(groups) => groups.clone(),
+    };
+    let mut compiled = Vec::new();
+    for group in groups {
+        let mut ids: Vec<OutcomeId> = Vec::new();
+        for name in &group {
+            match names.iter().position(|n| n == name) {
+                Some(index) => {
+                    if !ids.contains(&outcomes[index].id) {
+                        ids.push(outcomes[index].id);
+                    }
+                }
+                None => {
+                    let hint = crate::plan::did_you_mean(name, names.iter().map(String::as_str))
+                        .or_else(|| {
+                            Some(if names.is_empty() {
+                                "this request declares no `outcomes`".to_owned()
+                            } else {
+                                format!("its outcomes: {}", names.join(", "))
+                            })
+                        });
+                    cx.error_with_hint(
+                        at.clone(),
+                        PlanErrorKind::BadStep {
+                            message: format!(
+                                "`exclusive-outcomes` names `{name}`, which is not an outcome of this request"
+                            ),
+                        },
+                        hint,
+                    );
+                    return Vec::new();
+                }
+            }
+        }
+        if ids.len() < 2 {
+            bad(
+                cx,
+                at,
+                format!(
+                    "exclusive outcomes need at least two outcomes of this request; found {}",
+                    if ids.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        format!("only `{}`", group[0])
+                    }
+                ),
+            );
+            return Vec::new();
+        }
+        ids.sort_by_key(|id| id.0);
+        compiled.push(ids);
+    }
+    compiled
 }

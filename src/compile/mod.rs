@@ -9,6 +9,7 @@ mod arrival_plan;
 mod business;
 mod checks;
 mod data;
+pub mod estimate;
 mod graph;
 pub mod inspect;
 mod load;
@@ -37,7 +38,10 @@ pub use arrival_plan::{
     ArrivalPlan, ArrivalStream, Arrivals, RateCurve, Segment, Spacing, TaskPick,
 };
 pub use business::{BusinessId, BusinessKind, BusinessMetric};
-pub use graph::{Action, ExecPlan, MetricId, MetricName, RequestId, RequestSpec, Task, UserClass};
+pub use graph::{
+    Action, ExecPlan, MetricId, MetricName, ON_START_RETRY_MIN, OnStartFailure, RequestId,
+    RequestSpec, Task, UserClass,
+};
 pub use inspect::{CheckId, Inspection, InspectionName, OutcomeId};
 pub use preflight::{Preflight, PreflightOrigin};
 pub use probes::{Burst, RecoveryProbe};
@@ -586,11 +590,29 @@ impl<'p> Compiler<'p> {
                     WeightTable::new(vec![1])
                         .unwrap_or_else(|| unreachable!("[1] is a valid table"))
                 });
+            let on_start_failure = match raw.on_start_failure.as_deref() {
+                None | Some("retry") => OnStartFailure::Retry,
+                Some("stop") => OnStartFailure::Stop,
+                Some(other) => {
+                    let hint = crate::plan::did_you_mean(other, ["retry", "stop"]);
+                    self.error_with_hint(
+                        path.key("on-start-failure"),
+                        PlanErrorKind::BadStep {
+                            message: format!(
+                                "`on-start-failure` is `retry` or `stop`, not `{other}`"
+                            ),
+                        },
+                        hint,
+                    );
+                    OnStartFailure::Retry
+                }
+            };
             classes.push(UserClass {
                 name: name.clone(),
                 weight,
                 think,
                 on_start,
+                on_start_failure,
                 tasks,
                 picker,
             });

@@ -80,6 +80,7 @@ fn request_keys(step: &RawStep) -> Vec<&'static str> {
         ("extract", step.extract.is_some()),
         ("checks", step.checks.is_some()),
         ("outcomes", step.outcomes.is_some()),
+        ("exclusive-outcomes", step.exclusive_outcomes.is_some()),
         ("when", step.when.is_some()),
         ("set", step.set.is_some()),
         ("pause", step.pause.is_some()),

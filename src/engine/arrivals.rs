@@ -148,13 +148,13 @@ async fn run_arrival<T: Transport>(
         Some(user) => user,
         None => {
             let id = pool.next_id.fetch_add(1, Ordering::Relaxed);
-            let mut user = User::new(shared.clone(), id, class);
-            user.start().await;
-            user
+            User::new(shared.clone(), id, class)
         }
     };
+    // No task before the user's `on-start` succeeded (see `User::ensure_started`).
+    let ready = user.ensure_started().await;
     user.intended = Some(due);
-    for action in &task.actions {
+    for action in task.actions.iter().filter(|_| ready) {
         if user.act(action).await != Next::Continue {
             break;
         }

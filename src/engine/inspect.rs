@@ -93,6 +93,18 @@ pub(super) fn inspect(
                 inspected.outcomes.push(outcome.id);
             }
         }
+        if inspected.outcomes.len() > 1 {
+            for group in &inspection.exclusive {
+                let met: Vec<_> = group
+                    .iter()
+                    .filter(|id| inspected.outcomes.contains(id))
+                    .copied()
+                    .collect();
+                if met.len() > 1 {
+                    inspected.conflicts.push(met);
+                }
+            }
+        }
     }
     if !(inspected.checks.is_empty() && inspected.outcomes.is_empty()) {
         findings.inspected = Some(Box::new(inspected));
@@ -158,13 +170,16 @@ fn holds(check: &Check, response: &Response, text: &str, json: Option<&Value>) -
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
+    // The null rule (see `compile::templates::null`): a JSON null is no value, so it
+    // does not exist and contains or matches nothing; `is-null` and `equals` see it.
+    let value = subject.as_ref().filter(|s| !s.is_null());
     match &check.predicate {
-        Predicate::Exists(wanted) => subject.is_some() == *wanted,
+        Predicate::Exists(wanted) => value.is_some() == *wanted,
         Predicate::Equals(expected) => subject.as_ref() == Some(expected),
         Predicate::In(values) => subject.as_ref().is_some_and(|s| values.contains(s)),
         Predicate::IsNull => subject.is_none_or(|s| s.is_null()),
-        Predicate::Contains(needle) => subject.is_some_and(|s| as_text(&s).contains(needle)),
-        Predicate::Matches(regex) => subject.is_some_and(|s| regex.is_match(&as_text(&s))),
+        Predicate::Contains(needle) => value.is_some_and(|s| as_text(s).contains(needle)),
+        Predicate::Matches(regex) => value.is_some_and(|s| regex.is_match(&as_text(s))),
         Predicate::StatusIn(set) => set.contains(response.status),
     }
 }

@@ -12,9 +12,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::inspect::inspect;
 use super::transport::{OutgoingRequest, Session, Transport};
-use crate::compile::templates::describe;
-use crate::compile::{Action, ExecPlan, RequestId, UserScope};
-use crate::metrics::{Event, EventSender, Failure, Sample};
+use crate::compile::Text;
+use crate::compile::templates::explain;
+use crate::compile::{Action, ExecPlan, ON_START_RETRY_MIN, OnStartFailure, RequestId, UserScope};
+use crate::metrics::{Event, EventSender, Failure, OnStartEvent, Sample};
 
 /// What every user shares.
 pub(super) struct Shared<T: Transport> {
@@ -49,14 +50,41 @@ pub(super) async fn run<T: Transport>(shared: Arc<Shared<T>>, spec: UserSpec) {
     let class = &exec.classes[spec.class];
     let mut rng = SmallRng::seed_from_u64(user_seed(exec.seed, spec.id, 1));
     let mut user = User::new(shared.clone(), spec.id, spec.class);
-    for action in &class.on_start {
+    // No task before `on-start` succeeded: the tasks would act on what it did not produce
+    // (a token), each failing for a reason that hides the real one.
+    loop {
         if spec.stop.is_cancelled() {
             return;
         }
-        match user.act(action).await {
-            Next::Continue => {}
-            Next::EndIteration => break,
-            Next::StopUser => return,
+        let started = Instant::now();
+        match user.start().await {
+            Started::Ready => break,
+            Started::Stop => return,
+            // Failed as the run stops: the stop explains it, and no retry will follow.
+            Started::Failed if spec.stop.is_cancelled() => return,
+            Started::Failed => {
+                if !user.count_on_start_failure() {
+                    return;
+                }
+                if class.on_start_failure == OnStartFailure::Stop {
+                    user.on_start_event(OnStartEvent::Stopped);
+                    return;
+                }
+                let think = class.think.wait(started.elapsed(), &mut rng);
+                let wait = if think.is_zero() {
+                    ON_START_RETRY_MIN
+                } else {
+                    think
+                };
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = spec.stop.cancelled() => return,
+                }
+                if spec.stop.is_cancelled() {
+                    return;
+                }
+                user.on_start_event(OnStartEvent::Retried);
+            }
         }
     }
     while !spec.stop.is_cancelled() {
@@ -91,6 +119,16 @@ pub(super) async fn run<T: Transport>(shared: Arc<Shared<T>>, spec: UserSpec) {
     }
 }
 
+/// How a user's `on-start` went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Started {
+    Ready,
+    /// A step failed: the user must not run its tasks.
+    Failed,
+    /// A data set told the user to stop.
+    Stop,
+}
+
 /// What a user does after a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Next {
@@ -114,6 +152,10 @@ pub(super) struct User<T: Transport> {
     pub intended: Option<Instant>,
     /// Send no samples: the recovery probe's requests are not part of the load.
     pub quiet: bool,
+    /// `on-start` succeeded.
+    ready: bool,
+    /// `on-start` failed at least once (the user is counted once).
+    start_failed: bool,
 }
 
 impl<T: Transport> User<T> {
@@ -133,16 +175,60 @@ impl<T: Transport> User<T> {
             class,
             intended: None,
             quiet: false,
+            ready: false,
+            start_failed: false,
         }
     }
 
     /// Runs the class's `on-start` steps, up to the first that fails.
-    pub(super) async fn start(&mut self) {
+    pub(super) async fn start(&mut self) -> Started {
         let shared = self.shared.clone();
         for action in &shared.exec.classes[self.class].on_start {
-            if self.act(action).await != Next::Continue {
-                break;
+            match self.act(action).await {
+                Next::Continue => {}
+                Next::EndIteration => return Started::Failed,
+                Next::StopUser => return Started::Stop,
             }
+        }
+        self.ready = true;
+        Started::Ready
+    }
+
+    /// Open model: runs `on-start` unless it already succeeded for this user, and says
+    /// whether the user may run a task. A failure is counted; the user's next arrival
+    /// runs `on-start` again.
+    pub(super) async fn ensure_started(&mut self) -> bool {
+        if self.ready {
+            return true;
+        }
+        if self.start_failed {
+            self.on_start_event(OnStartEvent::Retried);
+        }
+        match self.start().await {
+            Started::Ready => true,
+            Started::Failed => {
+                self.count_on_start_failure();
+                false
+            }
+            Started::Stop => false,
+        }
+    }
+
+    /// Counts a failed `on-start`, unless the run is stopping, which explains the failure
+    /// better; returns whether it was counted.
+    pub(super) fn count_on_start_failure(&mut self) -> bool {
+        if self.shared.hard_stop.is_cancelled() {
+            return false;
+        }
+        let first = !self.start_failed;
+        self.start_failed = true;
+        self.on_start_event(OnStartEvent::Failed { first });
+        true
+    }
+
+    fn on_start_event(&self, event: OnStartEvent) {
+        if !self.quiet {
+            let _ = self.shared.events.send(Event::OnStart(event));
         }
     }
 
@@ -280,15 +366,23 @@ impl<T: Transport> User<T> {
     fn prepare(&self, id: RequestId) -> Result<OutgoingRequest, String> {
         let exec = &self.shared.exec;
         let spec = exec.request(id);
-        let render = |text| {
+        let request = &exec.metric_name(spec.metric).name;
+        // An error names the field and the request, and `explain` the variable.
+        let failed = |field: &str, text: &Text, scope: &minijinja::Value, e: minijinja::Error| {
+            format!(
+                "{field} of `{request}`: {}",
+                explain(&exec.templates, text, scope, &e)
+            )
+        };
+        let render = |text, field: &str| {
             exec.templates
                 .render_text(text, &self.scope_value)
-                .map_err(|e| describe(&e))
+                .map_err(|e| failed(field, text, &self.scope_value, e))
         };
         let mut url = match &spec.url {
             Some(url) => url.clone(),
             None => {
-                let path = render(&spec.path)?;
+                let path = render(&spec.path, "path")?;
                 Url::parse(&format!("{}{}", exec.host, path))
                     .map_err(|e| format!("`{path}` does not make a valid URL: {e}"))?
             }
@@ -296,13 +390,13 @@ impl<T: Transport> User<T> {
         if !spec.query.is_empty() {
             let mut pairs = url.query_pairs_mut();
             for (name, value) in &spec.query {
-                pairs.append_pair(name, &render(value)?);
+                pairs.append_pair(name, &render(value, &format!("query `{name}`"))?);
             }
         }
         let body = spec
             .body
             .as_ref()
-            .map(|b| render(b).map(|b| b.into_owned()))
+            .map(|b| render(b, "body").map(|b| b.into_owned()))
             .transpose()?;
         // Headers that sign the body see it as `body`.
         let header_scope = if spec.headers_read_body {
@@ -316,7 +410,14 @@ impl<T: Transport> User<T> {
             let rendered = exec
                 .templates
                 .render_text(value, &header_scope)
-                .map_err(|e| describe(&e))?;
+                .map_err(|e| {
+                    failed(
+                        &format!("header `{}`", title_case(name)),
+                        value,
+                        &header_scope,
+                        e,
+                    )
+                })?;
             // A header that renders empty is left out (`{% if token is defined %}…`).
             if rendered.is_empty() {
                 continue;
@@ -335,4 +436,19 @@ impl<T: Transport> User<T> {
             inspect: spec.inspect.is_needed().then_some(exec.max_body),
         })
     }
+}
+
+/// `x-request-id` → `X-Request-Id`: a header name as plans usually write it (the compiled
+/// name is lower case).
+fn title_case(name: &reqwest::header::HeaderName) -> String {
+    name.as_str()
+        .split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }

@@ -13,6 +13,8 @@ pub struct Inspected {
     pub checks: Vec<(CheckId, bool)>,
     /// The outcomes that held.
     pub outcomes: Vec<OutcomeId>,
+    /// Outcomes declared exclusive that held together, one list per group (usually none).
+    pub conflicts: Vec<Vec<OutcomeId>>,
 }
 
 /// A named check's results.
@@ -40,6 +42,17 @@ pub struct OutcomeStats {
     pub count: u64,
 }
 
+/// Responses that met more than one outcome of an `exclusive-outcomes` group: one of
+/// the conditions is wrong, and the business metrics counting them cannot be trusted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutcomeConflict {
+    pub request: String,
+    /// The outcomes met together, in plan order.
+    pub outcomes: Vec<String>,
+    /// How many responses met exactly these together.
+    pub count: u64,
+}
+
 /// A business metric's value at the end of the run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BusinessValue {
@@ -61,6 +74,8 @@ pub struct BusinessValue {
 pub(super) struct BusinessTally {
     checks: Vec<(u64, u64)>,
     outcomes: Vec<u64>,
+    /// Exclusive outcomes met together, by the set met, in the order first seen.
+    conflicts: Vec<(Vec<OutcomeId>, u64)>,
     check_names: Vec<InspectionName>,
     outcome_names: Vec<InspectionName>,
     metrics: Vec<BusinessMetric>,
@@ -71,6 +86,7 @@ impl BusinessTally {
         Self {
             checks: vec![(0, 0); exec.checks.len()],
             outcomes: vec![0; exec.outcomes.len()],
+            conflicts: Vec::new(),
             check_names: exec.checks.clone(),
             outcome_names: exec.outcomes.clone(),
             metrics: exec.business.clone(),
@@ -89,6 +105,30 @@ impl BusinessTally {
         for id in &inspected.outcomes {
             self.outcomes[id.0 as usize] += 1;
         }
+        for met in &inspected.conflicts {
+            match self.conflicts.iter_mut().find(|(ids, _)| ids == met) {
+                Some((_, count)) => *count += 1,
+                None => self.conflicts.push((met.clone(), 1)),
+            }
+        }
+    }
+
+    /// Exclusive outcomes met together, most frequent first.
+    pub fn conflicts(&self) -> Vec<OutcomeConflict> {
+        let mut conflicts: Vec<OutcomeConflict> = self
+            .conflicts
+            .iter()
+            .map(|(ids, count)| OutcomeConflict {
+                request: self.outcome_names[ids[0].0 as usize].request.clone(),
+                outcomes: ids
+                    .iter()
+                    .map(|id| self.outcome_names[id.0 as usize].name.clone())
+                    .collect(),
+                count: *count,
+            })
+            .collect();
+        conflicts.sort_by_key(|c| std::cmp::Reverse(c.count));
+        conflicts
     }
 
     pub fn finish(

@@ -16,15 +16,16 @@ mod summary;
 mod window_ring;
 mod windows;
 
-pub use business::{BusinessValue, CheckStats, Inspected, OutcomeStats};
+pub use business::{BusinessValue, CheckStats, Inspected, OutcomeConflict, OutcomeStats};
 pub use honesty::{
     ArrivalStats, BurstOutcome, CPU_BUSY_LIMIT, LAG_P99_LIMIT_US, LoadHonesty, RecoveryOutcome,
 };
 pub use machine::{MachineLoad, PRESSURE_LIMIT, STEAL_LIMIT};
 pub use recorder::{EventSender, LinePrinter, LiveSnapshot, Recorder, recorder, stderr_printer};
-pub use sample::{Event, Failure, LocalLimit, Sample};
+pub use sample::{Event, Failure, LocalLimit, OnStartEvent, Sample};
 pub use summary::{
-    FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, NoResponse, PERCENTILES, RequestSecond,
-    RequestStats, RunSummary, RunningTotals, SecondStats, new_histogram, percentile_set,
+    FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, NoResponse, OnStartStats, PERCENTILES,
+    RequestSecond, RequestStats, RunSummary, RunningTotals, SecondStats, new_histogram,
+    percentile_set,
 };
 pub use windows::{AbortReason, WindowOutcome};

@@ -18,11 +18,11 @@ use super::business::BusinessTally;
 use super::failure_log::FailureLog;
 use super::honesty::{ArrivalStats, BurstOutcome, LoadHonesty, process_cpu_time};
 use super::machine::MachineSnapshot;
-use super::sample::{Event, Failure, LocalLimit, Sample};
+use super::sample::{Event, Failure, LocalLimit, OnStartEvent, Sample};
 use super::series::Series;
 use super::summary::{
-    FailureCount, RequestSecond, RequestStats, RunSummary, RunningTotals, SecondStats,
-    new_histogram, percentile_set,
+    FailureCount, OnStartStats, RequestSecond, RequestStats, RunSummary, RunningTotals,
+    SecondStats, new_histogram, percentile_set,
 };
 use super::windows::Windows;
 use crate::compile::{ExecPlan, MetricId};
@@ -208,6 +208,7 @@ struct Tally {
     local_failures: BTreeMap<LocalLimit, u64>,
     /// How late closed-model think-time timers fired, in microseconds; `None` until one did.
     timer_lag: Option<Histogram<u64>>,
+    on_start: OnStartStats,
 }
 
 impl Tally {
@@ -244,6 +245,7 @@ impl Tally {
             bursts: Vec::new(),
             local_failures: BTreeMap::new(),
             timer_lag: None,
+            on_start: OnStartStats::default(),
         }
     }
 
@@ -270,6 +272,11 @@ impl Tally {
                     .saturating_record(late_us);
             }
             Event::Burst(outcome) => self.bursts.push(outcome),
+            Event::OnStart(event) => match event {
+                OnStartEvent::Failed { first } => self.on_start.users_failed += u64::from(first),
+                OnStartEvent::Retried => self.on_start.retries += 1,
+                OnStartEvent::Stopped => self.on_start.users_stopped += 1,
+            },
         }
     }
 
@@ -446,6 +453,7 @@ impl Tally {
                 .then_with(|| a.name.cmp(&b.name))
                 .then_with(|| a.reason.cmp(&b.reason))
         });
+        let outcome_conflicts = self.business.conflicts();
         let (checks, outcomes, business) = self.business.finish(&self.per_metric);
         let (windows, aborted) = self.windows.finish(duration.as_micros() as u64);
         let mut honesty = LoadHonesty {
@@ -465,6 +473,8 @@ impl Tally {
             checks,
             outcomes,
             business,
+            outcome_conflicts,
+            on_start: self.on_start,
             requests: self.per_metric,
             total: self.total,
             failures,

@@ -192,6 +192,17 @@ impl Sample {
     }
 }
 
+/// A step of a user whose `on-start` failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnStartEvent {
+    /// `on-start` failed; `first` the first time for that user.
+    Failed { first: bool },
+    /// The user runs `on-start` again after a failure.
+    Retried,
+    /// The user stops after a failure (`on-start-failure: stop`).
+    Stopped,
+}
+
 /// A message from the engine to the recorder.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -213,4 +224,6 @@ pub enum Event {
     },
     /// A burst was released: `size` requests at once; their samples follow as usual.
     Burst(BurstOutcome),
+    /// What a user whose `on-start` failed did.
+    OnStart(OnStartEvent),
 }

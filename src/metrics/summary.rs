@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::business::{BusinessValue, CheckStats, OutcomeStats};
+use super::business::{BusinessValue, CheckStats, OutcomeConflict, OutcomeStats};
 use chrono::{DateTime, Utc};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -242,6 +242,17 @@ pub fn percentile_set(histogram: &Histogram<u64>) -> Option<[u64; PERCENTILES.le
     (!histogram.is_empty()).then(|| PERCENTILES.map(|p| histogram.value_at_percentile(p)))
 }
 
+/// Users whose `on-start` flow failed: they run no task until it succeeds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnStartStats {
+    /// Users whose `on-start` failed at least once.
+    pub users_failed: u64,
+    /// Times a user ran its `on-start` again after a failure (`on-start-failure: retry`).
+    pub retries: u64,
+    /// Users that stopped after a failed `on-start` (`on-start-failure: stop`).
+    pub users_stopped: u64,
+}
+
 /// Everything a run measured.
 #[derive(Debug, Clone)]
 pub struct RunSummary {
@@ -267,6 +278,10 @@ pub struct RunSummary {
     pub outcomes: Vec<OutcomeStats>,
     /// Business metrics (`metrics:` in the plan), in plan order.
     pub business: Vec<BusinessValue>,
+    /// Responses that met more than one of a request's exclusive outcomes.
+    pub outcome_conflicts: Vec<OutcomeConflict>,
+    /// Users whose `on-start` failed, and what they did then.
+    pub on_start: OnStartStats,
     /// Time-aware SLOs as the recorder measured them during the run.
     pub windows: Vec<WindowOutcome>,
     /// Set when an `abort` SLO stopped the run early.

@@ -61,6 +61,8 @@ pub struct RawClass {
     pub headers: Option<IndexMap<String, String>>,
     /// Run once per user before its first task: requests and `set` steps.
     pub on_start: Option<Vec<RawStep>>,
+    /// What a user whose `on-start` failed does: `retry` (default) or `stop`.
+    pub on_start_failure: Option<String>,
     /// The tasks a user of this class picks from, by name.
     pub tasks: Option<IndexMap<String, RawStep>>,
 }
@@ -102,6 +104,9 @@ pub struct RawStep {
     pub checks: Option<Vec<RawCheck>>,
     /// Named outcomes, each a condition on the response: `created: json.code != none`.
     pub outcomes: Option<IndexMap<String, String>>,
+    /// Outcomes one response can meet at most one of: `true` (all of this request's), a
+    /// list of outcome names, or a list of such lists (several groups).
+    pub exclusive_outcomes: Option<RawExclusive>,
     /// A condition on user variables; when false the request step is skipped.
     pub when: Option<String>,
 }
@@ -177,6 +182,43 @@ impl OneOrMany {
             OneOrMany::One(item) => vec![item.as_str()],
             OneOrMany::Many(items) => items.iter().map(String::as_str).collect(),
         }
+    }
+}
+
+/// `exclusive-outcomes`: `true`, one group of outcome names, or several groups.
+#[derive(Debug, Clone)]
+pub enum RawExclusive {
+    All(bool),
+    Groups(Vec<Vec<String>>),
+}
+
+// By hand, so that a wrong shape says what is expected (untagged enums cannot).
+impl<'de> Deserialize<'de> for RawExclusive {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let names = |items: &[Value]| -> Option<Vec<String>> {
+            items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        };
+        let value = Value::deserialize(deserializer)?;
+        let groups = match &value {
+            Value::Bool(all) => return Ok(RawExclusive::All(*all)),
+            Value::Array(items) if items.iter().all(Value::is_string) => {
+                names(items).map(|group| vec![group])
+            }
+            Value::Array(items) => items
+                .iter()
+                .map(|group| group.as_array().and_then(|g| names(g)))
+                .collect(),
+            _ => None,
+        };
+        groups.map(RawExclusive::Groups).ok_or_else(|| {
+            D::Error::custom(
+                "expected `true`, a list of this request's outcome names (`[created, overlap]`), or a list of such lists",
+            )
+        })
     }
 }
 

@@ -7,6 +7,9 @@ use super::{Results, text};
 
 /// Appends the checks, outcomes and business metrics of `results`, when there are any.
 pub fn render(out: &mut String, results: &Results) {
+    if let Some(on_start) = results.on_start.filter(|o| o.users_failed > 0) {
+        let _ = writeln!(out, "\n{}", text::on_start_failures(&on_start));
+    }
     if !results.checks.is_empty() {
         let _ = writeln!(out, "\nchecks:");
         for check in &results.checks {
@@ -29,6 +32,15 @@ pub fn render(out: &mut String, results: &Results) {
                 "  {:>7}  {}.{}",
                 outcome.count, outcome.request, outcome.name
             );
+        }
+    }
+    if !results.outcome_conflicts.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nwarning: outcomes declared exclusive held together (a condition is wrong, and the business metrics counting them with it):"
+        );
+        for conflict in &results.outcome_conflicts {
+            let _ = writeln!(out, "  {}", text::outcome_conflict(conflict));
         }
     }
     if !results.metrics.is_empty() {

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use crate::compile::estimate::{self, Share};
 use crate::compile::{Action, BusinessKind, ExecPlan};
 use crate::engine;
 use crate::units::format_duration;
@@ -25,7 +26,8 @@ pub fn render(exec: &ExecPlan) -> String {
     }
     let peak = exec.schedule.peak();
     let _ = writeln!(out, "\nusers at peak: {peak}");
-    let mut rates: Vec<(String, f64)> = Vec::new();
+    // Per request name: requests per second, and whether that is only an upper bound.
+    let mut rates: Vec<(String, f64, bool)> = Vec::new();
     let mut unbounded = false;
     for (class, &users) in exec.classes.iter().zip(&exec.mix.per_class) {
         let share = if peak == 0 {
@@ -40,15 +42,23 @@ pub fn render(exec: &ExecPlan) -> String {
         );
         let task_rate = class.think.tasks_per_second();
         unbounded |= task_rate.is_none() && users > 0;
-        for (task, share) in class.tasks.iter().zip(class.picker.shares()) {
+        for (index, (task, share)) in class.tasks.iter().zip(class.picker.shares()).enumerate() {
+            // How often each `when` step is sent when the flow reaches it.
+            let sent: Vec<Share> = (0..task.actions.len())
+                .map(|action| estimate::when_share(exec, class, index, action))
+                .collect();
             let requests: Vec<String> = task
                 .actions
                 .iter()
-                .filter_map(|a| match a {
+                .zip(&sent)
+                .filter_map(|(a, share)| match a {
                     Action::Request(id) => {
                         let spec = exec.request(*id);
-                        // A `when` step may be skipped: its rate below is an upper bound.
-                        let conditional = if spec.when.is_some() { " (when)" } else { "" };
+                        let conditional = match share {
+                            Share::Always => String::new(),
+                            Share::About(p) => format!(" (when: {:.0}%)", p * 100.0),
+                            Share::AtMost(p) => format!(" (when: ≤ {:.0}%)", p * 100.0),
+                        };
                         Some(format!(
                             "{} {}{conditional}",
                             spec.method,
@@ -67,10 +77,11 @@ pub fn render(exec: &ExecPlan) -> String {
                 requests.join(", ")
             );
             if let Some(rate) = task_rate {
-                for action in &task.actions {
+                for (action, sent) in task.actions.iter().zip(&sent) {
                     if let Action::Request(id) = action {
                         let name = exec.metric_name(exec.request(*id).metric).name.clone();
-                        add_rate(&mut rates, name, rate * f64::from(users) * share);
+                        let rate = rate * f64::from(users) * share * sent.fraction();
+                        add_rate(&mut rates, name, rate, sent.is_bound());
                     }
                 }
             }
@@ -91,8 +102,9 @@ pub fn render(exec: &ExecPlan) -> String {
         out,
         "\nexpected request rate at peak (if responses were instant; slower responses lower it):"
     );
-    let total: f64 = rates.iter().map(|(_, r)| r).sum();
-    for (name, rate) in &rates {
+    let total: f64 = rates.iter().map(|(_, r, _)| r).sum();
+    let any_bound = rates.iter().any(|(_, _, bound)| *bound);
+    for (name, rate, bound) in &rates {
         let share = if total > 0.0 {
             rate * 100.0 / total
         } else {
@@ -100,18 +112,24 @@ pub fn render(exec: &ExecPlan) -> String {
         };
         let _ = writeln!(
             out,
-            "  {name:<40} {:>9.2}/s {:>9.0}/min  {share:>5.1}%",
-            rate,
-            rate * 60.0
+            "  {name:<40} {:>11} {:>13}  {share:>5.1}%",
+            per(*rate, *bound, "s", 2),
+            per(rate * 60.0, *bound, "min", 0),
         );
     }
     let _ = writeln!(
         out,
-        "  {:<40} {:>9.2}/s {:>9.0}/min",
+        "  {:<40} {:>11} {:>13}",
         "total",
-        total,
-        total * 60.0
+        per(total, any_bound, "s", 2),
+        per(total * 60.0, any_bound, "min", 0),
     );
+    if any_bound {
+        let _ = writeln!(
+            out,
+            "  (≤: a `when` condition depends on responses or data, so the rate is at most this)"
+        );
+    }
     if unbounded {
         let _ = writeln!(
             out,
@@ -201,11 +219,14 @@ fn slos(out: &mut String, exec: &ExecPlan) {
     }
 }
 
-/// Tasks per second one user of the class starts, if responses took no time.
-fn add_rate(rates: &mut Vec<(String, f64)>, name: String, rate: f64) {
-    match rates.iter_mut().find(|(n, _)| *n == name) {
-        Some((_, r)) => *r += rate,
-        None => rates.push((name, rate)),
+/// Adds `rate` (an upper bound when `bound`) to the request name's rate.
+fn add_rate(rates: &mut Vec<(String, f64, bool)>, name: String, rate: f64, bound: bool) {
+    match rates.iter_mut().find(|(n, _, _)| *n == name) {
+        Some((_, r, b)) => {
+            *r += rate;
+            *b |= bound;
+        }
+        None => rates.push((name, rate, bound)),
     }
 }
 
@@ -215,4 +236,10 @@ fn open_files(out: &mut String, exec: &ExecPlan) {
     if let Some(warning) = engine::open_file_warning(exec, engine::open_file_limit()) {
         let _ = writeln!(out, "\n{warning}");
     }
+}
+
+/// `1.27/s`, or `≤ 0.95/s` for an upper bound.
+fn per(rate: f64, bound: bool, unit: &str, decimals: usize) -> String {
+    let bound = if bound { "≤ " } else { "" };
+    format!("{bound}{rate:.decimals$}/{unit}")
 }

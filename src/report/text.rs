@@ -1,7 +1,7 @@
 //! Numbers as people read them in the terminal, Markdown and HTML reports: the same
 //! `23.4ms`, `1.25s` and `0.42%` as plans and SLO verdicts write them.
 
-use super::results::{BusinessResult, MachineResult};
+use super::results::{BusinessResult, MachineResult, OnStartResult, OutcomeConflictResult};
 use crate::slo::{SloMetric, format_latency_us, format_metric_value};
 use crate::units::format_duration;
 
@@ -77,6 +77,45 @@ pub fn machine(machine: &MachineResult) -> String {
             latency(machine.timer_lag_p99_ms),
             latency(machine.timer_lag_max_ms),
             machine.timers
+        ));
+    }
+    line
+}
+
+/// ``9 responses of `pre-reserve` met exclusive outcomes `created` and `overlap` together``.
+pub fn outcome_conflict(conflict: &OutcomeConflictResult) -> String {
+    let names: Vec<String> = conflict.outcomes.iter().map(|n| format!("`{n}`")).collect();
+    let names = match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    format!(
+        "{} response{} of `{}` met exclusive outcomes {names} together",
+        conflict.count,
+        if conflict.count == 1 { "" } else { "s" },
+        conflict.request
+    )
+}
+
+/// ``on-start failed for 3 users: they ran no task until it succeeded (12 retries)``.
+pub fn on_start_failures(on_start: &OnStartResult) -> String {
+    let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut line = format!(
+        "on-start failed for {}: they ran no task until it succeeded",
+        plural(on_start.users_failed, "user")
+    );
+    if on_start.retries > 0 {
+        let retries = match on_start.retries {
+            1 => "1 retry".to_owned(),
+            n => format!("{n} retries"),
+        };
+        line.push_str(&format!(" ({retries})"));
+    }
+    if on_start.users_stopped > 0 {
+        line.push_str(&format!(
+            "; {} stopped (`on-start-failure: stop`)",
+            on_start.users_stopped
         ));
     }
     line

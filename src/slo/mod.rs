@@ -364,6 +364,8 @@ mod tests {
             checks: vec![],
             outcomes: vec![],
             business: vec![],
+            outcome_conflicts: vec![],
+            on_start: Default::default(),
             windows: vec![],
             aborted: None,
             bursts: vec![],

@@ -88,6 +88,12 @@ async fn the_journey_plan_agrees_with_the_sample_api_in_both_overlap_styles() {
             outcome_count(&outcome, "pre-reserve.locked"),
             hits.event("prereserve.locked")
         );
+        // `exclusive-outcomes: true`: no response was classified twice.
+        assert!(
+            summary.outcome_conflicts.is_empty(),
+            "{:?}",
+            summary.outcome_conflicts
+        );
         let rate = |name: &str| {
             summary
                 .business

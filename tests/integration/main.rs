@@ -2,6 +2,7 @@
 //! bounded runs, and virtual-time engine runs with a fake transport for exact counts.
 
 mod broken_plans;
+mod check_estimates;
 mod cli;
 mod engine;
 mod flags;
@@ -13,6 +14,8 @@ mod keep_alive;
 mod local_limits;
 mod machine_load;
 mod no_panic;
+mod null_fields;
+mod on_start;
 mod open_model;
 mod open_model_live;
 mod open_model_plans;

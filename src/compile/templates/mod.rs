@@ -6,13 +6,16 @@
 
 mod crypto;
 pub mod data;
+mod explain;
 mod functions;
+mod null;
 mod scope;
 
 use std::collections::HashSet;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
+pub use explain::explain;
 pub use functions::FUNCTION_NAMES;
 pub use scope::{Globals, UserScope};
 
@@ -60,6 +63,7 @@ impl Templates {
         // Payload files end in a newline; keep bodies byte-for-byte as written.
         env.set_keep_trailing_newline(true);
         functions::register(&mut env);
+        null::register(&mut env);
         Self {
             env,
             names: Vec::new(),
@@ -120,6 +124,14 @@ impl Templates {
     pub fn holds(&self, id: TemplateId, scope: &Value) -> bool {
         self.render(id, scope)
             .is_ok_and(|rendered| !rendered.is_empty())
+    }
+
+    /// The source `id` was compiled from.
+    pub fn source(&self, id: TemplateId) -> Option<String> {
+        self.env
+            .get_template(&self.names[id.0 as usize])
+            .ok()
+            .map(|t| t.source().to_owned())
     }
 
     /// Variables the template reads but does not define, as dotted paths (`env.HOME`).

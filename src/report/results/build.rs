@@ -10,8 +10,8 @@ use hdrhistogram::serialization::{Serializer as _, V2Serializer};
 
 use super::{
     BusinessResult, CheckResult, FailureResult, IntervalResult, IntervalTotals, LatencyResult,
-    OutcomeResult, Percentiles, PlanInfo, RequestInterval, RequestResult, Results, RunInfo,
-    RunVerdict, SCHEMA_VERSION, SloResult, StageResult, Status,
+    OnStartResult, OutcomeConflictResult, OutcomeResult, Percentiles, PlanInfo, RequestInterval,
+    RequestResult, Results, RunInfo, RunVerdict, SCHEMA_VERSION, SloResult, StageResult, Status,
 };
 use crate::compile::{ExecPlan, Secrets};
 use crate::metrics::{PERCENTILES, RequestStats, RunSummary, SecondStats};
@@ -132,6 +132,24 @@ impl Results {
                     value: b.value,
                 })
                 .collect(),
+            outcome_conflicts: summary
+                .outcome_conflicts
+                .iter()
+                .map(|c| OutcomeConflictResult {
+                    request: c.request.clone(),
+                    outcomes: c.outcomes.clone(),
+                    count: c.count,
+                })
+                .collect(),
+            on_start: exec
+                .classes
+                .iter()
+                .any(|c| !c.on_start.is_empty())
+                .then_some(OnStartResult {
+                    users_failed: summary.on_start.users_failed,
+                    retries: summary.on_start.retries,
+                    users_stopped: summary.on_start.users_stopped,
+                }),
             series: summary
                 .series
                 .iter()

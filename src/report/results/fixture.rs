@@ -134,6 +134,8 @@ pub fn results() -> Results {
             attempts: Some(30),
             value: Some(29.0 / 30.0),
         }],
+        outcome_conflicts: Vec::new(),
+        on_start: None,
         series: vec![
             interval(0, 1, 10, 0, Some([3.0, 40.0, 90.0])),
             interval(1, 3, 30, 1, Some([5.0, 220.0, 260.0])),

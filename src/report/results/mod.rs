@@ -58,6 +58,13 @@ pub struct Results {
     /// Business metrics (`metrics:` in the plan), in plan order.
     #[serde(default)]
     pub metrics: Vec<BusinessResult>,
+    /// Responses that met more than one outcome of an `exclusive-outcomes` group, most
+    /// frequent first (absent when none did).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outcome_conflicts: Vec<OutcomeConflictResult>,
+    /// Users whose `on-start` failed (absent when the plan has no `on-start`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_start: Option<OnStartResult>,
     /// One entry per second of the run.
     pub series: Vec<IntervalResult>,
     /// What open-model and time-aware runs add, in planrun's words for the terminal:
@@ -274,6 +281,27 @@ pub struct OutcomeResult {
     pub request: String,
     pub name: String,
     pub count: u64,
+}
+
+/// Responses of a request that met several of its exclusive outcomes together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeConflictResult {
+    pub request: String,
+    /// The outcomes met together, in plan order.
+    pub outcomes: Vec<String>,
+    /// How many responses met exactly these together.
+    pub count: u64,
+}
+
+/// Users whose `on-start` failed: they run no task until it succeeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnStartResult {
+    /// Users whose `on-start` failed at least once.
+    pub users_failed: u64,
+    /// Times a user ran its `on-start` again after a failure.
+    pub retries: u64,
+    /// Users that stopped after a failed `on-start` (`on-start-failure: stop`).
+    pub users_stopped: u64,
 }
 
 /// A business metric's value at the end of the run.
