@@ -20,6 +20,7 @@ mod requests;
 mod schedule;
 pub mod secrets;
 mod slos;
+mod target;
 pub mod templates;
 mod think;
 mod weights;
@@ -43,6 +44,8 @@ pub use preflight::{Preflight, PreflightOrigin};
 pub use probes::{Burst, RecoveryProbe};
 pub use schedule::{LoadSchedule, Stage};
 pub use secrets::Secrets;
+pub use target::Target;
+pub(crate) use target::quoted;
 pub use templates::{Globals, Templates, Text, UserScope};
 pub use think::ThinkTime;
 pub use weights::{UserMix, WeightTable, apportion};
@@ -183,20 +186,22 @@ pub fn compile(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, Pla
         outcomes,
         ..
     } = cx;
-    let (Some(host), Some(schedule)) = (host, schedule) else {
+    let (Some((host, target)), Some(schedule)) = (host, schedule) else {
         return Err(errors.into_result(()).err().unwrap_or_default());
     };
     let mut requests = requests;
-    // Nothing is left to decide at run time: a static path's URL is parsed here, once.
+    // Nothing is left to decide at run time: a static path's URL is made here, once
+    // (a path that cannot make one was reported where it is written).
     for spec in &mut requests {
         if let Text::Static(path) = &spec.path {
-            spec.url = reqwest::Url::parse(&format!("{host}{path}")).ok();
+            spec.url = target.url(path).ok();
         }
     }
     errors.into_result(ExecPlan {
         name,
         plan_file: plan.root().path.clone(),
         host,
+        target,
         seed,
         max_body,
         requests,
@@ -369,32 +374,29 @@ impl<'p> Compiler<'p> {
         }
     }
 
-    fn host(&mut self, host: Option<&str>) -> Option<String> {
+    /// The host as reports show it, and as requests are built from it.
+    fn host(&mut self, host: Option<&str>) -> Option<(String, Target)> {
         let path = KeyPath::root().key("host");
         let Some(host) = host else {
             self.error(path, PlanErrorKind::NoHost);
             return None;
         };
-        let reason = match reqwest::Url::parse(host) {
-            Ok(url) if !matches!(url.scheme(), "http" | "https") => {
-                Some(format!("scheme `{}` is not http or https", url.scheme()))
-            }
-            Ok(url) if url.host().is_none() => Some("no host name".to_owned()),
-            Ok(_) => None,
-            Err(e) => Some(format!("{e}: expected e.g. `http://127.0.0.1:8000`")),
-        };
-        match reason {
-            Some(reason) => {
-                self.error(
-                    path,
-                    PlanErrorKind::BadHost {
-                        found: host.to_owned(),
-                        reason,
-                    },
-                );
+        match Target::parse(host) {
+            Ok(target) => Some((host.trim().trim_end_matches('/').to_owned(), target)),
+            Err(reason) => {
+                let kind = PlanErrorKind::BadHost {
+                    found: target::without_password(host),
+                    reason,
+                };
+                let error = self.plan.error(path, kind, Part::Value);
+                // Nor does the snippet of the plan show the password.
+                let error = match target::raw_password(host) {
+                    Some(password) => error.masking(password),
+                    None => error,
+                };
+                self.errors.push(error);
                 None
             }
-            None => Some(host.trim_end_matches('/').to_owned()),
         }
     }
 

@@ -11,6 +11,7 @@ use super::Compiler;
 use super::checks::Site;
 use super::graph::{Action, RequestId, RequestSpec};
 use super::inspect;
+use super::target;
 use super::templates::{Text, condition_source};
 use crate::plan::raw::RawStep;
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
@@ -199,6 +200,16 @@ fn request(
         );
     }
     let url_path = compile_text(cx, context.class, raw_path, &path.key("path"));
+    if let Text::Static(fixed) = &url_path {
+        if let (true, Err(reason)) = (fixed.starts_with('/'), target::split_path(fixed)) {
+            cx.error(
+                path.key("path"),
+                PlanErrorKind::BadStep {
+                    message: format!("path `{}` {reason}", target::quoted(fixed)),
+                },
+            );
+        }
+    }
     let query = step
         .query
         .iter()

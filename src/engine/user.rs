@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
-use reqwest::Url;
 use reqwest::header::HeaderValue;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::inspect::inspect;
 use super::transport::{OutgoingRequest, Session, Transport};
+use crate::compile::quoted;
 use crate::compile::templates::describe;
 use crate::compile::{Action, ExecPlan, RequestId, UserScope};
 use crate::metrics::{Event, EventSender, Failure, Sample};
@@ -283,9 +283,16 @@ impl<T: Transport> User<T> {
         let mut url = match &spec.url {
             Some(url) => url.clone(),
             None => {
+                // Only the path and query come from the rendered text: the scheme, host
+                // and port are the plan's, whatever a value says.
                 let path = render(&spec.path)?;
-                Url::parse(&format!("{}{}", exec.host, path))
-                    .map_err(|e| format!("`{path}` does not make a valid URL: {e}"))?
+                exec.target.url(&path).map_err(|reason| {
+                    let name = &exec.metric_name(spec.metric).name;
+                    format!(
+                        "the path of `{name}` rendered to `{}`, which {reason}",
+                        quoted(&path)
+                    )
+                })?
             }
         };
         if !spec.query.is_empty() {
