@@ -3,6 +3,7 @@
 
 mod broken_plans;
 mod cli;
+mod ends_on_time;
 mod engine;
 mod hostile;
 mod hostile_paths;
