@@ -248,6 +248,11 @@ impl Tally {
                 arrivals.dropped += u64::from(dropped);
                 arrivals.lag.saturating_record(lag_us);
             }
+            Event::ArrivalsDropped { count } => {
+                let arrivals = self.arrivals.get_or_insert_with(ArrivalStats::default);
+                arrivals.due += count;
+                arrivals.dropped += count;
+            }
             Event::Burst(outcome) => self.bursts.push(outcome),
         }
     }

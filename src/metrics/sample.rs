@@ -123,6 +123,11 @@ pub enum Event {
         lag_us: u64,
         dropped: bool,
     },
+    /// Open-model arrivals that were due but dropped unsent, all at once: the dispatcher
+    /// fell too far behind to send them on time, or the load ended before it reached them.
+    ArrivalsDropped {
+        count: u64,
+    },
     /// A burst was released: `size` requests at once; their samples follow as usual.
     Burst(BurstOutcome),
 }

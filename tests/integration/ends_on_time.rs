@@ -64,7 +64,7 @@ fn a_rate_past_the_bound_is_refused_by_check_naming_it() {
 fn the_largest_accepted_rate_ends_within_run_time_grace_and_a_second() {
     let plan = write_plan(
         "fastest.yaml",
-        "host: http://127.0.0.1:9\nclasses:\n  A:\n    tasks:\n      health: { path: /api/v1/healthz }\nload: { rate: 1000000/s, run-time: 2s, graceful-stop: 1s }\n",
+        "host: http://127.0.0.1:9\nclasses:\n  A:\n    tasks:\n      health: { path: /api/v1/healthz }\nload: { rate: 1000000/s, run-time: 2s, graceful-stop: 1s, max-in-flight: 100 }\n",
     );
     let (output, took) = run_binary(&plan.path, &["--sample-api"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
