@@ -8,6 +8,7 @@ mod engine;
 mod hostile;
 mod hostile_paths;
 mod hostile_server;
+mod hostile_values;
 mod interrupt;
 mod journeys;
 mod no_panic;
