@@ -86,6 +86,18 @@ impl Target {
         if !same {
             return Err("would change the request's host".to_owned());
         }
+        // `..` segments are resolved, as a server would: they may not climb out of the
+        // host's base path (`http://h/api` + `/../admin`).
+        let inside = url.path() == base_path
+            || url
+                .path()
+                .strip_prefix(base_path)
+                .is_some_and(|rest| rest.starts_with('/'));
+        if !inside {
+            return Err(format!(
+                "climbs out of the host's base path `{base_path}` (through `..`)"
+            ));
+        }
         Ok(url)
     }
 }
@@ -189,8 +201,8 @@ mod tests {
                 "/@127.0.0.1:18998",
                 "/x?next=//other:1/&u=http://other/",
                 "/x#frag",
-                "/../../x",
-                "/%2e%2e/x",
+                "/a/../x",
+                "/%2e/x",
                 "/x?a=1#b?c",
                 "/ünïcode/ path",
             ] {
@@ -216,6 +228,19 @@ mod tests {
             "https://h.example/base/x"
         );
         assert_eq!(based.display(), "https://h.example/base");
+        // `..` resolves, but not out of the base path; on a bare host it stops at `/`.
+        assert_eq!(
+            based.url("/a/../x").unwrap().as_str(),
+            "https://h.example/base/x"
+        );
+        for climbing in ["/../x", "/%2e%2e/x", "/a/../../x", "/.."] {
+            let reason = based.url(climbing).unwrap_err();
+            assert!(reason.contains("base path"), "{climbing}: {reason}");
+        }
+        assert_eq!(
+            plain.url("/../../x").unwrap().as_str(),
+            "http://127.0.0.1:8000/x"
+        );
         // A `#` in a value is sent as part of the path, never dropped as a fragment.
         assert_eq!(
             plain.url("/tags/#1").unwrap().as_str(),
