@@ -270,6 +270,8 @@ pub(crate) struct Compiler<'p> {
     pub outcomes: Vec<InspectionName>,
     /// Every compiled template with where it was written and the class using it.
     pub sites: Vec<checks::Site>,
+    /// The plan's host, once known to be valid: written paths are checked against it.
+    pub target: Option<Target>,
 }
 
 impl<'p> Compiler<'p> {
@@ -283,6 +285,7 @@ impl<'p> Compiler<'p> {
             checks: Vec::new(),
             outcomes: Vec::new(),
             sites: Vec::new(),
+            target: None,
         }
     }
 
@@ -382,7 +385,10 @@ impl<'p> Compiler<'p> {
             return None;
         };
         match Target::parse(host) {
-            Ok(target) => Some((host.trim().trim_end_matches('/').to_owned(), target)),
+            Ok(target) => {
+                self.target = Some(target.clone());
+                Some((host.trim().trim_end_matches('/').to_owned(), target))
+            }
             Err(reason) => {
                 let kind = PlanErrorKind::BadHost {
                     found: target::without_password(host),

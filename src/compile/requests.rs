@@ -201,7 +201,11 @@ fn request(
     }
     let url_path = compile_text(cx, context.class, raw_path, &path.key("path"));
     if let Text::Static(fixed) = &url_path {
-        if let (true, Err(reason)) = (fixed.starts_with('/'), target::split_path(fixed)) {
+        let checked = match &cx.target {
+            Some(target) => target.url(fixed).map(drop),
+            None => target::split_path(fixed).map(drop),
+        };
+        if let (true, Err(reason)) = (fixed.starts_with('/'), checked) {
             cx.error(
                 path.key("path"),
                 PlanErrorKind::BadStep {
