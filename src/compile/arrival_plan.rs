@@ -137,6 +137,26 @@ impl RateCurve {
         self.segments.iter().map(Segment::expected).sum()
     }
 
+    /// The expected count at `t`: `Λ(t)`, the arrivals due before `t`.
+    pub fn count_at(&self, t: Duration) -> f64 {
+        let mut count = 0.0;
+        for segment in &self.segments {
+            if t >= segment.start + segment.duration {
+                count += segment.expected();
+            } else if t > segment.start {
+                let part = Segment {
+                    duration: t - segment.start,
+                    to: segment.from
+                        + (segment.to - segment.from) * (t - segment.start).as_secs_f64()
+                            / segment.duration.as_secs_f64(),
+                    ..*segment
+                };
+                count += part.expected();
+            }
+        }
+        count
+    }
+
     /// The instant the expected count reaches `count`, or `None` if it never does before
     /// the curve ends.
     pub fn instant_of(&self, count: f64) -> Option<Duration> {
@@ -186,6 +206,41 @@ impl<'c> Arrivals<'c> {
             Spacing::Poisson => exponential(rng),
         };
         Some(at)
+    }
+}
+
+impl Arrivals<'_> {
+    /// Skips every arrival due before `t` without producing it; returns how many were
+    /// skipped (evenly spaced: exactly; Poisson: the expected number, whose instants
+    /// were never drawn). A dispatcher that fell behind drops them at once, in O(1).
+    pub fn skip_to(&mut self, t: Duration, rng: &mut impl Rng) -> u64 {
+        let reached = self.curve.count_at(t);
+        if reached <= self.next {
+            return 0;
+        }
+        match self.spacing {
+            Spacing::Uniform => {
+                // The tolerance absorbs rounding: an arrival's instant is truncated to the
+                // nanosecond, so the count at it can come out a hair above its index.
+                let skipped = (reached - self.next - 1e-6).ceil().max(0.0);
+                self.next += skipped;
+                skipped as u64
+            }
+            Spacing::Poisson => {
+                let skipped = (reached - self.next).round();
+                self.next = reached + exponential(rng);
+                skipped as u64
+            }
+        }
+    }
+
+    /// How many arrivals are still to come (evenly spaced: exactly; Poisson: expected).
+    pub fn remaining(&self) -> u64 {
+        let left = (self.curve.expected_total() * (1.0 - 1e-12) - self.next).max(0.0);
+        match self.spacing {
+            Spacing::Uniform => left.ceil() as u64,
+            Spacing::Poisson => left.round() as u64,
+        }
     }
 }
 
@@ -246,6 +301,45 @@ mod tests {
             .count();
         // ∫₀³⁰ (10 + 1.5 t) dt = 300 + 675 = 975.
         assert_eq!(first_half, 975);
+    }
+
+    #[test]
+    fn skipping_counts_exactly_the_arrivals_it_passes() {
+        let ramp = RateCurve {
+            segments: vec![
+                Segment {
+                    start: Duration::ZERO,
+                    duration: Duration::from_secs(60),
+                    from: 10.0,
+                    to: 100.0,
+                },
+                Segment {
+                    start: Duration::from_secs(60),
+                    duration: Duration::from_secs(10),
+                    from: 100.0,
+                    to: 100.0,
+                },
+            ],
+        };
+        let every = all(&ramp, Spacing::Uniform, 0);
+        assert_eq!(every.len(), 4300);
+        let mut rng = SmallRng::seed_from_u64(0);
+        for cut in [0, 1, 975, 3299, 3300, 4299] {
+            let mut arrivals = Arrivals::new(&ramp, Spacing::Uniform, &mut rng);
+            let t = every[cut];
+            let skipped = arrivals.skip_to(t, &mut rng);
+            // Every arrival before `t` was skipped; the next one is the one at `t`.
+            assert_eq!(skipped as usize, every.iter().filter(|a| **a < t).count());
+            assert_eq!(
+                arrivals.remaining() as usize,
+                every.len() - skipped as usize
+            );
+            assert_eq!(arrivals.next_instant(&mut rng), Some(t), "{cut}");
+        }
+        let mut arrivals = Arrivals::new(&ramp, Spacing::Uniform, &mut rng);
+        assert_eq!(arrivals.skip_to(Duration::from_secs(99), &mut rng), 4300);
+        assert_eq!(arrivals.remaining(), 0);
+        assert_eq!(arrivals.next_instant(&mut rng), None);
     }
 
     #[test]

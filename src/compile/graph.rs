@@ -45,6 +45,8 @@ pub struct ExecPlan {
     pub plan_file: PathBuf,
     /// Base URL without a trailing slash.
     pub host: String,
+    /// The host that every request URL is made on: no rendered value can change it.
+    pub target: super::Target,
     /// The seed every random choice derives from (given or drawn, always recorded).
     pub seed: u64,
     /// The most of a response body kept for inspection (`max-body`); the rest of it is

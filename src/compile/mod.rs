@@ -21,6 +21,7 @@ mod requests;
 mod schedule;
 pub mod secrets;
 mod slos;
+mod target;
 pub mod templates;
 mod think;
 mod weights;
@@ -48,6 +49,8 @@ pub use probes::{Burst, RecoveryProbe};
 pub(crate) use redact::{REDACTED, is_credential_header};
 pub use schedule::{LoadSchedule, Stage};
 pub use secrets::Secrets;
+pub use target::Target;
+pub(crate) use target::quoted;
 pub use templates::{Globals, Templates, Text, UserScope};
 pub use think::ThinkTime;
 pub use weights::{UserMix, WeightTable, apportion};
@@ -274,20 +277,22 @@ fn compile_edited(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, 
         outcomes,
         ..
     } = cx;
-    let (Some(host), Some(schedule)) = (host, schedule) else {
+    let (Some((host, target)), Some(schedule)) = (host, schedule) else {
         return Err(errors.into_result(()).err().unwrap_or_default());
     };
     let mut requests = requests;
-    // Nothing is left to decide at run time: a static path's URL is parsed here, once.
+    // Nothing is left to decide at run time: a static path's URL is made here, once
+    // (a path that cannot make one was reported where it is written).
     for spec in &mut requests {
         if let Text::Static(path) = &spec.path {
-            spec.url = reqwest::Url::parse(&format!("{host}{path}")).ok();
+            spec.url = target.url(path).ok();
         }
     }
     errors.into_result(ExecPlan {
         name,
         plan_file: plan.root().path.clone(),
         host,
+        target,
         seed,
         max_body,
         connection_idle,
@@ -340,6 +345,8 @@ pub(crate) struct Compiler<'p> {
     pub outcomes: Vec<InspectionName>,
     /// Every compiled template with where it was written and the class using it.
     pub sites: Vec<checks::Site>,
+    /// The plan's host, once known to be valid: written paths are checked against it.
+    pub target: Option<Target>,
 }
 
 impl<'p> Compiler<'p> {
@@ -353,6 +360,7 @@ impl<'p> Compiler<'p> {
             checks: Vec::new(),
             outcomes: Vec::new(),
             sites: Vec::new(),
+            target: None,
         }
     }
 
@@ -464,41 +472,42 @@ impl<'p> Compiler<'p> {
         }
     }
 
-    fn host(&mut self, host: Option<&str>) -> Option<String> {
+    /// The host as reports show it, and as requests are built from it.
+    fn host(&mut self, host: Option<&str>) -> Option<(String, Target)> {
         let path = KeyPath::root().key("host");
         let Some(host) = host else {
             self.error(path, PlanErrorKind::NoHost);
             return None;
         };
         // `127.0.0.1:9` or `localhost:8000`: the scheme is missing (or read as one).
-        let hint = (!host.contains("://"))
-            .then(|| format!("http://{host}"))
-            .filter(|url| reqwest::Url::parse(url).is_ok_and(|u| u.host().is_some()))
-            .map(|url| format!("did you mean `{url}`?"));
-        let reason = match reqwest::Url::parse(host) {
-            _ if !host.contains("://") => {
-                Some("no scheme: expected `http://` or `https://` before the host".to_owned())
-            }
-            Ok(url) if !matches!(url.scheme(), "http" | "https") => {
-                Some(format!("scheme `{}` is not http or https", url.scheme()))
-            }
-            Ok(url) if url.host().is_none() => Some("no host name".to_owned()),
-            Ok(_) => None,
-            Err(e) => Some(format!("{e}: expected e.g. `http://127.0.0.1:8000`")),
+        let parsed = if host.contains("://") {
+            Target::parse(host)
+        } else {
+            Err("no scheme: expected `http://` or `https://` before the host".to_owned())
         };
-        match reason {
-            Some(reason) => {
-                self.error_with_hint(
-                    path,
-                    PlanErrorKind::BadHost {
-                        found: host.to_owned(),
-                        reason,
-                    },
-                    hint,
-                );
+        match parsed {
+            Ok(target) => {
+                self.target = Some(target.clone());
+                Some((host.trim().trim_end_matches('/').to_owned(), target))
+            }
+            Err(reason) => {
+                let hint = (!host.contains("://"))
+                    .then(|| format!("http://{host}"))
+                    .filter(|url| Target::parse(url).is_ok())
+                    .map(|url| format!("did you mean `{url}`?"));
+                let kind = PlanErrorKind::BadHost {
+                    found: target::without_password(host),
+                    reason,
+                };
+                let error = self.plan.error(path, kind, Part::Value).with_hint(hint);
+                // Nor does the snippet of the plan show the password.
+                let error = match target::raw_password(host) {
+                    Some(password) => error.masking(password),
+                    None => error,
+                };
+                self.errors.push(error);
                 None
             }
-            None => Some(host.trim_end_matches('/').to_owned()),
         }
     }
 

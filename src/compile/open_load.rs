@@ -159,6 +159,22 @@ pub(super) fn compile(
         max_in_flight,
         sessions,
     };
+    // Each rate is within the bound; per-task rates add up.
+    let peak = plan.peak_rate();
+    if peak > Rate::MAX_PER_SECOND {
+        cx.error(
+            path.key("rate"),
+            PlanErrorKind::BadLoad {
+                message: format!(
+                    "the rates add up to {}, over the limit of {}: {}",
+                    Rate::per_second(peak),
+                    Rate::MAX_TEXT,
+                    Rate::MAX_WHY
+                ),
+            },
+        );
+        return None;
+    }
     Some((schedule, plan))
 }
 

@@ -11,6 +11,7 @@ use super::Compiler;
 use super::checks::Site;
 use super::graph::{Action, RequestId, RequestSpec};
 use super::inspect;
+use super::target;
 use super::templates::{Text, condition_source};
 use crate::plan::raw::RawStep;
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
@@ -200,6 +201,20 @@ fn request(
         );
     }
     let url_path = compile_text(cx, context.class, raw_path, &path.key("path"));
+    if let Text::Static(fixed) = &url_path {
+        let checked = match &cx.target {
+            Some(target) => target.url(fixed).map(drop),
+            None => target::split_path(fixed).map(drop),
+        };
+        if let (true, Err(reason)) = (fixed.starts_with('/'), checked) {
+            cx.error(
+                path.key("path"),
+                PlanErrorKind::BadStep {
+                    message: format!("path `{}` {reason}", target::quoted(fixed)),
+                },
+            );
+        }
+    }
     let query = step
         .query
         .iter()

@@ -6,7 +6,9 @@
 //! plan's templates and cookies work as in closed-model runs. At most `sessions` users
 //! are busy at once; an arrival finding none free waits for one, and that wait counts in
 //! its corrected latency. At most `max-in-flight` arrivals run or wait at once; an
-//! arrival beyond that is dropped and counted, never silently skipped.
+//! arrival beyond that is dropped and counted, never silently skipped. So is an arrival
+//! the dispatcher reaches more than `MAX_LATENESS` after its instant, and every arrival
+//! not sent when the load ends: the run ends on time whatever the rate.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -72,6 +74,7 @@ pub(super) async fn dispatch<T: Transport>(
             (arrivals, next, stream.pick)
         })
         .collect();
+    let load_end = shared.run_start + exec.schedule.total;
     loop {
         let Some((index, at)) = streams
             .iter()
@@ -81,10 +84,32 @@ pub(super) async fn dispatch<T: Transport>(
         else {
             return;
         };
+        let due = shared.run_start + at;
+        let now = Instant::now();
+        if now >= load_end + END_SLACK {
+            // The load is over: what was not sent by now never will be.
+            let left: u64 = streams
+                .iter()
+                .map(|s| u64::from(s.1.is_some()) + s.0.remaining())
+                .sum();
+            let _ = shared.events.send(Event::ArrivalsDropped { count: left });
+            return;
+        }
         let stream = &mut streams[index];
+        if now.saturating_duration_since(due) > MAX_LATENESS {
+            // Behind by more than is still on time: drop this arrival and every one of
+            // this stream due before `now - MAX_LATENESS` at once, instead of working
+            // through a backlog that would outlast the run.
+            let until = (now - MAX_LATENESS).saturating_duration_since(shared.run_start);
+            let skipped = 1 + stream.0.skip_to(until, &mut rng);
+            stream.1 = stream.0.next_instant(&mut rng);
+            let _ = shared
+                .events
+                .send(Event::ArrivalsDropped { count: skipped });
+            continue;
+        }
         stream.1 = stream.0.next_instant(&mut rng);
         let pick = stream.2;
-        let due = shared.run_start + at;
         sleep_until_about(due).await;
         let lag_us = Instant::now().saturating_duration_since(due).as_micros() as u64;
         let (class, task) = match pick {
@@ -111,6 +136,17 @@ pub(super) async fn dispatch<T: Transport>(
         while tasks.try_join_next().is_some() {}
     }
 }
+
+/// How late an arrival may still be sent. A later one is dropped and counted: sent, it
+/// would measure planrun's backlog more than the target (its latency counts from when
+/// it was due), and working through a backlog would outlast the run. A second absorbs a
+/// stall of the machine; a dispatcher that cannot keep up at all drops what it cannot
+/// send and the run still ends on time.
+const MAX_LATENESS: Duration = Duration::from_secs(1);
+
+/// How long after the load's end the dispatcher still sends what was due before it: the
+/// last arrivals of a run that kept up are a timer tick or so late, not dropped.
+const END_SLACK: Duration = Duration::from_millis(10);
 
 /// tokio's timer fires on whole milliseconds, never before the deadline: sleeping until
 /// `due` wakes up to two ticks after it, a lateness every open-model latency would carry

@@ -2,7 +2,7 @@
 //! before any user starts. A target that does not answer stops the run here, with the
 //! host and the reason, instead of failing every request for the whole test.
 
-use reqwest::{Method, Url};
+use reqwest::Method;
 
 use super::transport::{OutgoingRequest, Session, Transport};
 use crate::compile::{ExecPlan, PreflightOrigin};
@@ -36,7 +36,10 @@ pub async fn preflight<T: Transport>(exec: &ExecPlan, transport: &T) -> Result<(
         origin: origin.clone(),
         problem,
     };
-    let url = Url::parse(&raw_url).map_err(|e| fail(format!("is not a valid URL: {e}")))?;
+    let url = exec
+        .target
+        .url(&check.path)
+        .map_err(|reason| fail(format!("is not a path of the host: it {reason}")))?;
     let request = OutgoingRequest {
         method: Method::GET,
         url,

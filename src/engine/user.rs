@@ -5,16 +5,15 @@ use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
-use reqwest::Url;
 use reqwest::header::HeaderValue;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::inspect::inspect;
 use super::transport::{OutgoingRequest, Session, Transport};
-use crate::compile::Text;
 use crate::compile::templates::explain;
 use crate::compile::{Action, ExecPlan, ON_START_RETRY_MIN, OnStartFailure, RequestId, UserScope};
+use crate::compile::{Text, quoted};
 use crate::metrics::{Event, EventSender, Failure, OnStartEvent, Sample};
 
 /// What every user shares.
@@ -382,9 +381,15 @@ impl<T: Transport> User<T> {
         let mut url = match &spec.url {
             Some(url) => url.clone(),
             None => {
+                // Only the path and query come from the rendered text: the scheme, host
+                // and port are the plan's, whatever a value says.
                 let path = render(&spec.path, "path")?;
-                Url::parse(&format!("{}{}", exec.host, path))
-                    .map_err(|e| format!("`{path}` does not make a valid URL: {e}"))?
+                exec.target.url(&path).map_err(|reason| {
+                    format!(
+                        "the path of `{request}` rendered to `{}`, which {reason}",
+                        quoted(&path)
+                    )
+                })?
             }
         };
         if !spec.query.is_empty() {

@@ -24,7 +24,8 @@ pub const CPU_BUSY_LIMIT: f64 = 0.9;
 pub struct ArrivalStats {
     /// Arrivals the schedule asked for (started + dropped).
     pub due: u64,
-    /// Arrivals not started because `max-in-flight` were already running.
+    /// Arrivals not started: `max-in-flight` were already running, or the dispatcher
+    /// reached them too late to send them on time.
     pub dropped: u64,
     /// How late each arrival was dispatched, in microseconds.
     pub lag: Histogram<u64>,
@@ -80,7 +81,7 @@ impl LoadHonesty {
         if let Some(arrivals) = &self.arrivals {
             if arrivals.dropped > 0 {
                 self.reasons.push(format!(
-                    "{} of {} arrivals were dropped at `max-in-flight`: the offered load was lower than planned",
+                    "{} of {} arrivals were dropped (at `max-in-flight`, or too late to send on time): the offered load was lower than planned",
                     arrivals.dropped, arrivals.due
                 ));
             }

@@ -271,6 +271,11 @@ impl Tally {
                     .get_or_insert_with(new_histogram)
                     .saturating_record(late_us);
             }
+            Event::ArrivalsDropped { count } => {
+                let arrivals = self.arrivals.get_or_insert_with(ArrivalStats::default);
+                arrivals.due += count;
+                arrivals.dropped += count;
+            }
             Event::Burst(outcome) => self.bursts.push(outcome),
             Event::OnStart(event) => match event {
                 OnStartEvent::Failed { first } => self.on_start.users_failed += u64::from(first),

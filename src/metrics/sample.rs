@@ -222,6 +222,11 @@ pub enum Event {
     Timer {
         late_us: u64,
     },
+    /// Open-model arrivals that were due but dropped unsent, all at once: the dispatcher
+    /// fell too far behind to send them on time, or the load ended before it reached them.
+    ArrivalsDropped {
+        count: u64,
+    },
     /// A burst was released: `size` requests at once; their samples follow as usual.
     Burst(BurstOutcome),
     /// What a user whose `on-start` failed did.

@@ -152,6 +152,22 @@ impl PlanError {
         self
     }
 
+    /// Hides `secret` wherever the snippet would quote it (with as many `*`, so that the
+    /// span still points at the same text).
+    pub fn masking(mut self, secret: &str) -> Self {
+        if let Some(source) = self.source.take().filter(|_| !secret.is_empty()) {
+            let name = source.name().to_owned();
+            let text = source.inner().replace(secret, &"*".repeat(secret.len()));
+            let language = if name.ends_with(".toml") {
+                "toml"
+            } else {
+                "yaml"
+            };
+            self.source = Some(NamedSource::new(name, text).with_language(language));
+        }
+        self
+    }
+
     /// The same place, another mistake.
     pub fn with_kind(mut self, kind: PlanErrorKind) -> Self {
         self.kind = kind;

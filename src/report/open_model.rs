@@ -36,7 +36,7 @@ pub fn terminal(exec: &ExecPlan, summary: &RunSummary) -> String {
         let lag = |q: f64| format_latency_us(arrivals.lag.value_at_quantile(q) as f64);
         let _ = writeln!(
             out,
-            "\narrivals: {} due, {} started, {} dropped at max-in-flight; scheduler lag p99 {}, max {}",
+            "\narrivals: {} due, {} started, {} dropped (max-in-flight, or too late); scheduler lag p99 {}, max {}",
             arrivals.due,
             arrivals.started(),
             arrivals.dropped,

@@ -22,6 +22,18 @@ const UNITS: [(&str, f64); 8] = [
 ];
 
 impl Rate {
+    /// The fastest rate a plan may ask for, all its arrival streams together (and the
+    /// fastest `spawn-rate`): a million a second. One dispatcher task sends every arrival
+    /// of a run, at about a microsecond each in a release build, so past this it could not
+    /// keep the schedule and the run would measure planrun, not the target
+    /// (docs/robustness.md).
+    pub const MAX_PER_SECOND: f64 = 1_000_000.0;
+    /// `MAX_PER_SECOND` as messages write it.
+    pub const MAX_TEXT: &str = "1,000,000/s";
+    /// Why there is a limit, and what to do instead.
+    pub const MAX_WHY: &str =
+        "one planrun process cannot send more on time; split the load over several processes";
+
     pub fn per_second(per_second: f64) -> Self {
         Self { per_second }
     }
@@ -63,6 +75,13 @@ impl Rate {
         // in a `Duration`.
         if per_second < MIN_PER_SECOND {
             return Err(format!("`{text}` is slower than one a day: {expected}"));
+        }
+        if per_second > Self::MAX_PER_SECOND {
+            return Err(format!(
+                "`{text}` is over the limit of {}: {}",
+                Self::MAX_TEXT,
+                Self::MAX_WHY
+            ));
         }
         Ok(Self { per_second })
     }
@@ -113,9 +132,22 @@ mod tests {
             "",
             "7.5e-309/s",
             "1e-6/s",
+            "1e12/s",
+            "1e300/s",
+            "1000001/s",
+            "60000001/min",
         ] {
             assert!(Rate::parse(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn the_bound_itself_is_accepted() {
+        assert_eq!(
+            Rate::parse("1000000/s").unwrap().as_per_second(),
+            Rate::MAX_PER_SECOND
+        );
+        assert!(Rate::parse("1e12/s").unwrap_err().contains("1,000,000/s"));
     }
 
     proptest! {

@@ -4,10 +4,13 @@
 mod broken_plans;
 mod check_estimates;
 mod cli;
+mod ends_on_time;
 mod engine;
 mod flags;
 mod hostile;
+mod hostile_paths;
 mod hostile_server;
+mod hostile_values;
 mod interrupt;
 mod journeys;
 mod keep_alive;

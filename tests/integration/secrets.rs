@@ -66,7 +66,7 @@ fn credentials_stay_out_of_the_output_and_the_results() {
 const TOKEN: &str = r#"tok"en\42/<x>"#;
 const HMAC_KEY: &str = "hmac-key-7f3a9c";
 
-/// A secret in a header and a query, and, through a path that does not make a URL, in
+/// A secret in a header and a query, and, through a path that does not start with `/`, in
 /// the failure reason every report and the stderr log show. `PLANRUN_TEST_HMAC_KEY` is
 /// not listed: it is secret because it signs.
 const MARKED: &str = r#"secrets: [PLANRUN_TEST_TOKEN, PLANRUN_TEST_PIN, PLANRUN_TEST_NEVER_SET]
@@ -130,8 +130,7 @@ fn marked_secrets_appear_in_no_report_log_or_summary() {
 
     // The failing path reached the log, scrubbed; the short value is named, not shown.
     assert!(
-        stderr.contains("does not make a valid URL")
-            && stderr.contains("`:1/[redacted]/[redacted]`"),
+        stderr.contains("does not start with `/`") && stderr.contains("`:1/[redacted]/[redacted]`"),
         "{stderr}"
     );
     assert!(

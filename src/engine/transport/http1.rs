@@ -243,6 +243,11 @@ async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<usiz
             "response line too long",
         ));
     }
+    // A socket that always has data (a fast endless body) would never make this task
+    // wait, so the grace period's hard stop, which needs the task to be polled again,
+    // could not cut it: each read spends from tokio's cooperative budget, and an
+    // exhausted budget yields.
+    tokio::task::consume_budget().await;
     loop {
         stream.readable().await?;
         // Grow by doubling, from `FIRST_READ` up to `READ_CHUNK` at a time.
