@@ -8,6 +8,7 @@ mod hostile;
 mod hostile_server;
 mod interrupt;
 mod journeys;
+mod locust_csv;
 mod no_panic;
 mod open_model;
 mod open_model_live;
