@@ -7,6 +7,7 @@
 
 mod business;
 mod failure_log;
+mod history_window;
 mod honesty;
 mod recorder;
 mod sample;
@@ -19,10 +20,12 @@ pub use business::{BusinessValue, CheckStats, Inspected, OutcomeStats};
 pub use honesty::{
     ArrivalStats, BurstOutcome, CPU_BUSY_LIMIT, LAG_P99_LIMIT_US, LoadHonesty, RecoveryOutcome,
 };
-pub use recorder::{EventSender, LinePrinter, LiveSnapshot, Recorder, recorder, stderr_printer};
+pub use recorder::{
+    EventSender, LinePrinter, LiveSnapshot, Recorder, recorder, recorder_with, stderr_printer,
+};
 pub use sample::{Event, Failure, Sample};
 pub use summary::{
-    FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, PERCENTILES, RequestSecond, RequestStats,
-    RunSummary, RunningTotals, SecondStats, new_histogram, percentile_set,
+    FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, NameHistory, PERCENTILES, RequestSecond,
+    RequestStats, RunSummary, RunningTotals, SecondStats, new_histogram, percentile_set,
 };
 pub use windows::{AbortReason, WindowOutcome};

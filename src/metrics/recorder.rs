@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::business::BusinessTally;
 use super::failure_log::FailureLog;
+use super::history_window::HistoryWindow;
 use super::honesty::{ArrivalStats, BurstOutcome, LoadHonesty, process_cpu_time};
 use super::sample::{Event, Failure, Sample};
 use super::series::Series;
@@ -73,11 +74,25 @@ pub fn recorder(
     spill_dir: Option<&Path>,
     printer: LinePrinter,
 ) -> (EventSender, Recorder) {
+    recorder_with(exec, run_start, spill_dir, printer, false)
+}
+
+/// `recorder`, and with `full_history` each second also keeps every request name's
+/// running totals and ten-second percentiles (`SecondStats::history`, for
+/// `--csv-full-history`).
+pub fn recorder_with(
+    exec: &ExecPlan,
+    run_start: Instant,
+    spill_dir: Option<&Path>,
+    printer: LinePrinter,
+    full_history: bool,
+) -> (EventSender, Recorder) {
     let (sender, receiver) = mpsc::unbounded_channel();
     let (live_tx, live) = watch::channel(LiveSnapshot::default());
     let abort = CancellationToken::new();
     let series = spill_dir.map_or_else(Series::in_memory, Series::spilled_into);
-    let tally = Tally::new(exec, series, printer, abort.clone());
+    let mut tally = Tally::new(exec, series, printer, abort.clone());
+    tally.history = full_history.then(HistoryWindow::default);
     let task = tokio::spawn(run(tally, receiver, live_tx, run_start));
     let recorder = Recorder {
         task,
@@ -194,6 +209,8 @@ struct Tally {
     windows: Windows,
     arrivals: Option<ArrivalStats>,
     bursts: Vec<BurstOutcome>,
+    /// Only with full history: the last ten seconds per request name.
+    history: Option<HistoryWindow>,
 }
 
 impl Tally {
@@ -228,6 +245,7 @@ impl Tally {
             windows: Windows::new(&exec.slos, abort),
             arrivals: exec.arrivals.as_ref().map(|_| ArrivalStats::default()),
             bursts: Vec::new(),
+            history: None,
         }
     }
 
@@ -327,6 +345,17 @@ impl Tally {
         while self.open.second < second {
             let latency = &self.open.latency;
             let empty = latency.is_empty();
+            let history = match &mut self.history {
+                Some(window) => window.close_second(
+                    self.open
+                        .per_request
+                        .iter()
+                        .map(|r| &r.latency)
+                        .chain([latency]),
+                    self.per_metric.iter().chain([&self.total]),
+                ),
+                None => Vec::new(),
+            };
             self.series.push(SecondStats {
                 second: self.open.second,
                 requests: self.open.requests,
@@ -351,6 +380,7 @@ impl Tally {
                     .iter()
                     .map(RequestSecond::of)
                     .collect(),
+                history,
             });
             self.windows.close_second(self.open.second);
             self.open.latency.reset();

@@ -246,6 +246,8 @@ fn interval(
             },
         );
     }
+    let max_so_far = if second >= 1 { 260.0 } else { 90.0 };
+    let p95_so_far = 35.0 + 20.0 * second as f64;
     IntervalResult {
         second,
         requests,
@@ -264,9 +266,23 @@ fn interval(
             min_ms: 2.0,
             mean_ms: 31.5 + second as f64,
             median_ms: 6.0,
-            max_ms: if second >= 1 { 260.0 } else { 90.0 },
+            max_ms: max_so_far,
             average_content_bytes: 512.5,
+            percentiles_ms: Percentiles::new([
+                Some(6.0),
+                Some(8.0),
+                Some(10.0),
+                Some(12.0),
+                Some(20.0),
+                Some(p95_so_far),
+                Some(p95_so_far + 10.0),
+                Some(p95_so_far + 20.0),
+                Some(max_so_far),
+                Some(max_so_far),
+                Some(max_so_far),
+            ]),
         },
         by_request,
+        history: Vec::new(),
     }
 }
