@@ -176,6 +176,26 @@ mod tests {
     }
 
     #[test]
+    fn lines_show_control_characters_escaped() {
+        let mut log = FailureLog::default();
+        let failure = Failure::Other("bad\u{1b}[2J\r\nfailure at 0.0s: forged".into());
+        let line = log
+            .record("a\u{1b}]0;t\u{7}\u{202e}", &failure, secs(0))
+            .unwrap();
+        for c in ['\u{1b}', '\u{7}', '\u{202e}', '\r', '\n'] {
+            assert!(!line.contains(c), "{c:?} in {line:?}");
+        }
+        assert!(
+            line.contains(r"bad\e[2J\r\nfailure at 0.0s: forged"),
+            "{line}"
+        );
+        assert!(line.contains(r"(a\e]0;t\a\u{202e})"), "{line}");
+        log.record("a", &failure, secs(1));
+        let rest = log.finish().join("\n");
+        assert!(!rest.contains('\u{1b}') && !rest.contains('\r'), "{rest:?}");
+    }
+
+    #[test]
     fn reasons_that_vary_per_request_share_a_line_past_the_cap() {
         let mut log = FailureLog::default();
         let lines = (0..1000)

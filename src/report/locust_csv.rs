@@ -377,6 +377,34 @@ mod tests {
         );
     }
 
+    /// OWASP's advice for CSV injection: a text cell starting with `=`, `+`, `-`, `@`, a
+    /// tab or a CR gets a `'`, so a spreadsheet shows it rather than running it. Numbers
+    /// and ordinary names are left alone.
+    #[test]
+    fn text_cells_cannot_be_spreadsheet_formulas() {
+        let results = fixture::hostile_results();
+        let stats = text(stats(&results).unwrap());
+        assert!(stats.contains("'-GET,\"'=cmd|' /C calc'!A0"), "{stats}");
+        assert!(
+            stats.contains("\r\nGET,\"/search?q=<b>&\"\"x\"\",y|z\",50,0,"),
+            "{stats}"
+        );
+        let failures = text(failures(&results).unwrap());
+        assert!(failures.contains(",\"'@SUM(1+1) =cmd"), "{failures}");
+        for (cell, neutral) in [
+            ("=1+2", "'=1+2"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@x", "'@x"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(text_cell(cell), neutral);
+        }
+    }
+
     /// Locust's `current_rps`: the ten seconds ending two before the last response.
     #[test]
     fn history_rates_are_locusts_current_rates() {

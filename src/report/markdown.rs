@@ -157,6 +157,24 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_and_markup_in_names_are_shown_escaped() {
+        let text = String::from_utf8(render(&fixture::hostile_results()).unwrap()).unwrap();
+        assert_inert(&text);
+        assert!(
+            text.contains(r"\\e\]0;owned\\a\\e\[31m\\0\\u{202e}gpj.exe\\r\\n\| \*\*x\*\* \[a\](b)"),
+            "{text}"
+        );
+        assert!(!text.contains("\n| **x**"), "a CR/LF forged a row: {text}");
+    }
+
+    /// What a terminal or a Markdown viewer would act on rather than show.
+    fn assert_inert(text: &str) {
+        for c in ['\u{1b}', '\u{7}', '\0', '\u{202e}', '\r'] {
+            assert!(!text.contains(c), "{c:?} reached the output: {text:?}");
+        }
+    }
+
+    #[test]
     fn escapes_cells() {
         assert_eq!(cell("a|b <i>x</i> & c_d"), r"a\|b \<i\>x\</i\> \& c\_d");
     }

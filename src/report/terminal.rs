@@ -130,4 +130,23 @@ mod tests {
     fn renders_the_fixture() {
         insta::assert_snapshot!(render(&fixture::results()));
     }
+
+    /// What a terminal or a Markdown viewer would act on rather than show.
+    fn assert_inert(text: &str) {
+        for c in ['\u{1b}', '\u{7}', '\0', '\u{202e}', '\r'] {
+            assert!(!text.contains(c), "{c:?} reached the output: {text:?}");
+        }
+    }
+
+    #[test]
+    fn control_characters_in_names_and_reasons_are_shown_escaped() {
+        let text = render(&fixture::hostile_results());
+        assert_inert(&text);
+        assert!(
+            text.contains(r"\e]0;owned\a\e[31m\0\u{202e}gpj.exe\r\n| **x**"),
+            "{text}"
+        );
+        // The names stay on their own line: a CR/LF in one cannot forge another.
+        assert!(!text.lines().any(|l| l.starts_with("| **x**")), "{text}");
+    }
 }

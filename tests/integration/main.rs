@@ -5,6 +5,7 @@ mod broken_plans;
 mod cli;
 mod engine;
 mod hostile;
+mod hostile_output;
 mod hostile_server;
 mod interrupt;
 mod journeys;

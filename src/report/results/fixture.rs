@@ -286,3 +286,19 @@ fn interval(
         history: Vec::new(),
     }
 }
+
+/// Names and reasons that try to attack whoever reads the reports: terminal escapes (a
+/// title change, a colour), NUL, a right-to-left override, CR/LF, Markdown and a
+/// spreadsheet formula.
+pub const HOSTILE_NAME: &str =
+    "=cmd|' /C calc'!A0\u{1b}]0;owned\u{7}\u{1b}[31m\0\u{202e}gpj.exe\r\n| **x** [a](b)";
+
+/// `results()` with a request, a failure and a reason named `HOSTILE_NAME`.
+pub fn hostile_results() -> Results {
+    let mut results = results();
+    results.requests[0].name = HOSTILE_NAME.to_owned();
+    results.requests[0].method = "-GET".to_owned();
+    results.failures[0].name = HOSTILE_NAME.to_owned();
+    results.failures[0].reason = format!("@SUM(1+1) {HOSTILE_NAME}");
+    results
+}
