@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::sample::Failure;
 use crate::compile::Secrets;
-use crate::units::format_duration;
+use crate::units::{format_duration, printable};
 
 /// How often a recurring reason is summarised.
 pub const EVERY: Duration = Duration::from_secs(10);
@@ -50,7 +50,8 @@ impl FailureLog {
     pub fn record(&mut self, name: &str, failure: &Failure, at: Duration) -> Option<String> {
         // Keyed by the category and message (`connect: connection refused…`), so two
         // requests failing for the same reason share a line.
-        let mut reason = self.secrets.scrub(&reason_text(failure));
+        // Shown on a terminal: a reason or name quoting a response cannot act on it.
+        let mut reason = printable(&self.secrets.scrub(&reason_text(failure))).into_owned();
         if self.reasons.len() >= MAX_REASONS && !self.reasons.contains_key(&reason) {
             reason = format!("other reasons (more than {MAX_REASONS} distinct ones)");
         }
@@ -62,8 +63,9 @@ impl FailureLog {
             return None;
         }
         let line = format!(
-            "failure at {}: {reason} ({name}); repeats are counted, summarised every {}",
+            "failure at {}: {reason} ({}); repeats are counted, summarised every {}",
             clock(at),
+            printable(name),
             format_duration(EVERY)
         );
         Some(self.secrets.scrub(&line))

@@ -268,9 +268,16 @@ fn utc_second(started_at: DateTime<Utc>, seconds: f64) -> String {
         .to_string()
 }
 
-/// A text cell as written: its own function so every text cell goes through one place.
+/// A text cell (a name, a method, a reason) as written, unless a spreadsheet would run it
+/// as a formula: OWASP's rule for CSV injection puts a `'` before a leading `=`, `+`, `-`,
+/// `@`, tab or carriage return. Numeric cells never pass through here, so a negative
+/// number stays a number.
 fn text_cell(text: &str) -> String {
-    text.to_owned()
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
 }
 
 fn writer() -> Writer<Vec<u8>> {

@@ -1,11 +1,13 @@
 //! `summary.md`: the verdict, the SLO table and the per-request table in GitHub-flavoured
 //! Markdown, for `$GITHUB_STEP_SUMMARY` and pull-request comments. Request names and
-//! other texts from the plan are escaped, so a `|` or `<b>` in a name stays text.
+//! other texts from the plan are escaped, so a `|` or `<b>` in a name stays text, and
+//! control characters (terminal escapes, CR/LF, bidi overrides) show as escapes.
 
 use std::fmt::Write as _;
 
 use super::results::RequestResult;
 use super::{RenderError, Results, text};
+use crate::units::printable;
 
 pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
     let mut out = String::new();
@@ -124,8 +126,10 @@ fn request_row(out: &mut String, label: &str, request: &RequestResult) {
     );
 }
 
-/// Text for a table cell: Markdown and HTML specials escaped, on one line.
+/// Text for a table cell: control characters shown as escapes (`\e`, `\n`, `\u{202e}`),
+/// then Markdown and HTML specials escaped, so it stays on one line and reads as written.
 fn cell(text: &str) -> String {
+    let text = printable(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -133,16 +137,16 @@ fn cell(text: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            '\n' | '\r' => out.push(' '),
             _ => out.push(c),
         }
     }
     out
 }
 
-/// Text inside a code span: backticks cannot be escaped there, so they become quotes.
+/// Text inside a code span: control characters shown as escapes; backticks cannot be
+/// escaped there, so they become quotes.
 fn code(text: &str) -> String {
-    text.replace('`', "'").replace(['\n', '\r'], " ")
+    printable(text).replace('`', "'")
 }
 
 #[cfg(test)]
