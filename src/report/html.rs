@@ -177,6 +177,71 @@ mod tests {
         }
     }
 
+    /// The data the page's script draws, as embedded in the page.
+    fn chart_data(results: &Results) -> serde_json::Value {
+        let html = String::from_utf8(render(results).unwrap()).unwrap();
+        let start = html.find("id=\"chart-data\">").unwrap() + "id=\"chart-data\">".len();
+        let end = start + html[start..].find("</script>").unwrap();
+        serde_json::from_str(&html[start..end]).unwrap()
+    }
+
+    /// Sparse series get points (a line between no two seconds draws nothing); a target
+    /// is told from a critical threshold; a threshold far above the data is a marker at
+    /// the edge rather than a reason to squash the data.
+    #[test]
+    fn sparse_series_have_points_and_thresholds_say_their_kind_and_range() {
+        let mut results = fixture::results();
+        // `/search` completed requests every second; `checkout` skipped second 2.
+        let search = results.requests[1].name.clone();
+        results.series[2].by_request.insert(
+            search,
+            crate::report::results::RequestInterval {
+                requests: 5,
+                failures: 0,
+                p50_ms: Some(3.0),
+                p95_ms: Some(6.0),
+            },
+        );
+        let all_p95 = results.slos[2].clone();
+        results.slos.push(SloResult {
+            slo: "p95 < 100ms".into(),
+            threshold: 100_000.0,
+            threshold_text: "100ms".into(),
+            level: crate::slo::Level::Target,
+            ..all_p95.clone()
+        });
+        results.slos.push(SloResult {
+            slo: "p95 < 60s".into(),
+            threshold: 60_000_000.0,
+            threshold_text: "60s".into(),
+            ..all_p95
+        });
+        let data = chart_data(&results);
+        let thresholds = data["thresholds"].as_array().unwrap();
+        let kinds: Vec<(f64, &str, bool)> = thresholds
+            .iter()
+            .map(|t| {
+                (
+                    t["ms"].as_f64().unwrap(),
+                    t["level"].as_str().unwrap_or("?"),
+                    t["off_scale"].as_bool().unwrap_or(false),
+                )
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (500.0, "critical", false),
+                (100.0, "target", false),
+                (60_000.0, "critical", true)
+            ]
+        );
+        assert_eq!(data["points"], true, "all requests skipped second 2");
+        let by_request = data["by_request"].as_array().unwrap();
+        assert_eq!(by_request[0]["points"], true, "checkout skipped second 2");
+        assert_eq!(by_request[1]["points"], false, "search is a line");
+    }
+
     #[test]
     fn charts_have_thresholds_where_their_scope_is() {
         let charts = Charts::new(&fixture::results());

@@ -409,3 +409,44 @@ load: { users: 1, run-time: 3s }
     }
     assert_eq!(running, summary.total.count);
 }
+
+/// Every second in which requests were sent counts the users that sent them: the last
+/// second of load, too, which the users leave as the run ends (it showed 0 users while
+/// its ~93 requests were sent, a ramp-down the plan does not have).
+#[tokio::test(start_paused = true)]
+async fn the_last_second_counts_the_users_that_were_running() {
+    let exec = Arc::new(compile_text(
+        r#"
+host: http://127.0.0.1:1
+classes:
+  A:
+    think-time: pacing 100ms
+    tasks:
+      a: { path: /a }
+load: { users: 3, spawn-rate: 1000/s, run-time: 3s }
+"#,
+    ));
+    let start = tokio::time::Instant::now();
+    let (events, recorder) = metrics::recorder(&exec, start, None, metrics::stderr_printer());
+    let transport = FakeTransport::ok_after(Duration::from_millis(10));
+    let outcome = engine::run(
+        exec.clone(),
+        Arc::new(transport),
+        events,
+        start,
+        StopSignal::default(),
+    )
+    .await;
+    let summary = recorder.finish(outcome.duration, outcome.interrupted).await;
+    let users: Vec<(u64, u64, u32)> = summary
+        .series
+        .iter()
+        .map(|s| (s.second, s.requests, s.users))
+        .collect();
+    assert!(users.len() >= 3, "{users:?}");
+    for &(second, requests, running) in &users {
+        if requests > 0 {
+            assert_eq!(running, 3, "second {second}: {users:?}");
+        }
+    }
+}
