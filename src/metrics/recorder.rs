@@ -186,6 +186,10 @@ struct OpenSecond {
     latency: Histogram<u64>,
     /// The same, per request name (index = `MetricId`).
     per_request: Vec<RequestStats>,
+    /// The most users running at once in this second. Not the count at its end: users
+    /// leave as the run ends, and the last second of load would show none while its
+    /// requests were being sent.
+    peak_users: u32,
 }
 
 struct FailureTally {
@@ -234,6 +238,7 @@ impl Tally {
                 failures: 0,
                 latency: new_histogram(),
                 per_request: per_metric.clone(),
+                peak_users: 0,
             },
             per_metric,
             series,
@@ -259,6 +264,7 @@ impl Tally {
             Event::Users { active } => {
                 self.users = active;
                 self.peak_users = self.peak_users.max(active);
+                self.open.peak_users = self.open.peak_users.max(active);
             }
             Event::Arrival { lag_us, dropped } => {
                 let arrivals = self.arrivals.get_or_insert_with(ArrivalStats::default);
@@ -371,7 +377,7 @@ impl Tally {
                     latency.value_at_quantile(0.95)
                 },
                 max_us: if empty { 0 } else { latency.max() },
-                users: self.users,
+                users: self.open.peak_users,
                 percentiles_us: percentile_set(latency),
                 total: RunningTotals::of(&self.total),
                 by_request: self
@@ -390,6 +396,7 @@ impl Tally {
                 .for_each(RequestStats::clear);
             self.open.requests = 0;
             self.open.failures = 0;
+            self.open.peak_users = self.users;
             self.open.second += 1;
         }
     }
@@ -413,8 +420,11 @@ impl Tally {
         interrupted: bool,
         cpu_busy: Option<f64>,
     ) -> RunSummary {
-        // Close the last, partial second too, so the series covers the whole run.
-        let mut end = duration.as_secs_f64().ceil() as u64;
+        // Close every whole second, and the last, partial one when a response completed
+        // in it. Without one, it is the few milliseconds the users took to stop: drawn as
+        // a whole second with no requests and no users, it showed a ramp-down the plan
+        // does not have.
+        let mut end = duration.as_secs();
         if self.open.requests > 0 {
             end = end.max(self.open.second + 1);
         }

@@ -139,7 +139,8 @@ pub struct SecondStats {
     pub p50_us: u64,
     pub p95_us: u64,
     pub max_us: u64,
-    /// Users running at the end of this second.
+    /// The most users running at once during this second (at its end, users leaving as
+    /// the run ends would make the last second of load show none).
     pub users: u32,
     /// This second's latency at each of `PERCENTILES`, in microseconds; `None` when no
     /// request completed in it (Locust's interval columns `50%` … `100%`).

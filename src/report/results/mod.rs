@@ -267,7 +267,7 @@ pub struct IntervalResult {
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub max_ms: f64,
-    /// Users running at the end of this second.
+    /// The most users running at once during this second.
     pub users: u32,
     /// This second's latency at every percentile (`null`s when none completed).
     pub percentiles_ms: Percentiles,
