@@ -134,6 +134,10 @@ pub struct RunArgs {
     /// PREFIX_failures.csv (replacing them if they exist, as Locust does).
     #[arg(long, value_name = "PREFIX")]
     pub csv: Option<PathBuf>,
+    /// stats_history.csv gets a row per request name each second (percentiles over the
+    /// last 10 s), before the Aggregated row, as Locust's --csv-full-history.
+    #[arg(long)]
+    pub csv_full_history: bool,
     /// Also write the HTML report to FILE (replacing it if it exists).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
@@ -205,6 +209,7 @@ impl RunArgs {
             out: self.out,
             exports: Exports {
                 csv_prefix: self.csv,
+                csv_full_history: self.csv_full_history,
                 html: self.html,
                 // Set by GitHub Actions: Markdown appended to it shows on the run's page.
                 step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")

@@ -190,7 +190,13 @@ async fn drive(
         .is_ok()
         .then_some(opts.out.as_path());
     let mut progress = report::progress::Progress::new(exec.schedule.total, opts.progress);
-    let (events, recorder) = metrics::recorder(&exec, run_start, spill_dir, progress.printer());
+    let (events, recorder) = metrics::recorder_with(
+        &exec,
+        run_start,
+        spill_dir,
+        progress.printer(),
+        opts.exports.csv_full_history,
+    );
     progress.follow(recorder.live());
     let stop = StopSignal {
         abort: recorder.abort_signal(), // a breached `abort` SLO ends the load too

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::sample::Failure;
 use crate::compile::Secrets;
-use crate::units::format_duration;
+use crate::units::{format_duration, printable};
 
 /// How often a recurring reason is summarised.
 pub const EVERY: Duration = Duration::from_secs(10);
@@ -50,7 +50,8 @@ impl FailureLog {
     pub fn record(&mut self, name: &str, failure: &Failure, at: Duration) -> Option<String> {
         // Keyed by the category and message (`connect: connection refused…`), so two
         // requests failing for the same reason share a line.
-        let mut reason = self.secrets.scrub(&reason_text(failure));
+        // Shown on a terminal: a reason or name quoting a response cannot act on it.
+        let mut reason = printable(&self.secrets.scrub(&reason_text(failure))).into_owned();
         if self.reasons.len() >= MAX_REASONS && !self.reasons.contains_key(&reason) {
             reason = format!("other reasons (more than {MAX_REASONS} distinct ones)");
         }
@@ -62,8 +63,9 @@ impl FailureLog {
             return None;
         }
         let line = format!(
-            "failure at {}: {reason} ({name}); repeats are counted, summarised every {}",
+            "failure at {}: {reason} ({}); repeats are counted, summarised every {}",
             clock(at),
+            printable(name),
             format_duration(EVERY)
         );
         Some(self.secrets.scrub(&line))
@@ -173,6 +175,26 @@ mod tests {
             rest.contains("[redacted]") && !rest.contains("tok-12345"),
             "{rest}"
         );
+    }
+
+    #[test]
+    fn lines_show_control_characters_escaped() {
+        let mut log = FailureLog::default();
+        let failure = Failure::Other("bad\u{1b}[2J\r\nfailure at 0.0s: forged".into());
+        let line = log
+            .record("a\u{1b}]0;t\u{7}\u{202e}", &failure, secs(0))
+            .unwrap();
+        for c in ['\u{1b}', '\u{7}', '\u{202e}', '\r', '\n'] {
+            assert!(!line.contains(c), "{c:?} in {line:?}");
+        }
+        assert!(
+            line.contains(r"bad\e[2J\r\nfailure at 0.0s: forged"),
+            "{line}"
+        );
+        assert!(line.contains(r"(a\e]0;t\a\u{202e})"), "{line}");
+        log.record("a", &failure, secs(1));
+        let rest = log.finish().join("\n");
+        assert!(!rest.contains('\u{1b}') && !rest.contains('\r'), "{rest:?}");
     }
 
     #[test]

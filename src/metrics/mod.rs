@@ -7,6 +7,7 @@
 
 mod business;
 mod failure_log;
+mod history_window;
 mod honesty;
 mod machine;
 mod recorder;
@@ -21,11 +22,13 @@ pub use honesty::{
     ArrivalStats, BurstOutcome, CPU_BUSY_LIMIT, LAG_P99_LIMIT_US, LoadHonesty, RecoveryOutcome,
 };
 pub use machine::{MachineLoad, PRESSURE_LIMIT, STEAL_LIMIT};
-pub use recorder::{EventSender, LinePrinter, LiveSnapshot, Recorder, recorder, stderr_printer};
+pub use recorder::{
+    EventSender, LinePrinter, LiveSnapshot, Recorder, recorder, recorder_with, stderr_printer,
+};
 pub use sample::{Event, Failure, LocalLimit, OnStartEvent, Sample};
 pub use summary::{
-    FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, NoResponse, OnStartStats, PERCENTILES,
-    RequestSecond, RequestStats, RunSummary, RunningTotals, SecondStats, new_histogram,
-    percentile_set,
+    FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, NameHistory, NoResponse, OnStartStats,
+    PERCENTILES, RequestSecond, RequestStats, RunSummary, RunningTotals, SecondStats,
+    new_histogram, percentile_set,
 };
 pub use windows::{AbortReason, WindowOutcome};

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::business::BusinessTally;
 use super::failure_log::FailureLog;
+use super::history_window::HistoryWindow;
 use super::honesty::{ArrivalStats, BurstOutcome, LoadHonesty, process_cpu_time};
 use super::machine::MachineSnapshot;
 use super::sample::{Event, Failure, LocalLimit, OnStartEvent, Sample};
@@ -79,11 +80,25 @@ pub fn recorder(
     spill_dir: Option<&Path>,
     printer: LinePrinter,
 ) -> (EventSender, Recorder) {
+    recorder_with(exec, run_start, spill_dir, printer, false)
+}
+
+/// `recorder`, and with `full_history` each second also keeps every request name's
+/// running totals and ten-second percentiles (`SecondStats::history`, for
+/// `--csv-full-history`).
+pub fn recorder_with(
+    exec: &ExecPlan,
+    run_start: Instant,
+    spill_dir: Option<&Path>,
+    printer: LinePrinter,
+    full_history: bool,
+) -> (EventSender, Recorder) {
     let (sender, receiver) = mpsc::unbounded_channel();
     let (live_tx, live) = watch::channel(LiveSnapshot::default());
     let abort = CancellationToken::new();
     let series = spill_dir.map_or_else(Series::in_memory, Series::spilled_into);
-    let tally = Tally::new(exec, series, printer, abort.clone());
+    let mut tally = Tally::new(exec, series, printer, abort.clone());
+    tally.history = full_history.then(HistoryWindow::default);
     let task = tokio::spawn(run(tally, receiver, live_tx, run_start));
     let recorder = Recorder {
         task,
@@ -181,6 +196,10 @@ struct OpenSecond {
     latency: Histogram<u64>,
     /// The same, per request name (index = `MetricId`).
     per_request: Vec<RequestStats>,
+    /// The most users running at once in this second. Not the count at its end: users
+    /// leave as the run ends, and the last second of load would show none while its
+    /// requests were being sent.
+    peak_users: u32,
 }
 
 struct FailureTally {
@@ -209,6 +228,8 @@ struct Tally {
     /// How late closed-model think-time timers fired, in microseconds; `None` until one did.
     timer_lag: Option<Histogram<u64>>,
     on_start: OnStartStats,
+    /// Only with full history: the last ten seconds per request name.
+    history: Option<HistoryWindow>,
 }
 
 impl Tally {
@@ -232,6 +253,7 @@ impl Tally {
                 failures: 0,
                 latency: new_histogram(),
                 per_request: per_metric.clone(),
+                peak_users: 0,
             },
             per_metric,
             series,
@@ -246,6 +268,7 @@ impl Tally {
             local_failures: BTreeMap::new(),
             timer_lag: None,
             on_start: OnStartStats::default(),
+            history: None,
         }
     }
 
@@ -259,6 +282,7 @@ impl Tally {
             Event::Users { active } => {
                 self.users = active;
                 self.peak_users = self.peak_users.max(active);
+                self.open.peak_users = self.open.peak_users.max(active);
             }
             Event::Arrival { lag_us, dropped } => {
                 let arrivals = self.arrivals.get_or_insert_with(ArrivalStats::default);
@@ -372,6 +396,17 @@ impl Tally {
         while self.open.second < second {
             let latency = &self.open.latency;
             let empty = latency.is_empty();
+            let history = match &mut self.history {
+                Some(window) => window.close_second(
+                    self.open
+                        .per_request
+                        .iter()
+                        .map(|r| &r.latency)
+                        .chain([latency]),
+                    self.per_metric.iter().chain([&self.total]),
+                ),
+                None => Vec::new(),
+            };
             self.series.push(SecondStats {
                 second: self.open.second,
                 requests: self.open.requests,
@@ -387,7 +422,7 @@ impl Tally {
                     latency.value_at_quantile(0.95)
                 },
                 max_us: if empty { 0 } else { latency.max() },
-                users: self.users,
+                users: self.open.peak_users,
                 percentiles_us: percentile_set(latency),
                 total: RunningTotals::of(&self.total),
                 by_request: self
@@ -396,6 +431,7 @@ impl Tally {
                     .iter()
                     .map(RequestSecond::of)
                     .collect(),
+                history,
             });
             self.windows.close_second(self.open.second);
             self.open.latency.reset();
@@ -405,6 +441,7 @@ impl Tally {
                 .for_each(RequestStats::clear);
             self.open.requests = 0;
             self.open.failures = 0;
+            self.open.peak_users = self.users;
             self.open.second += 1;
         }
     }
@@ -428,8 +465,11 @@ impl Tally {
         interrupted: bool,
         cpu_busy: Option<f64>,
     ) -> RunSummary {
-        // Close the last, partial second too, so the series covers the whole run.
-        let mut end = duration.as_secs_f64().ceil() as u64;
+        // Close every whole second, and the last, partial one when a response completed
+        // in it. Without one, it is the few milliseconds the users took to stop: drawn as
+        // a whole second with no requests and no users, it showed a ramp-down the plan
+        // does not have.
+        let mut end = duration.as_secs();
         if self.open.requests > 0 {
             end = end.max(self.open.second + 1);
         }

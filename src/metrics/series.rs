@@ -139,7 +139,7 @@ impl Spill {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{PERCENTILES, RequestSecond, RunningTotals};
+    use crate::metrics::{NameHistory, PERCENTILES, RequestSecond, RunningTotals};
 
     fn second(n: u64) -> SecondStats {
         SecondStats {
@@ -159,6 +159,7 @@ mod tests {
                 mean_us: 1234.5678 + n as f64 / 7.0,
                 p50_us: 999,
                 max_us: u64::MAX,
+                percentiles_us: Some(PERCENTILES.map(|p| p as u64 * 10)),
             },
             by_request: vec![
                 RequestSecond {
@@ -169,6 +170,11 @@ mod tests {
                 },
                 RequestSecond::default(),
             ],
+            history: if n % 5 == 0 {
+                vec![NameHistory::default(); 3]
+            } else {
+                Vec::new()
+            },
         }
     }
 

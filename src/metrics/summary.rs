@@ -175,7 +175,8 @@ pub struct SecondStats {
     pub p50_us: u64,
     pub p95_us: u64,
     pub max_us: u64,
-    /// Users running at the end of this second.
+    /// The most users running at once during this second (at its end, users leaving as
+    /// the run ends would make the last second of load show none).
     pub users: u32,
     /// This second's latency at each of `PERCENTILES`, in microseconds; `None` when no
     /// request completed in it (Locust's interval columns `50%` … `100%`).
@@ -185,6 +186,21 @@ pub struct SecondStats {
     pub total: RunningTotals,
     /// Per request name, in the order of `RunSummary::requests`: this second alone.
     pub by_request: Vec<RequestSecond>,
+    /// With `--csv-full-history` only (else empty): per request name, in the order of
+    /// `RunSummary::requests`, then all requests together, the run so far and the last
+    /// ten seconds (Locust's per-entry history rows).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<NameHistory>,
+}
+
+/// One request name (or all of them) at the end of one second, for Locust's full history.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct NameHistory {
+    /// From the start of the run to the end of this second.
+    pub totals: RunningTotals,
+    /// Latency at each of `PERCENTILES` over the ten seconds ending with this one, in
+    /// microseconds (Locust's "current" percentiles); `None` when none completed in them.
+    pub window_us: Option<[u64; PERCENTILES.len()]>,
 }
 
 /// The run so far, at the end of one second. Latencies are 0 before the first response
@@ -199,6 +215,10 @@ pub struct RunningTotals {
     pub mean_us: f64,
     pub p50_us: u64,
     pub max_us: u64,
+    /// Latency at each of `PERCENTILES` over the run so far, in microseconds (Locust's
+    /// default `stats_history.csv` percentiles); `None` before the first response.
+    #[serde(default)]
+    pub percentiles_us: Option<[u64; PERCENTILES.len()]>,
 }
 
 impl RunningTotals {
@@ -211,6 +231,7 @@ impl RunningTotals {
             mean_us: stats.mean_us().unwrap_or(0.0),
             p50_us: stats.percentile_us(50.0).unwrap_or(0),
             max_us: stats.max_us().unwrap_or(0),
+            percentiles_us: percentile_set(&stats.latency),
         }
     }
 }

@@ -120,6 +120,8 @@ pub struct PlanError {
     pub flag: Option<String>,
     source: Option<NamedSource<String>>,
     span: Option<Span>,
+    /// Secrets' values never to show: masked in the quoted source, scrubbed from the text.
+    hidden: Vec<String>,
 }
 
 impl PlanError {
@@ -133,7 +135,42 @@ impl PlanError {
             flag: None,
             source: None,
             span: None,
+            hidden: Vec::new(),
         }
+    }
+
+    /// The same error, never showing any of `values` (the values of variables the plan
+    /// marks secret): the quoted file has each masked with `*`, byte for byte so that the
+    /// spans still point where they did, and the rendered text has it `[redacted]`.
+    pub fn hiding(mut self, values: &[String]) -> Self {
+        let values: Vec<String> = values.iter().filter(|v| !v.is_empty()).cloned().collect();
+        if values.is_empty() {
+            return self;
+        }
+        if let Some(source) = &self.source {
+            let text = source.inner();
+            if values.iter().any(|v| text.contains(v.as_str())) {
+                let mut masked = text.clone();
+                for value in &values {
+                    masked = masked.replace(value.as_str(), &"*".repeat(value.len()));
+                }
+                let language = if source.name().ends_with(".toml") {
+                    "toml"
+                } else {
+                    "yaml"
+                };
+                self.source = Some(NamedSource::new(source.name(), masked).with_language(language));
+            }
+        }
+        self.hidden = values;
+        self
+    }
+
+    /// `text` with the hidden values `[redacted]`.
+    fn scrubbed(&self, text: String) -> String {
+        self.hidden.iter().fold(text, |text, value| {
+            text.replace(value.as_str(), "[redacted]")
+        })
     }
 
     /// Places the error in `source` at `span` (or at the start of the file).
@@ -200,6 +237,10 @@ impl PlanError {
     /// The error as people read it: miette's snippet when we have the source, plain
     /// `location: message` lines otherwise. `color` only when writing to a terminal.
     pub fn render(&self, color: bool) -> String {
+        self.scrubbed(self.render_unscrubbed(color))
+    }
+
+    fn render_unscrubbed(&self, color: bool) -> String {
         if self.source.is_none() || self.span.is_none() {
             let mut out = format!("error: {}: {}", self.location(), self.kind);
             if !self.path.is_root() {
@@ -227,7 +268,8 @@ impl PlanError {
 
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location(), self.kind)
+        let text = format!("{}: {}", self.location(), self.kind);
+        f.write_str(&self.scrubbed(text))
     }
 }
 
@@ -274,6 +316,11 @@ impl PlanErrors {
 
     pub fn iter(&self) -> impl Iterator<Item = &PlanError> {
         self.0.iter()
+    }
+
+    /// Every error, never showing any of `values` (see `PlanError::hiding`).
+    pub fn hiding(self, values: &[String]) -> Self {
+        Self(self.0.into_iter().map(|e| e.hiding(values)).collect())
     }
 
     /// Every error, rendered, then a count.

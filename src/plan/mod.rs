@@ -147,11 +147,35 @@ fn starts_with(path: &KeyPath, prefix: &KeyPath) -> bool {
 }
 
 /// Reads `path` and every file it extends, merges them, applies `--set` flags and
-/// deserialises the result.
+/// deserialises the result. Errors never show the value of a variable that a file read
+/// so far marks secret (a file named by `extends` may hold one).
 pub fn load(path: &Path, sets: &[String]) -> Result<LoadedPlan, PlanErrors> {
+    let mut secret_names = Vec::new();
+    load_unscrubbed(path, sets, &mut secret_names)
+        .map_err(|errors| errors.hiding(&secret_values(&secret_names)))
+}
+
+/// Values shorter than this are not hidden, as `compile::secrets::MIN_LEN` (compile
+/// warns about them by name).
+const SECRET_MIN_LEN: usize = 8;
+
+/// The values of the variables named under `secrets:`, as the environment has them.
+fn secret_values(names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .filter(|value| value.len() >= SECRET_MIN_LEN)
+        .collect()
+}
+
+fn load_unscrubbed(
+    path: &Path,
+    sets: &[String],
+    secret_names: &mut Vec<String>,
+) -> Result<LoadedPlan, PlanErrors> {
     let mut files = Vec::new();
     let mut chain = vec![canonical(path)];
-    let (mut value, origins) = load_chain(path, None, &mut chain, &mut files)?;
+    let (mut value, origins) = load_chain(path, None, &mut chain, &mut files, secret_names)?;
     let mut loaded = LoadedPlan {
         raw: RawPlan::default(),
         value: Value::Null,
@@ -235,6 +259,7 @@ fn load_chain(
     named_by: Option<PlanError>,
     chain: &mut Vec<PathBuf>,
     files: &mut Vec<Source>,
+    secret_names: &mut Vec<String>,
 ) -> Result<(Value, Origins), PlanErrors> {
     let source = match Source::read(path) {
         Ok(source) => source,
@@ -256,6 +281,10 @@ fn load_chain(
         )
         .at(&source, Some(Span { start: 0, end: 0 }))
         .into());
+    }
+    // Known before the file it extends is read, so an error quoting that file hides them.
+    if let Some(names) = value.get("secrets").and_then(Value::as_array) {
+        secret_names.extend(names.iter().filter_map(Value::as_str).map(str::to_owned));
     }
     let index = source.index();
     let file = files.len();
@@ -298,7 +327,8 @@ fn load_chain(
         },
         files,
     );
-    let (parent_value, parent_origins) = load_chain(&parent_path, Some(named_by), chain, files)?;
+    let (parent_value, parent_origins) =
+        load_chain(&parent_path, Some(named_by), chain, files, secret_names)?;
     // The child's own positions win over the parent's for every key it writes.
     let mut merged_origins = parent_origins;
     merged_origins.extend(origins.drain());

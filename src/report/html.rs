@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::results::{IntervalResult, SloResult};
 use super::{RenderError, Results, Status, text};
-use crate::slo::Unit;
+use crate::slo::{Level, Unit};
 
 const TEMPLATE: &str = include_str!("templates/report.html.j2");
 const UPLOT_JS: &str = include_str!("assets/uPlot.iife.min.js");
@@ -55,13 +55,17 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
 #[derive(Debug, Serialize)]
 struct Charts {
     /// Seconds from the start at the end of each interval: a point shows the second
-    /// that ends there, as the users column counts users at the end of it.
+    /// that ends there.
     t: Vec<u64>,
     requests: Vec<u64>,
     failures: Vec<u64>,
+    /// The most users running at once in each second.
     users: Vec<u32>,
     p50: Vec<Option<f64>>,
     p95: Vec<Option<f64>>,
+    /// Draw the latencies with points: some second stands alone between seconds without
+    /// responses, and a line alone would not show it.
+    points: bool,
     /// Latency SLOs over all requests, drawn on the aggregate chart.
     thresholds: Vec<ThresholdLine>,
     /// One chart per request name that completed requests.
@@ -73,15 +77,25 @@ struct RequestChart {
     name: String,
     p50: Vec<Option<f64>>,
     p95: Vec<Option<f64>>,
+    /// As `Charts::points`.
+    points: bool,
     thresholds: Vec<ThresholdLine>,
 }
 
 #[derive(Debug, Serialize)]
 struct ThresholdLine {
-    /// `SLO p95 < 3s`
+    /// `SLO p95 < 3s`, `target p95 < 1s`
     label: String,
     ms: f64,
+    /// A target (amber: a breach warns) or critical (red: a breach fails).
+    level: Level,
+    /// Far above the chart's data (more than `OFF_SCALE` times its largest value): drawn
+    /// as a labelled marker at the top edge, so the axis stays fitted to the data.
+    off_scale: bool,
 }
+
+/// A threshold more than this many times the largest value drawn is off the scale.
+const OFF_SCALE: f64 = 5.0;
 
 impl Charts {
     fn new(results: &Results) -> Self {
@@ -89,7 +103,11 @@ impl Charts {
         let column = |f: &dyn Fn(&IntervalResult) -> Option<f64>| -> Vec<Option<f64>> {
             series.iter().map(f).collect()
         };
-        let lines = |scope: Option<&str>| -> Vec<ThresholdLine> {
+        let lines = |scope: Option<&str>, columns: [&[Option<f64>]; 2]| -> Vec<ThresholdLine> {
+            let largest = columns
+                .iter()
+                .flat_map(|c| c.iter().flatten())
+                .fold(0.0_f64, |m, &v| m.max(v));
             results
                 .slos
                 .iter()
@@ -98,39 +116,67 @@ impl Charts {
                     Some(name) => slo.scope == name,
                     None => !results.requests.iter().any(|r| r.name == slo.scope),
                 })
-                .map(threshold_line)
+                .map(|slo| threshold_line(slo, largest))
                 .collect()
         };
+        let p50 = column(&|s| s.percentiles_ms.get(50.0));
+        let p95 = column(&|s| s.percentiles_ms.get(95.0));
         Charts {
             t: series.iter().map(|s| s.second + 1).collect(),
             requests: series.iter().map(|s| s.requests).collect(),
             failures: series.iter().map(|s| s.failures).collect(),
             users: series.iter().map(|s| s.users).collect(),
-            p50: column(&|s| s.percentiles_ms.get(50.0)),
-            p95: column(&|s| s.percentiles_ms.get(95.0)),
-            thresholds: lines(None),
+            points: sparse(&p50) || sparse(&p95),
+            thresholds: lines(None, [&p50, &p95]),
+            p50,
+            p95,
             by_request: results
                 .requests
                 .iter()
                 .filter(|r| r.count > 0)
-                .map(|r| RequestChart {
-                    name: r.name.clone(),
-                    p50: column(&|s| s.by_request.get(&r.name).and_then(|i| i.p50_ms)),
-                    p95: column(&|s| s.by_request.get(&r.name).and_then(|i| i.p95_ms)),
-                    thresholds: lines(Some(&r.name)),
+                .map(|r| {
+                    let p50 = column(&|s| s.by_request.get(&r.name).and_then(|i| i.p50_ms));
+                    let p95 = column(&|s| s.by_request.get(&r.name).and_then(|i| i.p95_ms));
+                    RequestChart {
+                        name: r.name.clone(),
+                        points: sparse(&p50) || sparse(&p95),
+                        thresholds: lines(Some(&r.name), [&p50, &p95]),
+                        p50,
+                        p95,
+                    }
                 })
                 .collect(),
         }
     }
 }
 
-fn threshold_line(slo: &SloResult) -> ThresholdLine {
+/// Few seconds have a value (at most half of them), or one has none on either side: a
+/// line alone would leave it out, or draw a few strokes that read as noise.
+fn sparse(values: &[Option<f64>]) -> bool {
+    let present = values.iter().filter(|v| v.is_some()).count();
+    if present > 0 && present * 2 <= values.len() {
+        return true;
+    }
+    (0..values.len()).any(|i| {
+        let present = |j: Option<usize>| j.and_then(|j| values.get(j)).is_some_and(Option::is_some);
+        present(Some(i)) && !present(i.checked_sub(1)) && !present(Some(i + 1))
+    })
+}
+
+fn threshold_line(slo: &SloResult, largest_ms: f64) -> ThresholdLine {
+    let ms = slo.threshold / 1000.0;
+    let kind = match slo.level {
+        Level::Target => "target",
+        Level::Critical => "SLO",
+    };
     ThresholdLine {
         label: format!(
-            "SLO {} {} {}",
+            "{kind} {} {} {}",
             slo.metric, slo.comparison, slo.threshold_text
         ),
-        ms: slo.threshold / 1000.0,
+        ms,
+        level: slo.level,
+        off_scale: largest_ms > 0.0 && ms > OFF_SCALE * largest_ms,
     }
 }
 
@@ -184,6 +230,71 @@ mod tests {
         for needle in ["src=\"http", "href=\"http", "url(http", "@import"] {
             assert!(!html.contains(needle), "found {needle}");
         }
+    }
+
+    /// The data the page's script draws, as embedded in the page.
+    fn chart_data(results: &Results) -> serde_json::Value {
+        let html = String::from_utf8(render(results).unwrap()).unwrap();
+        let start = html.find("id=\"chart-data\">").unwrap() + "id=\"chart-data\">".len();
+        let end = start + html[start..].find("</script>").unwrap();
+        serde_json::from_str(&html[start..end]).unwrap()
+    }
+
+    /// Sparse series get points (a line between no two seconds draws nothing); a target
+    /// is told from a critical threshold; a threshold far above the data is a marker at
+    /// the edge rather than a reason to squash the data.
+    #[test]
+    fn sparse_series_have_points_and_thresholds_say_their_kind_and_range() {
+        let mut results = fixture::results();
+        // `/search` completed requests every second; `checkout` skipped second 2.
+        let search = results.requests[1].name.clone();
+        results.series[2].by_request.insert(
+            search,
+            crate::report::results::RequestInterval {
+                requests: 5,
+                failures: 0,
+                p50_ms: Some(3.0),
+                p95_ms: Some(6.0),
+            },
+        );
+        let all_p95 = results.slos[2].clone();
+        results.slos.push(SloResult {
+            slo: "p95 < 100ms".into(),
+            threshold: 100_000.0,
+            threshold_text: "100ms".into(),
+            level: crate::slo::Level::Target,
+            ..all_p95.clone()
+        });
+        results.slos.push(SloResult {
+            slo: "p95 < 60s".into(),
+            threshold: 60_000_000.0,
+            threshold_text: "60s".into(),
+            ..all_p95
+        });
+        let data = chart_data(&results);
+        let thresholds = data["thresholds"].as_array().unwrap();
+        let kinds: Vec<(f64, &str, bool)> = thresholds
+            .iter()
+            .map(|t| {
+                (
+                    t["ms"].as_f64().unwrap(),
+                    t["level"].as_str().unwrap_or("?"),
+                    t["off_scale"].as_bool().unwrap_or(false),
+                )
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (500.0, "critical", false),
+                (100.0, "target", false),
+                (60_000.0, "critical", true)
+            ]
+        );
+        assert_eq!(data["points"], true, "all requests skipped second 2");
+        let by_request = data["by_request"].as_array().unwrap();
+        assert_eq!(by_request[0]["points"], true, "checkout skipped second 2");
+        assert_eq!(by_request[1]["points"], false, "search is a line");
     }
 
     #[test]

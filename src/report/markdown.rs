@@ -1,11 +1,13 @@
 //! `summary.md`: the verdict, the SLO table and the per-request table in GitHub-flavoured
 //! Markdown, for `$GITHUB_STEP_SUMMARY` and pull-request comments. Request names and
-//! other texts from the plan are escaped, so a `|` or `<b>` in a name stays text.
+//! other texts from the plan are escaped, so a `|` or `<b>` in a name stays text, and
+//! control characters (terminal escapes, CR/LF, bidi overrides) show as escapes.
 
 use std::fmt::Write as _;
 
 use super::results::RequestResult;
 use super::{RenderError, Results, Status, text};
+use crate::units::printable;
 
 pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
     let mut out = String::new();
@@ -133,8 +135,10 @@ fn request_row(out: &mut String, label: &str, request: &RequestResult) {
     );
 }
 
-/// Text for a table cell: Markdown and HTML specials escaped, on one line.
+/// Text for a table cell: control characters shown as escapes (`\e`, `\n`, `\u{202e}`),
+/// then Markdown and HTML specials escaped, so it stays on one line and reads as written.
 fn cell(text: &str) -> String {
+    let text = printable(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -142,16 +146,16 @@ fn cell(text: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            '\n' | '\r' => out.push(' '),
             _ => out.push(c),
         }
     }
     out
 }
 
-/// Text inside a code span: backticks cannot be escaped there, so they become quotes.
+/// Text inside a code span: control characters shown as escapes; backticks cannot be
+/// escaped there, so they become quotes.
 fn code(text: &str) -> String {
-    text.replace('`', "'").replace(['\n', '\r'], " ")
+    printable(text).replace('`', "'")
 }
 
 #[cfg(test)]
@@ -163,6 +167,24 @@ mod tests {
     fn renders_the_fixture() {
         let text = String::from_utf8(render(&fixture::results()).unwrap()).unwrap();
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn control_characters_and_markup_in_names_are_shown_escaped() {
+        let text = String::from_utf8(render(&fixture::hostile_results()).unwrap()).unwrap();
+        assert_inert(&text);
+        assert!(
+            text.contains(r"\\e\]0;owned\\a\\e\[31m\\0\\u{202e}gpj.exe\\r\\n\| \*\*x\*\* \[a\](b)"),
+            "{text}"
+        );
+        assert!(!text.contains("\n| **x**"), "a CR/LF forged a row: {text}");
+    }
+
+    /// What a terminal or a Markdown viewer would act on rather than show.
+    fn assert_inert(text: &str) {
+        for c in ['\u{1b}', '\u{7}', '\0', '\u{202e}', '\r'] {
+            assert!(!text.contains(c), "{c:?} reached the output: {text:?}");
+        }
     }
 
     #[test]

@@ -90,6 +90,9 @@ pub enum RenderError {
 pub struct Exports {
     /// `--csv PREFIX`: `PREFIX_stats.csv`, `PREFIX_stats_history.csv`, `PREFIX_failures.csv`.
     pub csv_prefix: Option<PathBuf>,
+    /// `--csv-full-history`: `stats_history.csv` (in the run directory too) gets a row per
+    /// request name each second, as Locust's flag of that name does.
+    pub csv_full_history: bool,
     /// `--html FILE`.
     pub html: Option<PathBuf>,
     /// `$GITHUB_STEP_SUMMARY`: `summary.md` is appended to it.

@@ -1,12 +1,21 @@
 //! The end-of-run summary for the terminal: a table per request name, the aggregate,
-//! failures by reason, and one PASS/FAIL line per SLO.
+//! failures by reason, and one PASS/FAIL line per SLO. Names and reasons come from plans
+//! and responses: control characters in them are shown escaped (`units::printable`), so
+//! no text can retitle the terminal, recolour it or forge a line.
 
 use std::fmt::Write as _;
 
 use super::results::RequestResult;
 use super::{Results, Status, text};
+use crate::units::{printable, printable_lines};
 
 pub fn render(results: &Results) -> String {
+    // Each field is escaped where it is written (a CR/LF in a name must not start a
+    // line); the whole text once more, for the notes and business lines that quote names.
+    printable_lines(&render_lines(results)).into_owned()
+}
+
+fn render_lines(results: &Results) -> String {
     let run = &results.run;
     let mut out = String::new();
     let status = if run.interrupted {
@@ -17,8 +26,8 @@ pub fn render(results: &Results) -> String {
     let _ = writeln!(
         out,
         "\n{} against {}: {} requests in {}{status}, {} users at peak",
-        results.plan.name,
-        results.plan.host,
+        printable(&results.plan.name),
+        printable(&results.plan.host),
         results.aggregate.count,
         text::duration(run.duration_s),
         run.peak_users,
@@ -26,7 +35,7 @@ pub fn render(results: &Results) -> String {
     let width = results
         .requests
         .iter()
-        .map(|r| r.name.chars().count() + r.method.len() + 1)
+        .map(|r| label(r).chars().count())
         .max()
         .unwrap_or(10)
         .max(10);
@@ -36,12 +45,7 @@ pub fn render(results: &Results) -> String {
         "request", "requests", "failures", "median", "p95", "p99", "max", "req/s"
     );
     for request in results.requests.iter().filter(|r| r.count > 0) {
-        row(
-            &mut out,
-            &format!("{} {}", request.method, request.name),
-            request,
-            width,
-        );
+        row(&mut out, &label(request), request, width);
     }
     row(&mut out, "Aggregated", &results.aggregate, width);
     // What open-model and time-aware runs add: service time, arrivals, bursts, recovery,
@@ -64,7 +68,10 @@ pub fn render(results: &Results) -> String {
             let _ = writeln!(
                 out,
                 "  {:>7}  {} {}: {}",
-                failure.count, failure.method, failure.name, failure.reason
+                failure.count,
+                printable(&failure.method),
+                printable(&failure.name),
+                printable(&failure.reason)
             );
         }
         if results.failures.len() > 20 {
@@ -85,8 +92,8 @@ pub fn render(results: &Results) -> String {
                 out,
                 "  {}  {:<40} measured {}",
                 slo.status.label(),
-                slo.title(),
-                slo.measured_over()
+                printable(&slo.title()),
+                printable(&slo.measured_over())
             );
             if let Some(window) = &slo.window {
                 let _ = write!(out, " in {:.0}s–{:.0}s", window.from_s, window.to_s);
@@ -101,7 +108,7 @@ pub fn render(results: &Results) -> String {
         }
     }
     // Always, SLOs or not: the line CI logs are searched for, as every report words it.
-    let _ = writeln!(out, "\n{}", results.verdict_line());
+    let _ = writeln!(out, "\n{}", printable(&results.verdict_line()));
     let untrustworthy = results.untrustworthy_reasons();
     if !untrustworthy.is_empty() {
         let _ = writeln!(
@@ -109,10 +116,19 @@ pub fn render(results: &Results) -> String {
             "\nresults NOT TRUSTWORTHY: planrun measured itself as much as the target:"
         );
         for reason in &untrustworthy {
-            let _ = writeln!(out, "  - {reason}");
+            let _ = writeln!(out, "  - {}", printable(reason));
         }
     }
     out
+}
+
+/// `GET checkout`, escaped.
+fn label(request: &RequestResult) -> String {
+    format!(
+        "{} {}",
+        printable(&request.method),
+        printable(&request.name)
+    )
 }
 
 fn row(out: &mut String, label: &str, request: &RequestResult, width: usize) {
@@ -138,5 +154,24 @@ mod tests {
     #[test]
     fn renders_the_fixture() {
         insta::assert_snapshot!(render(&fixture::results()));
+    }
+
+    /// What a terminal or a Markdown viewer would act on rather than show.
+    fn assert_inert(text: &str) {
+        for c in ['\u{1b}', '\u{7}', '\0', '\u{202e}', '\r'] {
+            assert!(!text.contains(c), "{c:?} reached the output: {text:?}");
+        }
+    }
+
+    #[test]
+    fn control_characters_in_names_and_reasons_are_shown_escaped() {
+        let text = render(&fixture::hostile_results());
+        assert_inert(&text);
+        assert!(
+            text.contains(r"\e]0;owned\a\e[31m\0\u{202e}gpj.exe\r\n| **x**"),
+            "{text}"
+        );
+        // The names stay on their own line: a CR/LF in one cannot forge another.
+        assert!(!text.lines().any(|l| l.starts_with("| **x**")), "{text}");
     }
 }

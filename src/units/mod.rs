@@ -3,16 +3,19 @@
 //! `"2xx"`).
 //!
 //! Each type parses the text people write and displays it back in the same form, so a
-//! parse∘display round-trip is the identity on values.
+//! parse∘display round-trip is the identity on values. `printable` is the unit of text
+//! planrun shows people: what a terminal would act on, escaped.
 
 mod byte_size;
 mod duration;
 mod percent;
+mod printable;
 mod rate;
 mod status_set;
 
 pub use byte_size::ByteSize;
 pub use duration::{format_duration, parse_duration, suggest_duration};
 pub use percent::parse_percent;
+pub use printable::{printable, printable_lines};
 pub use rate::Rate;
 pub use status_set::StatusSet;

@@ -10,11 +10,12 @@ use hdrhistogram::serialization::{Serializer as _, V2Serializer};
 
 use super::{
     BusinessResult, CheckResult, FailureResult, IntervalResult, IntervalTotals, LatencyResult,
-    OnStartResult, OutcomeConflictResult, OutcomeResult, Percentiles, PlanInfo, RequestInterval,
-    RequestResult, Results, RunInfo, RunVerdict, SCHEMA_VERSION, SloResult, StageResult, Status,
+    NameHistoryResult, OnStartResult, OutcomeConflictResult, OutcomeResult, Percentiles, PlanInfo,
+    RequestInterval, RequestResult, Results, RunInfo, RunVerdict, SCHEMA_VERSION, SloResult,
+    StageResult, Status,
 };
 use crate::compile::{ExecPlan, Secrets};
-use crate::metrics::{PERCENTILES, RequestStats, RunSummary, SecondStats};
+use crate::metrics::{PERCENTILES, RequestStats, RunSummary, RunningTotals, SecondStats};
 use crate::report::{ReportError, json, open_model};
 use crate::slo::Verdict;
 
@@ -236,7 +237,6 @@ fn request_result(
 }
 
 fn interval_result(second: &SecondStats, requests: &[RequestStats]) -> IntervalResult {
-    let total = &second.total;
     IntervalResult {
         second: second.second,
         requests: second.requests,
@@ -245,23 +245,8 @@ fn interval_result(second: &SecondStats, requests: &[RequestStats]) -> IntervalR
         p95_ms: ms(second.p95_us),
         max_ms: ms(second.max_us),
         users: second.users,
-        percentiles_ms: Percentiles::new(match second.percentiles_us {
-            Some(set) => set.map(|us| Some(ms(us))),
-            None => [None; PERCENTILES.len()],
-        }),
-        total: IntervalTotals {
-            count: total.requests,
-            failures: total.failures,
-            min_ms: ms(total.min_us),
-            mean_ms: ms_f(total.mean_us),
-            median_ms: ms(total.p50_us),
-            max_ms: ms(total.max_us),
-            average_content_bytes: if total.requests == 0 {
-                0.0
-            } else {
-                total.bytes as f64 / total.requests as f64
-            },
-        },
+        percentiles_ms: percentiles(second.percentiles_us),
+        total: interval_totals(&second.total),
         by_request: requests
             .iter()
             .zip(&second.by_request)
@@ -276,7 +261,48 @@ fn interval_result(second: &SecondStats, requests: &[RequestStats]) -> IntervalR
                 (r.name.clone(), interval)
             })
             .collect(),
+        history: second
+            .history
+            .iter()
+            .zip(
+                requests
+                    .iter()
+                    .map(|r| (r.name.as_str(), r.method.as_str()))
+                    .chain([("Aggregated", "")]),
+            )
+            .map(|(h, (name, method))| NameHistoryResult {
+                name: name.to_owned(),
+                method: method.to_owned(),
+                total: interval_totals(&h.totals),
+                window_percentiles_ms: percentiles(h.window_us),
+            })
+            .collect(),
     }
+}
+
+fn interval_totals(total: &RunningTotals) -> IntervalTotals {
+    IntervalTotals {
+        count: total.requests,
+        failures: total.failures,
+        min_ms: ms(total.min_us),
+        mean_ms: ms_f(total.mean_us),
+        median_ms: ms(total.p50_us),
+        max_ms: ms(total.max_us),
+        average_content_bytes: if total.requests == 0 {
+            0.0
+        } else {
+            total.bytes as f64 / total.requests as f64
+        },
+        percentiles_ms: percentiles(total.percentiles_us),
+    }
+}
+
+/// `null`s when nothing was measured.
+fn percentiles(set: Option<[u64; PERCENTILES.len()]>) -> Percentiles {
+    Percentiles::new(match set {
+        Some(set) => set.map(|us| Some(ms(us))),
+        None => [None; PERCENTILES.len()],
+    })
 }
 
 /// Whole microseconds as milliseconds.

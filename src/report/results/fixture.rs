@@ -256,6 +256,8 @@ fn interval(
             },
         );
     }
+    let max_so_far = if second >= 1 { 260.0 } else { 90.0 };
+    let p95_so_far = 35.0 + 20.0 * second as f64;
     IntervalResult {
         second,
         requests,
@@ -274,9 +276,39 @@ fn interval(
             min_ms: 2.0,
             mean_ms: 31.5 + second as f64,
             median_ms: 6.0,
-            max_ms: if second >= 1 { 260.0 } else { 90.0 },
+            max_ms: max_so_far,
             average_content_bytes: 512.5,
+            percentiles_ms: Percentiles::new([
+                Some(6.0),
+                Some(8.0),
+                Some(10.0),
+                Some(12.0),
+                Some(20.0),
+                Some(p95_so_far),
+                Some(p95_so_far + 10.0),
+                Some(p95_so_far + 20.0),
+                Some(max_so_far),
+                Some(max_so_far),
+                Some(max_so_far),
+            ]),
         },
         by_request,
+        history: Vec::new(),
     }
+}
+
+/// Names and reasons that try to attack whoever reads the reports: terminal escapes (a
+/// title change, a colour), NUL, a right-to-left override, CR/LF, Markdown and a
+/// spreadsheet formula.
+pub const HOSTILE_NAME: &str =
+    "=cmd|' /C calc'!A0\u{1b}]0;owned\u{7}\u{1b}[31m\0\u{202e}gpj.exe\r\n| **x** [a](b)";
+
+/// `results()` with a request, a failure and a reason named `HOSTILE_NAME`.
+pub fn hostile_results() -> Results {
+    let mut results = results();
+    results.requests[0].name = HOSTILE_NAME.to_owned();
+    results.requests[0].method = "-GET".to_owned();
+    results.failures[0].name = HOSTILE_NAME.to_owned();
+    results.failures[0].reason = format!("@SUM(1+1) {HOSTILE_NAME}");
+    results
 }

@@ -333,7 +333,7 @@ pub struct IntervalResult {
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub max_ms: f64,
-    /// Users running at the end of this second.
+    /// The most users running at once during this second.
     pub users: u32,
     /// This second's latency at every percentile (`null`s when none completed).
     pub percentiles_ms: Percentiles,
@@ -342,6 +342,22 @@ pub struct IntervalResult {
     /// Per request name that completed requests in this second.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub by_request: IndexMap<String, RequestInterval>,
+    /// Only for a run with `--csv-full-history`: every request name in plan order, then
+    /// `Aggregated`, as Locust's full history writes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<NameHistoryResult>,
+}
+
+/// One request name (or `Aggregated`) at the end of one second.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NameHistoryResult {
+    pub name: String,
+    /// Empty for `Aggregated`.
+    pub method: String,
+    /// The run so far.
+    pub total: IntervalTotals,
+    /// Latency over the ten seconds ending with this one (`null`s when none completed).
+    pub window_percentiles_ms: Percentiles,
 }
 
 /// The run from its start to the end of one second (Locust's `Total …` columns).
@@ -355,6 +371,10 @@ pub struct IntervalTotals {
     pub median_ms: f64,
     pub max_ms: f64,
     pub average_content_bytes: f64,
+    /// Latency at every percentile over the run so far (`null`s before the first
+    /// response): Locust's default `stats_history.csv` percentiles.
+    #[serde(default)]
+    pub percentiles_ms: Percentiles,
 }
 
 /// One request name in one second.
