@@ -118,3 +118,120 @@ fn a_ten_gigabyte_payload_is_refused_without_reading_it() {
             "10737418240 bytes is over the 10485760-byte limit",
         ));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Special files: created at test time, since git cannot hold a FIFO or a link to a device.
+
+const SMALL_PLAN: &str = "host: http://127.0.0.1:9\nclasses:\n  A:\n    tasks:\n      t: { path: /x }\nload: { users: 1, run-time: 1s }\n";
+
+/// `planrun check PLAN`, which must end within 10 s whatever the plan names.
+fn check(plan: &Path) -> (Option<i32>, String) {
+    let started = std::time::Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_planrun"))
+        .arg("check")
+        .arg(plan)
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .expect("run planrun");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "`check {}` did not end within 10 s",
+        plan.display()
+    );
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+fn assert_refused(plan: &Path, expected: &[&str]) {
+    let (code, stderr) = check(plan);
+    assert_eq!(code, Some(3), "{stderr}");
+    for part in expected {
+        assert!(stderr.contains(part), "no `{part}` in\n{stderr}");
+    }
+}
+
+#[test]
+fn a_plan_file_that_is_a_fifo_or_a_link_to_a_device_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.yaml");
+    mkfifo(&fifo);
+    assert_refused(
+        &fifo,
+        &["fifo.yaml", "it is a named pipe (FIFO), not a regular file"],
+    );
+    let zero = dir.path().join("zero.yaml");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    assert_refused(
+        &zero,
+        &["zero.yaml", "it is a character device, not a regular file"],
+    );
+}
+
+#[test]
+fn files_a_plan_names_that_are_fifos_or_devices_are_refused_at_their_key() {
+    let dir = tempfile::tempdir().unwrap();
+    mkfifo(&dir.path().join("pipe"));
+    let cases = [
+        (
+            "body.yaml",
+            "host: http://127.0.0.1:9\nclasses:\n  A:\n    tasks:\n      t: { path: /x, method: POST, body-file: /dev/zero }\nload: { users: 1, run-time: 1s }\n",
+            "body.yaml:5:50",
+            "it is a character device, not a regular file",
+        ),
+        (
+            "body-fifo.yaml",
+            "host: http://127.0.0.1:9\nclasses:\n  A:\n    tasks:\n      t: { path: /x, method: POST, body-file: pipe }\nload: { users: 1, run-time: 1s }\n",
+            "body-fifo.yaml:5:50",
+            "it is a named pipe (FIFO), not a regular file",
+        ),
+        (
+            "data.yaml",
+            "host: http://127.0.0.1:9\ndata:\n  users: { file: pipe }\nclasses:\n  A:\n    tasks:\n      t: { path: /x }\nload: { users: 1, run-time: 1s }\n",
+            "data.yaml:3:18",
+            "it is a named pipe (FIFO), not a regular file",
+        ),
+        (
+            "extends.yaml",
+            "extends: pipe\nhost: http://127.0.0.1:9\nclasses:\n  A:\n    tasks:\n      t: { path: /x }\nload: { users: 1, run-time: 1s }\n",
+            "extends.yaml:1:10",
+            "it is a named pipe (FIFO), not a regular file",
+        ),
+    ];
+    for (name, text, at, reason) in cases {
+        let plan = dir.path().join(name);
+        std::fs::write(&plan, text).unwrap();
+        assert_refused(&plan, &[at, reason]);
+    }
+}
+
+#[test]
+fn a_plan_file_over_4_mib_is_refused_with_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("big.yaml");
+    let mut text = SMALL_PLAN.to_owned();
+    text.push_str(&format!("# {}\n", "x".repeat(4 << 20)));
+    std::fs::write(&plan, &text).unwrap();
+    assert_refused(
+        &plan,
+        &[
+            "big.yaml",
+            &format!(
+                "{} bytes is over the 4194304-byte limit for a plan file",
+                text.len()
+            ),
+        ],
+    );
+    // Just under the limit still loads.
+    std::fs::write(&plan, SMALL_PLAN).unwrap();
+    assert_eq!(check(&plan).0, Some(0));
+}
