@@ -151,6 +151,12 @@ impl PlanError {
         self
     }
 
+    /// In `file`, at no particular place in it (a file that could not be read).
+    pub fn in_file(mut self, file: &std::path::Path) -> Self {
+        self.file = Some(file.to_path_buf());
+        self
+    }
+
     /// The same place, another mistake.
     pub fn with_kind(mut self, kind: PlanErrorKind) -> Self {
         self.kind = kind;
@@ -175,6 +181,7 @@ impl PlanError {
             (_, _, Some(flag)) => format!("--set {flag}"),
             (Some(file), Some(pos), None) => format!("{}:{}:{}", file.display(), pos.line, pos.col),
             (Some(file), None, None) => file.display().to_string(),
+            (None, _, None) if self.path.is_root() => "plan".to_owned(),
             (None, _, None) => self.path.to_string(),
         }
     }

@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod key_path;
 pub mod locate;
 pub mod raw;
+pub mod read;
 pub mod source;
 
 use std::collections::HashMap;
@@ -154,7 +155,7 @@ fn load_chain(
         Err(kind) => {
             return Err(match named_by {
                 Some(at) => at.with_kind(kind).into(),
-                None => PlanError::new(KeyPath::root(), kind).into(),
+                None => PlanError::new(KeyPath::root(), kind).in_file(path).into(),
             });
         }
     };

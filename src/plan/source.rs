@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::diagnostic::{PlanError, PlanErrorKind, PlanErrors};
 use super::key_path::KeyPath;
 use super::locate::{Span, SpanIndex};
+use super::read::{MAX_PLAN_BYTES, read_bounded};
 
 /// The two plan formats; chosen by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +45,13 @@ impl Source {
                 });
             }
         };
-        let text = std::fs::read_to_string(path).map_err(|e| PlanErrorKind::Unreadable {
+        let bytes = read_bounded(path, MAX_PLAN_BYTES, "a plan file").map_err(|e| {
+            PlanErrorKind::Unreadable {
+                file: path.display().to_string(),
+                reason: e.to_string(),
+            }
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| PlanErrorKind::Unreadable {
             file: path.display().to_string(),
             reason: e.to_string(),
         })?;

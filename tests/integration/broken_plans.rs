@@ -181,17 +181,18 @@ fn a_plan_file_that_is_a_fifo_or_a_link_to_a_device_is_refused_at_once() {
 fn files_a_plan_names_that_are_fifos_or_devices_are_refused_at_their_key() {
     let dir = tempfile::tempdir().unwrap();
     mkfifo(&dir.path().join("pipe"));
+    mkfifo(&dir.path().join("parent.yaml"));
     let cases = [
         (
             "body.yaml",
             "host: http://127.0.0.1:9\nclasses:\n  A:\n    tasks:\n      t: { path: /x, method: POST, body-file: /dev/zero }\nload: { users: 1, run-time: 1s }\n",
-            "body.yaml:5:50",
+            "body.yaml:5:47",
             "it is a character device, not a regular file",
         ),
         (
             "body-fifo.yaml",
             "host: http://127.0.0.1:9\nclasses:\n  A:\n    tasks:\n      t: { path: /x, method: POST, body-file: pipe }\nload: { users: 1, run-time: 1s }\n",
-            "body-fifo.yaml:5:50",
+            "body-fifo.yaml:5:47",
             "it is a named pipe (FIFO), not a regular file",
         ),
         (
@@ -202,7 +203,7 @@ fn files_a_plan_names_that_are_fifos_or_devices_are_refused_at_their_key() {
         ),
         (
             "extends.yaml",
-            "extends: pipe\nhost: http://127.0.0.1:9\nclasses:\n  A:\n    tasks:\n      t: { path: /x }\nload: { users: 1, run-time: 1s }\n",
+            "extends: parent.yaml\nhost: http://127.0.0.1:9\nclasses:\n  A:\n    tasks:\n      t: { path: /x }\nload: { users: 1, run-time: 1s }\n",
             "extends.yaml:1:10",
             "it is a named pipe (FIFO), not a regular file",
         ),
