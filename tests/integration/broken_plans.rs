@@ -236,3 +236,25 @@ fn a_plan_file_over_4_mib_is_refused_with_the_limit() {
     std::fs::write(&plan, SMALL_PLAN).unwrap();
     assert_eq!(check(&plan).0, Some(0));
 }
+
+#[test]
+fn nesting_100000_levels_deep_is_refused_in_milliseconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 100_000;
+    let cases = [
+        ("seq.yaml", format!("a: {}{}", "[".repeat(n), "]".repeat(n))),
+        ("map.yaml", format!("a: {}1{}", "{a: ".repeat(n), "}".repeat(n))),
+        ("block.yaml", format!("{}x\n", "- ".repeat(n))),
+    ];
+    for (name, text) in cases {
+        let plan = dir.path().join(name);
+        std::fs::write(&plan, text).unwrap();
+        let started = std::time::Instant::now();
+        assert_refused(&plan, &[name, "nesting deeper than 64 levels"]);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{name}: {:?}",
+            started.elapsed()
+        );
+    }
+}
