@@ -23,6 +23,24 @@ pub enum PlanErrorKind {
     UnknownFormat { file: String },
     #[error("syntax error: {message}")]
     Syntax { message: String },
+    #[error("{message}; save the file as UTF-8")]
+    Encoding { message: String },
+    #[error(
+        "the plan file is empty: expected a map of keys such as `host`, `classes`, `load`, `slos`"
+    )]
+    EmptyPlan,
+    #[error(
+        "nesting deeper than {limit} levels: plans need about ten; flatten this value (see docs/robustness.md)"
+    )]
+    TooDeep { limit: usize },
+    #[error(
+        "aliases expand to {values} values here, over this file's limit of {limit}: an alias that repeats aliases multiplies; write the values out instead (see docs/robustness.md)"
+    )]
+    AliasBomb { values: usize, limit: usize },
+    #[error(
+        "key `{key}` is written twice in this map (first at line {line}, column {col}); YAML would silently keep only the last: remove or rename one"
+    )]
+    DuplicateKey { key: String, line: usize, col: usize },
     #[error("unknown key `{key}`: expected one of {}", backticked(expected))]
     UnknownKey { key: String, expected: Vec<String> },
     #[error("missing key `{key}`")]
@@ -117,8 +135,44 @@ pub struct PlanError {
     pub hint: Option<String>,
     /// The `--set` flag the value came from, if it did not come from a file.
     pub flag: Option<String>,
-    source: Option<NamedSource<String>>,
+    source: Option<Snippet>,
     span: Option<Span>,
+}
+
+/// The text a snippet shows (see `excerpt`), and the line whose start was cut, with how
+/// many characters were cut, so that the position miette prints stays the file's.
+#[derive(Debug, Clone)]
+struct Snippet {
+    source: NamedSource<String>,
+    cut: Option<(usize, usize)>,
+}
+
+impl SourceCode for Snippet {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let contents = self.source.read_span(span, before, after)?;
+        match self.cut {
+            Some((line, chars)) if before == 0 && after == 0 && contents.line() == line => {
+                let mut shifted = miette::MietteSpanContents::new_named(
+                    self.source.name().to_owned(),
+                    contents.data(),
+                    *contents.span(),
+                    contents.line(),
+                    contents.column() + chars,
+                    contents.line_count(),
+                );
+                if let Some(language) = contents.language() {
+                    shifted = shifted.with_language(language);
+                }
+                Ok(Box::new(shifted))
+            }
+            _ => Ok(contents),
+        }
+    }
 }
 
 impl PlanError {
@@ -139,15 +193,17 @@ impl PlanError {
     pub fn at(mut self, source: &Source, span: Option<Span>) -> Self {
         self.file = Some(source.path.clone());
         self.position = span.map(|s| source.line_col(s.start));
+        let (text, span, cut) = excerpt(&source.text, span);
         self.span = span;
-        self.source = Some(
-            NamedSource::new(source.path.display().to_string(), source.text.clone()).with_language(
+        self.source = Some(Snippet {
+            source: NamedSource::new(source.path.display().to_string(), text).with_language(
                 match source.format {
                     super::source::Format::Yaml => "yaml",
                     super::source::Format::Toml => "toml",
                 },
             ),
-        );
+            cut,
+        });
         self
     }
 
@@ -238,7 +294,7 @@ impl Diagnostic for PlanError {
         let label = if self.path.is_root() {
             "here".to_owned()
         } else {
-            format!("at `{}`", self.path)
+            format!("at `{}`", shorten(&self.path.to_string()))
         };
         Some(Box::new(std::iter::once(LabeledSpan::new(
             Some(label),
@@ -246,6 +302,97 @@ impl Diagnostic for PlanError {
             span.end.saturating_sub(span.start),
         ))))
     }
+}
+
+/// Keys and values quoted in messages and labels are cut past this many characters.
+pub const MAX_QUOTED_CHARS: usize = 80;
+
+/// Snippet lines are cut to this many characters around the span: the renderer cannot
+/// draw a line of 65,536 characters or more, and nobody reads one.
+pub const MAX_SNIPPET_LINE_CHARS: usize = 160;
+
+/// `text`, cut to `MAX_QUOTED_CHARS` characters with a note of how long it was.
+pub fn shorten(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= MAX_QUOTED_CHARS {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(MAX_QUOTED_CHARS).collect();
+    format!("{head}… ({count} characters)")
+}
+
+/// The part of `text` a snippet shows, and `span` within it: the lines around the span,
+/// each cut to `MAX_SNIPPET_LINE_CHARS` characters around the span's columns, after as
+/// many empty lines as there were lines before, so that line numbers stay right and a
+/// diagnostic on a 4 MiB file does not copy the whole file.
+fn excerpt(text: &str, span: Option<Span>) -> (String, Option<Span>, Option<(usize, usize)>) {
+    const CONTEXT_LINES: usize = 2;
+    let Some(span) = span else {
+        return (String::new(), None, None);
+    };
+    let mut cut_line = None;
+    let start = floor_boundary(text, span.start.min(text.len()));
+    let end = floor_boundary(text, span.end.clamp(start, text.len()));
+    let line_of = |at: usize| text[..at].matches('\n').count();
+    let (first_line, span_line) = {
+        let line = line_of(start);
+        (line.saturating_sub(CONTEXT_LINES), line)
+    };
+    let mut out = "\n".repeat(first_line);
+    let mut new_span = None;
+    let mut offset = text
+        .match_indices('\n')
+        .nth(first_line.wrapping_sub(1))
+        .map_or(0, |(i, _)| i + 1);
+    if first_line == 0 {
+        offset = 0;
+    }
+    for (index, line) in text[offset..]
+        .split('\n')
+        .enumerate()
+        .take(span_line - first_line + CONTEXT_LINES + 1)
+    {
+        if index > 0 {
+            out.push('\n');
+        }
+        let line_start = offset;
+        offset += line.len() + 1;
+        // The window of this line shown: around the span on its own line, the start
+        // of the line elsewhere.
+        let (from, to) = if line_start <= start && start <= line_start + line.len() {
+            let from = floor_boundary(line, (start - line_start).saturating_sub(MAX_SNIPPET_LINE_CHARS / 2));
+            (from, cut(line, from, MAX_SNIPPET_LINE_CHARS))
+        } else {
+            (0, cut(line, 0, MAX_SNIPPET_LINE_CHARS))
+        };
+        let base = out.len();
+        out.push_str(&line[from..to]);
+        if line_start <= start && start <= line_start + line.len() {
+            if from > 0 {
+                cut_line = Some((span_line, line[..from].chars().count()));
+            }
+            let s = base + (start - line_start - from);
+            let e = base + (end.min(line_start + to) - line_start).saturating_sub(from);
+            new_span = Some(Span { start: s, end: e.max(s) });
+        }
+    }
+    (out, new_span, cut_line)
+}
+
+/// The byte end of at most `chars` characters of `line` from byte `from`.
+fn cut(line: &str, from: usize, chars: usize) -> usize {
+    line[from..]
+        .char_indices()
+        .nth(chars)
+        .map_or(line.len(), |(i, _)| from + i)
+}
+
+fn floor_boundary(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// Every mistake found in a plan, in file order.

@@ -10,6 +10,7 @@ mod deserialize;
 pub mod diagnostic;
 pub mod key_path;
 pub mod locate;
+mod prescan;
 pub mod raw;
 pub mod read;
 pub mod source;
@@ -152,7 +153,8 @@ fn load_chain(
 ) -> Result<(Value, Origins), PlanErrors> {
     let source = match Source::read(path) {
         Ok(source) => source,
-        Err(kind) => {
+        Err(source::ReadFailure::Located(errors)) => return Err(errors),
+        Err(source::ReadFailure::Unreadable(kind)) => {
             return Err(match named_by {
                 Some(at) => at.with_kind(kind).into(),
                 None => PlanError::new(KeyPath::root(), kind).in_file(path).into(),
