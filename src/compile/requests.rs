@@ -13,8 +13,8 @@ use super::graph::{Action, RequestId, RequestSpec};
 use super::inspect;
 use super::templates::{Text, condition_source};
 use crate::plan::raw::RawStep;
-use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 use crate::plan::read::{ReadError, read_bounded};
+use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 use crate::units::StatusSet;
 
 /// Payload files larger than this are a mistake (a load test sends them thousands of times).

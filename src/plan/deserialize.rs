@@ -169,7 +169,11 @@ fn expected_words(message: &str, path: &KeyPath) -> Option<String> {
         .split_once("untagged enum ")
         .map(|(_, name)| name)
         .or_else(|| message.split_once("expected struct ").map(|(_, name)| name))
-        .or_else(|| message.split_once(", expected ").map(|(_, expected)| expected))?;
+        .or_else(|| {
+            message
+                .split_once(", expected ")
+                .map(|(_, expected)| expected)
+        })?;
     let name = named.split_whitespace().next().unwrap_or_default();
     let key = path.last_key().unwrap_or_default();
     let words = match name {

@@ -40,7 +40,11 @@ pub enum PlanErrorKind {
     #[error(
         "key `{key}` is written twice in this map (first at line {line}, column {col}); YAML would silently keep only the last: remove or rename one"
     )]
-    DuplicateKey { key: String, line: usize, col: usize },
+    DuplicateKey {
+        key: String,
+        line: usize,
+        col: usize,
+    },
     #[error("unknown key `{key}`: expected one of {}", backticked(expected))]
     UnknownKey { key: String, expected: Vec<String> },
     #[error("missing key `{key}`")]
@@ -360,7 +364,10 @@ fn excerpt(text: &str, span: Option<Span>) -> (String, Option<Span>, Option<(usi
         // The window of this line shown: around the span on its own line, the start
         // of the line elsewhere.
         let (from, to) = if line_start <= start && start <= line_start + line.len() {
-            let from = floor_boundary(line, (start - line_start).saturating_sub(MAX_SNIPPET_LINE_CHARS / 2));
+            let from = floor_boundary(
+                line,
+                (start - line_start).saturating_sub(MAX_SNIPPET_LINE_CHARS / 2),
+            );
             (from, cut(line, from, MAX_SNIPPET_LINE_CHARS))
         } else {
             (0, cut(line, 0, MAX_SNIPPET_LINE_CHARS))
@@ -373,7 +380,10 @@ fn excerpt(text: &str, span: Option<Span>) -> (String, Option<Span>, Option<(usi
             }
             let s = base + (start - line_start - from);
             let e = base + (end.min(line_start + to) - line_start).saturating_sub(from);
-            new_span = Some(Span { start: s, end: e.max(s) });
+            new_span = Some(Span {
+                start: s,
+                end: e.max(s),
+            });
         }
     }
     (out, new_span, cut_line)

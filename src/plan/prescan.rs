@@ -30,9 +30,19 @@ pub const ALIAS_CEILING: usize = 100_000;
 /// What the pre-scan refused, and where (byte spans in the text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    TooDeep { at: Span },
-    AliasBomb { at: Span, values: usize, limit: usize },
-    DuplicateKey { key: String, first: Span, again: Span },
+    TooDeep {
+        at: Span,
+    },
+    AliasBomb {
+        at: Span,
+        values: usize,
+        limit: usize,
+    },
+    DuplicateKey {
+        key: String,
+        first: Span,
+        again: Span,
+    },
 }
 
 /// An open map or list: its size so far (nodes, aliases expanded), its anchor, and for a
@@ -170,9 +180,7 @@ fn key_end(text: &str, at: usize, key: &str) -> usize {
         return at + key.len();
     }
     match rest.chars().next() {
-        Some(quote @ ('"' | '\'')) => rest[1..]
-            .find(quote)
-            .map_or(at + 1, |close| at + close + 2),
+        Some(quote @ ('"' | '\'')) => rest[1..].find(quote).map_or(at + 1, |close| at + close + 2),
         _ => at + rest.find(':').unwrap_or(0),
     }
 }
@@ -204,7 +212,9 @@ mod tests {
 
     #[test]
     fn the_same_key_in_different_maps_is_fine() {
-        assert!(scan("a: {x: 1}\nb: {x: 1}\nc: [{x: 1}, {x: 2}]\nd: &d {x: 1}\ne: *d\n").is_empty());
+        assert!(
+            scan("a: {x: 1}\nb: {x: 1}\nc: [{x: 1}, {x: 2}]\nd: &d {x: 1}\ne: *d\n").is_empty()
+        );
     }
 
     #[test]
@@ -214,7 +224,11 @@ mod tests {
         let refusals = scan(&deep);
         assert!(matches!(refusals[..], [Refusal::TooDeep { .. }]));
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
-        let fine = format!("a: {}{}", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
+        let fine = format!(
+            "a: {}{}",
+            "[".repeat(MAX_DEPTH - 1),
+            "]".repeat(MAX_DEPTH - 1)
+        );
         assert!(scan(&fine).is_empty());
     }
 

@@ -231,9 +231,18 @@ fn yaml_message(
         );
     }
     if text[floor_char_boundary(text, at)..].starts_with('\t') {
-        return ("a tab cannot start a value here; use spaces".into(), Some(at));
+        return (
+            "a tab cannot start a value here; use spaces".into(),
+            Some(at),
+        );
     }
-    let key_len = line.trim_start().split(": ").next().unwrap_or_default().chars().count();
+    let key_len = line
+        .trim_start()
+        .split(": ")
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count();
     if key_len > MAX_YAML_KEY_CHARS
         && (message.starts_with("could not find expected ':'")
             || message.starts_with("mapping values are not allowed"))

@@ -243,7 +243,10 @@ fn nesting_100000_levels_deep_is_refused_in_milliseconds() {
     let n = 100_000;
     let cases = [
         ("seq.yaml", format!("a: {}{}", "[".repeat(n), "]".repeat(n))),
-        ("map.yaml", format!("a: {}1{}", "{a: ".repeat(n), "}".repeat(n))),
+        (
+            "map.yaml",
+            format!("a: {}1{}", "{a: ".repeat(n), "}".repeat(n)),
+        ),
         ("block.yaml", format!("{}x\n", "- ".repeat(n))),
     ];
     for (name, text) in cases {

@@ -605,9 +605,21 @@ fn regressions() {
     ];
     // A key of 65,536 characters or more made miette's renderer panic.
     for (name, text) in [
-        ("long.yaml", format!("host: http://x\n{}: 1\n", "k".repeat(70_000))),
-        ("long.toml", format!("host = \"http://x\"\n{} = 1\n", "k".repeat(70_000))),
-        ("longv.yaml", format!("host: http://x\nclasses:\n  A:\n    {}: 1\n", "w".repeat(1000))),
+        (
+            "long.yaml",
+            format!("host: http://x\n{}: 1\n", "k".repeat(70_000)),
+        ),
+        (
+            "long.toml",
+            format!("host = \"http://x\"\n{} = 1\n", "k".repeat(70_000)),
+        ),
+        (
+            "longv.yaml",
+            format!(
+                "host: http://x\nclasses:\n  A:\n    {}: 1\n",
+                "w".repeat(1000)
+            ),
+        ),
     ] {
         let path = dir.path().join(name);
         std::fs::write(&path, &text).unwrap();

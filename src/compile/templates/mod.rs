@@ -281,9 +281,13 @@ mod documented {
         assert!(filters.contains(&"urlencode".to_owned()), "{filters:?}");
         assert!(names.len() >= 11, "{names:?}");
         names.extend(filters);
-        let scope =
-            UserScope::new(0, "A", Arc::new(Globals::new(Default::default(), Vec::new())), 1)
-                .value();
+        let scope = UserScope::new(
+            0,
+            "A",
+            Arc::new(Globals::new(Default::default(), Vec::new())),
+            1,
+        )
+        .value();
         for name in names {
             let (source, expected) =
                 example(&name).unwrap_or_else(|| panic!("`{name}` is documented but not tested"));
@@ -304,14 +308,18 @@ mod documented {
     #[test]
     fn a_loop_in_a_loop_runs_out_of_fuel_quickly() {
         let mut templates = Templates::new();
-        let Ok(Text::Template(id)) = templates
-            .compile("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")
-        else {
+        let Ok(Text::Template(id)) = templates.compile(
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        ) else {
             panic!("a template")
         };
-        let scope =
-            UserScope::new(0, "A", Arc::new(Globals::new(Default::default(), Vec::new())), 1)
-                .value();
+        let scope = UserScope::new(
+            0,
+            "A",
+            Arc::new(Globals::new(Default::default(), Vec::new())),
+            1,
+        )
+        .value();
         let started = std::time::Instant::now();
         let error = templates.render(id, &scope).unwrap_err();
         assert!(describe(&error).contains("more than 2000000 instructions"));
