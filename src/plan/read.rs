@@ -6,7 +6,7 @@
 //! following symlinks, checked before opening and again on the opened file; and never more
 //! than `limit` bytes read, whatever the metadata said.
 
-use std::fs::{File, Metadata};
+use std::fs::Metadata;
 use std::io::Read;
 use std::path::Path;
 
@@ -47,7 +47,12 @@ pub fn read_bounded(path: &Path, limit: u64, purpose: &'static str) -> Result<Ve
             purpose,
         });
     }
-    let file = File::open(path).map_err(io_error)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // Should the path become a FIFO after the check, opening it must not wait for a writer.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).map_err(io_error)?;
     // The path may have been swapped between the two calls: check what was opened.
     check_kind(&file.metadata().map_err(io_error)?)?;
     let mut bytes = Vec::with_capacity(before.len().min(limit) as usize);
@@ -150,6 +155,21 @@ mod tests {
         assert_eq!(
             read_bounded(&dir.path().join("nope"), 10, "a test"),
             Err(ReadError::NotFound)
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()));
+        assert_eq!(
+            read_bounded(&fifo, 10, "a test"),
+            Err(ReadError::NotRegular {
+                what: "a named pipe (FIFO)"
+            })
         );
     }
 

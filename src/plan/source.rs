@@ -63,12 +63,32 @@ impl Source {
             })
         })?;
         match String::from_utf8(bytes) {
-            Ok(text) => Ok(Self::from_text(path, text, format)),
+            Ok(text) => match text.find('\0') {
+                // UTF-16 without a byte-order mark is valid UTF-8, full of NULs.
+                Some(at) => {
+                    // Shown as `␀`: a NUL written to a terminal is no help.
+                    let shown = text.replace('\0', "\u{2400}");
+                    let source = Self::from_text(path, shown, format);
+                    let message = format!(
+                        "the file holds a NUL byte at byte {at}: it is not UTF-8 text (UTF-16 without a byte-order mark?)"
+                    );
+                    Err(ReadFailure::Located(
+                        PlanError::new(KeyPath::root(), PlanErrorKind::Encoding { message })
+                            .at(&source, Some(Span { start: at, end: at }))
+                            .into(),
+                    ))
+                }
+                None => Ok(Self::from_text(path, text, format)),
+            },
             Err(error) => {
                 let bytes = error.into_bytes();
                 let (message, at) = encoding_problem(&bytes);
-                let source =
-                    Self::from_text(path, String::from_utf8_lossy(&bytes).into_owned(), format);
+                // Shown with `␀` for NUL (UTF-16 is full of them) and `�` for the rest;
+                // `␀` is three bytes, so the offset moves by two for each one before it.
+                let nuls = bytes[..at].iter().filter(|b| **b == 0).count();
+                let at = at + 2 * nuls;
+                let shown = String::from_utf8_lossy(&bytes).replace('\0', "\u{2400}");
+                let source = Self::from_text(path, shown, format);
                 let span = Some(Span { start: at, end: at });
                 Err(ReadFailure::Located(
                     PlanError::new(KeyPath::root(), PlanErrorKind::Encoding { message })
