@@ -261,3 +261,106 @@ fn nesting_100000_levels_deep_is_refused_in_milliseconds() {
         );
     }
 }
+
+/// Every key given a value of every wrong type: no message names a Rust type.
+#[test]
+fn no_type_message_names_a_rust_type() {
+    use serde_json::{Value, json};
+    let base = json!({
+        "host": "http://127.0.0.1:9",
+        "classes": { "A": { "tasks": { "t": {
+            "path": "/x", "extract": { "x": { "json": "$.a" } },
+            "checks": [{ "status": 200 }], "outcomes": { "ok": "true" },
+        } } } },
+        "load": { "users": 1, "run-time": "1s" },
+        "metrics": { "m": { "rate": "t.ok" } },
+        "slos": ["p95 < 1s"],
+    });
+    let paths: &[&[&str]] = &[
+        &["name"],
+        &["host"],
+        &["headers"],
+        &["timeout"],
+        &["max-body"],
+        &["seed"],
+        &["vars"],
+        &["classes"],
+        &["classes", "A"],
+        &["classes", "A", "weight"],
+        &["classes", "A", "think-time"],
+        &["classes", "A", "headers"],
+        &["classes", "A", "on-start"],
+        &["classes", "A", "tasks"],
+        &["classes", "A", "tasks", "t"],
+        &["classes", "A", "tasks", "t", "path"],
+        &["classes", "A", "tasks", "t", "query"],
+        &["classes", "A", "tasks", "t", "expect-status"],
+        &["classes", "A", "tasks", "t", "extract"],
+        &["classes", "A", "tasks", "t", "extract", "x"],
+        &["classes", "A", "tasks", "t", "checks"],
+        &["classes", "A", "tasks", "t", "steps"],
+        &["load"],
+        &["load", "users"],
+        &["load", "spawn-rate"],
+        &["load", "run-time"],
+        &["load", "stages"],
+        &["load", "rate"],
+        &["load", "bursts"],
+        &["load", "recovery"],
+        &["data"],
+        &["data", "d"],
+        &["metrics"],
+        &["metrics", "m"],
+        &["metrics", "m", "rate"],
+        &["slos"],
+        &["preflight"],
+        &["secrets"],
+    ];
+    let wrong = [
+        json!([[1]]),
+        json!({"zz": {"y": 1}}),
+        json!("x"),
+        json!(-5),
+        json!(1.5),
+        json!(true),
+        Value::Null,
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.yaml");
+    let rust_words = [
+        "Raw",
+        "enum",
+        "struct",
+        "i64",
+        "u64",
+        "f64",
+        "Scalar",
+        "OneOrMany",
+        "variant",
+    ];
+    for path in paths {
+        for value in &wrong {
+            let mut doc = base.clone();
+            let mut slot = &mut doc;
+            for key in *path {
+                if !slot.is_object() {
+                    *slot = json!({});
+                }
+                slot = slot
+                    .as_object_mut()
+                    .unwrap()
+                    .entry(key.to_string())
+                    .or_insert(Value::Null);
+            }
+            *slot = value.clone();
+            std::fs::write(&plan, serde_yaml::to_string(&doc).unwrap()).unwrap();
+            let Err(errors) = planrun::plan::load(&plan, &[]) else {
+                continue;
+            };
+            let text = errors.to_string();
+            for word in rust_words {
+                assert!(!text.contains(word), "{path:?} = {value}: {text}");
+            }
+        }
+    }
+}
