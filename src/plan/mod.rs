@@ -304,6 +304,21 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_set_value_nested_too_deep_is_refused_at_once() {
+        let mut root = json!({});
+        let deep = format!("vars.x={}{}", "[".repeat(60_000), "]".repeat(60_000));
+        let started = std::time::Instant::now();
+        let error = apply_set(&mut root, &deep).unwrap_err();
+        assert_eq!(error, "the value nests deeper than 64 levels");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(
+            apply_set(&mut root, "vars.x={a: 1, a: 2}").unwrap_err(),
+            "the value writes key `a` twice"
+        );
+        assert!(apply_set(&mut root, "vars.x=[1, {a: 2}]").is_ok());
+    }
+
+    #[test]
     fn secrets_accumulate_through_extends_and_other_lists_are_replaced() {
         let parent = json!({ "secrets": ["A", "B"], "slos": ["p95 < 1s"] });
         let child = json!({ "secrets": ["C", "A"], "slos": ["p99 < 2s"] });
