@@ -274,6 +274,22 @@ fn apply_set(root: &mut Value, flag: &str) -> Result<KeyPath, String> {
         .ok_or_else(|| "expected `key.path=value`, e.g. `--set load.users=50`".to_owned())?;
     let path = KeyPath::parse_dotted(path_text.trim())
         .ok_or_else(|| format!("`{path_text}` is not a key path: expected e.g. `load.users`"))?;
+    // The same pre-scan as a plan file's: a value nested 60,000 levels deep fits in one
+    // argument and would hold the parser for minutes.
+    if let Some(refusal) = prescan::scan(value_text).first() {
+        return Err(match refusal {
+            prescan::Refusal::TooDeep { .. } => format!(
+                "the value nests deeper than {} levels",
+                prescan::MAX_DEPTH
+            ),
+            prescan::Refusal::AliasBomb { values, .. } => {
+                format!("the value's aliases expand to {values} values")
+            }
+            prescan::Refusal::DuplicateKey { key, .. } => {
+                format!("the value writes key `{}` twice", diagnostic::shorten(key))
+            }
+        });
+    }
     let value = serde_yaml::from_str::<Value>(value_text)
         .unwrap_or_else(|_| Value::String(value_text.to_owned()));
     let mut slot = root;
