@@ -278,10 +278,9 @@ fn apply_set(root: &mut Value, flag: &str) -> Result<KeyPath, String> {
     // argument and would hold the parser for minutes.
     if let Some(refusal) = prescan::scan(value_text).first() {
         return Err(match refusal {
-            prescan::Refusal::TooDeep { .. } => format!(
-                "the value nests deeper than {} levels",
-                prescan::MAX_DEPTH
-            ),
+            prescan::Refusal::TooDeep { .. } => {
+                format!("the value nests deeper than {} levels", prescan::MAX_DEPTH)
+            }
             prescan::Refusal::AliasBomb { values, .. } => {
                 format!("the value's aliases expand to {values} values")
             }
