@@ -364,3 +364,23 @@ fn no_type_message_names_a_rust_type() {
         }
     }
 }
+
+/// 4 MiB of tiny values took 680 MB to load: the number of values is bounded too.
+#[test]
+fn a_plan_of_too_many_values_is_refused_before_it_is_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut yaml = SMALL_PLAN.to_owned() + "vars:\n";
+    let mut toml = "host = \"http://127.0.0.1:9\"\n[vars]\n".to_owned();
+    for i in 0..20_000 {
+        yaml.push_str(&format!("  v{i}: [1, 2, abc, {{a: 1}}]\n"));
+        toml.push_str(&format!("v{i} = [1, 2, \"abc\", {{a = 1}}]\n"));
+    }
+    for (name, text) in [("many.yaml", yaml), ("many.toml", toml)] {
+        let plan = dir.path().join(name);
+        std::fs::write(&plan, text).unwrap();
+        assert_refused(
+            &plan,
+            &[name, "the plan file holds more than 100000 values"],
+        );
+    }
+}
