@@ -34,6 +34,10 @@ pub enum PlanErrorKind {
     )]
     TooDeep { limit: usize },
     #[error(
+        "the plan file holds more than {limit} values (keys, items and scalars): plans hold a few thousand; move bulk data to a `data` file (see docs/robustness.md)"
+    )]
+    TooManyValues { limit: usize },
+    #[error(
         "aliases expand to {values} values here, over this file's limit of {limit}: an alias that repeats aliases multiplies; write the values out instead (see docs/robustness.md)"
     )]
     AliasBomb { values: usize, limit: usize },

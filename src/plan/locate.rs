@@ -128,6 +128,11 @@ impl SpanIndex {
         self.entries.iter()
     }
 
+    /// Every indexed path, by value.
+    pub fn into_entries(self) -> impl Iterator<Item = (KeyPath, Located)> {
+        self.entries.into_iter()
+    }
+
     /// Records a position; a duplicated key keeps its first occurrence.
     fn insert(&mut self, path: KeyPath, located: Located) {
         self.entries.entry(path).or_insert(located);

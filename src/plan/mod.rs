@@ -175,7 +175,9 @@ fn load_chain(
     }
     let index = source.index();
     let file = files.len();
-    let mut origins: Origins = index.iter().map(|(p, l)| (p.clone(), (file, *l))).collect();
+    let extends_at = index.get(&KeyPath::root().key("extends")).map(|l| l.value);
+    // Moved, not cloned: a large plan's index is its largest structure.
+    let mut origins: Origins = index.into_entries().map(|(p, l)| (p, (file, l))).collect();
     files.push(source);
 
     let Some(extends) = value.get("extends") else {
@@ -183,8 +185,7 @@ fn load_chain(
     };
     let extends_path = KeyPath::root().key("extends");
     let locate = |kind: PlanErrorKind, files: &[Source]| {
-        let located = index.get(&extends_path).map(|l| l.value);
-        PlanError::new(extends_path.clone(), kind).at(&files[file], located)
+        PlanError::new(extends_path.clone(), kind).at(&files[file], extends_at)
     };
     let Some(parent) = extends.as_str() else {
         return Err(locate(
@@ -283,6 +284,9 @@ fn apply_set(root: &mut Value, flag: &str) -> Result<KeyPath, String> {
             }
             prescan::Refusal::AliasBomb { values, .. } => {
                 format!("the value's aliases expand to {values} values")
+            }
+            prescan::Refusal::TooManyValues { .. } => {
+                format!("the value holds more than {} values", prescan::MAX_VALUES)
             }
             prescan::Refusal::DuplicateKey { key, .. } => {
                 format!("the value writes key `{}` twice", diagnostic::shorten(key))

@@ -19,6 +19,12 @@ use super::locate::{CharOffsets, Span};
 /// below where the parser slows down.
 pub const MAX_DEPTH: usize = 64;
 
+/// Values (scalars, lists and maps) one plan file may hold. Hand-written plans hold
+/// hundreds to a few thousand; each value costs about a kilobyte by the time the plan is
+/// compiled (the value tree, its positions, the template globals), so this keeps a plan
+/// file's load under 200 MB. 4 MiB of one-line `vars` held 720,000 and took 680 MB.
+pub const MAX_VALUES: usize = 100_000;
+
 /// Values an alias may add, beyond those written: `max(ALIAS_FLOOR, ALIAS_FACTOR ×
 /// written)`, capped by `ALIAS_CEILING`. Sharing a header map between classes adds
 /// tens; an expansion bomb adds billions. The factor keeps this check stricter than the
@@ -30,6 +36,9 @@ pub const ALIAS_CEILING: usize = 100_000;
 /// What the pre-scan refused, and where (byte spans in the text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
+    TooManyValues {
+        at: Span,
+    },
     TooDeep {
         at: Span,
     },
@@ -84,6 +93,12 @@ pub fn scan(text: &str) -> Vec<Refusal> {
         let at = offsets.byte(&mark);
         let point = Span { start: at, end: at };
         let (size, anchor, key_text) = match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) | Event::Scalar(..)
+                if written >= MAX_VALUES =>
+            {
+                refusals.push(Refusal::TooManyValues { at: point });
+                return refusals;
+            }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 written += 1;
                 let is_map = matches!(event, Event::MappingStart(..));
@@ -215,6 +230,25 @@ mod tests {
         assert!(
             scan("a: {x: 1}\nb: {x: 1}\nc: [{x: 1}, {x: 2}]\nd: &d {x: 1}\ne: *d\n").is_empty()
         );
+    }
+
+    #[test]
+    fn too_many_values_are_refused_at_the_first_one_over() {
+        let text: String = (0..MAX_VALUES).map(|i| format!("k{i}: 1\n")).collect();
+        let refusals = scan(&text);
+        let [Refusal::TooManyValues { at }] = refusals[..] else {
+            panic!("{refusals:?}")
+        };
+        // The root map and 49,999 pairs are 99,999 values; the next key is one too many.
+        assert!(
+            text[at.start..].starts_with("k49999: 1"),
+            "{}",
+            &text[at.start..at.start + 12]
+        );
+        let fine: String = (0..MAX_VALUES / 2 - 1)
+            .map(|i| format!("k{i}: 1\n"))
+            .collect();
+        assert!(scan(&fine).is_empty());
     }
 
     #[test]

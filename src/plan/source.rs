@@ -131,20 +131,33 @@ impl Source {
                         .into()
                 })
             }
-            Format::Toml => toml::from_str::<Value>(&self.text).map_err(|e| {
-                let span = e.span().map(|r| Span {
-                    start: r.start,
-                    end: r.end,
-                });
-                PlanError::new(
-                    KeyPath::root(),
-                    PlanErrorKind::Syntax {
-                        message: e.message().trim().to_owned(),
-                    },
-                )
-                .at(self, span)
-                .into()
-            }),
+            Format::Toml => {
+                let value = toml::from_str::<Value>(&self.text).map_err(|e| {
+                    let span = e.span().map(|r| Span {
+                        start: r.start,
+                        end: r.end,
+                    });
+                    let error: PlanError = PlanError::new(
+                        KeyPath::root(),
+                        PlanErrorKind::Syntax {
+                            message: e.message().trim().to_owned(),
+                        },
+                    )
+                    .at(self, span);
+                    PlanErrors::from(error)
+                })?;
+                if count_values(&value) > prescan::MAX_VALUES {
+                    return Err(PlanError::new(
+                        KeyPath::root(),
+                        PlanErrorKind::TooManyValues {
+                            limit: prescan::MAX_VALUES,
+                        },
+                    )
+                    .at(self, Some(Span { start: 0, end: 0 }))
+                    .into());
+                }
+                Ok(value)
+            }
         }
     }
 
@@ -156,6 +169,12 @@ impl Source {
                 Refusal::TooDeep { at } => (
                     PlanErrorKind::TooDeep {
                         limit: prescan::MAX_DEPTH,
+                    },
+                    at,
+                ),
+                Refusal::TooManyValues { at } => (
+                    PlanErrorKind::TooManyValues {
+                        limit: prescan::MAX_VALUES,
                     },
                     at,
                 ),
@@ -322,6 +341,15 @@ fn indents_above(text: &str, line_start: usize) -> String {
         None => String::new(),
         Some((last, [])) => last.clone(),
         Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// Values in a tree: every scalar, list and map, keys counted with their values.
+fn count_values(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(count_values).sum::<usize>(),
+        Value::Object(map) => 1 + map.values().map(|v| 1 + count_values(v)).sum::<usize>(),
+        _ => 1,
     }
 }
 
