@@ -239,9 +239,10 @@ mod tests {
         let [Refusal::TooManyValues { at }] = refusals[..] else {
             panic!("{refusals:?}")
         };
-        // The root map and 49,999 pairs are 99,999 values; the next key is one too many.
+        // The root map and 50,000 pairs less one value make 100,000: the value of the
+        // last key is the first one over.
         assert!(
-            text[at.start..].starts_with("k49999: 1"),
+            text[at.start..].starts_with("1\nk50000"),
             "{}",
             &text[at.start..at.start + 12]
         );
