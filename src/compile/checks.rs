@@ -221,16 +221,22 @@ fn dry_render(
         };
         let request = &cx.requests[id.0 as usize];
         let mut rendered_body = String::new();
-        let mut texts: Vec<(&Text, bool)> = std::iter::once(&request.path)
+        // Each text, whether it is the body, and the header it is the value of.
+        let mut texts: Vec<(&Text, bool, Option<&str>)> = std::iter::once(&request.path)
             .chain(request.query.iter().map(|(_, t)| t))
-            .map(|t| (t, false))
+            .map(|t| (t, false, None))
             .collect();
         if let Some(body) = &request.body {
-            texts.push((body, true));
+            texts.push((body, true, None));
         }
-        texts.extend(request.templated_headers.iter().map(|(_, t)| (t, false)));
+        texts.extend(
+            request
+                .templated_headers
+                .iter()
+                .map(|(name, t)| (t, false, Some(name.as_str()))),
+        );
         let mut errors = Vec::new();
-        for (text, is_body) in texts {
+        for (text, is_body, header) in texts {
             let id = match text {
                 Text::Template(id) => *id,
                 Text::Static(fixed) => {
@@ -248,6 +254,20 @@ fn dry_render(
             };
             match cx.templates.render(id, &context) {
                 Ok(rendered) => {
+                    // A value with CR, LF or NUL cannot be sent: caught here, not by
+                    // every request of the run failing.
+                    if let Some(name) = header {
+                        if reqwest::header::HeaderValue::from_str(&rendered).is_err() {
+                            errors.push((
+                                site.path.clone(),
+                                PlanErrorKind::BadHeader {
+                                    message: format!(
+                                        "the value of `{name}` renders to characters a header cannot carry (a line break or a control character); remove them from the values it uses"
+                                    ),
+                                },
+                            ));
+                        }
+                    }
                     if site.json_body {
                         if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&rendered) {
                             errors.push((

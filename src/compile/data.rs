@@ -7,6 +7,7 @@ use minijinja::Value;
 
 use super::Compiler;
 use super::templates::data::{DataMode, DataSet, OnExhausted};
+use crate::plan::read::read_bounded;
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 
 /// Data files larger than this are not test data.
@@ -93,19 +94,14 @@ fn bad_choice(cx: &mut Compiler, path: &KeyPath, key: &str, found: &str, choices
 /// The columns and rows (objects) of a CSV file with a header row or a JSON array of
 /// objects.
 fn read(path: &Path) -> Result<(Vec<String>, Vec<Value>), String> {
-    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
-    if size > MAX_DATA_BYTES {
-        return Err(format!(
-            "{size} bytes is over the {MAX_DATA_BYTES}-byte limit"
-        ));
-    }
+    let bytes = read_bounded(path, MAX_DATA_BYTES, "a data file").map_err(|e| e.to_string())?;
     let is_json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let (columns, rows) = if is_json {
-        read_json(path)?
+        read_json(&bytes)?
     } else {
-        read_csv(path)?
+        read_csv(&bytes)?
     };
     if rows.is_empty() {
         return Err("no rows".into());
@@ -113,8 +109,8 @@ fn read(path: &Path) -> Result<(Vec<String>, Vec<Value>), String> {
     Ok((columns, rows))
 }
 
-fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Value>), String> {
-    let mut reader = csv::Reader::from_path(path).map_err(|e| e.to_string())?;
+fn read_csv(bytes: &[u8]) -> Result<(Vec<String>, Vec<Value>), String> {
+    let mut reader = csv::Reader::from_reader(bytes);
     let columns: Vec<String> = reader
         .headers()
         .map_err(|e| e.to_string())?
@@ -134,9 +130,8 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Value>), String> {
     Ok((columns, rows))
 }
 
-fn read_json(path: &Path) -> Result<(Vec<String>, Vec<Value>), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let items: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(&text)
+fn read_json(bytes: &[u8]) -> Result<(Vec<String>, Vec<Value>), String> {
+    let items: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_slice(bytes)
         .map_err(|e| format!("expected a JSON array of objects: {e}"))?;
     let columns = items
         .first()

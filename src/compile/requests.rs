@@ -14,6 +14,7 @@ use super::inspect;
 use super::target;
 use super::templates::{Text, condition_source};
 use crate::plan::raw::RawStep;
+use crate::plan::read::{ReadError, read_bounded};
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 use crate::units::StatusSet;
 
@@ -360,14 +361,13 @@ fn body_file(
     json_body: bool,
 ) -> Option<Text> {
     let full = cx.plan.dir_of(path).join(file);
-    let read = std::fs::metadata(&full).and_then(|meta| {
-        if meta.len() > MAX_PAYLOAD_BYTES {
-            return Err(std::io::Error::other(format!(
-                "{} bytes is over the {MAX_PAYLOAD_BYTES}-byte limit for a payload",
-                meta.len()
-            )));
-        }
-        std::fs::read_to_string(&full)
+    let read = read_bounded(&full, MAX_PAYLOAD_BYTES, "a payload").and_then(|bytes| {
+        String::from_utf8(bytes).map_err(|e| {
+            ReadError::Io(format!(
+                "not UTF-8 text: invalid bytes at byte {}",
+                e.utf8_error().valid_up_to()
+            ))
+        })
     });
     match read {
         Ok(source) => match compile_site(cx, class, &source, path, json_body) {

@@ -23,6 +23,32 @@ pub enum PlanErrorKind {
     UnknownFormat { file: String },
     #[error("syntax error: {message}")]
     Syntax { message: String },
+    #[error("{message}; save the file as UTF-8")]
+    Encoding { message: String },
+    #[error(
+        "the plan file is empty: expected a map of keys such as `host`, `classes`, `load`, `slos`"
+    )]
+    EmptyPlan,
+    #[error(
+        "nesting deeper than {limit} levels: plans need about ten; flatten this value (see docs/robustness.md)"
+    )]
+    TooDeep { limit: usize },
+    #[error(
+        "the plan file holds more than {limit} values (keys, items and scalars): plans hold a few thousand; move bulk data to a `data` file (see docs/robustness.md)"
+    )]
+    TooManyValues { limit: usize },
+    #[error(
+        "aliases expand to {values} values here, over this file's limit of {limit}: an alias that repeats aliases multiplies; write the values out instead (see docs/robustness.md)"
+    )]
+    AliasBomb { values: usize, limit: usize },
+    #[error(
+        "key `{key}` is written twice in this map (first at line {line}, column {col}); YAML would silently keep only the last: remove or rename one"
+    )]
+    DuplicateKey {
+        key: String,
+        line: usize,
+        col: usize,
+    },
     #[error("unknown key `{key}`: expected one of {}", backticked(expected))]
     UnknownKey { key: String, expected: Vec<String> },
     #[error("missing key `{key}`")]
@@ -118,10 +144,46 @@ pub struct PlanError {
     /// The flag the value came from (`--set load.users=x`, `--users`), if it did not come
     /// from a file.
     pub flag: Option<String>,
-    source: Option<NamedSource<String>>,
+    source: Option<Snippet>,
     span: Option<Span>,
     /// Secrets' values never to show: masked in the quoted source, scrubbed from the text.
     hidden: Vec<String>,
+}
+
+/// The text a snippet shows (see `excerpt`), and the line whose start was cut, with how
+/// many characters were cut, so that the position miette prints stays the file's.
+#[derive(Debug, Clone)]
+struct Snippet {
+    source: NamedSource<String>,
+    cut: Option<(usize, usize)>,
+}
+
+impl SourceCode for Snippet {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let contents = self.source.read_span(span, before, after)?;
+        match self.cut {
+            Some((line, chars)) if before == 0 && after == 0 && contents.line() == line => {
+                let mut shifted = miette::MietteSpanContents::new_named(
+                    self.source.name().to_owned(),
+                    contents.data(),
+                    *contents.span(),
+                    contents.line(),
+                    contents.column() + chars,
+                    contents.line_count(),
+                );
+                if let Some(language) = contents.language() {
+                    shifted = shifted.with_language(language);
+                }
+                Ok(Box::new(shifted))
+            }
+            _ => Ok(contents),
+        }
+    }
 }
 
 impl PlanError {
@@ -147,21 +209,7 @@ impl PlanError {
         if values.is_empty() {
             return self;
         }
-        if let Some(source) = &self.source {
-            let text = source.inner();
-            if values.iter().any(|v| text.contains(v.as_str())) {
-                let mut masked = text.clone();
-                for value in &values {
-                    masked = masked.replace(value.as_str(), &"*".repeat(value.len()));
-                }
-                let language = if source.name().ends_with(".toml") {
-                    "toml"
-                } else {
-                    "yaml"
-                };
-                self.source = Some(NamedSource::new(source.name(), masked).with_language(language));
-            }
-        }
+        self.mask_snippet(&values);
         self.hidden = values;
         self
     }
@@ -177,32 +225,55 @@ impl PlanError {
     pub fn at(mut self, source: &Source, span: Option<Span>) -> Self {
         self.file = Some(source.path.clone());
         self.position = span.map(|s| source.line_col(s.start));
+        let (text, span, cut) = excerpt(&source.text, span);
         self.span = span;
-        self.source = Some(
-            NamedSource::new(source.path.display().to_string(), source.text.clone()).with_language(
+        self.source = Some(Snippet {
+            source: NamedSource::new(source.path.display().to_string(), text).with_language(
                 match source.format {
                     super::source::Format::Yaml => "yaml",
                     super::source::Format::Toml => "toml",
                 },
             ),
-        );
+            cut,
+        });
+        self
+    }
+
+    /// In `file`, at no particular place in it (a file that could not be read).
+    pub fn in_file(mut self, file: &std::path::Path) -> Self {
+        self.file = Some(file.to_path_buf());
         self
     }
 
     /// Hides `secret` wherever the snippet would quote it (with as many `*`, so that the
     /// span still points at the same text).
     pub fn masking(mut self, secret: &str) -> Self {
-        if let Some(source) = self.source.take().filter(|_| !secret.is_empty()) {
-            let name = source.name().to_owned();
-            let text = source.inner().replace(secret, &"*".repeat(secret.len()));
-            let language = if name.ends_with(".toml") {
-                "toml"
-            } else {
-                "yaml"
-            };
-            self.source = Some(NamedSource::new(name, text).with_language(language));
+        if !secret.is_empty() {
+            self.mask_snippet(&[secret.to_owned()]);
         }
         self
+    }
+
+    /// Replaces each of `values` in the quoted snippet with as many `*`, byte for byte so
+    /// that the spans still point where they did.
+    fn mask_snippet(&mut self, values: &[String]) {
+        let Some(snippet) = &mut self.source else {
+            return;
+        };
+        let text = snippet.source.inner();
+        if !values.iter().any(|v| text.contains(v.as_str())) {
+            return;
+        }
+        let masked = values.iter().fold(text.clone(), |text, value| {
+            text.replace(value.as_str(), &"*".repeat(value.len()))
+        });
+        let name = snippet.source.name().to_owned();
+        let language = if name.ends_with(".toml") {
+            "toml"
+        } else {
+            "yaml"
+        };
+        snippet.source = NamedSource::new(name, masked).with_language(language);
     }
 
     /// The same place, another mistake.
@@ -230,6 +301,7 @@ impl PlanError {
             (_, _, Some(flag)) => flag.clone(),
             (Some(file), Some(pos), None) => format!("{}:{}:{}", file.display(), pos.line, pos.col),
             (Some(file), None, None) => file.display().to_string(),
+            (None, _, None) if self.path.is_root() => "plan".to_owned(),
             (None, _, None) => self.path.to_string(),
         }
     }
@@ -291,7 +363,7 @@ impl Diagnostic for PlanError {
         let label = if self.path.is_root() {
             "here".to_owned()
         } else {
-            format!("at `{}`", self.path)
+            format!("at `{}`", shorten(&self.path.to_string()))
         };
         Some(Box::new(std::iter::once(LabeledSpan::new(
             Some(label),
@@ -299,6 +371,103 @@ impl Diagnostic for PlanError {
             span.end.saturating_sub(span.start),
         ))))
     }
+}
+
+/// Keys and values quoted in messages and labels are cut past this many characters.
+pub const MAX_QUOTED_CHARS: usize = 80;
+
+/// Snippet lines are cut to this many characters around the span: the renderer cannot
+/// draw a line of 65,536 characters or more, and nobody reads one.
+pub const MAX_SNIPPET_LINE_CHARS: usize = 160;
+
+/// `text`, cut to `MAX_QUOTED_CHARS` characters with a note of how long it was.
+pub fn shorten(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= MAX_QUOTED_CHARS {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(MAX_QUOTED_CHARS).collect();
+    format!("{head}… ({count} characters)")
+}
+
+/// The part of `text` a snippet shows, and `span` within it: the lines around the span,
+/// each cut to `MAX_SNIPPET_LINE_CHARS` characters around the span's columns, after as
+/// many empty lines as there were lines before, so that line numbers stay right and a
+/// diagnostic on a 4 MiB file does not copy the whole file.
+fn excerpt(text: &str, span: Option<Span>) -> (String, Option<Span>, Option<(usize, usize)>) {
+    const CONTEXT_LINES: usize = 2;
+    let Some(span) = span else {
+        return (String::new(), None, None);
+    };
+    let mut cut_line = None;
+    let start = floor_boundary(text, span.start.min(text.len()));
+    let end = floor_boundary(text, span.end.clamp(start, text.len()));
+    let line_of = |at: usize| text[..at].matches('\n').count();
+    let (first_line, span_line) = {
+        let line = line_of(start);
+        (line.saturating_sub(CONTEXT_LINES), line)
+    };
+    let mut out = "\n".repeat(first_line);
+    let mut new_span = None;
+    let mut offset = text
+        .match_indices('\n')
+        .nth(first_line.wrapping_sub(1))
+        .map_or(0, |(i, _)| i + 1);
+    if first_line == 0 {
+        offset = 0;
+    }
+    for (index, line) in text[offset..]
+        .split('\n')
+        .enumerate()
+        .take(span_line - first_line + CONTEXT_LINES + 1)
+    {
+        if index > 0 {
+            out.push('\n');
+        }
+        let line_start = offset;
+        offset += line.len() + 1;
+        // The window of this line shown: around the span on its own line, the start
+        // of the line elsewhere.
+        let (from, to) = if line_start <= start && start <= line_start + line.len() {
+            let from = floor_boundary(
+                line,
+                (start - line_start).saturating_sub(MAX_SNIPPET_LINE_CHARS / 2),
+            );
+            (from, cut(line, from, MAX_SNIPPET_LINE_CHARS))
+        } else {
+            (0, cut(line, 0, MAX_SNIPPET_LINE_CHARS))
+        };
+        let base = out.len();
+        out.push_str(&line[from..to]);
+        if line_start <= start && start <= line_start + line.len() {
+            if from > 0 {
+                cut_line = Some((span_line, line[..from].chars().count()));
+            }
+            let s = base + (start - line_start - from);
+            let e = base + (end.min(line_start + to) - line_start).saturating_sub(from);
+            new_span = Some(Span {
+                start: s,
+                end: e.max(s),
+            });
+        }
+    }
+    (out, new_span, cut_line)
+}
+
+/// The byte end of at most `chars` characters of `line` from byte `from`.
+fn cut(line: &str, from: usize, chars: usize) -> usize {
+    line[from..]
+        .char_indices()
+        .nth(chars)
+        .map_or(line.len(), |(i, _)| from + i)
+}
+
+fn floor_boundary(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// Every mistake found in a plan, in file order.

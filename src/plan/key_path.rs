@@ -82,7 +82,7 @@ impl KeyPath {
 impl fmt::Display for KeyPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_empty() {
-            return f.write_str("(top level)");
+            return f.write_str("the whole plan");
         }
         for (i, segment) in self.0.iter().enumerate() {
             match segment {

@@ -128,6 +128,11 @@ impl SpanIndex {
         self.entries.iter()
     }
 
+    /// Every indexed path, by value.
+    pub fn into_entries(self) -> impl Iterator<Item = (KeyPath, Located)> {
+        self.entries.into_iter()
+    }
+
     /// Records a position; a duplicated key keeps its first occurrence.
     fn insert(&mut self, path: KeyPath, located: Located) {
         self.entries.entry(path).or_insert(located);
@@ -142,7 +147,7 @@ impl SpanIndex {
 /// Measured on yaml-rust2 0.10.4: `Marker::index()` counts *chars* from the start of the
 /// parsed text (despite its doc comment saying bytes; `\r\n` counts as two), `line()` is
 /// 1-based and `col()` is 0-based, in chars. Only `index()` is used.
-struct CharOffsets {
+pub(super) struct CharOffsets {
     /// Bytes skipped before the parsed text (a byte-order mark).
     base: usize,
     /// Byte offset of each char of the parsed text, plus its length; None for ASCII text,
@@ -153,7 +158,7 @@ struct CharOffsets {
 }
 
 impl CharOffsets {
-    fn new(text: &str, base: usize) -> CharOffsets {
+    pub(super) fn new(text: &str, base: usize) -> CharOffsets {
         let body = text.get(base..).unwrap_or_default();
         let table = (!body.is_ascii()).then(|| {
             body.char_indices()
@@ -168,7 +173,7 @@ impl CharOffsets {
         }
     }
 
-    fn byte(&self, mark: &Marker) -> usize {
+    pub(super) fn byte(&self, mark: &Marker) -> usize {
         let relative = match &self.table {
             None => mark.index(),
             Some(table) => table.get(mark.index()).copied().unwrap_or(self.len),

@@ -10,7 +10,9 @@ mod deserialize;
 pub mod diagnostic;
 pub mod key_path;
 pub mod locate;
+mod prescan;
 pub mod raw;
+pub mod read;
 pub mod source;
 
 use std::collections::HashMap;
@@ -263,10 +265,11 @@ fn load_chain(
 ) -> Result<(Value, Origins), PlanErrors> {
     let source = match Source::read(path) {
         Ok(source) => source,
-        Err(kind) => {
+        Err(source::ReadFailure::Located(errors)) => return Err(errors),
+        Err(source::ReadFailure::Unreadable(kind)) => {
             return Err(match named_by {
                 Some(at) => at.with_kind(kind).into(),
-                None => PlanError::new(KeyPath::root(), kind).into(),
+                None => PlanError::new(KeyPath::root(), kind).in_file(path).into(),
             });
         }
     };
@@ -288,7 +291,9 @@ fn load_chain(
     }
     let index = source.index();
     let file = files.len();
-    let mut origins: Origins = index.iter().map(|(p, l)| (p.clone(), (file, *l))).collect();
+    let extends_at = index.get(&KeyPath::root().key("extends")).map(|l| l.value);
+    // Moved, not cloned: a large plan's index is its largest structure.
+    let mut origins: Origins = index.into_entries().map(|(p, l)| (p, (file, l))).collect();
     files.push(source);
 
     let Some(extends) = value.get("extends") else {
@@ -296,8 +301,7 @@ fn load_chain(
     };
     let extends_path = KeyPath::root().key("extends");
     let locate = |kind: PlanErrorKind, files: &[Source]| {
-        let located = index.get(&extends_path).map(|l| l.value);
-        PlanError::new(extends_path.clone(), kind).at(&files[file], located)
+        PlanError::new(extends_path.clone(), kind).at(&files[file], extends_at)
     };
     let Some(parent) = extends.as_str() else {
         return Err(locate(
@@ -388,6 +392,24 @@ fn apply_set(root: &mut Value, flag: &str) -> Result<KeyPath, String> {
         .ok_or_else(|| "expected `key.path=value`, e.g. `--set load.users=50`".to_owned())?;
     let path = KeyPath::parse_dotted(path_text.trim())
         .ok_or_else(|| format!("`{path_text}` is not a key path: expected e.g. `load.users`"))?;
+    // The same pre-scan as a plan file's: a value nested 60,000 levels deep fits in one
+    // argument and would hold the parser for minutes.
+    if let Some(refusal) = prescan::scan(value_text).first() {
+        return Err(match refusal {
+            prescan::Refusal::TooDeep { .. } => {
+                format!("the value nests deeper than {} levels", prescan::MAX_DEPTH)
+            }
+            prescan::Refusal::AliasBomb { values, .. } => {
+                format!("the value's aliases expand to {values} values")
+            }
+            prescan::Refusal::TooManyValues { .. } => {
+                format!("the value holds more than {} values", prescan::MAX_VALUES)
+            }
+            prescan::Refusal::DuplicateKey { key, .. } => {
+                format!("the value writes key `{}` twice", diagnostic::shorten(key))
+            }
+        });
+    }
     let value = serde_yaml::from_str::<Value>(value_text)
         .unwrap_or_else(|_| Value::String(value_text.to_owned()));
     set(root, &path, value).map_err(|index| format!("`{path_text}` has no item {index}"))?;
@@ -423,6 +445,21 @@ fn set(root: &mut Value, path: &KeyPath, value: Value) -> Result<(), usize> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_set_value_nested_too_deep_is_refused_at_once() {
+        let mut root = json!({});
+        let deep = format!("vars.x={}{}", "[".repeat(60_000), "]".repeat(60_000));
+        let started = std::time::Instant::now();
+        let error = apply_set(&mut root, &deep).unwrap_err();
+        assert_eq!(error, "the value nests deeper than 64 levels");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(
+            apply_set(&mut root, "vars.x={a: 1, a: 2}").unwrap_err(),
+            "the value writes key `a` twice"
+        );
+        assert!(apply_set(&mut root, "vars.x=[1, {a: 2}]").is_ok());
+    }
 
     #[test]
     fn secrets_accumulate_through_extends_and_other_lists_are_replaced() {

@@ -7,6 +7,8 @@ use serde_json::Value;
 use super::diagnostic::{PlanError, PlanErrorKind, PlanErrors};
 use super::key_path::KeyPath;
 use super::locate::{Span, SpanIndex};
+use super::prescan::{self, Refusal};
+use super::read::{MAX_PLAN_BYTES, read_bounded};
 
 /// The two plan formats; chosen by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +26,15 @@ pub struct Source {
     pub format: Format,
 }
 
+/// Why a plan file could not be read.
+#[derive(Debug)]
+pub enum ReadFailure {
+    /// Not read at all: the caller says where it was named.
+    Unreadable(PlanErrorKind),
+    /// Read, and wrong at a place in it.
+    Located(PlanErrors),
+}
+
 /// A position for people: 1-based line and column (in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineCol {
@@ -32,27 +43,60 @@ pub struct LineCol {
 }
 
 impl Source {
-    /// Reads a plan file. A missing or unreadable file is a plan error at `at` (the
-    /// `extends` key that named it, or the root for the file given on the command line).
-    pub fn read(path: &Path) -> Result<Self, PlanErrorKind> {
+    /// Reads a plan file. A missing or unreadable file is `Unreadable` (the caller
+    /// places it at the `extends` key that named the file, or in the file given on the
+    /// command line); text that is not UTF-8 is an error located in the file itself.
+    pub fn read(path: &Path) -> Result<Self, ReadFailure> {
         let format = match path.extension().and_then(|e| e.to_str()) {
             Some("yaml" | "yml") => Format::Yaml,
             Some("toml") => Format::Toml,
             _ => {
-                return Err(PlanErrorKind::UnknownFormat {
+                return Err(ReadFailure::Unreadable(PlanErrorKind::UnknownFormat {
                     file: path.display().to_string(),
-                });
+                }));
             }
         };
-        let text = std::fs::read_to_string(path).map_err(|e| PlanErrorKind::Unreadable {
-            file: path.display().to_string(),
-            reason: e.to_string(),
+        let bytes = read_bounded(path, MAX_PLAN_BYTES, "a plan file").map_err(|e| {
+            ReadFailure::Unreadable(PlanErrorKind::Unreadable {
+                file: path.display().to_string(),
+                reason: e.to_string(),
+            })
         })?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            text,
-            format,
-        })
+        match String::from_utf8(bytes) {
+            Ok(text) => match text.find('\0') {
+                // UTF-16 without a byte-order mark is valid UTF-8, full of NULs.
+                Some(at) => {
+                    // Shown as `␀`: a NUL written to a terminal is no help.
+                    let shown = text.replace('\0', "\u{2400}");
+                    let source = Self::from_text(path, shown, format);
+                    let message = format!(
+                        "the file holds a NUL byte at byte {at}: it is not UTF-8 text (UTF-16 without a byte-order mark?)"
+                    );
+                    Err(ReadFailure::Located(
+                        PlanError::new(KeyPath::root(), PlanErrorKind::Encoding { message })
+                            .at(&source, Some(Span { start: at, end: at }))
+                            .into(),
+                    ))
+                }
+                None => Ok(Self::from_text(path, text, format)),
+            },
+            Err(error) => {
+                let bytes = error.into_bytes();
+                let (message, at) = encoding_problem(&bytes);
+                // Shown with `␀` for NUL (UTF-16 is full of them) and `�` for the rest;
+                // `␀` is three bytes, so the offset moves by two for each one before it.
+                let nuls = bytes[..at].iter().filter(|b| **b == 0).count();
+                let at = at + 2 * nuls;
+                let shown = String::from_utf8_lossy(&bytes).replace('\0', "\u{2400}");
+                let source = Self::from_text(path, shown, format);
+                let span = Some(Span { start: at, end: at });
+                Err(ReadFailure::Located(
+                    PlanError::new(KeyPath::root(), PlanErrorKind::Encoding { message })
+                        .at(&source, span)
+                        .into(),
+                ))
+            }
+        }
     }
 
     /// An in-memory source, for tests and `--set` values.
@@ -71,41 +115,87 @@ impl Source {
 
     /// Parses the text into a generic value tree. Syntax errors carry the parser's location.
     pub fn parse_value(&self) -> Result<Value, PlanErrors> {
+        if is_blank(&self.text, self.format) {
+            return Err(PlanError::new(KeyPath::root(), PlanErrorKind::EmptyPlan)
+                .at(self, Some(Span { start: 0, end: 0 }))
+                .into());
+        }
         match self.format {
             Format::Yaml => {
-                if self.text.trim().is_empty() {
-                    return Ok(Value::Object(Default::default()));
-                }
+                self.prescan()?;
                 serde_yaml::from_str::<Value>(&self.text).map_err(|e| {
-                    let span = e.location().map(|l| {
-                        let start = l.index().min(self.text.len());
-                        Span { start, end: start }
-                    });
-                    PlanError::new(
-                        KeyPath::root(),
-                        PlanErrorKind::Syntax {
-                            message: yaml_message(&e),
-                        },
-                    )
-                    .at(self, span)
-                    .into()
+                    let at = e.location().map(|l| l.index().min(self.text.len()));
+                    let (message, at) = yaml_message(&self.text, &e, at);
+                    PlanError::new(KeyPath::root(), PlanErrorKind::Syntax { message })
+                        .at(self, at.map(|start| Span { start, end: start }))
+                        .into()
                 })
             }
-            Format::Toml => toml::from_str::<Value>(&self.text).map_err(|e| {
-                let span = e.span().map(|r| Span {
-                    start: r.start,
-                    end: r.end,
-                });
-                PlanError::new(
-                    KeyPath::root(),
-                    PlanErrorKind::Syntax {
-                        message: e.message().trim().to_owned(),
-                    },
-                )
-                .at(self, span)
-                .into()
-            }),
+            Format::Toml => {
+                let value = toml::from_str::<Value>(&self.text).map_err(|e| {
+                    let span = e.span().map(|r| Span {
+                        start: r.start,
+                        end: r.end,
+                    });
+                    let error: PlanError = PlanError::new(
+                        KeyPath::root(),
+                        PlanErrorKind::Syntax {
+                            message: e.message().trim().to_owned(),
+                        },
+                    )
+                    .at(self, span);
+                    PlanErrors::from(error)
+                })?;
+                if count_values(&value) > prescan::MAX_VALUES {
+                    return Err(PlanError::new(
+                        KeyPath::root(),
+                        PlanErrorKind::TooManyValues {
+                            limit: prescan::MAX_VALUES,
+                        },
+                    )
+                    .at(self, Some(Span { start: 0, end: 0 }))
+                    .into());
+                }
+                Ok(value)
+            }
         }
+    }
+
+    /// What the YAML pre-scan refuses (depth, alias bombs, duplicate keys), located.
+    fn prescan(&self) -> Result<(), PlanErrors> {
+        let mut errors = PlanErrors::default();
+        for refusal in prescan::scan(&self.text) {
+            let (kind, span) = match refusal {
+                Refusal::TooDeep { at } => (
+                    PlanErrorKind::TooDeep {
+                        limit: prescan::MAX_DEPTH,
+                    },
+                    at,
+                ),
+                Refusal::TooManyValues { at } => (
+                    PlanErrorKind::TooManyValues {
+                        limit: prescan::MAX_VALUES,
+                    },
+                    at,
+                ),
+                Refusal::AliasBomb { at, values, limit } => {
+                    (PlanErrorKind::AliasBomb { values, limit }, at)
+                }
+                Refusal::DuplicateKey { key, first, again } => {
+                    let LineCol { line, col } = self.line_col(first.start);
+                    (
+                        PlanErrorKind::DuplicateKey {
+                            key: super::diagnostic::shorten(&key),
+                            line,
+                            col,
+                        },
+                        again,
+                    )
+                }
+            };
+            errors.push(PlanError::new(KeyPath::root(), kind).at(self, Some(span)));
+        }
+        errors.into_result(())
     }
 
     /// The span index of this file's keys and values.
@@ -127,6 +217,25 @@ impl Source {
     }
 }
 
+/// What is wrong with bytes that are not UTF-8, and the byte offset to point at.
+fn encoding_problem(bytes: &[u8]) -> (String, usize) {
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return (
+            "the file is UTF-16 (it starts with a UTF-16 byte-order mark), not UTF-8".into(),
+            0,
+        );
+    }
+    let at = match std::str::from_utf8(bytes) {
+        Ok(_) => 0,
+        Err(error) => error.valid_up_to(),
+    };
+    let byte = bytes.get(at).copied().unwrap_or_default();
+    (
+        format!("the file is not UTF-8 text: byte {at} (0x{byte:02x}) is not valid UTF-8"),
+        at,
+    )
+}
+
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     while offset > 0 && !text.is_char_boundary(offset) {
         offset -= 1;
@@ -134,12 +243,121 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     offset
 }
 
-/// serde_yaml appends " at line X column Y" to its messages; the location is shown
-/// separately, so strip it.
-fn yaml_message(error: &serde_yaml::Error) -> String {
+/// serde_yaml's message in plain words, without the " at line X column Y" it appends
+/// (the location is shown separately), and where to point.
+fn yaml_message(
+    text: &str,
+    error: &serde_yaml::Error,
+    at: Option<usize>,
+) -> (String, Option<usize>) {
     let message = error.to_string();
-    match message.find(" at line ") {
+    let message = match message.find(" at line ") {
         Some(i) => message[..i].to_owned(),
         None => message,
+    };
+    let Some(at) = at else {
+        return (message, None);
+    };
+    let line_start = text[..floor_char_boundary(text, at)]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = &text[line_start..line_end(text, line_start)];
+    let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+    if let Some(tab) = indent.find('\t') {
+        return (
+            "tabs are not allowed in indentation; indent with spaces".into(),
+            Some(line_start + tab),
+        );
     }
+    if text[floor_char_boundary(text, at)..].starts_with('\t') {
+        return (
+            "a tab cannot start a value here; use spaces".into(),
+            Some(at),
+        );
+    }
+    let key_len = line
+        .trim_start()
+        .split(": ")
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count();
+    if key_len > MAX_YAML_KEY_CHARS
+        && (message.starts_with("could not find expected ':'")
+            || message.starts_with("mapping values are not allowed"))
+    {
+        return (
+            format!(
+                "a key of {key_len} characters: YAML takes keys of at most {MAX_YAML_KEY_CHARS} characters; shorten it"
+            ),
+            Some(line_start + indent.len()),
+        );
+    }
+    if message.starts_with("did not find expected key") {
+        let widths = indents_above(text, line_start);
+        return (
+            format!(
+                "this line is indented by {} spaces, which lines up with no key above it; indent it like the other keys of its map{}",
+                indent.len(),
+                if widths.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (keys above are indented by {widths})")
+                }
+            ),
+            Some(line_start),
+        );
+    }
+    if message.starts_with("mapping values are not allowed in this context") {
+        return (
+            "a `key:` cannot start here: if this line is a key of the map above, indent it like that map's other keys; if the `:` belongs to a value, quote the value".into(),
+            Some(at),
+        );
+    }
+    (message, Some(at))
+}
+
+/// YAML's limit on an implicit key's length (YAML 1.2, 7.4.2).
+const MAX_YAML_KEY_CHARS: usize = 1024;
+
+fn line_end(text: &str, from: usize) -> usize {
+    text[from..].find('\n').map_or(text.len(), |i| from + i)
+}
+
+/// The distinct indentations of the key lines before `line_start`: "0, 2 or 4".
+fn indents_above(text: &str, line_start: usize) -> String {
+    let mut widths: Vec<usize> = text[..line_start]
+        .lines()
+        .filter(|line| {
+            let content = line.trim_start();
+            !content.is_empty() && !content.starts_with('#') && content.contains(':')
+        })
+        .map(|line| line.len() - line.trim_start().len())
+        .collect();
+    widths.sort_unstable();
+    widths.dedup();
+    let words: Vec<String> = widths.iter().map(usize::to_string).collect();
+    match words.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// Values in a tree: every scalar, list and map, keys counted with their values.
+fn count_values(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(count_values).sum::<usize>(),
+        Value::Object(map) => 1 + map.values().map(|v| 1 + count_values(v)).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// Whether the text holds nothing but blanks and comments.
+fn is_blank(text: &str, format: Format) -> bool {
+    text.trim_start_matches('\u{feff}').lines().all(|line| {
+        let line = line.trim();
+        let marker = format == Format::Yaml && (line == "---" || line == "...");
+        line.is_empty() || line.starts_with('#') || marker
+    })
 }

@@ -118,3 +118,269 @@ fn a_ten_gigabyte_payload_is_refused_without_reading_it() {
             "10737418240 bytes is over the 10485760-byte limit",
         ));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Special files: created at test time, since git cannot hold a FIFO or a link to a device.
+
+const SMALL_PLAN: &str = "host: http://127.0.0.1:9\nclasses:\n  A:\n    tasks:\n      t: { path: /x }\nload: { users: 1, run-time: 1s }\n";
+
+/// `planrun check PLAN`, which must end within 10 s whatever the plan names.
+fn check(plan: &Path) -> (Option<i32>, String) {
+    let started = std::time::Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_planrun"))
+        .arg("check")
+        .arg(plan)
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .expect("run planrun");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "`check {}` did not end within 10 s",
+        plan.display()
+    );
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+fn assert_refused(plan: &Path, expected: &[&str]) {
+    let (code, stderr) = check(plan);
+    assert_eq!(code, Some(3), "{stderr}");
+    for part in expected {
+        assert!(stderr.contains(part), "no `{part}` in\n{stderr}");
+    }
+}
+
+#[test]
+fn a_plan_file_that_is_a_fifo_or_a_link_to_a_device_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.yaml");
+    mkfifo(&fifo);
+    assert_refused(
+        &fifo,
+        &["fifo.yaml", "it is a named pipe (FIFO), not a regular file"],
+    );
+    let zero = dir.path().join("zero.yaml");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    assert_refused(
+        &zero,
+        &["zero.yaml", "it is a character device, not a regular file"],
+    );
+}
+
+#[test]
+fn files_a_plan_names_that_are_fifos_or_devices_are_refused_at_their_key() {
+    let dir = tempfile::tempdir().unwrap();
+    mkfifo(&dir.path().join("pipe"));
+    mkfifo(&dir.path().join("parent.yaml"));
+    let cases = [
+        (
+            "body.yaml",
+            "host: http://127.0.0.1:9\nclasses:\n  A:\n    tasks:\n      t: { path: /x, method: POST, body-file: /dev/zero }\nload: { users: 1, run-time: 1s }\n",
+            "body.yaml:5:47",
+            "it is a character device, not a regular file",
+        ),
+        (
+            "body-fifo.yaml",
+            "host: http://127.0.0.1:9\nclasses:\n  A:\n    tasks:\n      t: { path: /x, method: POST, body-file: pipe }\nload: { users: 1, run-time: 1s }\n",
+            "body-fifo.yaml:5:47",
+            "it is a named pipe (FIFO), not a regular file",
+        ),
+        (
+            "data.yaml",
+            "host: http://127.0.0.1:9\ndata:\n  users: { file: pipe }\nclasses:\n  A:\n    tasks:\n      t: { path: /x }\nload: { users: 1, run-time: 1s }\n",
+            "data.yaml:3:18",
+            "it is a named pipe (FIFO), not a regular file",
+        ),
+        (
+            "extends.yaml",
+            "extends: parent.yaml\nhost: http://127.0.0.1:9\nclasses:\n  A:\n    tasks:\n      t: { path: /x }\nload: { users: 1, run-time: 1s }\n",
+            "extends.yaml:1:10",
+            "it is a named pipe (FIFO), not a regular file",
+        ),
+    ];
+    for (name, text, at, reason) in cases {
+        let plan = dir.path().join(name);
+        std::fs::write(&plan, text).unwrap();
+        assert_refused(&plan, &[at, reason]);
+    }
+}
+
+#[test]
+fn a_plan_file_over_4_mib_is_refused_with_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("big.yaml");
+    let mut text = SMALL_PLAN.to_owned();
+    text.push_str(&format!("# {}\n", "x".repeat(4 << 20)));
+    std::fs::write(&plan, &text).unwrap();
+    assert_refused(
+        &plan,
+        &[
+            "big.yaml",
+            &format!(
+                "{} bytes is over the 4194304-byte limit for a plan file",
+                text.len()
+            ),
+        ],
+    );
+    // Just under the limit still loads.
+    std::fs::write(&plan, SMALL_PLAN).unwrap();
+    assert_eq!(check(&plan).0, Some(0));
+}
+
+#[test]
+fn nesting_100000_levels_deep_is_refused_in_milliseconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 100_000;
+    let cases = [
+        ("seq.yaml", format!("a: {}{}", "[".repeat(n), "]".repeat(n))),
+        (
+            "map.yaml",
+            format!("a: {}1{}", "{a: ".repeat(n), "}".repeat(n)),
+        ),
+        ("block.yaml", format!("{}x\n", "- ".repeat(n))),
+    ];
+    for (name, text) in cases {
+        let plan = dir.path().join(name);
+        std::fs::write(&plan, text).unwrap();
+        let started = std::time::Instant::now();
+        assert_refused(&plan, &[name, "nesting deeper than 64 levels"]);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{name}: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+/// Every key given a value of every wrong type: no message names a Rust type.
+#[test]
+fn no_type_message_names_a_rust_type() {
+    use serde_json::{Value, json};
+    let base = json!({
+        "host": "http://127.0.0.1:9",
+        "classes": { "A": { "tasks": { "t": {
+            "path": "/x", "extract": { "x": { "json": "$.a" } },
+            "checks": [{ "status": 200 }], "outcomes": { "ok": "true" },
+        } } } },
+        "load": { "users": 1, "run-time": "1s" },
+        "metrics": { "m": { "rate": "t.ok" } },
+        "slos": ["p95 < 1s"],
+    });
+    let paths: &[&[&str]] = &[
+        &["name"],
+        &["host"],
+        &["headers"],
+        &["timeout"],
+        &["max-body"],
+        &["seed"],
+        &["vars"],
+        &["classes"],
+        &["classes", "A"],
+        &["classes", "A", "weight"],
+        &["classes", "A", "think-time"],
+        &["classes", "A", "headers"],
+        &["classes", "A", "on-start"],
+        &["classes", "A", "tasks"],
+        &["classes", "A", "tasks", "t"],
+        &["classes", "A", "tasks", "t", "path"],
+        &["classes", "A", "tasks", "t", "query"],
+        &["classes", "A", "tasks", "t", "expect-status"],
+        &["classes", "A", "tasks", "t", "extract"],
+        &["classes", "A", "tasks", "t", "extract", "x"],
+        &["classes", "A", "tasks", "t", "checks"],
+        &["classes", "A", "tasks", "t", "steps"],
+        &["load"],
+        &["load", "users"],
+        &["load", "spawn-rate"],
+        &["load", "run-time"],
+        &["load", "stages"],
+        &["load", "rate"],
+        &["load", "bursts"],
+        &["load", "recovery"],
+        &["data"],
+        &["data", "d"],
+        &["metrics"],
+        &["metrics", "m"],
+        &["metrics", "m", "rate"],
+        &["slos"],
+        &["preflight"],
+        &["secrets"],
+    ];
+    let wrong = [
+        json!([[1]]),
+        json!({"zz": {"y": 1}}),
+        json!("x"),
+        json!(-5),
+        json!(1.5),
+        json!(true),
+        Value::Null,
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.yaml");
+    let rust_words = [
+        "Raw",
+        "enum",
+        "struct",
+        "i64",
+        "u64",
+        "f64",
+        "Scalar",
+        "OneOrMany",
+        "variant",
+    ];
+    for path in paths {
+        for value in &wrong {
+            let mut doc = base.clone();
+            let mut slot = &mut doc;
+            for key in *path {
+                if !slot.is_object() {
+                    *slot = json!({});
+                }
+                slot = slot
+                    .as_object_mut()
+                    .unwrap()
+                    .entry(key.to_string())
+                    .or_insert(Value::Null);
+            }
+            *slot = value.clone();
+            std::fs::write(&plan, serde_yaml::to_string(&doc).unwrap()).unwrap();
+            let Err(errors) = planrun::plan::load(&plan, &[]) else {
+                continue;
+            };
+            let text = errors.to_string();
+            for word in rust_words {
+                assert!(!text.contains(word), "{path:?} = {value}: {text}");
+            }
+        }
+    }
+}
+
+/// 4 MiB of tiny values took 680 MB to load: the number of values is bounded too.
+#[test]
+fn a_plan_of_too_many_values_is_refused_before_it_is_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut yaml = SMALL_PLAN.to_owned() + "vars:\n";
+    let mut toml = "host = \"http://127.0.0.1:9\"\n[vars]\n".to_owned();
+    for i in 0..20_000 {
+        yaml.push_str(&format!("  v{i}: [1, 2, abc, {{a: 1}}]\n"));
+        toml.push_str(&format!("v{i} = [1, 2, \"abc\", {{a = 1}}]\n"));
+    }
+    for (name, text) in [("many.yaml", yaml), ("many.toml", toml)] {
+        let plan = dir.path().join(name);
+        std::fs::write(&plan, text).unwrap();
+        assert_refused(
+            &plan,
+            &[name, "the plan file holds more than 100000 values"],
+        );
+    }
+}

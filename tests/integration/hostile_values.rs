@@ -169,6 +169,7 @@ classes:
       replaced:  { path: "{{ d.v | replace('a', '//') }}" }
       sliced:    { path: "{{ d.v[:12] }}" }
       json:      { path: "/{{ d.v | tojson }}" }
+      encoded:   { path: "/{{ d.v | urlencode }}", query: { e: "{{ d.v | urlencode }}" } }
       b64:       { path: "/{{ base64_encode(d.v) }}" }
       b64dec:    { path: "{{ base64_decode(d.b64) }}" }
       sha:       { path: "/{{ sha256(d.v) }}" }

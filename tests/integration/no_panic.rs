@@ -538,6 +538,60 @@ proptest! {
     }
 }
 
+/// A plan with one hostile part spliced in: a long key, deep nesting, aliases, duplicate
+/// keys, tabs, a template loop, bytes that are not UTF-8.
+fn hostile_part() -> BoxedStrategy<Vec<u8>> {
+    prop_oneof![
+        (1usize..70_000).prop_map(|n| format!("{}: 1\n", "k".repeat(n)).into_bytes()),
+        (60usize..400).prop_map(|n| format!("vars: {{deep: {}{}}}\n", "[".repeat(n), "]".repeat(n)).into_bytes()),
+        (60usize..400).prop_map(|n| format!("vars:\n  deep: {}x\n", "- ".repeat(n)).into_bytes()),
+        (1usize..12).prop_map(|levels| {
+            let mut text = String::from("vars:\n  a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+            for level in 1..levels {
+                let items = vec![format!("*a{}", level - 1); 9].join(", ");
+                text.push_str(&format!("  a{level}: &a{level} [{items}]\n"));
+            }
+            text.into_bytes()
+        }),
+        "[a-z]{1,3}".prop_map(|key| format!("{key}: 1\n{key}: 2\n").into_bytes()),
+        "[ \t]{0,4}[a-z]{1,3}:[ \t]{0,2}[a-z0-9]{0,3}\n".prop_map(String::into_bytes),
+        (1u32..200_000).prop_map(|n| format!(
+            "classes:\n  A:\n    tasks:\n      t:\n        path: /x\n        body: '{{% for i in range({n}) %}}{{% for j in range({n}) %}}{{% endfor %}}{{% endfor %}}'\n"
+        ).into_bytes()),
+        prop::collection::vec(any::<u8>(), 0..64).prop_map(|mut bytes| {
+            bytes.splice(0..0, [0xff, 0xfe]);
+            bytes
+        }),
+    ]
+    .boxed()
+}
+
+fn hostile_config() -> ProptestConfig {
+    // Each case can take a while in a debug build (a template runs out of fuel).
+    ProptestConfig {
+        cases: config().cases / 8,
+        ..config()
+    }
+}
+
+proptest! {
+    #![proptest_config(hostile_config())]
+
+    /// Hostile parts never panic, and each is refused (or loaded) within a few seconds.
+    #[test]
+    fn hostile_parts_never_panic_or_hang(part in hostile_part(), before in any::<bool>()) {
+        let dir = tempfile::tempdir().unwrap();
+        let base = b"host: http://127.0.0.1:9\nload: {users: 1, run-time: 1s}\n".to_vec();
+        let text = if before { [part, base].concat() } else { [base, part].concat() };
+        let started = std::time::Instant::now();
+        load_and_compile(dir.path(), "plan.yaml", &text, &[]);
+        if let Err(errors) = planrun::plan::load(&dir.path().join("plan.yaml"), &[]) {
+            let _ = errors.render(false);
+        }
+        prop_assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+}
+
 /// Every input that ever crashed a search above, so it stays fixed.
 #[test]
 fn regressions() {
@@ -549,6 +603,30 @@ fn regressions() {
             "classes: {}\nload:\n  stages:\n    - { users: 1, spawn-rate: 7.506165470817826e-309 }\n",
         ),
     ];
+    // A key of 65,536 characters or more made miette's renderer panic.
+    for (name, text) in [
+        (
+            "long.yaml",
+            format!("host: http://x\n{}: 1\n", "k".repeat(70_000)),
+        ),
+        (
+            "long.toml",
+            format!("host = \"http://x\"\n{} = 1\n", "k".repeat(70_000)),
+        ),
+        (
+            "longv.yaml",
+            format!(
+                "host: http://x\nclasses:\n  A:\n    {}: 1\n",
+                "w".repeat(1000)
+            ),
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &text).unwrap();
+        let errors = planrun::plan::load(&path, &[]).expect_err("refused");
+        let rendered = errors.render(false);
+        assert!(rendered.len() < 10_000, "{}", rendered.len());
+    }
     for (name, text) in cases {
         load_and_compile(dir.path(), name, text.as_bytes(), &[]);
     }

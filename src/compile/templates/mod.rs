@@ -22,6 +22,11 @@ pub use scope::{Globals, UserScope};
 /// Names every template can use besides plan variables, user variables and functions.
 pub const BUILTIN_VARIABLES: [&str; 4] = ["user_id", "user_class", "iteration", "env"];
 
+/// Instructions one render may run: a body looping over 10,000 items takes about
+/// 100,000; a loop in a loop over `range(100000)` would take 10^10 and is stopped here,
+/// in well under a second. See docs/robustness.md.
+pub const MAX_FUEL: u64 = 2_000_000;
+
 /// A compiled template, by position in `Templates`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TemplateId(u32);
@@ -62,6 +67,9 @@ impl Templates {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // Payload files end in a newline; keep bodies byte-for-byte as written.
         env.set_keep_trailing_newline(true);
+        // Every render (the dry run's and the run's) stops after this many instructions,
+        // so that a loop inside a loop cannot hold `check` or a user forever.
+        env.set_fuel(Some(MAX_FUEL));
         functions::register(&mut env);
         null::register(&mut env);
         Self {
@@ -152,6 +160,11 @@ pub fn condition_source(condition: &str) -> String {
 /// A minijinja error as one line: its kind and detail, without minijinja's own template
 /// names (`t3`), which mean nothing to the plan's author.
 pub fn describe(error: &minijinja::Error) -> String {
+    if error.kind() == minijinja::ErrorKind::OutOfFuel {
+        return format!(
+            "the template ran more than {MAX_FUEL} instructions (a loop too long, or a loop in a loop) and was stopped; loop over less"
+        );
+    }
     let mut message = match error.detail() {
         Some(detail) => format!("{}: {detail}", error.kind()),
         None => error.kind().to_string(),
@@ -212,5 +225,116 @@ mod tests {
         let mut templates = Templates::new();
         let error = templates.compile("{{ oops(").unwrap_err();
         assert!(error.contains("syntax error"), "{error}");
+    }
+}
+
+/// Every function and filter docs/plan-reference.md names renders as documented.
+#[cfg(test)]
+mod documented {
+    use super::*;
+    use std::sync::Arc;
+
+    const REFERENCE: &str = include_str!("../../../docs/plan-reference.md");
+
+    /// The names in the first column of the table under `heading`: `name(…)` or
+    /// `value | name(…)`.
+    fn names_under(heading: &str) -> Vec<String> {
+        let section = REFERENCE
+            .split_once(heading)
+            .map(|(_, rest)| rest.split("\n#").next().unwrap_or_default())
+            .unwrap_or_else(|| panic!("no `{heading}` in the reference"));
+        section
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .flat_map(|cell| {
+                let cell = cell.split(" |").next().unwrap_or_default();
+                cell.split('`')
+                    .step_by(2)
+                    .map(|entry| {
+                        let entry = entry.rsplit("| ").next().unwrap_or(entry);
+                        entry.split('(').next().unwrap_or(entry).trim().to_owned()
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .filter(|name| !name.is_empty() && name != "Function" && name != "Filter")
+            .collect()
+    }
+
+    /// A call of each documented name and what it must render (None: any non-empty text).
+    fn example(name: &str) -> Option<(&'static str, Option<&'static str>)> {
+        Some(match name {
+            "random_int" => ("{{ random_int(4, 4) }}", Some("4")),
+            "choice" => ("{{ choice([7]) }}", Some("7")),
+            "uuid" => ("{{ uuid() | length }}", Some("36")),
+            "today" => ("{{ today(1) | length }}", Some("10")),
+            "now" => ("{{ now(5) }}", None),
+            "timestamp" => ("{{ timestamp() > 0 }}", Some("True")),
+            "hmac_sha256" => ("{{ hmac_sha256('k', 'm') | length }}", Some("64")),
+            "hmac_sha256_base64" => ("{{ hmac_sha256_base64('k', 'm') | length }}", Some("44")),
+            "sha256" => (
+                "{{ sha256('') }}",
+                Some("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            ),
+            "base64_encode" => ("{{ base64_encode('hi') }}", Some("aGk=")),
+            "base64_decode" => ("{{ base64_decode('aGk=') }}", Some("hi")),
+            "add_days" => ("{{ '2026-02-27' | add_days(2) }}", Some("2026-03-01")),
+            "urlencode" => (
+                r#"{{ 'a b&c/d' | urlencode }}?{{ {"q": "x y", "n": 2} | urlencode }}"#,
+                Some("a%20b%26c/d?n=2&q=x%20y"),
+            ),
+            _ => return None,
+        })
+    }
+
+    #[test]
+    fn every_documented_function_and_filter_renders() {
+        let mut names = names_under("### Functions");
+        let filters = names_under("### Filters");
+        assert!(filters.contains(&"urlencode".to_owned()), "{filters:?}");
+        assert!(names.len() >= 11, "{names:?}");
+        names.extend(filters);
+        let scope = UserScope::new(
+            0,
+            "A",
+            Arc::new(Globals::new(Default::default(), Vec::new())),
+            1,
+        )
+        .value();
+        for name in names {
+            let (source, expected) =
+                example(&name).unwrap_or_else(|| panic!("`{name}` is documented but not tested"));
+            let mut templates = Templates::new();
+            let Ok(Text::Template(id)) = templates.compile(source) else {
+                panic!("`{source}` did not compile")
+            };
+            let rendered = templates
+                .render(id, &scope)
+                .unwrap_or_else(|e| panic!("`{source}`: {}", describe(&e)));
+            match expected {
+                Some(expected) => assert_eq!(rendered, expected, "`{source}`"),
+                None => assert!(!rendered.is_empty(), "`{source}`"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_loop_in_a_loop_runs_out_of_fuel_quickly() {
+        let mut templates = Templates::new();
+        let Ok(Text::Template(id)) = templates.compile(
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        ) else {
+            panic!("a template")
+        };
+        let scope = UserScope::new(
+            0,
+            "A",
+            Arc::new(Globals::new(Default::default(), Vec::new())),
+            1,
+        )
+        .value();
+        let started = std::time::Instant::now();
+        let error = templates.render(id, &scope).unwrap_err();
+        assert!(describe(&error).contains("more than 2000000 instructions"));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }
