@@ -213,6 +213,57 @@ mod tests {
     }
 
     #[test]
+    fn says_when_results_cannot_be_trusted_and_what_else_went_wrong() {
+        let results = fixture::troubled_results();
+        let text = String::from_utf8(render(&results).unwrap()).unwrap();
+        // The verdict stays as the SLOs decided it; the doubt is said beside it.
+        assert!(text.contains(r#"<property name="verdict" value="fail"/>"#));
+        assert!(
+            text.contains(r#"<property name="trustworthy" value="false"/>"#),
+            "{text}"
+        );
+        assert!(text.contains(concat!(
+            r#"<property name="machine" value="machine: CPU pressure 12.0% of the run, "#,
+            "CPU steal 0.3%, load 1.40 per core; think-time timers late p99 812us, ",
+            r#"max 3.2ms (1204 timers)"/>"#
+        )));
+        // The suite's own output, after its test cases, as the schema orders them.
+        let suite_out = text
+            .rsplit_once("</testcase>")
+            .map(|(_, tail)| tail)
+            .unwrap();
+        for line in [
+            "results NOT TRUSTWORTHY: planrun measured itself as much as the target:",
+            "  - planrun hit its open-file limit (256): raise it with `ulimit -n`",
+            "  - &lt;b&gt;late&lt;/b&gt; | by 2s &amp; more",
+            "machine: CPU pressure 12.0% of the run",
+            "on-start failed for 3 users: they ran no task until it succeeded (12 retries)",
+            "  9 responses of `checkout` met exclusive outcomes `created` and `over|lap` together",
+        ] {
+            assert!(suite_out.contains(line), "{line} not in:\n{suite_out}");
+        }
+        assert!(
+            suite_out.trim_start().starts_with("<system-out>"),
+            "{suite_out}"
+        );
+
+        let trusted = fixture::results();
+        let text = String::from_utf8(render(&trusted).unwrap()).unwrap();
+        assert!(
+            !text.contains(r#"name="trustworthy""#),
+            "unrecorded: {text}"
+        );
+        let mut trusted = fixture::troubled_results();
+        trusted
+            .open_model
+            .insert("trustworthy".into(), serde_json::json!(true));
+        trusted.open_model.remove("untrustworthy_reasons");
+        let text = String::from_utf8(render(&trusted).unwrap()).unwrap();
+        assert!(text.contains(r#"<property name="trustworthy" value="true"/>"#));
+        assert!(!text.contains("NOT TRUSTWORTHY"), "{text}");
+    }
+
+    #[test]
     fn one_failure_per_failing_slo() {
         let mut results = fixture::results();
         let text = |r: &Results| String::from_utf8(render(r).unwrap()).unwrap();

@@ -188,6 +188,38 @@ mod tests {
     }
 
     #[test]
+    fn says_when_results_cannot_be_trusted_and_what_else_went_wrong() {
+        let text = String::from_utf8(render(&fixture::troubled_results()).unwrap()).unwrap();
+        // The verdict stays as the SLOs decided it; the doubt is said beside it.
+        assert!(text.starts_with("## ❌ FAILED: "), "{text}");
+        for line in [
+            "results NOT TRUSTWORTHY: planrun measured itself as much as the target:",
+            r"- planrun hit its open-file limit (256): raise it with \`ulimit -n\`",
+            r"- \<b\>late\</b\> \| by 2s \& more",
+            concat!(
+                "machine: CPU pressure 12.0% of the run, CPU steal 0.3%, load 1.40 per core; ",
+                "think-time timers late p99 812us, max 3.2ms (1204 timers)"
+            ),
+            concat!(
+                "on-start failed for 3 users: they ran no task until it succeeded (12 retries); ",
+                r"1 stopped (\`on-start-failure: stop\`)"
+            ),
+            concat!(
+                r"- 9 responses of \`checkout\` met exclusive outcomes \`created\` and ",
+                r"\`over\|lap\` together"
+            ),
+        ] {
+            assert!(text.contains(line), "{line} not in:\n{text}");
+        }
+        // A trustworthy run says nothing of it, but still shows the machine.
+        let mut trusted = fixture::troubled_results();
+        trusted.open_model.remove("untrustworthy_reasons");
+        let text = String::from_utf8(render(&trusted).unwrap()).unwrap();
+        assert!(!text.contains("NOT TRUSTWORTHY"), "{text}");
+        assert!(text.contains("machine: CPU pressure 12.0%"), "{text}");
+    }
+
+    #[test]
     fn escapes_cells() {
         assert_eq!(cell("a|b <i>x</i> & c_d"), r"a\|b \<i\>x\</i\> \& c\_d");
     }
