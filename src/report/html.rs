@@ -35,6 +35,11 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
             .collect::<Vec<_>>(),
         untrustworthy => results.untrustworthy_reasons(),
         machine => results.machine().map(|m| text::machine(&m)),
+        on_start => results.on_start.filter(|o| o.users_failed > 0)
+            .map(|o| text::on_start_failures(&o)),
+        conflicts_heading => text::OUTCOME_CONFLICTS,
+        outcome_conflicts => results.outcome_conflicts.iter()
+            .map(text::outcome_conflict).collect::<Vec<_>>(),
         // A list, not the map: minijinja would iterate a map in key order, not the plan's.
         classes => results.run.users_by_class.iter()
             .map(|(name, users)| context! { name, users })

@@ -19,7 +19,8 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use super::results::SloResult;
-use super::{RenderError, Results, Status};
+use super::{RenderError, Results, Status, text};
+use crate::units::printable;
 
 pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
     let mut xml = Writer::new_with_indent(Vec::new(), b' ', 2);
@@ -61,6 +62,11 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
                     for slo in &results.slos {
                         testcase(xml, results, slo, &time)?;
                     }
+                    let beside = beside_the_verdict(results);
+                    if !beside.is_empty() {
+                        xml.create_element("system-out")
+                            .write_text_content(BytesText::new(&beside))?;
+                    }
                     Ok(())
                 })?;
             Ok(())
@@ -94,6 +100,18 @@ fn properties(xml: &mut Writer<Vec<u8>>, results: &Results) -> std::io::Result<(
         ("exit_code", results.verdict.exit_code.to_string()),
         ("planrun.version", results.planrun_version.clone()),
     ];
+    // Recorded since planrun judged its own limits; absent from older summary.json files.
+    let trustworthy = results
+        .open_model
+        .get("trustworthy")
+        .and_then(serde_json::Value::as_bool)
+        .map(|t| ("trustworthy", t.to_string()));
+    let machine = results.machine().map(|m| ("machine", text::machine(&m)));
+    let values: Vec<_> = values
+        .into_iter()
+        .chain(trustworthy)
+        .chain(machine)
+        .collect();
     xml.create_element("properties")
         .write_inner_content(|xml| {
             for (name, value) in &values {
@@ -104,6 +122,30 @@ fn properties(xml: &mut Writer<Vec<u8>>, results: &Results) -> std::io::Result<(
             Ok(())
         })?;
     Ok(())
+}
+
+/// What the terminal says beside the verdict, which it does not change, in its words:
+/// why the results cannot be trusted, the machine's load, users whose on-start failed,
+/// responses that met exclusive outcomes together. Empty when there is nothing to say.
+fn beside_the_verdict(results: &Results) -> String {
+    let mut out = text::untrustworthy(&results.untrustworthy_reasons());
+    let mut line = |text: &str| {
+        out.push_str(&printable(text));
+        out.push('\n');
+    };
+    if let Some(machine) = results.machine() {
+        line(&text::machine(&machine));
+    }
+    if let Some(on_start) = results.on_start.filter(|o| o.users_failed > 0) {
+        line(&text::on_start_failures(&on_start));
+    }
+    if !results.outcome_conflicts.is_empty() {
+        line(text::OUTCOME_CONFLICTS);
+        for conflict in &results.outcome_conflicts {
+            line(&format!("  {}", text::outcome_conflict(conflict)));
+        }
+    }
+    out
 }
 
 /// A missed target that does not fail the run.

@@ -34,6 +34,18 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
     if let Some(command) = &results.plan.command {
         let _ = writeln!(out, "Command: `{}`\n", code(command));
     }
+    // Beside the verdict, which it does not change: whether the numbers can be trusted.
+    let untrustworthy = results.untrustworthy_reasons();
+    if !untrustworthy.is_empty() {
+        let _ = writeln!(out, "**{}**\n", cell(text::UNTRUSTWORTHY));
+        for reason in &untrustworthy {
+            let _ = writeln!(out, "- {}", cell(reason));
+        }
+        out.push('\n');
+    }
+    if let Some(machine) = results.machine() {
+        let _ = writeln!(out, "{}\n", cell(&text::machine(&machine)));
+    }
 
     if !results.slos.is_empty() {
         let _ = writeln!(out, "| | SLO | measured | threshold |\n|---|---|--:|--:|");
@@ -98,6 +110,15 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
                 check.failed,
                 text::share(check.pass_rate),
             );
+        }
+    }
+    if let Some(on_start) = results.on_start.filter(|o| o.users_failed > 0) {
+        let _ = writeln!(out, "\n{}", cell(&text::on_start_failures(&on_start)));
+    }
+    if !results.outcome_conflicts.is_empty() {
+        let _ = writeln!(out, "\n**{}**\n", cell(text::OUTCOME_CONFLICTS));
+        for conflict in &results.outcome_conflicts {
+            let _ = writeln!(out, "- {}", cell(&text::outcome_conflict(conflict)));
         }
     }
     if !results.failures.is_empty() {
