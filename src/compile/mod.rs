@@ -217,12 +217,8 @@ fn compile_edited(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, 
         .collect();
 
     let classes = cx.classes(timeout);
-    let (schedule, arrivals) = match raw
-        .load
-        .as_ref()
-        .filter(|l| open_load::is_open(Some(l), overrides))
-    {
-        Some(load) => match open_load::compile(&mut cx, load, overrides, &classes) {
+    let (schedule, arrivals) = match raw.load.as_ref().filter(|l| open_load::is_open(l)) {
+        Some(load) => match open_load::compile(&mut cx, load, &classes) {
             Some((schedule, arrivals)) => (Some(schedule), Some(arrivals)),
             None => (None, None),
         },

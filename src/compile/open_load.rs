@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::arrival_plan::{ArrivalPlan, ArrivalStream, RateCurve, Segment, Spacing, TaskPick};
 use super::graph::{Action, UserClass};
 use super::schedule::{LoadSchedule, Stage};
-use super::{Compiler, MAX_USERS, Overrides};
+use super::{Compiler, MAX_USERS};
 use crate::plan::raw::{RawLoad, RawRate, Scalar};
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 use crate::units::Rate;
@@ -19,19 +19,15 @@ use crate::units::Rate;
 /// Arrivals in flight at once unless the plan says otherwise.
 const DEFAULT_MAX_IN_FLIGHT: u32 = 1000;
 
-/// Is this `load` an arrival-rate one?
-pub(super) fn is_open(load: Option<&RawLoad>, overrides: &Overrides) -> bool {
-    // `-u` replaces the plan's load with a closed-model ramp, as it replaces stages.
-    overrides.users.is_none()
-        && load.is_some_and(|l| {
-            l.rate.is_some() || l.stages.iter().flatten().any(|s| s.rate.is_some())
-        })
+/// Is this `load` an arrival-rate one? (`-u` has already replaced it with a closed-model
+/// ramp: the flags are edits of the plan, `Overrides::edits`.)
+pub(super) fn is_open(load: &RawLoad) -> bool {
+    load.rate.is_some() || load.stages.iter().flatten().any(|s| s.rate.is_some())
 }
 
 pub(super) fn compile(
     cx: &mut Compiler,
     load: &RawLoad,
-    overrides: &Overrides,
     classes: &[UserClass],
 ) -> Option<(LoadSchedule, ArrivalPlan)> {
     let path = KeyPath::root().key("load");
@@ -51,10 +47,8 @@ pub(super) fn compile(
     let graceful_stop = cx
         .duration(load.graceful_stop.as_deref(), &path.key("graceful-stop"))
         .unwrap_or(Duration::from_secs(5));
-    let run_time = match overrides.run_time {
-        Some(t) => Some(t),
-        None => cx.duration(load.run_time.as_deref(), &path.key("run-time")),
-    };
+    // `-t` is in `load.run-time` already, as an edit of the plan.
+    let run_time = cx.duration(load.run_time.as_deref(), &path.key("run-time"));
     let spacing = match load.arrivals.as_deref() {
         None | Some("uniform") => Spacing::Uniform,
         Some("poisson") => Spacing::Poisson,
@@ -457,4 +451,48 @@ fn staged(
         level = to;
     }
     ok.then_some((stages, RateCurve { segments }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::{Overrides, compile};
+    use crate::plan;
+
+    /// `-u` and `-t` reach an arrival-rate load as edits of the plan (`Overrides::edits`),
+    /// before compiling: `-u` turns it into a closed-model ramp, `-t` sets its length.
+    #[test]
+    fn users_and_run_time_flags_reach_an_arrival_rate_load_as_plan_edits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("open.yaml");
+        std::fs::write(
+            &path,
+            "host: http://127.0.0.1:9
+classes:
+  A:
+    tasks:
+      health: { path: /healthz }
+load: { rate: 10/s, run-time: 5s, arrivals: poisson }
+",
+        )
+        .unwrap();
+        let loaded = plan::load(&path, &[]).unwrap();
+        let run = |overrides: Overrides| compile(&loaded, &overrides).unwrap();
+
+        let closed = run(Overrides {
+            users: Some(3),
+            ..Overrides::default()
+        });
+        assert!(closed.arrivals.is_none(), "-u keeps an open model");
+        assert_eq!(closed.schedule.peak(), 3);
+        assert_eq!(closed.schedule.total, Duration::from_secs(5));
+
+        let shorter = run(Overrides {
+            run_time: Some(Duration::from_secs(2)),
+            ..Overrides::default()
+        });
+        assert!(shorter.arrivals.is_some());
+        assert_eq!(shorter.schedule.total, Duration::from_secs(2));
+    }
 }

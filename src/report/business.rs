@@ -35,10 +35,7 @@ pub fn render(out: &mut String, results: &Results) {
         }
     }
     if !results.outcome_conflicts.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nwarning: outcomes declared exclusive held together (a condition is wrong, and the business metrics counting them with it):"
-        );
+        let _ = writeln!(out, "\n{}", text::OUTCOME_CONFLICTS);
         for conflict in &results.outcome_conflicts {
             let _ = writeln!(out, "  {}", text::outcome_conflict(conflict));
         }

@@ -35,6 +35,11 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
             .collect::<Vec<_>>(),
         untrustworthy => results.untrustworthy_reasons(),
         machine => results.machine().map(|m| text::machine(&m)),
+        on_start => results.on_start.filter(|o| o.users_failed > 0)
+            .map(|o| text::on_start_failures(&o)),
+        conflicts_heading => text::OUTCOME_CONFLICTS,
+        outcome_conflicts => results.outcome_conflicts.iter()
+            .map(text::outcome_conflict).collect::<Vec<_>>(),
         // A list, not the map: minijinja would iterate a map in key order, not the plan's.
         classes => results.run.users_by_class.iter()
             .map(|(name, users)| context! { name, users })
@@ -203,6 +208,27 @@ mod tests {
             "<pre class=\"notes\">arrivals: 10 due, 9 started, 1 dropped at max-in-flight; \
              lag &lt;2ms&gt;\nburst of 5 `book` at 3.0s: 5 succeeded</pre>"
         ));
+    }
+
+    #[test]
+    fn says_when_results_cannot_be_trusted_and_what_else_went_wrong() {
+        let html = String::from_utf8(render(&fixture::troubled_results()).unwrap()).unwrap();
+        for text in [
+            "<strong>Results NOT TRUSTWORTHY:</strong>",
+            "<li>planrun hit its open-file limit (256): raise it with `ulimit -n`</li>",
+            "<li>&lt;b&gt;late&lt;&#x2f;b&gt; | by 2s &amp; more</li>",
+            "machine: CPU pressure 12.0% of the run, CPU steal 0.3%, load 1.40 per core",
+            concat!(
+                "on-start failed for 3 users: they ran no task until it succeeded (12 retries); ",
+                "1 stopped (`on-start-failure: stop`)"
+            ),
+            "outcomes declared exclusive held together",
+            "9 responses of `checkout` met exclusive outcomes `created` and `over|lap` together",
+        ] {
+            assert!(html.contains(text), "{text} not in the page");
+        }
+        assert!(!page().contains("on-start failed"));
+        assert!(!page().contains("exclusive outcomes"));
     }
 
     /// The page without the embedded library, whose 50 KB would drown the snapshot.

@@ -19,7 +19,8 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use super::results::SloResult;
-use super::{RenderError, Results, Status};
+use super::{RenderError, Results, Status, text};
+use crate::units::printable;
 
 pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
     let mut xml = Writer::new_with_indent(Vec::new(), b' ', 2);
@@ -61,6 +62,11 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
                     for slo in &results.slos {
                         testcase(xml, results, slo, &time)?;
                     }
+                    let beside = beside_the_verdict(results);
+                    if !beside.is_empty() {
+                        xml.create_element("system-out")
+                            .write_text_content(BytesText::new(&beside))?;
+                    }
                     Ok(())
                 })?;
             Ok(())
@@ -94,6 +100,18 @@ fn properties(xml: &mut Writer<Vec<u8>>, results: &Results) -> std::io::Result<(
         ("exit_code", results.verdict.exit_code.to_string()),
         ("planrun.version", results.planrun_version.clone()),
     ];
+    // Recorded since planrun judged its own limits; absent from older summary.json files.
+    let trustworthy = results
+        .open_model
+        .get("trustworthy")
+        .and_then(serde_json::Value::as_bool)
+        .map(|t| ("trustworthy", t.to_string()));
+    let machine = results.machine().map(|m| ("machine", text::machine(&m)));
+    let values: Vec<_> = values
+        .into_iter()
+        .chain(trustworthy)
+        .chain(machine)
+        .collect();
     xml.create_element("properties")
         .write_inner_content(|xml| {
             for (name, value) in &values {
@@ -104,6 +122,30 @@ fn properties(xml: &mut Writer<Vec<u8>>, results: &Results) -> std::io::Result<(
             Ok(())
         })?;
     Ok(())
+}
+
+/// What the terminal says beside the verdict, which it does not change, in its words:
+/// why the results cannot be trusted, the machine's load, users whose on-start failed,
+/// responses that met exclusive outcomes together. Empty when there is nothing to say.
+fn beside_the_verdict(results: &Results) -> String {
+    let mut out = text::untrustworthy(&results.untrustworthy_reasons());
+    let mut line = |text: &str| {
+        out.push_str(&printable(text));
+        out.push('\n');
+    };
+    if let Some(machine) = results.machine() {
+        line(&text::machine(&machine));
+    }
+    if let Some(on_start) = results.on_start.filter(|o| o.users_failed > 0) {
+        line(&text::on_start_failures(&on_start));
+    }
+    if !results.outcome_conflicts.is_empty() {
+        line(text::OUTCOME_CONFLICTS);
+        for conflict in &results.outcome_conflicts {
+            line(&format!("  {}", text::outcome_conflict(conflict)));
+        }
+    }
+    out
 }
 
 /// A missed target that does not fail the run.
@@ -210,6 +252,57 @@ mod tests {
             )
         );
         assert!(strict.contains(r#"type="target missed under --strict""#));
+    }
+
+    #[test]
+    fn says_when_results_cannot_be_trusted_and_what_else_went_wrong() {
+        let results = fixture::troubled_results();
+        let text = String::from_utf8(render(&results).unwrap()).unwrap();
+        // The verdict stays as the SLOs decided it; the doubt is said beside it.
+        assert!(text.contains(r#"<property name="verdict" value="fail"/>"#));
+        assert!(
+            text.contains(r#"<property name="trustworthy" value="false"/>"#),
+            "{text}"
+        );
+        assert!(text.contains(concat!(
+            r#"<property name="machine" value="machine: CPU pressure 12.0% of the run, "#,
+            "CPU steal 0.3%, load 1.40 per core; think-time timers late p99 812us, ",
+            r#"max 3.2ms (1204 timers)"/>"#
+        )));
+        // The suite's own output, after its test cases, as the schema orders them.
+        let suite_out = text
+            .rsplit_once("</testcase>")
+            .map(|(_, tail)| tail)
+            .unwrap();
+        for line in [
+            "results NOT TRUSTWORTHY: planrun measured itself as much as the target:",
+            "  - planrun hit its open-file limit (256): raise it with `ulimit -n`",
+            "  - &lt;b&gt;late&lt;/b&gt; | by 2s &amp; more",
+            "machine: CPU pressure 12.0% of the run",
+            "on-start failed for 3 users: they ran no task until it succeeded (12 retries)",
+            "  9 responses of `checkout` met exclusive outcomes `created` and `over|lap` together",
+        ] {
+            assert!(suite_out.contains(line), "{line} not in:\n{suite_out}");
+        }
+        assert!(
+            suite_out.trim_start().starts_with("<system-out>"),
+            "{suite_out}"
+        );
+
+        let trusted = fixture::results();
+        let text = String::from_utf8(render(&trusted).unwrap()).unwrap();
+        assert!(
+            !text.contains(r#"name="trustworthy""#),
+            "unrecorded: {text}"
+        );
+        let mut trusted = fixture::troubled_results();
+        trusted
+            .open_model
+            .insert("trustworthy".into(), serde_json::json!(true));
+        trusted.open_model.remove("untrustworthy_reasons");
+        let text = String::from_utf8(render(&trusted).unwrap()).unwrap();
+        assert!(text.contains(r#"<property name="trustworthy" value="true"/>"#));
+        assert!(!text.contains("NOT TRUSTWORTHY"), "{text}");
     }
 
     #[test]

@@ -34,6 +34,18 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
     if let Some(command) = &results.plan.command {
         let _ = writeln!(out, "Command: `{}`\n", code(command));
     }
+    // Beside the verdict, which it does not change: whether the numbers can be trusted.
+    let untrustworthy = results.untrustworthy_reasons();
+    if !untrustworthy.is_empty() {
+        let _ = writeln!(out, "**{}**\n", cell(text::UNTRUSTWORTHY));
+        for reason in &untrustworthy {
+            let _ = writeln!(out, "- {}", cell(reason));
+        }
+        out.push('\n');
+    }
+    if let Some(machine) = results.machine() {
+        let _ = writeln!(out, "{}\n", cell(&text::machine(&machine)));
+    }
 
     if !results.slos.is_empty() {
         let _ = writeln!(out, "| | SLO | measured | threshold |\n|---|---|--:|--:|");
@@ -98,6 +110,15 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
                 check.failed,
                 text::share(check.pass_rate),
             );
+        }
+    }
+    if let Some(on_start) = results.on_start.filter(|o| o.users_failed > 0) {
+        let _ = writeln!(out, "\n{}", cell(&text::on_start_failures(&on_start)));
+    }
+    if !results.outcome_conflicts.is_empty() {
+        let _ = writeln!(out, "\n**{}**\n", cell(text::OUTCOME_CONFLICTS));
+        for conflict in &results.outcome_conflicts {
+            let _ = writeln!(out, "- {}", cell(&text::outcome_conflict(conflict)));
         }
     }
     if !results.failures.is_empty() {
@@ -185,6 +206,38 @@ mod tests {
         for c in ['\u{1b}', '\u{7}', '\0', '\u{202e}', '\r'] {
             assert!(!text.contains(c), "{c:?} reached the output: {text:?}");
         }
+    }
+
+    #[test]
+    fn says_when_results_cannot_be_trusted_and_what_else_went_wrong() {
+        let text = String::from_utf8(render(&fixture::troubled_results()).unwrap()).unwrap();
+        // The verdict stays as the SLOs decided it; the doubt is said beside it.
+        assert!(text.starts_with("## ❌ FAILED: "), "{text}");
+        for line in [
+            "results NOT TRUSTWORTHY: planrun measured itself as much as the target:",
+            r"- planrun hit its open-file limit (256): raise it with \`ulimit -n\`",
+            r"- \<b\>late\</b\> \| by 2s \& more",
+            concat!(
+                "machine: CPU pressure 12.0% of the run, CPU steal 0.3%, load 1.40 per core; ",
+                "think-time timers late p99 812us, max 3.2ms (1204 timers)"
+            ),
+            concat!(
+                "on-start failed for 3 users: they ran no task until it succeeded (12 retries); ",
+                r"1 stopped (\`on-start-failure: stop\`)"
+            ),
+            concat!(
+                r"- 9 responses of \`checkout\` met exclusive outcomes \`created\` and ",
+                r"\`over\|lap\` together"
+            ),
+        ] {
+            assert!(text.contains(line), "{line} not in:\n{text}");
+        }
+        // A trustworthy run says nothing of it, but still shows the machine.
+        let mut trusted = fixture::troubled_results();
+        trusted.open_model.remove("untrustworthy_reasons");
+        let text = String::from_utf8(render(&trusted).unwrap()).unwrap();
+        assert!(!text.contains("NOT TRUSTWORTHY"), "{text}");
+        assert!(text.contains("machine: CPU pressure 12.0%"), "{text}");
     }
 
     #[test]

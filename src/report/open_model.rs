@@ -86,19 +86,6 @@ pub fn terminal(exec: &ExecPlan, summary: &RunSummary) -> String {
     out
 }
 
-/// The line under the SLO verdicts: whether the numbers can be trusted.
-pub fn trust_line(summary: &RunSummary) -> String {
-    if summary.honesty.trustworthy() {
-        return String::new();
-    }
-    let mut out =
-        String::from("\nresults NOT TRUSTWORTHY: planrun measured itself as much as the target:\n");
-    for reason in &summary.honesty.reasons {
-        let _ = writeln!(out, "  - {reason}");
-    }
-    out
-}
-
 fn service_row(out: &mut String, label: &str, stats: &RequestStats) {
     let latency =
         |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |us| format_latency_us(us as f64));

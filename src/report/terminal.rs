@@ -109,15 +109,9 @@ fn render_lines(results: &Results) -> String {
     }
     // Always, SLOs or not: the line CI logs are searched for, as every report words it.
     let _ = writeln!(out, "\n{}", printable(&results.verdict_line()));
-    let untrustworthy = results.untrustworthy_reasons();
+    let untrustworthy = text::untrustworthy(&results.untrustworthy_reasons());
     if !untrustworthy.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nresults NOT TRUSTWORTHY: planrun measured itself as much as the target:"
-        );
-        for reason in &untrustworthy {
-            let _ = writeln!(out, "  - {}", printable(reason));
-        }
+        let _ = write!(out, "\n{untrustworthy}");
     }
     out
 }

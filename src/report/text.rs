@@ -3,7 +3,7 @@
 
 use super::results::{BusinessResult, MachineResult, OnStartResult, OutcomeConflictResult};
 use crate::slo::{SloMetric, format_latency_us, format_metric_value};
-use crate::units::format_duration;
+use crate::units::{format_duration, printable};
 
 /// A latency in milliseconds: `812us`, `23.4ms`, `1.25s`; `-` when nothing was measured.
 pub fn latency(ms: Option<f64>) -> String {
@@ -56,6 +56,26 @@ pub fn business_value(metric: &BusinessResult) -> String {
         (_, Some(v)) => format_metric_value(SloMetric::Count, v),
     }
 }
+
+/// The heading over `Results::untrustworthy_reasons`, in every report.
+pub const UNTRUSTWORTHY: &str =
+    "results NOT TRUSTWORTHY: planrun measured itself as much as the target:";
+
+/// `UNTRUSTWORTHY` and a `  - reason` line per reason, escaped; empty when there is none.
+pub fn untrustworthy(reasons: &[String]) -> String {
+    if reasons.is_empty() {
+        return String::new();
+    }
+    let mut text = format!("{UNTRUSTWORTHY}\n");
+    for reason in reasons {
+        text.push_str(&format!("  - {}\n", printable(reason)));
+    }
+    text
+}
+
+/// The heading over `outcome_conflict` lines, in every report.
+pub const OUTCOME_CONFLICTS: &str = "warning: outcomes declared exclusive held together \
+     (a condition is wrong, and the business metrics counting them with it):";
 
 /// `machine: CPU pressure 12% of the run, CPU steal 0.3%, load 1.40 per core; think-time
 /// timers late p99 812us, max 3.2ms (1,204 timers)`: `unknown` where unreadable.

@@ -33,12 +33,37 @@ fn planrun_with_open_files(limit: u32) -> Command {
 }
 
 fn summary_in(out: &Path) -> Value {
+    serde_json::from_str(&file_in(out, "summary.json")).unwrap()
+}
+
+/// A file of the run written under `out`.
+fn file_in(out: &Path, name: &str) -> String {
     let run = std::fs::read_dir(out)
         .unwrap()
         .next()
         .expect("a run directory")
         .unwrap();
-    serde_json::from_slice(&std::fs::read(run.path().join("summary.json")).unwrap()).unwrap()
+    std::fs::read_to_string(run.path().join(name)).unwrap()
+}
+
+/// Every report says the results cannot be trusted, with the reason, not the terminal
+/// alone (the verdict itself stays the SLOs').
+fn assert_every_report_distrusts(out: &Path) {
+    let markdown = file_in(out, "summary.md");
+    assert!(markdown.contains("results NOT TRUSTWORTHY"), "{markdown}");
+    assert!(markdown.contains("ulimit -n"), "{markdown}");
+    assert!(markdown.contains("machine: CPU pressure"), "{markdown}");
+    let junit = file_in(out, "junit.xml");
+    assert!(
+        junit.contains(r#"<property name="trustworthy" value="false"/>"#),
+        "{junit}"
+    );
+    assert!(junit.contains(r#"<property name="machine" value="machine: "#));
+    assert!(junit.contains("results NOT TRUSTWORTHY"), "{junit}");
+    assert!(junit.contains("ulimit -n"), "{junit}");
+    let html = file_in(out, "report.html");
+    assert!(html.contains("Results NOT TRUSTWORTHY"));
+    assert!(html.contains("ulimit -n"));
 }
 
 fn assert_blames_planrun(summary: &Value) {
@@ -91,6 +116,7 @@ fn a_thousand_users_on_256_files_blame_planrun_not_the_target() {
         "{stdout}"
     );
     assert_blames_planrun(&summary_in(&out));
+    assert_every_report_distrusts(&out);
 }
 
 #[test]

@@ -156,11 +156,17 @@ async fn exclusive_outcomes_met_together_are_reported_with_their_count() {
         serde_json::json!(["created", "overlap"])
     );
     assert_eq!(conflicts[0]["count"], sent);
+    let line = format!(
+        "{sent} responses of `book` met exclusive outcomes `created` and `overlap` together"
+    );
     let terminal = planrun::report::terminal::render(&outcome.results);
+    assert!(terminal.contains(&line), "{terminal}");
+    let html = std::fs::read_to_string(outcome.report_dir.join("report.html")).unwrap();
+    assert!(html.contains(&line), "{line} not in report.html");
+    // Markdown shows the backticks as text: escaped.
+    let markdown = std::fs::read_to_string(outcome.report_dir.join("summary.md")).unwrap();
     assert!(
-        terminal.contains(&format!(
-            "{sent} responses of `book` met exclusive outcomes `created` and `overlap` together"
-        )),
-        "{terminal}"
+        markdown.contains(&line.replace('`', "\\`")),
+        "{line} not in summary.md:\n{markdown}"
     );
 }

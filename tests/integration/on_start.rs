@@ -104,14 +104,16 @@ async fn a_user_whose_on_start_failed_retries_it_and_runs_no_task() {
     assert_eq!(json["on_start"]["users_failed"], 3, "{}", json["on_start"]);
     assert_eq!(json["on_start"]["retries"], logins - 3);
     assert_eq!(json["on_start"]["users_stopped"], 0);
-    let terminal = planrun::report::terminal::render(&outcome.results);
-    assert!(
-        terminal.contains(&format!(
-            "on-start failed for 3 users: they ran no task until it succeeded ({} retries)",
-            logins - 3
-        )),
-        "{terminal}"
+    let line = format!(
+        "on-start failed for 3 users: they ran no task until it succeeded ({} retries)",
+        logins - 3
     );
+    let terminal = planrun::report::terminal::render(&outcome.results);
+    assert!(terminal.contains(&line), "{terminal}");
+    for file in ["report.html", "summary.md"] {
+        let text = std::fs::read_to_string(outcome.report_dir.join(file)).unwrap();
+        assert!(text.contains(&line), "{line} not in {file}:\n{text}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -312,3 +312,42 @@ pub fn hostile_results() -> Results {
     results.failures[0].reason = format!("@SUM(1+1) {HOSTILE_NAME}");
     results
 }
+
+/// `results()` from a run that cannot be trusted (planrun ran short of open files, and a
+/// reason with markup), on a busy machine, whose users' on-start failed and whose
+/// exclusive outcomes held together: what every report must show beside the verdict.
+pub fn troubled_results() -> Results {
+    let mut results = results();
+    let fields = [
+        ("trustworthy", serde_json::json!(false)),
+        (
+            "untrustworthy_reasons",
+            serde_json::json!([
+                "planrun hit its open-file limit (256): raise it with `ulimit -n`",
+                "<b>late</b> | by 2s & more",
+            ]),
+        ),
+        (
+            "machine",
+            serde_json::json!({
+                "cpu_steal": 0.003, "cpu_pressure": 0.12, "load_per_core": 1.4,
+                "wall_s": 4.0, "timers": 1204, "timer_lag_p99_ms": 0.812,
+                "timer_lag_max_ms": 3.2,
+            }),
+        ),
+    ];
+    for (key, value) in fields {
+        results.open_model.insert(key.into(), value);
+    }
+    results.outcome_conflicts = vec![OutcomeConflictResult {
+        request: "checkout".into(),
+        outcomes: vec!["created".into(), "over|lap".into()],
+        count: 9,
+    }];
+    results.on_start = Some(OnStartResult {
+        users_failed: 3,
+        retries: 12,
+        users_stopped: 1,
+    });
+    results
+}
