@@ -197,7 +197,7 @@ fn compile_edited(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, 
             .file_stem()
             .map_or_else(|| "plan".to_owned(), |s| s.to_string_lossy().into_owned())
     });
-    let host = cx.host(overrides.host.as_deref().or(raw.host.as_deref()));
+    let host = cx.host(raw.host.as_deref());
     let timeout = cx
         .timeout(raw.timeout.as_deref(), &root.key("timeout"))
         .unwrap_or(Duration::from_secs(30));
@@ -207,7 +207,7 @@ fn compile_edited(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, 
     let connection_idle = cx
         .connection_idle(raw.connection_idle.as_deref(), &root.key("connection-idle"))
         .unwrap_or(DEFAULT_CONNECTION_IDLE);
-    let seed = overrides.seed.or(raw.seed).unwrap_or_else(rand::random);
+    let seed = raw.seed.unwrap_or_else(rand::random);
 
     let vars: IndexMap<String, minijinja::Value> = raw
         .vars
@@ -385,33 +385,40 @@ impl<'p> Compiler<'p> {
 
     /// Parses an optional request timeout at `path`: more than 0s, at most `MAX_TIMEOUT`.
     pub fn timeout(&mut self, text: Option<&str>, path: &KeyPath) -> Option<Duration> {
-        let timeout = self.duration(text, path)?;
-        let problem = if timeout.is_zero() {
-            "a timeout of 0s fails every request: expected more than 0s"
-        } else if timeout > MAX_TIMEOUT {
-            "expected a timeout of at most 1h"
-        } else {
-            return Some(timeout);
-        };
-        let found = text.unwrap_or_default();
-        self.error(
-            path.clone(),
-            PlanErrorKind::BadDuration {
-                message: format!("`{found}`: {problem}"),
-            },
-        );
-        None
+        self.bounded_duration(
+            text,
+            path,
+            "a timeout of 0s fails every request: expected more than 0s",
+            (MAX_TIMEOUT, "expected a timeout of at most 1h"),
+        )
     }
 
     /// Parses an optional `connection-idle` at `path`: more than 0s, at most 1h.
     fn connection_idle(&mut self, text: Option<&str>, path: &KeyPath) -> Option<Duration> {
-        let idle = self.duration(text, path)?;
-        let problem = if idle.is_zero() {
-            "expected a `connection-idle` of more than 0s (a new connection for every request is not what a browser does)"
-        } else if idle > MAX_CONNECTION_IDLE {
-            "expected a `connection-idle` of at most 1h"
+        self.bounded_duration(
+            text,
+            path,
+            "expected a `connection-idle` of more than 0s (a new connection for every request is not what a browser does)",
+            (MAX_CONNECTION_IDLE, "expected a `connection-idle` of at most 1h"),
+        )
+    }
+
+    /// Parses an optional duration at `path` that must be more than 0s and at most
+    /// `max.0`; each refusal says what was expected (`if_zero`, `max.1`).
+    fn bounded_duration(
+        &mut self,
+        text: Option<&str>,
+        path: &KeyPath,
+        if_zero: &str,
+        max: (Duration, &str),
+    ) -> Option<Duration> {
+        let duration = self.duration(text, path)?;
+        let problem = if duration.is_zero() {
+            if_zero
+        } else if duration > max.0 {
+            max.1
         } else {
-            return Some(idle);
+            return Some(duration);
         };
         let found = text.unwrap_or_default();
         self.error(
