@@ -5,7 +5,7 @@
 #
 #   bench/run.sh [--quick] [--runs N] [--only a,b,c,d,e]
 #
-# Scenarios (see README, "Performance"):
+# Scenarios (see docs/benchmarks.md):
 #   a  max closed-loop req/s: 50 users/connections, no think time          (15 s)
 #   b  CPU per request at a fixed 2,000 req/s                             (15 s)
 #   c  memory and CPU of 10,000 mostly idle users, 1–3 s think time        (60 s)

@@ -1,7 +1,7 @@
 //! Weights: `WeightTable` picks a task by weight; `UserMix` splits N users over classes
 //! exactly and decides the order users start in.
 //!
-//! Rounding rule (documented in the README): largest remainder. Each class first gets
+//! Rounding rule (documented in docs/plan-reference.md): largest remainder. Each class first gets
 //! the whole part of `N × weight / total`; the users left over go one each to the classes
 //! with the largest fractional parts, earlier-declared classes first on ties. So 10 users
 //! at 70/20/10 are 7/2/1, and 3 users are 2/1/0.

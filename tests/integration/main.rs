@@ -4,6 +4,7 @@
 mod broken_plans;
 mod check_estimates;
 mod cli;
+mod docs_links;
 mod ends_on_time;
 mod engine;
 mod flags;

@@ -27,7 +27,7 @@ const READ_CHUNK: usize = 8 * 1024;
 /// The first read's buffer: an API answer usually fits. Small matters after a stall,
 /// when every user's request is in flight at once and the allocator keeps that
 /// high-water mark: with 8 KiB here, two 4 s stalls of a 1,000-user soak left 6.3 MB
-/// behind; with 1 KiB, 1.2 MB (README, "Long runs").
+/// behind; with 1 KiB, 1.2 MB (docs/robustness.md, "Long runs").
 const FIRST_READ: usize = 1024;
 
 #[derive(Debug, Default)]
@@ -234,7 +234,7 @@ async fn read_body(
 /// Appends what the socket has into the buffer's spare room; `Ok(0)` at end of stream.
 /// Waits for readiness before growing the buffer: after a stall of the target every
 /// user's request is in flight at once, and buffers taken before the wait would all be
-/// live together, a high-water mark the allocator keeps (README, "Long runs").
+/// live together, a high-water mark the allocator keeps (docs/robustness.md, "Long runs").
 async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
     if buf.len() > MAX_HEAD_BYTES + READ_CHUNK {
         // Only a head or a chunk line accumulates; the parsers reject what is this long.
