@@ -478,7 +478,8 @@ fn valid_plan() -> BoxedStrategy<(Value, u32, u64)> {
         });
     (
         prop::collection::btree_map("[A-Z][a-z]{1,6}", class, 1..4),
-        0u32..=2000,
+        // `users: 0` is refused since a plan that sends nothing is a mistake.
+        1u32..=2000,
         one_of(&["10/s", "1000/min", "2.5/s", "100"]),
         1u64..7200,
     )
