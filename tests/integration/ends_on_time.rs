@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use crate::support::write_plan;
+use crate::support::{check_file, write_plan};
 
 /// Runs `planrun PLAN` (with `args`), returning its output and wall time.
 fn run_binary(plan: &std::path::Path, args: &[&str]) -> (Output, Duration) {
@@ -33,14 +33,8 @@ fn a_rate_past_the_bound_is_refused_by_check_naming_it() {
                 "host: http://127.0.0.1:9\nclasses:\n  A:\n    tasks:\n      t: {{ path: /x }}\nload: {{ rate: {rate}, run-time: 2s }}\n"
             ),
         );
-        let output = Command::new(env!("CARGO_BIN_EXE_planrun"))
-            .env_remove("PLANRUN_HOST")
-            .arg("check")
-            .arg(&plan.path)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(3), "{rate}: {stderr}");
+        let (code, stderr) = check_file(&plan.path);
+        assert_eq!(code, Some(3), "{rate}: {stderr}");
         assert!(stderr.contains("fast.yaml:6:15"), "{rate}: {stderr}");
         assert!(stderr.contains("1,000,000/s"), "{rate}: {stderr}");
     }
@@ -49,14 +43,8 @@ fn a_rate_past_the_bound_is_refused_by_check_naming_it() {
         "fast.yaml",
         "host: http://127.0.0.1:9\nclasses:\n  A:\n    tasks:\n      t: { path: /x }\n      u: { path: /y }\nload: { rate: { t: 600000/s, u: 600000/s }, run-time: 2s }\n",
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_planrun"))
-        .env_remove("PLANRUN_HOST")
-        .arg("check")
-        .arg(&plan.path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let (code, stderr) = check_file(&plan.path);
+    assert_eq!(code, Some(3), "{stderr}");
     assert!(stderr.contains("1,000,000/s"), "{stderr}");
 }
 

@@ -14,7 +14,7 @@ use planrun::compile::Overrides;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::support::{options, run, write_plan};
+use crate::support::{check_file, options, run, write_plan};
 
 /// A listener that answers every request `200` (closing after it), counting connections
 /// and keeping each request's head.
@@ -292,14 +292,8 @@ fn a_static_path_that_names_another_host_is_refused() {
                 "host: http://127.0.0.1:8000\nclasses:\n  A:\n    tasks:\n      home: {{ path: '{path}' }}\nload: {{ users: 1, run-time: 1s }}\n"
             ),
         );
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_planrun"))
-            .env_remove("PLANRUN_HOST")
-            .arg("check")
-            .arg(&plan.path)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(3), "{path}: {stderr}");
+        let (code, stderr) = check_file(&plan.path);
+        assert_eq!(code, Some(3), "{path}: {stderr}");
         assert!(stderr.contains("path.yaml:5:"), "{stderr}");
     }
 }

@@ -7,10 +7,9 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::Router;
 use axum::routing::post;
-use planrun::compile::Overrides;
-use planrun::{Outcome, RunOptions};
+use planrun::Outcome;
 
-use crate::support::{options, run, write_plan};
+use crate::support::run_on_own_host;
 
 /// An in-process server whose every booking is refused as an overlap, with a null `code`.
 async fn null_code_server() -> SocketAddr {
@@ -40,19 +39,7 @@ classes:
 load: {{ users: 2, spawn-rate: 100/s, run-time: 1s }}
 "
     );
-    let file = write_plan("plan.yaml", &plan);
-    let out = tempfile::tempdir().expect("out dir");
-    let outcome = run(RunOptions {
-        sample_api: None,
-        preflight: false,
-        overrides: Overrides {
-            seed: Some(1),
-            ..Overrides::default()
-        },
-        ..options(file.path.clone(), out.path().to_path_buf())
-    })
-    .await;
-    (outcome, out)
+    run_on_own_host(&plan).await
 }
 
 fn outcome_count(outcome: &Outcome, name: &str) -> u64 {

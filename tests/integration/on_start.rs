@@ -9,10 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use planrun::compile::Overrides;
-use planrun::{Outcome, RunOptions};
 
-use crate::support::{options, run, write_plan};
+use crate::support::run_on_own_host;
 
 #[derive(Default)]
 struct Hits {
@@ -45,22 +43,6 @@ async fn failing_login_server() -> (SocketAddr, Arc<Hits>) {
     (addr, hits)
 }
 
-async fn run_text(plan: &str) -> (Outcome, tempfile::TempDir) {
-    let file = write_plan("plan.yaml", plan);
-    let out = tempfile::tempdir().expect("out dir");
-    let outcome = run(RunOptions {
-        sample_api: None,
-        preflight: false,
-        overrides: Overrides {
-            seed: Some(1),
-            ..Overrides::default()
-        },
-        ..options(file.path.clone(), out.path().to_path_buf())
-    })
-    .await;
-    (outcome, out)
-}
-
 fn plan(addr: SocketAddr, on_failure: &str) -> String {
     format!(
         "name: login-fails
@@ -89,7 +71,7 @@ load: {{ users: 3, spawn-rate: 100/s, run-time: 1s }}
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_whose_on_start_failed_retries_it_and_runs_no_task() {
     let (addr, hits) = failing_login_server().await;
-    let (outcome, _out) = run_text(&plan(addr, "")).await;
+    let (outcome, _out) = run_on_own_host(&plan(addr, "")).await;
     let summary = &outcome.summary;
     assert_eq!(hits.items.load(Ordering::Relaxed), 0, "tasks ran");
     assert_eq!(summary.request("items").map_or(0, |r| r.count), 0);
@@ -119,7 +101,7 @@ async fn a_user_whose_on_start_failed_retries_it_and_runs_no_task() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_start_failure_stop_ends_the_user() {
     let (addr, hits) = failing_login_server().await;
-    let (outcome, _out) = run_text(&plan(addr, "    on-start-failure: stop")).await;
+    let (outcome, _out) = run_on_own_host(&plan(addr, "    on-start-failure: stop")).await;
     assert_eq!(hits.items.load(Ordering::Relaxed), 0);
     assert_eq!(hits.login.load(Ordering::Relaxed), 3);
     let json: serde_json::Value = serde_json::from_str(
@@ -155,7 +137,7 @@ classes:
 load: {{ users: 2, spawn-rate: 100/s, run-time: 1s }}
 "
     );
-    let (outcome, _out) = run_text(&plan).await;
+    let (outcome, _out) = run_on_own_host(&plan).await;
     assert_eq!(hits.items.load(Ordering::Relaxed), 0);
     let failure = outcome
         .summary

@@ -56,6 +56,37 @@ pub async fn run_plan_with(
     (outcome, out)
 }
 
+/// Runs a plan against its own `host` (a server the test started), seed 1, no preflight.
+pub async fn run_on_own_host(text: &str) -> (Outcome, TempDir) {
+    let file = write_plan("plan.yaml", text);
+    let out = tempfile::tempdir().expect("out dir");
+    let outcome = run(RunOptions {
+        sample_api: None,
+        preflight: false,
+        overrides: Overrides {
+            seed: Some(1),
+            ..Overrides::default()
+        },
+        ..options(file.path.clone(), out.path().to_path_buf())
+    })
+    .await;
+    (outcome, out)
+}
+
+/// `planrun check PLAN` as CI runs it (without `PLANRUN_HOST`): its exit code and stderr.
+pub fn check_file(plan: &std::path::Path) -> (Option<i32>, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_planrun"))
+        .env_remove("PLANRUN_HOST")
+        .arg("check")
+        .arg(plan)
+        .output()
+        .expect("planrun runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// A run of `plan` against the in-process sample API with its defaults, results under
 /// `out`, no progress display: tests change what they need with `..options(…)`.
 pub fn options(plan: PathBuf, out: PathBuf) -> RunOptions {
