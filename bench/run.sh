@@ -3,7 +3,8 @@
 # in one run on this machine, tools interleaved, medians and planrun's ratios printed as
 # Markdown.
 #
-#   bench/run.sh [--quick] [--runs N] [--only a,b,c,d,e]
+#   bench/run.sh [--quick] [--runs N] [--only a,b,c,d,e] [--tools wrk,oha,goose,locust]
+#                [--baseline PLANRUN-BINARY]
 #
 # Scenarios (see docs/benchmarks.md):
 #   a  max closed-loop req/s: 50 users/connections, no think time          (15 s)
@@ -12,7 +13,10 @@
 #   d  latency fidelity at 200 req/s against a target that answers in 20 ms (15 s)
 #   e  plans/peak.yaml (the seed's realistic mix) at 100 users            (30 s)
 # --quick shortens every scenario and runs each cell once: a smoke test of the suite,
-# not figures to publish.
+# not figures to publish. --tools limits the peers (planrun always runs). --baseline runs
+# a second planrun binary (an older build) as the tool `planrun-base` in every scenario,
+# interleaved with the rest, so a change is judged by same-run ratios (table.py prints
+# planrun ÷ planrun-base).
 #
 # Every target listens on 127.0.0.1 only and is stopped by PID on exit; every generator
 # runs under `timeout`. CPU = user + sys of the generator process (and its children),
@@ -22,13 +26,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-runs=3 quick=0 only=a,b,c,d,e
+runs=3 quick=0 only=a,b,c,d,e tools=wrk,oha,goose,locust baseline=
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
     --runs) runs=$2; shift ;;
     --only) only=$2; shift ;;
-    *) echo "usage: bench/run.sh [--quick] [--runs N] [--only a,b,c,d,e]" >&2; exit 2 ;;
+    --tools) tools=$2; shift ;;
+    --baseline) baseline=$(realpath "$2"); shift ;;
+    *) echo "usage: bench/run.sh [--quick] [--runs N] [--only a,b,c,d,e]" \
+      "[--tools wrk,oha,goose,locust] [--baseline PLANRUN-BINARY]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -76,21 +83,38 @@ install_tools() {
       { apt-get update -qq && apt-get install -y -qq nginx-light wrk time >/dev/null; }
   fi
   command -v oha >/dev/null || { log "installing oha"; cargo install oha --locked; }
-  if [ ! -x "$bench/venv/bin/locust" ]; then
+  if uses locust && [ ! -x "$bench/venv/bin/locust" ]; then
     log "installing Locust into target/bench/venv"
     python3 -m venv "$bench/venv"
     "$bench/venv/bin/pip" install -q locust
   fi
-  log "building the Goose peer (bench/goose, its own workspace)"
-  (cd bench/goose && CARGO_TARGET_DIR="$bench/goose" cargo build --release --quiet)
+  if uses goose; then
+    log "building the Goose peer (bench/goose, its own workspace)"
+    (cd bench/goose && CARGO_TARGET_DIR="$bench/goose" cargo build --release --quiet)
+  fi
   log "building planrun"
   cargo build --release --quiet
   # The suite runs its own copy, so a rebuild while it runs cannot swap binaries mid-table.
   # (Copied then renamed: a copy still running elsewhere keeps its old file.)
   cp target/release/planrun "$planrun.new" && mv -f "$planrun.new" "$planrun"
+  if [ -n "$baseline" ]; then cp "$baseline" "$planrun_base.new" && mv -f "$planrun_base.new" "$planrun_base"; fi
+}
+
+# uses TOOL: whether --tools asked for this peer.
+uses() { case ,$tools, in *,$1,*) return 0 ;; *) return 1 ;; esac; }
+
+# The tools of one scenario, in the order of its run: the peers --tools asked for, then
+# planrun, then planrun-base when --baseline gave one.
+tools_of() {
+  local run=$1 list="" tool
+  for tool in $2; do uses "$tool" && list="$list $tool"; done
+  list="$list planrun"
+  [ -n "$baseline" ] && list="$list planrun-base"
+  order "$run" "${list# }"
 }
 
 planrun=$bench/planrun
+planrun_base=$bench/planrun-base
 goose=$bench/goose/release/planrun-bench-goose
 locust=$bench/venv/bin/locust
 
@@ -98,7 +122,7 @@ tool_versions() {
   echo "wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), $(oha --version)," \
     "Goose $(grep -A1 'name = "goose"' bench/goose/Cargo.lock | awk -F'"' '/version/ {print $2}')," \
     "Locust $("$locust" --version 2>&1 | awk '{print $2}'), $(nginx -v 2>&1 | sed 's/.*: //')," \
-    "planrun $(git rev-parse --short HEAD)"
+    "planrun $(git rev-parse --short HEAD)${baseline:+, planrun-base $baseline}"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -213,6 +237,7 @@ PLAN
 nginx_url=http://127.0.0.1:$nginx_port
 # planrun's flags for every run: no progress display, reports into the scratch directory.
 run_planrun=("$planrun" --progress off --out "$work/reports")
+run_base=("$planrun_base" --progress off --out "$work/reports")
 
 # The order of tools alternates run by run (A B C … then … C B A), so a slow drift of the
 # machine's load does not always favour the same tool.
@@ -222,7 +247,7 @@ scenario_a() {
   local s=$secs_a
   plan a none "{ users: 50, spawn-rate: 10000/s, run-time: ${s}s, graceful-stop: 2s }"
   for run in $(seq "$runs"); do
-    for tool in $(order "$run" "wrk oha goose locust planrun"); do
+    for tool in $(tools_of "$run" "wrk oha goose locust"); do
       case $tool in
         wrk) measure a wrk "$run" "$s" -- wrk -t2 -c50 -d"${s}s" "$nginx_url/data.json" ;;
         oha) measure a oha "$run" "$s" -- oha --no-tui -c 50 -z "${s}s" "$nginx_url/data.json" ;;
@@ -231,6 +256,7 @@ scenario_a() {
         locust) measure a locust "$run" "$s" -- env BENCH_WAIT=none "$locust" -f bench/locustfile.py \
           --headless -u 50 -r 50 -t "${s}s" -H "$nginx_url" --only-summary --loglevel WARNING ;;
         planrun) measure a planrun "$run" "$s" -- "${run_planrun[@]}" "$work/a.yaml" ;;
+        planrun-base) measure a planrun-base "$run" "$s" -- "${run_base[@]}" "$work/a.yaml" ;;
       esac
     done
   done
@@ -240,7 +266,7 @@ scenario_b() {
   local s=$secs_b
   plan b none "{ rate: 2000/s, run-time: ${s}s }"
   for run in $(seq "$runs"); do
-    for tool in $(order "$run" "oha goose locust planrun"); do
+    for tool in $(tools_of "$run" "oha goose locust"); do
       case $tool in
         oha) measure b oha "$run" "$s" -- oha --no-tui -c 50 -q 2000 -z "${s}s" "$nginx_url/data.json" ;;
         goose) measure b goose "$run" "$s" -- "$goose" --host "$nginx_url" --users 50 \
@@ -249,6 +275,7 @@ scenario_b() {
           -f bench/locustfile.py --headless -u 200 -r 200 -t "${s}s" -H "$nginx_url" \
           --only-summary --loglevel WARNING ;;
         planrun) measure b planrun "$run" "$s" -- "${run_planrun[@]}" "$work/b.yaml" ;;
+        planrun-base) measure b planrun-base "$run" "$s" -- "${run_base[@]}" "$work/b.yaml" ;;
       esac
     done
   done
@@ -258,7 +285,7 @@ scenario_c() {
   local s=$secs_c
   plan c "between 1s 3s" "{ users: 10000, spawn-rate: 1000/s, run-time: ${s}s, graceful-stop: 3s }"
   for run in $(seq "$runs"); do
-    for tool in $(order "$run" "goose locust planrun"); do
+    for tool in $(tools_of "$run" "goose locust"); do
       case $tool in
         goose) measure c goose "$run" "$s" -- env BENCH_WAIT=between:1:3 "$goose" --host "$nginx_url" \
           --users 10000 --increase-rate 1000 --run-time "${s}s" --quiet --no-print-metrics ;;
@@ -266,6 +293,7 @@ scenario_c() {
           -f bench/locustfile.py --headless -u 10000 -r 1000 -t "${s}s" -H "$nginx_url" \
           --only-summary --loglevel WARNING ;;
         planrun) measure c planrun "$run" "$s" -- "${run_planrun[@]}" "$work/c.yaml" ;;
+        planrun-base) measure c planrun-base "$run" "$s" -- "${run_base[@]}" "$work/c.yaml" ;;
       esac
     done
   done
@@ -278,7 +306,7 @@ scenario_d() {
   plan d none "{ rate: 200/s, run-time: ${s}s }"
   sed -i "s|^host: .*|host: $url|" "$work/d.yaml"
   for run in $(seq "$runs"); do
-    for tool in $(order "$run" "oha planrun"); do
+    for tool in $(order "$run" "$(uses oha && echo "oha ")planrun"); do
       curl -sf "$url/stats" >/dev/null
       case $tool in
         oha) measure d oha "$run" "$s" -- oha --no-tui --output-format json -c 50 -q 200 \

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 PEERS = ["wrk", "oha", "goose", "locust"]
 NAMES = {"wrk": "wrk", "oha": "oha", "goose": "Goose", "locust": "Locust FastHttpUser",
-         "planrun": "planrun"}
+         "planrun": "planrun", "planrun-base": "planrun-base"}
 
 
 def load(path):
@@ -117,9 +117,25 @@ def goals(cells):
     return out
 
 
+def print_against_base(cells):
+    """planrun ÷ planrun-base per row (bench/run.sh --baseline): a change's cost, same run."""
+    print()
+    print("planrun ÷ planrun-base (the --baseline binary), medians of the same run:")
+    print()
+    print("| measurement | planrun | planrun-base | ratio | better is |")
+    print("|---|---|---|---|---|")
+    for scenario, metric, label, pattern, better in ROWS:
+        mine = median(cells, scenario, "planrun", metric)
+        base = median(cells, scenario, "planrun-base", metric)
+        if mine is not None and base:
+            print(f"| {label} | {fmt(mine, pattern)} | {fmt(base, pattern)} | {mine / base:.3f} | {better} |")
+
+
 def main():
     cells = load(sys.argv[1])
     tools = PEERS + ["planrun"]
+    if any(tool == "planrun-base" for _, tool, _ in cells):
+        tools.append("planrun-base")
     print("| measurement | " + " | ".join(NAMES[t] for t in tools) + " | the target's own |")
     print("|---|" + "---|" * (len(tools) + 1))
     for scenario, metric, label, pattern, _ in ROWS:
@@ -146,6 +162,8 @@ def main():
     print("|---|---|---|")
     for goal, measured, met in goals(cells):
         print(f"| {goal} | {measured} | {'yes' if met else '**no**'} |")
+    if "planrun-base" in tools:
+        print_against_base(cells)
     if len(sys.argv) > 3 and sys.argv[2] == "--against":
         old = ratios(load(sys.argv[3]))
         print()
