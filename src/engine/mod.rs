@@ -15,6 +15,7 @@ mod inspect;
 mod limits;
 mod preflight;
 mod recovery;
+mod sample;
 mod threads;
 mod transport;
 mod user;
@@ -27,11 +28,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::compile::ExecPlan;
-use crate::metrics::{Event, EventSender, RecoveryOutcome};
+use crate::metrics::{EventSender, RecoveryOutcome};
 
 pub use fake::FakeTransport;
 pub use limits::{OpenFileLimit, open_file_limit, open_file_warning, raise_open_file_limit};
 pub use preflight::{PreflightError, preflight};
+pub use sample::{Event, Failure, LocalLimit, OnStartEvent, Sample};
 pub use threads::{ONE_THREAD_UP_TO, offered_rate, worker_threads};
 pub use transport::{HttpSession, HttpTransport, OutgoingRequest, Response, Session, Transport};
 

@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::sample::Failure;
 use crate::compile::Secrets;
+use crate::engine::Failure;
 use crate::units::{format_duration, printable};
 
 /// How often a recurring reason is summarised.

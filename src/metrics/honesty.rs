@@ -9,8 +9,8 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use super::machine::MachineLoad;
-use super::sample::LocalLimit;
 use super::summary::new_histogram;
+use crate::engine::LocalLimit;
 use crate::engine::OpenFileLimit;
 
 /// Scheduler lag (p99) beyond which arrivals no longer follow the plan's rate.

@@ -11,12 +11,12 @@ mod history_window;
 mod honesty;
 mod machine;
 mod recorder;
-mod sample;
 mod series;
 mod summary;
 mod window_ring;
 mod windows;
 
+pub use crate::engine::{Event, Failure, LocalLimit, OnStartEvent, Sample};
 pub use business::{BusinessValue, CheckStats, Inspected, OutcomeConflict, OutcomeStats};
 pub use honesty::{
     ArrivalStats, BurstOutcome, CPU_BUSY_LIMIT, LAG_P99_LIMIT_US, LoadHonesty, RecoveryOutcome,
@@ -25,7 +25,6 @@ pub use machine::{MachineLoad, PRESSURE_LIMIT, STEAL_LIMIT};
 pub use recorder::{
     EventSender, LinePrinter, LiveSnapshot, Recorder, recorder, recorder_with, stderr_printer,
 };
-pub use sample::{Event, Failure, LocalLimit, OnStartEvent, Sample};
 pub use summary::{
     FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, NameHistory, NoResponse, OnStartStats,
     PERCENTILES, RequestSecond, RequestStats, RunSummary, RunningTotals, SecondStats,

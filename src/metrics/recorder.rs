@@ -19,7 +19,6 @@ use super::failure_log::FailureLog;
 use super::history_window::HistoryWindow;
 use super::honesty::{ArrivalStats, BurstOutcome, LoadHonesty, process_cpu_time};
 use super::machine::MachineSnapshot;
-use super::sample::{Event, Failure, LocalLimit, OnStartEvent, Sample};
 use super::series::Series;
 use super::summary::{
     FailureCount, OnStartStats, RequestSecond, RequestStats, RunSummary, RunningTotals,
@@ -27,6 +26,7 @@ use super::summary::{
 };
 use super::windows::Windows;
 use crate::compile::{ExecPlan, MetricId};
+use crate::engine::{Event, Failure, LocalLimit, OnStartEvent, Sample};
 
 /// Distinct (request, failure) pairs kept apart in the summary; any further ones are
 /// counted under one "other reasons" entry per request.

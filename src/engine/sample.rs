@@ -3,9 +3,8 @@
 
 use std::fmt;
 
-use super::business::Inspected;
-use super::honesty::BurstOutcome;
 use crate::compile::MetricId;
+use crate::metrics::{BurstOutcome, Inspected};
 
 /// Why a request failed. A failing target is data: every kind is counted and reported.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
