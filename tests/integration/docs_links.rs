@@ -1,11 +1,12 @@
 //! Every relative link in README.md and docs/*.md points at a file that exists, and every
 //! `#anchor` matches a heading of the page it names (GitHub's slugs), so the docs moved out
-//! of the README stay reachable on GitHub and in the mdBook.
+//! of the README stay reachable on GitHub and in the mdBook; docs/ builds as a book whose
+//! every relative link resolves.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::support::repo;
+use crate::support::{repo, required_tool};
 
 /// The pages checked: the README and every Markdown page in docs/.
 fn pages() -> Vec<PathBuf> {
@@ -101,6 +102,13 @@ fn broken_links(page: &Path) -> Vec<String> {
                 dir.join(file)
             };
             let name = page.strip_prefix(repo()).unwrap().display();
+            let in_docs = dir.ends_with("docs");
+            if in_docs && !path.starts_with(dir) || in_docs && file.starts_with("..") {
+                broken.push(format!(
+                    "{name}: `{target}`: outside docs/, so the book cannot serve it"
+                ));
+                continue;
+            }
             if !path.exists() {
                 broken.push(format!("{name}: `{target}`: no file `{}`", path.display()));
                 continue;
@@ -146,6 +154,63 @@ fn the_book_lists_every_page() {
             );
         }
     }
+}
+
+/// `mdbook build docs` succeeds without a warning, and every relative `href`/`src` in the
+/// built pages names a file the book contains.
+#[test]
+fn the_docs_build_as_a_book_without_broken_links() {
+    let Some(mdbook) = required_tool("mdbook") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(mdbook)
+        .arg("build")
+        .arg(repo().join("docs"))
+        .arg("--dest-dir")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "mdbook build failed:\n{log}");
+    assert!(
+        !log.contains("WARN") && !log.contains("ERROR"),
+        "mdbook build warned:\n{log}"
+    );
+    let mut broken = Vec::new();
+    for entry in std::fs::read_dir(out.path()).unwrap() {
+        let page = entry.unwrap().path();
+        if page.extension().is_some_and(|e| e == "html") {
+            broken.extend(broken_book_links(&page));
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "broken links in the book:\n{}",
+        broken.join("\n")
+    );
+}
+
+/// Relative `href="…"` and `src="…"` targets of a built page that name no file. Links from
+/// the root (`/…`, only on mdBook's 404 page) and to other sites are not the book's own.
+fn broken_book_links(page: &Path) -> Vec<String> {
+    let html = std::fs::read_to_string(page).unwrap();
+    let dir = page.parent().unwrap();
+    let mut broken = Vec::new();
+    for attribute in ["href=\"", "src=\""] {
+        for piece in html.split(attribute).skip(1) {
+            let target = piece.split('"').next().unwrap_or("");
+            let file = target.split(['#', '?']).next().unwrap_or("");
+            if file.is_empty() || file.starts_with('/') || target.contains(':') {
+                continue;
+            }
+            if !dir.join(file).exists() {
+                let name = page.file_name().unwrap().to_string_lossy();
+                broken.push(format!("{name}: `{target}`"));
+            }
+        }
+    }
+    broken
 }
 
 #[test]

@@ -126,3 +126,24 @@ pub fn plans_in(folder: &str) -> Vec<PathBuf> {
     plans.sort();
     plans
 }
+
+/// An external program a test needs (mdbook, xmllint): its path when it is on `PATH` or in
+/// `~/.cargo/bin`. Missing under `CI=true` fails the test, since `.ci/run` installs it;
+/// elsewhere the test says what it skipped.
+pub fn required_tool(name: &str) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect())
+        .unwrap_or_default();
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".cargo/bin"));
+    }
+    let found = dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "`{name}` is not installed; .ci/run installs it"
+        );
+        eprintln!("`{name}` is not installed: skipping what needs it");
+    }
+    found
+}
