@@ -15,10 +15,10 @@ use super::preflight::Preflight;
 use super::probes::{Burst, RecoveryProbe};
 use super::schedule::LoadSchedule;
 use super::secrets::Secrets;
+use super::slo::Slo;
 use super::templates::{Globals, TemplateId, Templates, Text};
 use super::think::ThinkTime;
 use super::weights::{UserMix, WeightTable};
-use crate::slo::Slo;
 use crate::units::{ByteSize, StatusSet};
 
 /// Index of a request name in `ExecPlan::metrics`: what statistics are grouped by.

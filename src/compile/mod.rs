@@ -20,7 +20,7 @@ mod redact;
 mod requests;
 mod schedule;
 pub mod secrets;
-mod slos;
+pub mod slo;
 mod target;
 pub mod templates;
 mod think;
@@ -32,8 +32,8 @@ use indexmap::IndexMap;
 
 use crate::plan::raw::Scalar;
 use crate::plan::{FlagEdit, KeyPath, LoadedPlan, Part, PlanErrorKind, PlanErrors};
-use crate::slo::SloMetric;
 use crate::units::{ByteSize, Rate, format_duration, parse_duration, suggest_duration};
+use slo::SloMetric;
 
 pub use arrival_plan::{
     ArrivalPlan, ArrivalStream, Arrivals, RateCurve, Segment, Spacing, TaskPick,
@@ -239,7 +239,7 @@ fn compile_edited(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, 
     );
     let preflight = preflight::compile(&mut cx, timeout);
     let business = business::compile(&mut cx);
-    let slos = slos::compile(&mut cx, schedule.as_ref(), &business);
+    let slos = slo::compile(&mut cx, schedule.as_ref(), &business);
     if recovery.is_none()
         && slos
             .iter()

@@ -20,10 +20,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::sample::{Event, Failure, Sample};
 use super::transport::Transport;
 use super::user::{Next, Shared, User, user_seed};
 use crate::compile::{Action, ArrivalPlan, Arrivals, TaskPick, WeightTable};
-use crate::metrics::{Event, Failure, Sample};
 
 /// Idle users by class, and the limits on busy ones.
 struct Pool<T: Transport> {

@@ -8,10 +8,27 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::sample::Event;
 use super::transport::Transport;
 use super::user::{Shared, User};
 use crate::compile::Burst;
-use crate::metrics::{BurstOutcome, Event, new_histogram};
+use crate::units::new_histogram;
+
+/// What a burst did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BurstOutcome {
+    /// The request name.
+    pub name: String,
+    /// When it was released, from the start of the run.
+    pub at_us: u64,
+    pub size: u32,
+    /// Requests answered with an accepted status.
+    pub succeeded: u32,
+    /// Fastest, median and slowest latency of the burst's requests, in microseconds.
+    pub fastest_us: u64,
+    pub median_us: u64,
+    pub slowest_us: u64,
+}
 
 /// Burst users' ids start here, far from the load's users.
 const FIRST_BURST_USER: u64 = 1 << 40;

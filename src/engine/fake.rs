@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::sample::Failure;
 use super::transport::{OutgoingRequest, Response, Session, Transport};
-use crate::metrics::Failure;
 
 type Responder = dyn Fn(&OutgoingRequest) -> Result<u16, Failure> + Send + Sync;
 

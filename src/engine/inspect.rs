@@ -8,11 +8,23 @@ use std::collections::BTreeMap;
 use minijinja::Value as TemplateValue;
 use serde_json::Value;
 
+use super::sample::Failure;
 use super::transport::Response;
 use crate::compile::inspect::{Check, Predicate, Source, Subject};
+use crate::compile::{CheckId, OutcomeId};
 use crate::compile::{Inspection, Templates};
-use crate::metrics::{Failure, Inspected};
 use crate::units::ByteSize;
+
+/// What inspecting one response found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Inspected {
+    /// Every check that ran, and whether it passed.
+    pub checks: Vec<(CheckId, bool)>,
+    /// The outcomes that held.
+    pub outcomes: Vec<OutcomeId>,
+    /// Outcomes declared exclusive that held together, one list per group (usually none).
+    pub conflicts: Vec<Vec<OutcomeId>>,
+}
 
 /// What inspecting a response found.
 #[derive(Debug, Default)]

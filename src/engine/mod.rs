@@ -28,12 +28,14 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::compile::ExecPlan;
-use crate::metrics::{EventSender, RecoveryOutcome};
 
+pub use burst::BurstOutcome;
 pub use fake::FakeTransport;
+pub use inspect::Inspected;
 pub use limits::{OpenFileLimit, open_file_limit, open_file_warning, raise_open_file_limit};
 pub use preflight::{PreflightError, preflight};
-pub use sample::{Event, Failure, LocalLimit, OnStartEvent, Sample};
+pub use recovery::RecoveryOutcome;
+pub use sample::{Event, EventSender, Failure, LocalLimit, OnStartEvent, Sample};
 pub use threads::{ONE_THREAD_UP_TO, offered_rate, worker_threads};
 pub use transport::{HttpSession, HttpTransport, OutgoingRequest, Response, Session, Transport};
 

@@ -11,7 +11,20 @@ use tokio_util::sync::CancellationToken;
 use super::transport::Transport;
 use super::user::{Shared, User};
 use crate::compile::RecoveryProbe;
-use crate::metrics::RecoveryOutcome;
+
+/// What the recovery probe found after the load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecoveryOutcome {
+    /// The probed request name.
+    pub name: String,
+    /// Consecutive good answers required.
+    pub successes: u32,
+    /// From the end of the load to the first of those good answers; `None` if the target
+    /// did not recover before the probe's timeout.
+    pub recovered_after: Option<Duration>,
+    /// Probes sent.
+    pub probes: u32,
+}
 
 /// Probes from `load_end`; `stop` (Ctrl-C) gives up at once.
 pub(super) async fn probe<T: Transport>(

@@ -3,8 +3,12 @@
 
 use std::fmt;
 
+use super::burst::BurstOutcome;
+use super::inspect::Inspected;
 use crate::compile::MetricId;
-use crate::metrics::{BurstOutcome, Inspected};
+
+/// Where the engine sends its events.
+pub type EventSender = tokio::sync::mpsc::UnboundedSender<Event>;
 
 /// Why a request failed. A failing target is data: every kind is counted and reported.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

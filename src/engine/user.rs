@@ -10,11 +10,11 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::inspect::inspect;
+use super::sample::{Event, EventSender, Failure, OnStartEvent, Sample};
 use super::transport::{OutgoingRequest, Session, Transport};
 use crate::compile::templates::explain;
 use crate::compile::{Action, ExecPlan, ON_START_RETRY_MIN, OnStartFailure, RequestId, UserScope};
 use crate::compile::{Text, quoted};
-use crate::metrics::{Event, EventSender, Failure, OnStartEvent, Sample};
 
 /// What every user shares.
 pub(super) struct Shared<T: Transport> {

@@ -4,18 +4,8 @@
 use serde::Serialize;
 
 use super::summary::RequestStats;
-use crate::compile::{BusinessKind, BusinessMetric, CheckId, ExecPlan, InspectionName, OutcomeId};
-
-/// What inspecting one response found.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Inspected {
-    /// Every check that ran, and whether it passed.
-    pub checks: Vec<(CheckId, bool)>,
-    /// The outcomes that held.
-    pub outcomes: Vec<OutcomeId>,
-    /// Outcomes declared exclusive that held together, one list per group (usually none).
-    pub conflicts: Vec<Vec<OutcomeId>>,
-}
+use crate::compile::{BusinessKind, BusinessMetric, ExecPlan, InspectionName, OutcomeId};
+use crate::engine::Inspected;
 
 /// A named check's results.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -144,36 +144,6 @@ pub fn process_cpu_time() -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
-/// What a burst did.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BurstOutcome {
-    /// The request name.
-    pub name: String,
-    /// When it was released, from the start of the run.
-    pub at_us: u64,
-    pub size: u32,
-    /// Requests answered with an accepted status.
-    pub succeeded: u32,
-    /// Fastest, median and slowest latency of the burst's requests, in microseconds.
-    pub fastest_us: u64,
-    pub median_us: u64,
-    pub slowest_us: u64,
-}
-
-/// What the recovery probe found after the load.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecoveryOutcome {
-    /// The probed request name.
-    pub name: String,
-    /// Consecutive good answers required.
-    pub successes: u32,
-    /// From the end of the load to the first of those good answers; `None` if the target
-    /// did not recover before the probe's timeout.
-    pub recovered_after: Option<Duration>,
-    /// Probes sent.
-    pub probes: u32,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,15 +16,14 @@ mod summary;
 mod window_ring;
 mod windows;
 
-pub use crate::engine::{Event, Failure, LocalLimit, OnStartEvent, Sample};
-pub use business::{BusinessValue, CheckStats, Inspected, OutcomeConflict, OutcomeStats};
-pub use honesty::{
-    ArrivalStats, BurstOutcome, CPU_BUSY_LIMIT, LAG_P99_LIMIT_US, LoadHonesty, RecoveryOutcome,
+pub use crate::engine::{
+    BurstOutcome, Event, EventSender, Failure, Inspected, LocalLimit, OnStartEvent,
+    RecoveryOutcome, Sample,
 };
+pub use business::{BusinessValue, CheckStats, OutcomeConflict, OutcomeStats};
+pub use honesty::{ArrivalStats, CPU_BUSY_LIMIT, LAG_P99_LIMIT_US, LoadHonesty};
 pub use machine::{MachineLoad, PRESSURE_LIMIT, STEAL_LIMIT};
-pub use recorder::{
-    EventSender, LinePrinter, LiveSnapshot, Recorder, recorder, recorder_with, stderr_printer,
-};
+pub use recorder::{LinePrinter, LiveSnapshot, Recorder, recorder, recorder_with, stderr_printer};
 pub use summary::{
     FailureCount, LATENCY_MAX_US, LATENCY_SIGFIG, NameHistory, NoResponse, OnStartStats,
     PERCENTILES, RequestSecond, RequestStats, RunSummary, RunningTotals, SecondStats,

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::business::BusinessTally;
 use super::failure_log::FailureLog;
 use super::history_window::HistoryWindow;
-use super::honesty::{ArrivalStats, BurstOutcome, LoadHonesty, process_cpu_time};
+use super::honesty::{ArrivalStats, LoadHonesty, process_cpu_time};
 use super::machine::MachineSnapshot;
 use super::series::Series;
 use super::summary::{
@@ -26,14 +26,11 @@ use super::summary::{
 };
 use super::windows::Windows;
 use crate::compile::{ExecPlan, MetricId};
-use crate::engine::{Event, Failure, LocalLimit, OnStartEvent, Sample};
+use crate::engine::{BurstOutcome, Event, EventSender, Failure, LocalLimit, OnStartEvent, Sample};
 
 /// Distinct (request, failure) pairs kept apart in the summary; any further ones are
 /// counted under one "other reasons" entry per request.
 const MAX_FAILURE_REASONS: usize = 1000;
-
-/// Where the engine sends its events.
-pub type EventSender = mpsc::UnboundedSender<Event>;
 
 /// Where the recorder's failure lines go. By default stderr; with a live progress bar,
 /// above the bar, so a line never lands in the middle of it.

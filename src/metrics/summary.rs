@@ -8,23 +8,15 @@ use chrono::{DateTime, Utc};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::honesty::{BurstOutcome, LoadHonesty, RecoveryOutcome};
+use super::honesty::LoadHonesty;
 use super::windows::{AbortReason, WindowOutcome};
-
-/// Latencies are recorded in microseconds, from 1 µs to one hour, to 3 significant digits.
-pub const LATENCY_MAX_US: u64 = 3_600_000_000;
-pub const LATENCY_SIGFIG: u8 = 3;
+use crate::engine::{BurstOutcome, RecoveryOutcome};
+pub use crate::units::{LATENCY_MAX_US, LATENCY_SIGFIG, new_histogram};
 
 /// The latency percentiles every report shows (Locust's set, and its CSV columns).
 pub const PERCENTILES: [f64; 11] = [
     50.0, 66.0, 75.0, 80.0, 90.0, 95.0, 98.0, 99.0, 99.9, 99.99, 100.0,
 ];
-
-pub fn new_histogram() -> Histogram<u64> {
-    // The bounds are constants that hdrhistogram accepts, so this cannot fail.
-    Histogram::new_with_bounds(1, LATENCY_MAX_US, LATENCY_SIGFIG)
-        .unwrap_or_else(|_| unreachable!("valid histogram bounds"))
-}
 
 /// Statistics of one request name, or of all requests together.
 #[derive(Debug, Clone)]

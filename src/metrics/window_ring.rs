@@ -9,7 +9,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use super::summary::LATENCY_MAX_US;
-use crate::slo::SloMetric;
+use crate::compile::slo::SloMetric;
 
 /// The most buckets a window is split into.
 const MAX_BUCKETS: u64 = 60;

@@ -12,13 +12,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::window_ring::{Bucket, Ring};
 use crate::compile::MetricId;
-use crate::slo::{Comparison, Over, Slo, SloMetric, SloScope, Threshold};
+use crate::compile::slo::{Comparison, Over, Slo, SloId, SloMetric, SloScope, Threshold};
 
 /// What the recorder measured for one time-aware SLO.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowOutcome {
-    /// Index of the SLO in `ExecPlan::slos`.
-    pub slo: usize,
+    /// The SLO measured.
+    pub slo: SloId,
     /// The worst window's value (the stage's value; the drift as a fraction); `None`
     /// when nothing could be measured, for the reason in `missing`.
     pub measured: Option<f64>,
@@ -88,9 +88,8 @@ impl Windows {
     pub(super) fn new(slos: &[Slo], abort: CancellationToken) -> Self {
         let trackers = slos
             .iter()
-            .enumerate()
-            .filter(|(_, slo)| slo.over.is_time_aware())
-            .map(|(index, slo)| {
+            .filter(|slo| slo.over.is_time_aware())
+            .map(|slo| {
                 let latency = slo.threshold.metric.is_latency();
                 let kind = match &slo.over {
                     Over::AnyWindow(window) => Kind::Sliding(Ring::new(*window, latency)),
@@ -118,7 +117,7 @@ impl Windows {
                     abort_after: slo.abort_after,
                     kind,
                     outcome: WindowOutcome {
-                        slo: index,
+                        slo: slo.id,
                         measured: None,
                         missing: "no requests",
                         from_us: 0,
@@ -344,9 +343,11 @@ mod tests {
     fn windows(checks: &[&str]) -> Windows {
         let slos: Vec<Slo> = checks
             .iter()
-            .map(|c| {
+            .enumerate()
+            .map(|(i, c)| {
                 let (threshold, over) = parse_check(c).unwrap();
                 Slo {
+                    id: SloId(i as u32),
                     scope: SloScope::All,
                     threshold,
                     level: Level::Critical,

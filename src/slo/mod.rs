@@ -4,95 +4,16 @@
 //! must not pass silently.
 
 mod run_verdict;
-mod threshold;
-mod window;
-
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::compile::{BusinessId, MetricId};
 use crate::metrics::{RequestStats, RunSummary, WindowOutcome};
 
-pub use run_verdict::RunVerdict;
-pub use threshold::{
-    Comparison, RateUnit, SloMetric, Threshold, Unit, format_latency_us, format_metric_value,
+pub use crate::compile::slo::{
+    Comparison, Level, Over, RateUnit, Slo, SloId, SloMetric, SloScope, Threshold, Unit,
+    format_latency_us, format_metric_value, parse_check,
 };
-pub use window::{Over, parse_check};
-
-/// What an SLO is about.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SloScope {
-    /// Every request of the run.
-    All,
-    /// One request name.
-    Request { name: String, metric: MetricId },
-    /// A business metric (`metrics:` in the plan).
-    Business { name: String, id: BusinessId },
-}
-
-/// How bad a breach is: the seed's metric tables give a target and a critical value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// A breach is a warning (WARN): exit 0 unless `--strict`.
-    Target,
-    /// A breach fails the run (FAIL): exit 4.
-    Critical,
-}
-
-/// A compiled SLO.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Slo {
-    pub scope: SloScope,
-    pub threshold: Threshold,
-    pub level: Level,
-    pub over: Over,
-    /// Stop the run once a window has breached for this long (windowed SLOs only).
-    pub abort_after: Option<Duration>,
-}
-
-impl Slo {
-    /// An SLO over the whole run that fails the run when breached.
-    pub fn whole_run(scope: SloScope, threshold: Threshold) -> Self {
-        Self {
-            scope,
-            threshold,
-            level: Level::Critical,
-            over: Over::Run,
-            abort_after: None,
-        }
-    }
-
-    /// `pre-reserve: p95 < 3s`, or `all requests: error-rate < 1% over any 30s`.
-    pub fn label(&self) -> String {
-        let check = match self.over {
-            Over::Drift { .. } => format!(
-                "{} drift {} {}%",
-                self.threshold.metric,
-                self.threshold.comparison.symbol(),
-                trim_percent(self.threshold.value)
-            ),
-            _ => self.threshold.to_string(),
-        };
-        format!("{}: {check}{}", self.scope_name(), self.over)
-    }
-
-    /// Formats a measured value of this SLO (drift as a percentage).
-    pub fn format_value(&self, value: f64) -> String {
-        match self.over {
-            Over::Drift { .. } => format!("{}%", trim_percent(value)),
-            _ => self.threshold.format_value(value),
-        }
-    }
-
-    pub fn scope_name(&self) -> &str {
-        match &self.scope {
-            SloScope::All => "all requests",
-            SloScope::Request { name, .. } | SloScope::Business { name, .. } => name,
-        }
-    }
-}
+pub use run_verdict::RunVerdict;
 
 /// The outcome of one SLO.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -191,18 +112,15 @@ pub struct WindowVerdict {
 
 /// Checks every SLO against the summary.
 pub fn evaluate(slos: &[Slo], summary: &RunSummary) -> Vec<Verdict> {
-    slos.iter()
-        .enumerate()
-        .map(|(i, slo)| evaluate_one(i, slo, summary))
-        .collect()
+    slos.iter().map(|slo| evaluate_one(slo, summary)).collect()
 }
 
-fn evaluate_one(index: usize, slo: &Slo, summary: &RunSummary) -> Verdict {
+fn evaluate_one(slo: &Slo, summary: &RunSummary) -> Verdict {
     let stats: &RequestStats = match &slo.scope {
         SloScope::All | SloScope::Business { .. } => &summary.total,
         SloScope::Request { metric, .. } => &summary.requests[metric.0 as usize],
     };
-    let outcome = summary.windows.iter().find(|w| w.slo == index);
+    let outcome = summary.windows.iter().find(|w| w.slo == slo.id);
     let (measured, missing) = match (&slo.over, outcome) {
         (Over::Run, _) => match (&slo.scope, slo.threshold.metric) {
             (SloScope::Business { id, .. }, _) => {
@@ -331,15 +249,10 @@ fn measure(metric: SloMetric, stats: &RequestStats, summary: &RunSummary) -> Opt
     }
 }
 
-/// A fraction as a percentage without trailing zeros: 0.3 → `30`.
-fn trim_percent(fraction: f64) -> String {
-    let text = format!("{:.2}", fraction * 100.0);
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compile::MetricId;
     use std::time::Duration;
 
     fn summary() -> RunSummary {
@@ -375,7 +288,7 @@ mod tests {
     }
 
     fn slo(scope: SloScope, text: &str) -> Slo {
-        Slo::whole_run(scope, Threshold::parse(text).unwrap())
+        Slo::whole_run(SloId(0), scope, Threshold::parse(text).unwrap())
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Status;
-use crate::exit_code;
+use crate::units::exit_code;
 
 /// The verdict of a whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,8 @@
 
 mod byte_size;
 mod duration;
+pub mod exit_code;
+mod histogram;
 mod percent;
 mod printable;
 mod rate;
@@ -15,6 +17,7 @@ mod status_set;
 
 pub use byte_size::ByteSize;
 pub use duration::{format_duration, parse_duration, suggest_duration};
+pub use histogram::{LATENCY_MAX_US, LATENCY_SIGFIG, new_histogram};
 pub use percent::parse_percent;
 pub use printable::{printable, printable_lines};
 pub use rate::Rate;

@@ -4,15 +4,15 @@
 
 use std::time::Duration;
 
-use super::Compiler;
-use super::business::{BusinessId, BusinessKind, BusinessMetric};
-use super::graph::MetricId;
-use super::schedule::LoadSchedule;
+use super::{Level, Over, Slo, SloId, SloMetric, SloScope, Threshold, parse_check};
+use crate::compile::Compiler;
+use crate::compile::business::{BusinessId, BusinessKind, BusinessMetric};
+use crate::compile::graph::MetricId;
+use crate::compile::schedule::LoadSchedule;
 use crate::plan::raw::{RawScopedSlo, RawSlo};
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
-use crate::slo::{Level, Over, Slo, SloMetric, SloScope, Threshold, parse_check};
 
-pub(super) fn compile(
+pub(in crate::compile) fn compile(
     cx: &mut Compiler,
     schedule: Option<&LoadSchedule>,
     business: &[BusinessMetric],
@@ -27,15 +27,18 @@ pub(super) fn compile(
             RawSlo::Check(check) => {
                 if let Some((threshold, over, scope)) = check_at(cx, check, &path, business) {
                     if let Some(slo) = abort_only_windows(cx, &path, over, None) {
+                        let id = SloId(slos.len() as u32);
+                        let scope = scope.unwrap_or(SloScope::All);
                         slos.push(Slo {
                             over: slo,
-                            ..Slo::whole_run(scope.unwrap_or(SloScope::All), threshold)
+                            ..Slo::whole_run(id, scope, threshold)
                         });
                     }
                 }
             }
             RawSlo::Scoped(scoped) => {
-                slos.extend(scoped_slos(cx, scoped, &path, schedule, business));
+                let first = SloId(slos.len() as u32);
+                slos.extend(scoped_slos(cx, scoped, &path, schedule, business, first));
             }
         }
     }
@@ -111,12 +114,14 @@ fn abort_only_windows(
     Some(over)
 }
 
+/// The SLOs of one scoped entry, numbered from `first`.
 fn scoped_slos(
     cx: &mut Compiler,
     raw: &RawScopedSlo,
     path: &KeyPath,
     schedule: Option<&LoadSchedule>,
     business: &[BusinessMetric],
+    first: SloId,
 ) -> Vec<Slo> {
     let checks: Vec<(Level, &String, KeyPath)> = [
         (Level::Critical, raw.check.as_ref(), "check"),
@@ -239,6 +244,7 @@ fn scoped_slos(
             continue;
         };
         slos.push(Slo {
+            id: SloId(first.0 + slos.len() as u32),
             scope,
             threshold,
             level,

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::chunked::ChunkedBody;
 use super::wire::{self, Framing, MAX_HEAD_BYTES};
 use super::{Kept, OutgoingRequest, Response};
-use crate::metrics::{Failure, LocalLimit};
+use crate::engine::{Failure, LocalLimit};
 
 /// Bytes asked of the socket per read.
 /// The most asked of the socket per read, once a response proves large.

@@ -17,7 +17,7 @@ use reqwest::cookie::Jar;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, Url};
 
-use crate::metrics::Failure;
+use crate::engine::Failure;
 use crate::units::ByteSize;
 use http1::Http1Connection;
 use tls::TlsConfig;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::cookie::Jar;
 
 use super::{Kept, OutgoingRequest, Response};
-use crate::metrics::{Failure, LocalLimit};
+use crate::engine::{Failure, LocalLimit};
 
 /// The TLS settings every user's client starts from, built once per run.
 #[derive(Clone)]
