@@ -185,8 +185,7 @@ async fn drive(
         ..stop
     };
     let outcome = engine::run(exec.clone(), transport, events, run_start, stop).await; // Ctrl-C ends this,
-    let mut summary = recorder.finish(outcome.duration, outcome.interrupted).await; // yet we still summarise
-    summary.recovery = outcome.recovery;
+    let summary = recorder.finish(outcome).await; // yet we still summarise
     progress.finish();
     let verdicts = slo::evaluate(&exec.slos, &summary);
     let results = report::Results::new(&exec, &summary, &verdicts, opts.strict)?;

@@ -13,6 +13,7 @@ mod machine;
 mod recorder;
 mod series;
 mod summary;
+mod tally;
 mod window_ring;
 mod windows;
 

@@ -33,8 +33,9 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
         slo_fails => results.slos.iter()
             .map(|s| s.status == Status::Warn && results.verdict.fails(s.status))
             .collect::<Vec<_>>(),
-        untrustworthy => results.untrustworthy_reasons(),
-        machine => results.machine().map(|m| text::machine(&m)),
+        untrustworthy => results.untrustworthy_reasons,
+        machine => results.machine.as_ref().map(text::machine),
+        notes => super::open_model::notes(results),
         on_start => results.on_start.filter(|o| o.users_failed > 0)
             .map(|o| text::on_start_failures(&o)),
         conflicts_heading => text::OUTCOME_CONFLICTS,
@@ -197,16 +198,16 @@ mod tests {
     #[test]
     fn open_model_notes_get_their_own_section() {
         assert!(!page().contains("Load and timing"), "no notes, no section");
-        let mut results = fixture::results();
-        results.notes = vec![
-            "\narrivals: 10 due, 9 started, 1 dropped at max-in-flight; lag <2ms>".into(),
-            "burst of 5 `book` at 3.0s: 5 succeeded".into(),
-        ];
-        let html = String::from_utf8(render(&results).unwrap()).unwrap();
+        let html = String::from_utf8(render(&fixture::open_results()).unwrap()).unwrap();
         assert!(html.contains("<h2>Load and timing</h2>"));
         assert!(html.contains(
-            "<pre class=\"notes\">arrivals: 10 due, 9 started, 1 dropped at max-in-flight; \
-             lag &lt;2ms&gt;\nburst of 5 `book` at 3.0s: 5 succeeded</pre>"
+            "<pre class=\"notes\">latency above counts from the instant each request was due"
+        ));
+        assert!(html.contains(
+            "burst of 5 `&lt;book&gt;` at 3.0s: 4 succeeded; latency fastest 2ms, median \
+             3.5ms, slowest 12.5ms\nrecovery: `health` answered well 3 times in a row 1.5s \
+             after the load (4 probes)\nSTOPPED EARLY at 25s: `error-rate &lt; 1%` breached \
+             (error-rate 20% in 20s–30s)</pre>"
         ));
     }
 

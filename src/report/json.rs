@@ -17,7 +17,8 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
 }
 
 /// Reads a `summary.json` written by `render`. The version is checked first, so a file
-/// of another version says so rather than naming a missing field.
+/// of another version says so rather than naming a missing field. Version 1 differs only
+/// by the terminal's `notes`, which are ignored: its files load as the current version.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Results, ReportError> {
     #[derive(Deserialize)]
     struct Version {
@@ -30,19 +31,24 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Results, ReportError> {
         message,
     };
     let version: Version = serde_json::from_slice(bytes).map_err(|e| not_results(e.to_string()))?;
-    if version.schema_version != u64::from(SCHEMA_VERSION) {
+    if !(1..=u64::from(SCHEMA_VERSION)).contains(&version.schema_version) {
         return Err(ReportError::SchemaVersion {
             path: path.to_path_buf(),
             found: version.schema_version,
         });
     }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    let mut results: Results = serde_path_to_error::deserialize(deserializer)
+    let results: Results = serde_path_to_error::deserialize(deserializer)
         .map_err(|e| not_results(format!("at `{}`: {}", e.path(), e.inner())))?;
-    if version.verdict.is_none() {
-        results.verdict = results.judged_from_slos();
-    }
-    Ok(results)
+    let verdict = match version.verdict {
+        Some(_) => results.verdict,
+        None => results.judged_from_slos(),
+    };
+    Ok(Results {
+        schema_version: SCHEMA_VERSION,
+        verdict,
+        ..results
+    })
 }
 
 #[cfg(test)]
@@ -75,12 +81,24 @@ mod tests {
         assert_eq!(parsed, results);
     }
 
+    /// Version 1 stored the terminal's open-model lines as `notes`; they are rendered
+    /// from the typed sections now.
+    #[test]
+    fn a_version_1_file_loads_as_the_current_version() {
+        let results = fixture::open_results();
+        let mut value = serde_json::to_value(&results).unwrap();
+        value["schema_version"] = 1.into();
+        value["notes"] = serde_json::json!(["arrivals: 90 due, 80 started, 10 dropped"]);
+        let parsed = parse(Path::new("v1.json"), value.to_string().as_bytes()).unwrap();
+        assert_eq!(parsed, results);
+    }
+
     #[test]
     fn another_schema_version_is_named() {
         let error = parse(Path::new("old.json"), br#"{"schema_version": 9}"#).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "`old.json` has schema_version 9; this planrun reads version 1"
+            "`old.json` has schema_version 9; this planrun reads versions 1 to 2"
         );
     }
 

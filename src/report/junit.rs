@@ -101,12 +101,11 @@ fn properties(xml: &mut Writer<Vec<u8>>, results: &Results) -> std::io::Result<(
         ("planrun.version", results.planrun_version.clone()),
     ];
     // Recorded since planrun judged its own limits; absent from older summary.json files.
-    let trustworthy = results
-        .open_model
-        .get("trustworthy")
-        .and_then(serde_json::Value::as_bool)
-        .map(|t| ("trustworthy", t.to_string()));
-    let machine = results.machine().map(|m| ("machine", text::machine(&m)));
+    let trustworthy = results.trustworthy.map(|t| ("trustworthy", t.to_string()));
+    let machine = results
+        .machine
+        .as_ref()
+        .map(|m| ("machine", text::machine(m)));
     let values: Vec<_> = values
         .into_iter()
         .chain(trustworthy)
@@ -128,13 +127,13 @@ fn properties(xml: &mut Writer<Vec<u8>>, results: &Results) -> std::io::Result<(
 /// why the results cannot be trusted, the machine's load, users whose on-start failed,
 /// responses that met exclusive outcomes together. Empty when there is nothing to say.
 fn beside_the_verdict(results: &Results) -> String {
-    let mut out = text::untrustworthy(&results.untrustworthy_reasons());
+    let mut out = text::untrustworthy(&results.untrustworthy_reasons);
     let mut line = |text: &str| {
         out.push_str(&printable(text));
         out.push('\n');
     };
-    if let Some(machine) = results.machine() {
-        line(&text::machine(&machine));
+    if let Some(machine) = &results.machine {
+        line(&text::machine(machine));
     }
     if let Some(on_start) = results.on_start.filter(|o| o.users_failed > 0) {
         line(&text::on_start_failures(&on_start));
@@ -296,10 +295,8 @@ mod tests {
             "unrecorded: {text}"
         );
         let mut trusted = fixture::troubled_results();
-        trusted
-            .open_model
-            .insert("trustworthy".into(), serde_json::json!(true));
-        trusted.open_model.remove("untrustworthy_reasons");
+        trusted.trustworthy = Some(true);
+        trusted.untrustworthy_reasons.clear();
         let text = String::from_utf8(render(&trusted).unwrap()).unwrap();
         assert!(text.contains(r#"<property name="trustworthy" value="true"/>"#));
         assert!(!text.contains("NOT TRUSTWORTHY"), "{text}");

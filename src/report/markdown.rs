@@ -35,16 +35,15 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
         let _ = writeln!(out, "Command: `{}`\n", code(command));
     }
     // Beside the verdict, which it does not change: whether the numbers can be trusted.
-    let untrustworthy = results.untrustworthy_reasons();
-    if !untrustworthy.is_empty() {
+    if !results.untrustworthy_reasons.is_empty() {
         let _ = writeln!(out, "**{}**\n", cell(text::UNTRUSTWORTHY));
-        for reason in &untrustworthy {
+        for reason in &results.untrustworthy_reasons {
             let _ = writeln!(out, "- {}", cell(reason));
         }
         out.push('\n');
     }
-    if let Some(machine) = results.machine() {
-        let _ = writeln!(out, "{}\n", cell(&text::machine(&machine)));
+    if let Some(machine) = &results.machine {
+        let _ = writeln!(out, "{}\n", cell(&text::machine(machine)));
     }
 
     if !results.slos.is_empty() {
@@ -234,7 +233,7 @@ mod tests {
         }
         // A trustworthy run says nothing of it, but still shows the machine.
         let mut trusted = fixture::troubled_results();
-        trusted.open_model.remove("untrustworthy_reasons");
+        trusted.untrustworthy_reasons.clear();
         let text = String::from_utf8(render(&trusted).unwrap()).unwrap();
         assert!(!text.contains("NOT TRUSTWORTHY"), "{text}");
         assert!(text.contains("machine: CPU pressure 12.0%"), "{text}");

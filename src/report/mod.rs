@@ -59,7 +59,7 @@ pub enum ReportError {
     #[error("`{}` is not a planrun summary.json: {message}", path.display())]
     NotResults { path: PathBuf, message: String },
     #[error(
-        "`{}` has schema_version {found}; this planrun reads version {SCHEMA_VERSION}",
+        "`{}` has schema_version {found}; this planrun reads versions 1 to {SCHEMA_VERSION}",
         path.display()
     )]
     SchemaVersion { path: PathBuf, found: u64 },

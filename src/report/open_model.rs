@@ -1,240 +1,117 @@
 //! What open-model and time-aware runs add to the reports: the service time beside the
 //! corrected latency, arrivals (due, started, dropped, scheduler lag), bursts, the
 //! recovery probe, why the run stopped early, and whether its results can be trusted.
-//! The terminal and JSON renderers call these; each section is absent when empty.
+//! `notes` renders them from `Results` for the terminal and HTML; `overview` and
+//! `beside_the_load` say what to expect for `planrun check`.
 
 use std::fmt::Write as _;
 
-use serde_json::{Map, Value, json};
-
-use super::ReportError;
-use super::results::MachineResult;
+use super::results::{LatencyMeasure, RecoveryResult, RequestResult};
+use super::{Results, text};
 use crate::compile::{Action, ArrivalPlan, ExecPlan, Spacing, TaskPick, WeightTable};
-use crate::metrics::{RequestStats, RunSummary};
-use crate::slo::format_latency_us;
 use crate::units::format_duration;
 
-/// Terminal lines printed after the request table.
-pub fn terminal(exec: &ExecPlan, summary: &RunSummary) -> String {
+/// Lines printed after the request table (and the HTML's "Load and timing"), rendered
+/// from `Results`' typed sections, one per line with no blank ones; empty for a
+/// closed-model run without bursts, recovery probe or early stop.
+pub fn notes(results: &Results) -> String {
     let mut out = String::new();
-    if exec.arrivals.is_some() {
-        let _ = writeln!(
-            out,
-            "\nlatency above counts from the instant each request was due (corrected for coordinated omission); service time counts from when it was sent:"
-        );
-        let _ = writeln!(
-            out,
-            "{:<30} {:>9} {:>9} {:>9} {:>9}",
-            "service time", "median", "p95", "p99", "max"
-        );
-        for stats in summary.requests.iter().filter(|r| r.count > 0) {
-            service_row(&mut out, &format!("{} {}", stats.method, stats.name), stats);
-        }
-        service_row(&mut out, "Aggregated", &summary.total);
+    if results.latency_measure == LatencyMeasure::Corrected {
+        service_table(&mut out, results);
     }
-    if let Some(arrivals) = &summary.honesty.arrivals {
-        let lag = |q: f64| format_latency_us(arrivals.lag.value_at_quantile(q) as f64);
+    if let Some(arrivals) = &results.arrivals {
         let _ = writeln!(
             out,
-            "\narrivals: {} due, {} started, {} dropped (max-in-flight, or too late); scheduler lag p99 {}, max {}",
+            "arrivals: {} due, {} started, {} dropped (max-in-flight, or too late); scheduler lag p99 {}, max {}",
             arrivals.due,
-            arrivals.started(),
+            arrivals.started,
             arrivals.dropped,
-            lag(0.99),
-            lag(1.0)
+            text::latency(Some(arrivals.lag_p99_ms)),
+            text::latency(Some(arrivals.lag_max_ms)),
         );
     }
-    for burst in &summary.bursts {
+    for burst in &results.bursts {
         let _ = writeln!(
             out,
             "burst of {} `{}` at {:.1}s: {} succeeded; latency fastest {}, median {}, slowest {}",
             burst.size,
             burst.name,
-            burst.at_us as f64 / 1e6,
+            burst.at_s,
             burst.succeeded,
-            format_latency_us(burst.fastest_us as f64),
-            format_latency_us(burst.median_us as f64),
-            format_latency_us(burst.slowest_us as f64),
+            text::latency(Some(burst.fastest_ms)),
+            text::latency(Some(burst.median_ms)),
+            text::latency(Some(burst.slowest_ms)),
         );
     }
-    if let Some(recovery) = &summary.recovery {
-        let _ = match recovery.recovered_after {
-            Some(after) => writeln!(
-                out,
-                "recovery: `{}` answered well {} times in a row {} after the load ({} probes)",
-                recovery.name,
-                recovery.successes,
-                format_latency_us(after.as_secs_f64() * 1e6),
-                recovery.probes
-            ),
-            None => writeln!(
-                out,
-                "recovery: `{}` did not answer well {} times in a row before the probe gave up ({} probes)",
-                recovery.name, recovery.successes, recovery.probes
-            ),
-        };
+    if let Some(recovery) = &results.recovery {
+        recovery_line(&mut out, recovery);
     }
-    if let Some(aborted) = &summary.aborted {
+    if let Some(aborted) = &results.aborted {
         let _ = writeln!(
             out,
-            "\nSTOPPED EARLY at {:.0}s: `{}` breached ({})",
-            aborted.at_us as f64 / 1e6,
-            aborted.slo,
-            aborted.reason
+            "STOPPED EARLY at {:.0}s: `{}` breached ({})",
+            aborted.at_s, aborted.slo, aborted.reason
         );
     }
     out
 }
 
-fn service_row(out: &mut String, label: &str, stats: &RequestStats) {
-    let latency =
-        |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |us| format_latency_us(us as f64));
+/// The service time (sent → answered) beside the corrected latency of the table above.
+fn service_table(out: &mut String, results: &Results) {
+    let _ = writeln!(
+        out,
+        "latency above counts from the instant each request was due (corrected for coordinated omission); service time counts from when it was sent:"
+    );
+    let _ = writeln!(
+        out,
+        "{:<30} {:>9} {:>9} {:>9} {:>9}",
+        "service time", "median", "p95", "p99", "max"
+    );
+    for request in results.requests.iter().filter(|r| r.count > 0) {
+        service_row(
+            out,
+            &format!("{} {}", request.method, request.name),
+            request,
+        );
+    }
+    service_row(out, "Aggregated", &results.aggregate);
+}
+
+fn service_row(out: &mut String, label: &str, request: &RequestResult) {
+    let at = |p: f64| {
+        text::latency(
+            request
+                .service_percentiles_ms
+                .as_ref()
+                .and_then(|set| set.get(p)),
+        )
+    };
     let _ = writeln!(
         out,
         "{label:<30} {:>9} {:>9} {:>9} {:>9}",
-        latency(stats.service_percentile_us(50.0)),
-        latency(stats.service_percentile_us(95.0)),
-        latency(stats.service_percentile_us(99.0)),
-        latency(stats.service_percentile_us(100.0)),
+        at(50.0),
+        at(95.0),
+        at(99.0),
+        at(100.0),
     );
 }
 
-/// Fields added to each request's JSON: the service-time percentiles and histogram.
-pub fn request_fields(
-    stats: &RequestStats,
-    percentiles: &[f64],
-    serialize_histogram: impl Fn(&hdrhistogram::Histogram<u64>) -> Result<String, ReportError>,
-) -> Result<Map<String, Value>, ReportError> {
-    let service: Map<String, Value> = percentiles
-        .iter()
-        .map(|&p| {
-            let key = format!("{p}").trim_end_matches(".0").to_owned();
-            (
-                key,
-                json!(stats.service_percentile_us(p).map(|v| v as f64 / 1000.0)),
-            )
-        })
-        .collect();
-    let mut fields = Map::new();
-    fields.insert("service_percentiles_ms".into(), Value::Object(service));
-    fields.insert(
-        "service_histogram".into(),
-        Value::from(serialize_histogram(&stats.service)?),
-    );
-    Ok(fields)
-}
-
-/// Top-level JSON fields: arrivals, bursts, recovery, abort and trust.
-pub fn run_fields(exec: &ExecPlan, summary: &RunSummary) -> Map<String, Value> {
-    let honesty = &summary.honesty;
-    let mut fields = Map::new();
-    fields.insert(
-        "latency_measure".into(),
-        Value::from(if exec.arrivals.is_some() {
-            "corrected"
-        } else {
-            "service"
-        }),
-    );
-    if let (Some(arrivals), Some(plan)) = (&honesty.arrivals, &exec.arrivals) {
-        let schedule = &exec.schedule;
-        let stages: Vec<Value> = schedule
-            .stages
-            .iter()
-            .filter(|s| s.start < schedule.total)
-            .map(|s| {
-                let end = s.end().min(schedule.total);
-                json!({
-                    "name": s.name,
-                    "start_s": s.start.as_secs_f64(),
-                    "end_s": end.as_secs_f64(),
-                    "from_per_s": plan.rate_at(s.start),
-                    "to_per_s": plan.rate_at(end.saturating_sub(std::time::Duration::from_nanos(1))),
-                })
-            })
-            .collect();
-        fields.insert(
-            "arrivals".into(),
-            json!({
-                "spacing": match plan.spacing {
-                    Spacing::Uniform => "uniform",
-                    Spacing::Poisson => "poisson",
-                },
-                "expected": plan.expected_total(),
-                "max_in_flight": plan.max_in_flight,
-                "sessions": plan.sessions,
-                "stages": stages,
-                "due": arrivals.due,
-                "started": arrivals.started(),
-                "dropped": arrivals.dropped,
-                "lag_p99_ms": arrivals.lag.value_at_quantile(0.99) as f64 / 1000.0,
-                "lag_max_ms": arrivals.lag.max() as f64 / 1000.0,
-            }),
-        );
-    }
-    fields.insert(
-        "bursts".into(),
-        summary
-            .bursts
-            .iter()
-            .map(|b| {
-                json!({
-                    "name": b.name,
-                    "at_s": b.at_us as f64 / 1e6,
-                    "size": b.size,
-                    "succeeded": b.succeeded,
-                    "fastest_ms": b.fastest_us as f64 / 1000.0,
-                    "median_ms": b.median_us as f64 / 1000.0,
-                    "slowest_ms": b.slowest_us as f64 / 1000.0,
-                })
-            })
-            .collect(),
-    );
-    if let Some(recovery) = &summary.recovery {
-        fields.insert(
-            "recovery".into(),
-            json!({
-                "request": recovery.name,
-                "successes": recovery.successes,
-                "recovered_after_s": recovery.recovered_after.map(|d| d.as_secs_f64()),
-                "probes": recovery.probes,
-            }),
-        );
-    }
-    if let Some(aborted) = &summary.aborted {
-        fields.insert(
-            "aborted".into(),
-            json!({
-                "slo": aborted.slo,
-                "at_s": aborted.at_us as f64 / 1e6,
-                "reason": aborted.reason,
-            }),
-        );
-    }
-    fields.insert("trustworthy".into(), Value::from(honesty.trustworthy()));
-    fields.insert("untrustworthy_reasons".into(), json!(honesty.reasons));
-    fields.insert("cpu_busy".into(), json!(honesty.cpu_busy));
-    fields.insert("machine".into(), machine_fields(summary));
-    fields
-}
-
-/// The `machine` section: the whole machine's load and how late users' timers fired,
-/// shown whether or not they made the run untrustworthy; `null` where unknown.
-fn machine_fields(summary: &RunSummary) -> Value {
-    let honesty = &summary.honesty;
-    let machine = &honesty.machine;
-    let timers = honesty.timer_lag.as_ref().filter(|h| !h.is_empty());
-    let ms = |q: f64| timers.map(|h| h.value_at_quantile(q) as f64 / 1000.0);
-    serde_json::to_value(MachineResult {
-        cpu_steal: machine.steal,
-        cpu_pressure: machine.cpu_pressure,
-        load_per_core: machine.load_per_core,
-        wall_s: machine.wall.as_secs_f64(),
-        timers: timers.map_or(0, |h| h.len()),
-        timer_lag_p99_ms: ms(0.99),
-        timer_lag_max_ms: ms(1.0),
-    })
-    .unwrap_or(Value::Null)
+fn recovery_line(out: &mut String, recovery: &RecoveryResult) {
+    let _ = match recovery.recovered_after_s {
+        Some(after) => writeln!(
+            out,
+            "recovery: `{}` answered well {} times in a row {} after the load ({} probes)",
+            recovery.request,
+            recovery.successes,
+            text::latency(Some(after * 1000.0)),
+            recovery.probes
+        ),
+        None => writeln!(
+            out,
+            "recovery: `{}` did not answer well {} times in a row before the probe gave up ({} probes)",
+            recovery.request, recovery.successes, recovery.probes
+        ),
+    };
 }
 
 /// `planrun check` for an arrival-rate plan: the rate over time, where arrivals go,

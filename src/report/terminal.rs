@@ -50,16 +50,14 @@ fn render_lines(results: &Results) -> String {
     row(&mut out, "Aggregated", &results.aggregate, width);
     // What open-model and time-aware runs add: service time, arrivals, bursts, recovery,
     // an early stop, and whether the load kept its schedule.
-    if !results.notes.is_empty() {
-        out.push('\n');
-        for note in &results.notes {
-            let _ = writeln!(out, "{note}");
-        }
+    let notes = super::open_model::notes(results);
+    if !notes.is_empty() {
+        let _ = write!(out, "\n{notes}");
     }
 
     // Shown whether or not it trips: a busy machine is context for every latency.
-    if let Some(machine) = results.machine() {
-        let _ = writeln!(out, "\n{}", text::machine(&machine));
+    if let Some(machine) = &results.machine {
+        let _ = writeln!(out, "\n{}", text::machine(machine));
     }
 
     if !results.failures.is_empty() {
@@ -109,7 +107,7 @@ fn render_lines(results: &Results) -> String {
     }
     // Always, SLOs or not: the line CI logs are searched for, as every report words it.
     let _ = writeln!(out, "\n{}", printable(&results.verdict_line()));
-    let untrustworthy = text::untrustworthy(&results.untrustworthy_reasons());
+    let untrustworthy = text::untrustworthy(&results.untrustworthy_reasons);
     if !untrustworthy.is_empty() {
         let _ = write!(out, "\n{untrustworthy}");
     }
@@ -148,6 +146,27 @@ mod tests {
     #[test]
     fn renders_the_fixture() {
         insta::assert_snapshot!(render(&fixture::results()));
+    }
+
+    #[test]
+    fn renders_open_model_notes_from_the_typed_sections() {
+        let text = render(&fixture::open_results());
+        for line in [
+            "service time                      median       p95       p99       max",
+            "POST checkout                       40ms     120ms     160ms     320ms",
+            "Aggregated                           2ms       6ms       8ms      16ms",
+            "arrivals: 90 due, 80 started, 10 dropped (max-in-flight, or too late); \
+             scheduler lag p99 500us, max 1.2ms",
+            "burst of 5 `<book>` at 3.0s: 4 succeeded; latency fastest 2ms, median 3.5ms, \
+             slowest 12.5ms",
+            "recovery: `health` answered well 3 times in a row 1.5s after the load (4 probes)",
+            "STOPPED EARLY at 25s: `error-rate < 1%` breached (error-rate 20% in 20s–30s)",
+        ] {
+            assert!(text.contains(line), "{line:?} not in:\n{text}");
+        }
+        // A request that never ran has no row; the closed-model fixture has no notes.
+        assert!(!text.contains("GET never-ran"), "{text}");
+        assert!(!render(&fixture::results()).contains("service time"));
     }
 
     /// What a terminal or a Markdown viewer would act on rather than show.

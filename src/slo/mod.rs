@@ -58,7 +58,7 @@ pub struct Verdict {
 
 /// The outcome of one SLO in a word. Reports show a verdict from here only (badge,
 /// colour, JUnit failure), so a new level needs a variant, not a change to every report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
@@ -93,7 +93,7 @@ impl Status {
 }
 
 /// Where a time-aware SLO's measured value comes from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WindowVerdict {
     /// The worst window (the stage; the last drift stretch), seconds from the start.
     pub from_s: f64,

@@ -10,7 +10,7 @@ use super::Status;
 use crate::units::exit_code;
 
 /// The verdict of a whole run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunVerdict {
     /// `pass`; `warn` when a target was missed and nothing fails the run; `fail` when a
     /// critical SLO failed, an `abort` SLO stopped the run, or with `--strict` a target

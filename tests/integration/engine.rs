@@ -22,7 +22,7 @@ async fn run(exec: ExecPlan, transport: FakeTransport) -> RunSummary {
         StopSignal::default(),
     )
     .await;
-    recorder.finish(outcome.duration, outcome.interrupted).await
+    recorder.finish(outcome).await
 }
 
 const THREE_CLASSES: &str = r#"

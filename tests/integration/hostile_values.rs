@@ -229,7 +229,7 @@ fn run_values(host: &str, values: &[String]) -> (Vec<Url>, Vec<String>) {
             StopSignal::default(),
         )
         .await;
-        recorder.finish(outcome.duration, outcome.interrupted).await
+        recorder.finish(outcome).await
     });
     let categories = summary
         .failures

@@ -21,9 +21,7 @@ async fn run(exec: &Arc<ExecPlan>, transport: FakeTransport) -> RunSummary {
         ..StopSignal::default()
     };
     let outcome = engine::run(exec.clone(), Arc::new(transport), events, start, stop).await;
-    let mut summary = recorder.finish(outcome.duration, outcome.interrupted).await;
-    summary.recovery = outcome.recovery;
-    summary
+    recorder.finish(outcome).await
 }
 
 fn plan(load: &str) -> Arc<ExecPlan> {

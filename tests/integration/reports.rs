@@ -387,7 +387,7 @@ load: { users: 1, run-time: 3s }
         StopSignal::default(),
     )
     .await;
-    let summary = recorder.finish(outcome.duration, outcome.interrupted).await;
+    let summary = recorder.finish(outcome).await;
     let full: Vec<_> = summary.series.iter().filter(|s| s.requests > 0).collect();
     assert_eq!(full.len(), 3, "{:?}", summary.series);
     let mut running = 0;
@@ -436,7 +436,7 @@ load: { users: 3, spawn-rate: 1000/s, run-time: 3s }
         StopSignal::default(),
     )
     .await;
-    let summary = recorder.finish(outcome.duration, outcome.interrupted).await;
+    let summary = recorder.finish(outcome).await;
     let users: Vec<(u64, u64, u32)> = summary
         .series
         .iter()

@@ -102,7 +102,7 @@ async fn hit_counters_equal_request_counts_per_endpoint() {
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(outcome.report_dir.join("summary.json")).unwrap())
             .unwrap();
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], planrun::report::SCHEMA_VERSION);
     assert_eq!(json["aggregate"]["count"], summary.total.count);
     assert_eq!(json["run"]["users_by_class"]["ReservationUser"], 14);
     assert!(outcome.report_dir.starts_with(out.path()));

@@ -35,7 +35,7 @@ pub enum SloScope {
 }
 
 /// How bad a breach is: the seed's metric tables give a target and a critical value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// A breach is a warning (WARN): exit 0 unless `--strict`.

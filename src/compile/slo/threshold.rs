@@ -29,7 +29,7 @@ pub enum SloMetric {
 }
 
 /// The unit of an SLO's measured value and threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Unit {
     /// A latency, in microseconds.
     #[serde(rename = "us")]

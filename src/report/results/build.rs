@@ -9,18 +9,22 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Serializer as _, V2Serializer};
 
 use super::{
-    BusinessResult, CheckResult, FailureResult, IntervalResult, IntervalTotals, LatencyResult,
-    NameHistoryResult, OnStartResult, OutcomeConflictResult, OutcomeResult, Percentiles, PlanInfo,
-    RequestInterval, RequestResult, Results, RunInfo, RunVerdict, SCHEMA_VERSION, SloResult,
-    StageResult, Status,
+    BusinessResult, CheckResult, FailureResult, IntervalResult, IntervalTotals, LatencyMeasure,
+    LatencyResult, NameHistoryResult, OnStartResult, OutcomeConflictResult, OutcomeResult,
+    Percentiles, PlanInfo, RequestInterval, RequestResult, Results, RunInfo, RunVerdict,
+    SCHEMA_VERSION, SloResult, StageResult, Status, load,
 };
-use crate::compile::{ExecPlan, Secrets};
-use crate::metrics::{PERCENTILES, RequestStats, RunSummary, RunningTotals, SecondStats};
-use crate::report::{ReportError, json, open_model};
+use crate::compile::ExecPlan;
+use crate::metrics::{
+    BusinessValue, CheckStats, FailureCount, OutcomeConflict, OutcomeStats, PERCENTILES,
+    RequestStats, RunSummary, RunningTotals, SecondStats,
+};
+use crate::report::ReportError;
 use crate::slo::Verdict;
 
 impl Results {
-    /// `strict`: `--strict`, under which a missed target fails the run.
+    /// `strict`: `--strict`, under which a missed target fails the run. Every string is
+    /// scrubbed of the plan's secrets before any renderer sees it (`scrub.rs`).
     pub fn new(
         exec: &ExecPlan,
         summary: &RunSummary,
@@ -33,51 +37,14 @@ impl Results {
             summary.aborted.is_some(),
             summary.interrupted,
         );
-        // Kept to the millisecond, as summary.json stores it, so that a live run and a
-        // re-render of its JSON show the same times.
-        let started_at = summary.started_at.trunc_subsecs(3);
         let duration = summary.duration;
-        let ended_at = (summary.started_at
-            + chrono::Duration::from_std(duration).unwrap_or_default())
-        .trunc_subsecs(3);
-        let schedule = &exec.schedule;
         let open = exec.arrivals.is_some();
+        let honesty = &summary.honesty;
         let results = Results {
             schema_version: SCHEMA_VERSION,
             planrun_version: env!("CARGO_PKG_VERSION").to_owned(),
-            plan: PlanInfo {
-                name: exec.name.clone(),
-                file: exec.plan_file.display().to_string(),
-                host: exec.host.clone(),
-                seed: exec.seed,
-                resolved: exec.resolved.clone(),
-                command: exec.command.clone(),
-            },
-            run: RunInfo {
-                started_at,
-                ended_at,
-                duration_s: duration.as_secs_f64(),
-                interrupted: summary.interrupted,
-                peak_users: summary.peak_users,
-                users_by_class: exec
-                    .classes
-                    .iter()
-                    .zip(&exec.mix.per_class)
-                    .map(|(class, &users)| (class.name.clone(), users))
-                    .collect(),
-                stages: schedule
-                    .stages
-                    .iter()
-                    .filter(|s| s.start < schedule.total)
-                    .map(|s| StageResult {
-                        name: s.name.clone(),
-                        start_s: s.start.as_secs_f64(),
-                        end_s: s.end().min(schedule.total).as_secs_f64(),
-                        from_users: s.from_users,
-                        to_users: s.to_users,
-                    })
-                    .collect(),
-            },
+            plan: plan_info(exec),
+            run: run_info(exec, summary),
             passed: verdict.status != Status::Fail,
             verdict,
             slos: verdicts.iter().map(|v| slo_result(v, &verdict)).collect(),
@@ -87,102 +54,145 @@ impl Results {
                 .map(|r| request_result(r, duration, open))
                 .collect::<Result<_, _>>()?,
             aggregate: request_result(&summary.total, duration, open)?,
-            failures: summary
-                .failures
-                .iter()
-                .map(|f| FailureResult {
-                    name: f.name.clone(),
-                    method: f.method.clone(),
-                    category: f.category.clone(),
-                    reason: f.reason.clone(),
-                    count: f.count,
-                    first_s: f.first_us as f64 / 1e6,
-                    last_s: f.last_us as f64 / 1e6,
-                })
-                .collect(),
-            checks: summary
-                .checks
-                .iter()
-                .map(|c| CheckResult {
-                    request: c.request.clone(),
-                    name: c.name.clone(),
-                    passed: c.passed,
-                    failed: c.failed,
-                    pass_rate: c.pass_rate(),
-                })
-                .collect(),
-            outcomes: summary
-                .outcomes
-                .iter()
-                .map(|o| OutcomeResult {
-                    request: o.request.clone(),
-                    name: o.name.clone(),
-                    count: o.count,
-                })
-                .collect(),
-            metrics: summary
-                .business
-                .iter()
-                .map(|b| BusinessResult {
-                    name: b.name.clone(),
-                    kind: b.kind.to_owned(),
-                    description: b.description.clone(),
-                    outcomes: b.outcomes.clone(),
-                    count: b.count,
-                    attempts: b.attempts,
-                    value: b.value,
-                })
-                .collect(),
+            failures: summary.failures.iter().map(failure_result).collect(),
+            checks: summary.checks.iter().map(check_result).collect(),
+            outcomes: summary.outcomes.iter().map(outcome_result).collect(),
+            metrics: summary.business.iter().map(business_result).collect(),
             outcome_conflicts: summary
                 .outcome_conflicts
                 .iter()
-                .map(|c| OutcomeConflictResult {
-                    request: c.request.clone(),
-                    outcomes: c.outcomes.clone(),
-                    count: c.count,
-                })
+                .map(conflict_result)
                 .collect(),
-            on_start: exec
-                .classes
-                .iter()
-                .any(|c| !c.on_start.is_empty())
-                .then_some(OnStartResult {
-                    users_failed: summary.on_start.users_failed,
-                    retries: summary.on_start.retries,
-                    users_stopped: summary.on_start.users_stopped,
-                }),
+            on_start: on_start_result(exec, summary),
             series: summary
                 .series
                 .iter()
                 .map(|s| interval_result(s, &summary.requests))
                 .collect(),
-            notes: open_model::terminal(exec, summary)
-                .lines()
-                .filter(|line| !line.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            open_model: open_model::run_fields(exec, summary),
+            latency_measure: if open {
+                LatencyMeasure::Corrected
+            } else {
+                LatencyMeasure::Service
+            },
+            arrivals: load::arrivals(exec, summary),
+            bursts: summary.bursts.iter().map(load::burst).collect(),
+            recovery: summary.recovery.as_ref().map(load::recovery),
+            aborted: summary.aborted.as_ref().map(load::aborted),
+            trustworthy: Some(honesty.trustworthy()),
+            untrustworthy_reasons: honesty.reasons.clone(),
+            cpu_busy: honesty.cpu_busy,
+            machine: Some(load::machine(summary)),
         };
-        scrubbed(results, &exec.secrets)
+        Ok(results.scrubbed(&exec.secrets))
     }
 }
 
-/// `results` with the secrets' values hidden in every string, before any renderer sees
-/// them. This is the one place reports are scrubbed: every renderer (files, exports, the
-/// terminal) reads only `Results`, and scrubbing here, before each renderer escapes text
-/// its own way (CSV quotes, Markdown backslashes, YAML in HTML), leaves no escaped form
-/// to chase in the rendered bytes.
-fn scrubbed(results: Results, secrets: &Secrets) -> Result<Results, ReportError> {
-    if secrets.is_empty() {
-        return Ok(results);
+fn plan_info(exec: &ExecPlan) -> PlanInfo {
+    PlanInfo {
+        name: exec.name.clone(),
+        file: exec.plan_file.display().to_string(),
+        host: exec.host.clone(),
+        seed: exec.seed,
+        resolved: exec.resolved.clone(),
+        command: exec.command.clone(),
     }
-    let failed = |e: serde_json::Error| ReportError::Render {
-        file: json::FILE,
-        source: e.into(),
-    };
-    let mut value = serde_json::to_value(&results).map_err(failed)?;
-    secrets.scrub_json(&mut value);
-    serde_json::from_value(value).map_err(failed)
+}
+
+fn run_info(exec: &ExecPlan, summary: &RunSummary) -> RunInfo {
+    // Kept to the millisecond, as summary.json stores it, so that a live run and a
+    // re-render of its JSON show the same times.
+    let started_at = summary.started_at.trunc_subsecs(3);
+    let ended_at = (summary.started_at
+        + chrono::Duration::from_std(summary.duration).unwrap_or_default())
+    .trunc_subsecs(3);
+    let schedule = &exec.schedule;
+    RunInfo {
+        started_at,
+        ended_at,
+        duration_s: summary.duration.as_secs_f64(),
+        interrupted: summary.interrupted,
+        peak_users: summary.peak_users,
+        users_by_class: exec
+            .classes
+            .iter()
+            .zip(&exec.mix.per_class)
+            .map(|(class, &users)| (class.name.clone(), users))
+            .collect(),
+        stages: schedule
+            .stages
+            .iter()
+            .filter(|s| s.start < schedule.total)
+            .map(|s| StageResult {
+                name: s.name.clone(),
+                start_s: s.start.as_secs_f64(),
+                end_s: s.end().min(schedule.total).as_secs_f64(),
+                from_users: s.from_users,
+                to_users: s.to_users,
+            })
+            .collect(),
+    }
+}
+
+fn failure_result(f: &FailureCount) -> FailureResult {
+    FailureResult {
+        name: f.name.clone(),
+        method: f.method.clone(),
+        category: f.category.clone(),
+        reason: f.reason.clone(),
+        count: f.count,
+        first_s: f.first_us as f64 / 1e6,
+        last_s: f.last_us as f64 / 1e6,
+    }
+}
+
+fn check_result(c: &CheckStats) -> CheckResult {
+    CheckResult {
+        request: c.request.clone(),
+        name: c.name.clone(),
+        passed: c.passed,
+        failed: c.failed,
+        pass_rate: c.pass_rate(),
+    }
+}
+
+fn outcome_result(o: &OutcomeStats) -> OutcomeResult {
+    OutcomeResult {
+        request: o.request.clone(),
+        name: o.name.clone(),
+        count: o.count,
+    }
+}
+
+fn business_result(b: &BusinessValue) -> BusinessResult {
+    BusinessResult {
+        name: b.name.clone(),
+        kind: b.kind.to_owned(),
+        description: b.description.clone(),
+        outcomes: b.outcomes.clone(),
+        count: b.count,
+        attempts: b.attempts,
+        value: b.value,
+    }
+}
+
+fn conflict_result(c: &OutcomeConflict) -> OutcomeConflictResult {
+    OutcomeConflictResult {
+        request: c.request.clone(),
+        outcomes: c.outcomes.clone(),
+        count: c.count,
+    }
+}
+
+/// `None` when the plan has no `on-start`.
+fn on_start_result(exec: &ExecPlan, summary: &RunSummary) -> Option<OnStartResult> {
+    exec.classes
+        .iter()
+        .any(|c| !c.on_start.is_empty())
+        .then_some(OnStartResult {
+            users_failed: summary.on_start.users_failed,
+            retries: summary.on_start.retries,
+            users_stopped: summary.on_start.users_stopped,
+        })
 }
 
 fn slo_result(verdict: &Verdict, run: &RunVerdict) -> SloResult {
@@ -228,11 +238,11 @@ fn request_result(
             percentiles_ms: Percentiles::new(PERCENTILES.map(|p| stats.percentile_us(p).map(ms))),
             histogram: serialize_histogram(&stats.latency)?,
         },
-        open_model: if open {
-            open_model::request_fields(stats, &PERCENTILES, serialize_histogram)?
-        } else {
-            serde_json::Map::new()
-        },
+        service_percentiles_ms: open
+            .then(|| Percentiles::new(PERCENTILES.map(|p| stats.service_percentile_us(p).map(ms)))),
+        service_histogram: open
+            .then(|| serialize_histogram(&stats.service))
+            .transpose()?,
     })
 }
 
@@ -306,7 +316,7 @@ fn percentiles(set: Option<[u64; PERCENTILES.len()]>) -> Percentiles {
 }
 
 /// Whole microseconds as milliseconds.
-fn ms(us: u64) -> f64 {
+pub(super) fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 

@@ -4,8 +4,11 @@
 //! failures, a check, an outcome and a business metric, and a second with no responses.
 
 use chrono::{TimeZone, Utc};
+use indexmap::IndexMap;
 
 use super::*;
+use crate::metrics::PERCENTILES;
+use crate::slo::Unit;
 
 pub fn results() -> Results {
     let started_at = Utc
@@ -142,8 +145,15 @@ pub fn results() -> Results {
             interval(2, 4, 0, 0, None),
             interval(3, 4, 40, 0, Some([4.0, 110.0, 130.0])),
         ],
-        notes: Vec::new(),
-        open_model: Default::default(),
+        latency_measure: LatencyMeasure::Service,
+        arrivals: None,
+        bursts: Vec::new(),
+        recovery: None,
+        aborted: None,
+        trustworthy: None,
+        untrustworthy_reasons: Vec::new(),
+        cpu_busy: None,
+        machine: None,
     };
     // As `Results::new` judges it: one critical SLO failed, not strict.
     results.verdict = results.judged_from_slos();
@@ -200,7 +210,8 @@ fn request(name: &str, method: &str, count: u64, failures: u64, ms: [f64; 4]) ->
         rps: count as f64 / 4.5,
         failures_per_s: failures as f64 / 4.5,
         average_content_bytes: 512.5,
-        open_model: Default::default(),
+        service_percentiles_ms: None,
+        service_histogram: None,
         latency: LatencyResult {
             min_ms: Some(min),
             mean_ms: Some(between(median, p95, 0.25)),
@@ -318,27 +329,20 @@ pub fn hostile_results() -> Results {
 /// exclusive outcomes held together: what every report must show beside the verdict.
 pub fn troubled_results() -> Results {
     let mut results = results();
-    let fields = [
-        ("trustworthy", serde_json::json!(false)),
-        (
-            "untrustworthy_reasons",
-            serde_json::json!([
-                "planrun hit its open-file limit (256): raise it with `ulimit -n`",
-                "<b>late</b> | by 2s & more",
-            ]),
-        ),
-        (
-            "machine",
-            serde_json::json!({
-                "cpu_steal": 0.003, "cpu_pressure": 0.12, "load_per_core": 1.4,
-                "wall_s": 4.0, "timers": 1204, "timer_lag_p99_ms": 0.812,
-                "timer_lag_max_ms": 3.2,
-            }),
-        ),
+    results.trustworthy = Some(false);
+    results.untrustworthy_reasons = vec![
+        "planrun hit its open-file limit (256): raise it with `ulimit -n`".into(),
+        "<b>late</b> | by 2s & more".into(),
     ];
-    for (key, value) in fields {
-        results.open_model.insert(key.into(), value);
-    }
+    results.machine = Some(MachineResult {
+        cpu_steal: Some(0.003),
+        cpu_pressure: Some(0.12),
+        load_per_core: Some(1.4),
+        wall_s: 4.0,
+        timers: 1204,
+        timer_lag_p99_ms: Some(0.812),
+        timer_lag_max_ms: Some(3.2),
+    });
     results.outcome_conflicts = vec![OutcomeConflictResult {
         request: "checkout".into(),
         outcomes: vec!["created".into(), "over|lap".into()],
@@ -348,6 +352,62 @@ pub fn troubled_results() -> Results {
         users_failed: 3,
         retries: 12,
         users_stopped: 1,
+    });
+    results
+}
+
+/// `results()` from an open-model run with a burst and a recovery probe that an `abort`
+/// SLO stopped early: what `open_model::notes` renders.
+pub fn open_results() -> Results {
+    let mut results = results();
+    results.latency_measure = LatencyMeasure::Corrected;
+    let service = |ms: f64| {
+        let set = [1.0, 1.0, 1.5, 1.5, 2.0, 3.0, 3.0, 4.0, 5.0, 6.0, 8.0];
+        Percentiles::new(set.map(|factor| Some(ms * factor)))
+    };
+    for (request, ms) in results.requests.iter_mut().zip([40.0, 1.0, 0.0]) {
+        request.service_percentiles_ms = Some(service(ms));
+        request.service_histogram = Some("HISTFAIQAAAAAQAAAAAAAAAD".into());
+    }
+    results.aggregate.service_percentiles_ms = Some(service(2.0));
+    results.aggregate.service_histogram = Some("HISTFAIQAAAAAQAAAAAAAAAD".into());
+    results.arrivals = Some(ArrivalsResult {
+        spacing: ArrivalSpacing::Uniform,
+        expected: 90.0,
+        max_in_flight: 100,
+        sessions: 10,
+        stages: vec![ArrivalStageResult {
+            name: "hold".into(),
+            start_s: 0.0,
+            end_s: 4.5,
+            from_per_s: 20.0,
+            to_per_s: 20.0,
+        }],
+        due: 90,
+        started: 80,
+        dropped: 10,
+        lag_p99_ms: 0.5,
+        lag_max_ms: 1.25,
+    });
+    results.bursts = vec![BurstResult {
+        name: "<book>".into(),
+        at_s: 3.0,
+        size: 5,
+        succeeded: 4,
+        fastest_ms: 2.0,
+        median_ms: 3.5,
+        slowest_ms: 12.5,
+    }];
+    results.recovery = Some(RecoveryResult {
+        request: "health".into(),
+        successes: 3,
+        recovered_after_s: Some(1.5),
+        probes: 4,
+    });
+    results.aborted = Some(AbortedResult {
+        slo: "error-rate < 1%".into(),
+        at_s: 25.0,
+        reason: "error-rate 20% in 20s–30s".into(),
     });
     results
 }
