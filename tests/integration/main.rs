@@ -29,6 +29,7 @@ mod output;
 mod preflight;
 mod reports;
 mod secrets;
+mod summary_schema;
 mod support;
 mod transport;
 mod verdicts;
