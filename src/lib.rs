@@ -192,11 +192,7 @@ async fn drive(
     let report_dir = report::write_all(&opts.out, &opts.exports, &results)?;
 
     let sample_hits = match sample_api {
-        Some(api) => {
-            let hits = api.hits();
-            api.shutdown().await;
-            Some(hits)
-        }
+        Some(api) => Some(shut_down(api).await),
         None => None,
     };
     Ok(Outcome {
@@ -209,6 +205,13 @@ async fn drive(
         strict: opts.strict,
         preflight: opts.preflight,
     })
+}
+
+/// Stops the in-process sample API; what it counted.
+async fn shut_down(api: SampleApi) -> HitCounts {
+    let hits = api.hits();
+    api.shutdown().await;
+    hits
 }
 
 /// `planrun check`: loads and compiles a plan, with the run's flags (`overrides`, `sets`),

@@ -196,40 +196,41 @@ impl Tally {
             failed,
         );
         let at = sample.finished_us();
-        if let Some(failure) = &sample.failure {
-            let name = &self.per_metric[sample.metric.0 as usize].name;
-            if let Some(line) = self.log.record(name, failure, Duration::from_micros(at)) {
-                (self.printer)(&line);
-            }
+        if let Some(failure) = sample.failure {
+            self.record_failure(sample.metric, failure, at);
         }
-        if let Some(Failure::LocalResources(limit)) = &sample.failure {
+    }
+
+    /// A failed request, `at` microseconds into the run: logged, and counted by reason.
+    fn record_failure(&mut self, metric: MetricId, mut failure: Failure, at: u64) {
+        let name = &self.per_metric[metric.0 as usize].name;
+        if let Some(line) = self.log.record(name, &failure, Duration::from_micros(at)) {
+            (self.printer)(&line);
+        }
+        if let Failure::LocalResources(limit) = &failure {
             *self.local_failures.entry(*limit).or_default() += 1;
         }
-        if let Some(mut failure) = sample.failure {
-            // Messages that vary per request (a rendered path in a template error) must
-            // not grow the map with run length: past the cap, new ones are counted together.
-            if self.failures.len() >= MAX_FAILURE_REASONS
-                && !self
-                    .failures
-                    .contains_key(&(sample.metric, failure.clone()))
-            {
-                failure = Failure::Other(format!(
-                    "other reasons (more than {MAX_FAILURE_REASONS} distinct ones)"
-                ));
-            }
-            self.failures
-                .entry((sample.metric, failure))
-                .and_modify(|f| {
-                    f.count += 1;
-                    f.last_us = f.last_us.max(at);
-                    f.first_us = f.first_us.min(at);
-                })
-                .or_insert(FailureTally {
-                    count: 1,
-                    first_us: at,
-                    last_us: at,
-                });
+        // Messages that vary per request (a rendered path in a template error) must not
+        // grow the map with run length: past the cap, new ones are counted together.
+        if self.failures.len() >= MAX_FAILURE_REASONS
+            && !self.failures.contains_key(&(metric, failure.clone()))
+        {
+            failure = Failure::Other(format!(
+                "other reasons (more than {MAX_FAILURE_REASONS} distinct ones)"
+            ));
         }
+        self.failures
+            .entry((metric, failure))
+            .and_modify(|f| {
+                f.count += 1;
+                f.last_us = f.last_us.max(at);
+                f.first_us = f.first_us.min(at);
+            })
+            .or_insert(FailureTally {
+                count: 1,
+                first_us: at,
+                last_us: at,
+            });
     }
 
     /// Moves every second before `second` into the series (empty seconds included: a
@@ -323,28 +324,7 @@ impl Tally {
         // The last second is partial: windows ending in it cover only up to the end.
         self.windows.ends_at(duration.as_micros() as u64);
         self.close_seconds_before(end);
-        let mut failures: Vec<FailureCount> = self
-            .failures
-            .into_iter()
-            .map(|((metric, failure), tally)| {
-                let stats = &self.per_metric[metric.0 as usize];
-                FailureCount {
-                    name: stats.name.clone(),
-                    method: stats.method.clone(),
-                    category: failure.category().to_owned(),
-                    reason: failure.to_string(),
-                    count: tally.count,
-                    first_us: tally.first_us,
-                    last_us: tally.last_us,
-                }
-            })
-            .collect();
-        failures.sort_by(|a, b| {
-            b.count
-                .cmp(&a.count)
-                .then_with(|| a.name.cmp(&b.name))
-                .then_with(|| a.reason.cmp(&b.reason))
-        });
+        let failures = failure_counts(self.failures, &self.per_metric);
         let outcome_conflicts = self.business.conflicts();
         let (checks, outcomes, business) = self.business.finish(&self.per_metric);
         let (windows, aborted) = self.windows.finish(duration.as_micros() as u64);
@@ -380,4 +360,33 @@ impl Tally {
             honesty,
         }
     }
+}
+
+/// Failures by request name and reason, most frequent first.
+fn failure_counts(
+    failures: HashMap<(MetricId, Failure), FailureTally>,
+    per_metric: &[RequestStats],
+) -> Vec<FailureCount> {
+    let mut counts: Vec<FailureCount> = failures
+        .into_iter()
+        .map(|((metric, failure), tally)| {
+            let stats = &per_metric[metric.0 as usize];
+            FailureCount {
+                name: stats.name.clone(),
+                method: stats.method.clone(),
+                category: failure.category().to_owned(),
+                reason: failure.to_string(),
+                count: tally.count,
+                first_us: tally.first_us,
+                last_us: tally.last_us,
+            }
+        })
+        .collect();
+    counts.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.reason.cmp(&b.reason))
+    });
+    counts
 }

@@ -1,5 +1,6 @@
-//! `summary.json`: `Results` as pretty JSON, and back. The layout is documented in
-//! `docs/results-schema.md`; `schema_version` changes only with an incompatible layout.
+//! `summary.json`: `Results` as pretty JSON, and back. Its JSON Schema is generated from
+//! `Results` (`docs/summary.schema.json`, explained in `docs/results-schema.md`);
+//! `schema_version` changes only with an incompatible layout.
 
 use std::path::Path;
 

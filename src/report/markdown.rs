@@ -34,7 +34,36 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
     if let Some(command) = &results.plan.command {
         let _ = writeln!(out, "Command: `{}`\n", code(command));
     }
-    // Beside the verdict, which it does not change: whether the numbers can be trusted.
+    trust(&mut out, results);
+    slo_table(&mut out, results);
+
+    let _ = writeln!(
+        out,
+        "| request | method | requests | failures | req/s | median | p95 | p99 | max |\n\
+         |---|---|--:|--:|--:|--:|--:|--:|--:|"
+    );
+    for request in &results.requests {
+        request_row(&mut out, &cell(&request.name), request);
+    }
+    request_row(&mut out, "**Aggregated**", aggregate);
+
+    business_tables(&mut out, results);
+    if let Some(on_start) = results.on_start.filter(|o| o.users_failed > 0) {
+        let _ = writeln!(out, "\n{}", cell(&text::on_start_failures(&on_start)));
+    }
+    if !results.outcome_conflicts.is_empty() {
+        let _ = writeln!(out, "\n**{}**\n", cell(text::OUTCOME_CONFLICTS));
+        for conflict in &results.outcome_conflicts {
+            let _ = writeln!(out, "- {}", cell(&text::outcome_conflict(conflict)));
+        }
+    }
+    failures_table(&mut out, results);
+    Ok(out.into_bytes())
+}
+
+/// Beside the verdict, which it does not change: whether the numbers can be trusted,
+/// and the machine's load.
+fn trust(out: &mut String, results: &Results) {
     if !results.untrustworthy_reasons.is_empty() {
         let _ = writeln!(out, "**{}**\n", cell(text::UNTRUSTWORTHY));
         for reason in &results.untrustworthy_reasons {
@@ -45,7 +74,10 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
     if let Some(machine) = &results.machine {
         let _ = writeln!(out, "{}\n", cell(&text::machine(machine)));
     }
+}
 
+/// One row per SLO, the run's verdict in its emoji.
+fn slo_table(out: &mut String, results: &Results) {
     if !results.slos.is_empty() {
         let _ = writeln!(out, "| | SLO | measured | threshold |\n|---|---|--:|--:|");
         for slo in &results.slos {
@@ -68,17 +100,10 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
         }
         out.push('\n');
     }
+}
 
-    let _ = writeln!(
-        out,
-        "| request | method | requests | failures | req/s | median | p95 | p99 | max |\n\
-         |---|---|--:|--:|--:|--:|--:|--:|--:|"
-    );
-    for request in &results.requests {
-        request_row(&mut out, &cell(&request.name), request);
-    }
-    request_row(&mut out, "**Aggregated**", aggregate);
-
+/// Business metrics and checks, each when the plan has some.
+fn business_tables(out: &mut String, results: &Results) {
     if !results.metrics.is_empty() {
         let _ = writeln!(
             out,
@@ -111,15 +136,10 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
             );
         }
     }
-    if let Some(on_start) = results.on_start.filter(|o| o.users_failed > 0) {
-        let _ = writeln!(out, "\n{}", cell(&text::on_start_failures(&on_start)));
-    }
-    if !results.outcome_conflicts.is_empty() {
-        let _ = writeln!(out, "\n**{}**\n", cell(text::OUTCOME_CONFLICTS));
-        for conflict in &results.outcome_conflicts {
-            let _ = writeln!(out, "- {}", cell(&text::outcome_conflict(conflict)));
-        }
-    }
+}
+
+/// Failures by request name and reason.
+fn failures_table(out: &mut String, results: &Results) {
     if !results.failures.is_empty() {
         let _ = writeln!(
             out,
@@ -136,7 +156,6 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
             );
         }
     }
-    Ok(out.into_bytes())
 }
 
 fn request_row(out: &mut String, label: &str, request: &RequestResult) {

@@ -153,6 +153,21 @@ pub fn overview(exec: &ExecPlan, arrivals: &ArrivalPlan) -> String {
             stage.name
         );
     }
+    let expected = expected_requests(exec, arrivals);
+    let all: f64 = expected.iter().map(|(_, n)| n).sum();
+    let _ = writeln!(out, "\nexpected requests (each arrival runs one task):");
+    for (name, n) in &expected {
+        let share = if all > 0.0 { n * 100.0 / all } else { 0.0 };
+        let _ = writeln!(out, "  {name:<40} {n:>10.0}  {share:>5.1}%");
+    }
+    let _ = writeln!(out, "  {:<40} {all:>10.0}", "total");
+    out.push_str(&beside_the_load(exec));
+    out
+}
+
+/// Requests to expect per request name, in the order they are first met: each arrival
+/// runs one task, picked by its stream or by the class and task weights.
+fn expected_requests(exec: &ExecPlan, arrivals: &ArrivalPlan) -> Vec<(String, f64)> {
     let mut expected: Vec<(String, f64)> = Vec::new();
     let class_shares = WeightTable::new(exec.classes.iter().map(|c| c.weight).collect())
         .map(|t| t.shares())
@@ -188,15 +203,7 @@ pub fn overview(exec: &ExecPlan, arrivals: &ArrivalPlan) -> String {
             }
         }
     }
-    let all: f64 = expected.iter().map(|(_, n)| n).sum();
-    let _ = writeln!(out, "\nexpected requests (each arrival runs one task):");
-    for (name, n) in &expected {
-        let share = if all > 0.0 { n * 100.0 / all } else { 0.0 };
-        let _ = writeln!(out, "  {name:<40} {n:>10.0}  {share:>5.1}%");
-    }
-    let _ = writeln!(out, "  {:<40} {all:>10.0}", "total");
-    out.push_str(&beside_the_load(exec));
-    out
+    expected
 }
 
 /// `planrun check` lines for bursts and the recovery probe, in either model.

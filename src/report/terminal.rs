@@ -32,6 +32,34 @@ fn render_lines(results: &Results) -> String {
         text::duration(run.duration_s),
         run.peak_users,
     );
+    requests_table(&mut out, results);
+    // What open-model and time-aware runs add: service time, arrivals, bursts, recovery,
+    // an early stop, and whether the load kept its schedule.
+    let notes = super::open_model::notes(results);
+    if !notes.is_empty() {
+        let _ = write!(out, "\n{notes}");
+    }
+
+    // Shown whether or not it trips: a busy machine is context for every latency.
+    if let Some(machine) = &results.machine {
+        let _ = writeln!(out, "\n{}", text::machine(machine));
+    }
+
+    failures(&mut out, results);
+    super::business::render(&mut out, results);
+
+    slos(&mut out, results);
+    // Always, SLOs or not: the line CI logs are searched for, as every report words it.
+    let _ = writeln!(out, "\n{}", printable(&results.verdict_line()));
+    let untrustworthy = text::untrustworthy(&results.untrustworthy_reasons);
+    if !untrustworthy.is_empty() {
+        let _ = write!(out, "\n{untrustworthy}");
+    }
+    out
+}
+
+/// One row per request name that completed a request, then `Aggregated`.
+fn requests_table(out: &mut String, results: &Results) {
     let width = results
         .requests
         .iter()
@@ -45,21 +73,13 @@ fn render_lines(results: &Results) -> String {
         "request", "requests", "failures", "median", "p95", "p99", "max", "req/s"
     );
     for request in results.requests.iter().filter(|r| r.count > 0) {
-        row(&mut out, &label(request), request, width);
+        row(out, &label(request), request, width);
     }
-    row(&mut out, "Aggregated", &results.aggregate, width);
-    // What open-model and time-aware runs add: service time, arrivals, bursts, recovery,
-    // an early stop, and whether the load kept its schedule.
-    let notes = super::open_model::notes(results);
-    if !notes.is_empty() {
-        let _ = write!(out, "\n{notes}");
-    }
+    row(out, "Aggregated", &results.aggregate, width);
+}
 
-    // Shown whether or not it trips: a busy machine is context for every latency.
-    if let Some(machine) = &results.machine {
-        let _ = writeln!(out, "\n{}", text::machine(machine));
-    }
-
+/// The 20 most frequent failure reasons.
+fn failures(out: &mut String, results: &Results) {
     if !results.failures.is_empty() {
         let _ = writeln!(out, "\nfailures:");
         for failure in results.failures.iter().take(20) {
@@ -80,9 +100,10 @@ fn render_lines(results: &Results) -> String {
             );
         }
     }
+}
 
-    super::business::render(&mut out, results);
-
+/// One PASS/WARN/FAIL line per SLO, with where a windowed one was measured.
+fn slos(out: &mut String, results: &Results) {
     if !results.slos.is_empty() {
         let _ = writeln!(out, "\nSLOs:");
         for slo in &results.slos {
@@ -105,13 +126,6 @@ fn render_lines(results: &Results) -> String {
             out.push('\n');
         }
     }
-    // Always, SLOs or not: the line CI logs are searched for, as every report words it.
-    let _ = writeln!(out, "\n{}", printable(&results.verdict_line()));
-    let untrustworthy = text::untrustworthy(&results.untrustworthy_reasons);
-    if !untrustworthy.is_empty() {
-        let _ = write!(out, "\n{untrustworthy}");
-    }
-    out
 }
 
 /// `GET checkout`, escaped.

@@ -7,6 +7,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use planrun::report::{Results, json};
+
 use crate::support::{check_file, write_plan};
 
 /// Runs `planrun PLAN` (with `args`), returning its output and wall time.
@@ -69,16 +71,17 @@ fn the_largest_accepted_rate_ends_within_run_time_grace_and_a_second() {
         output.status
     );
     // What could not be sent on time was dropped and counted, not silently lost.
-    let json = summary_json(&plan.path);
-    let arrivals = &json["arrivals"];
-    let due = arrivals["due"].as_u64().unwrap_or_default();
-    let dropped = arrivals["dropped"].as_u64().unwrap_or_default();
-    assert!((1_990_000..=2_000_000).contains(&due), "{arrivals}");
-    assert!(dropped > 0, "{arrivals}");
+    let results = summary(&plan.path);
+    let arrivals = results.arrivals.as_ref().expect("an open-model run");
+    assert!(
+        (1_990_000..=2_000_000).contains(&arrivals.due),
+        "{arrivals:?}"
+    );
+    assert!(arrivals.dropped > 0, "{arrivals:?}");
 }
 
-/// The one run's `summary.json` under the plan's `reports/`.
-fn summary_json(plan: &std::path::Path) -> serde_json::Value {
+/// The one run's `summary.json` under the plan's `reports/`, read as planrun reads it.
+fn summary(plan: &std::path::Path) -> Results {
     let reports = plan.parent().unwrap().join("reports");
     let run = std::fs::read_dir(&reports)
         .unwrap()
@@ -86,7 +89,8 @@ fn summary_json(plan: &std::path::Path) -> serde_json::Value {
         .unwrap()
         .unwrap()
         .path();
-    serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap()
+    let path = run.join(json::FILE);
+    json::parse(&path, &std::fs::read(&path).unwrap()).unwrap()
 }
 
 /// Serves every connection a `200` with a chunked body that never ends, written as fast
@@ -128,12 +132,11 @@ fn an_endless_chunked_body_is_cut_at_the_end_of_the_grace_period() {
         "took {took:?}\n{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
-    let json = summary_json(&plan.path);
-    let categories: Vec<&str> = json["failures"]
-        .as_array()
-        .unwrap()
+    let results = summary(&plan.path);
+    let categories: Vec<&str> = results
+        .failures
         .iter()
-        .map(|f| f["category"].as_str().unwrap())
+        .map(|f| f.category.as_str())
         .collect();
-    assert_eq!(categories, ["cancelled"], "{}", json["failures"]);
+    assert_eq!(categories, ["cancelled"], "{:?}", results.failures);
 }

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use planrun::report::{Results, json};
+
 use crate::hostile_server::{Fault, HostileServer};
 use crate::support::write_plan;
 
@@ -74,9 +76,20 @@ fn run_dir(out: &Path) -> PathBuf {
     dirs[0].clone()
 }
 
-fn summary(dir: &Path) -> serde_json::Value {
-    let bytes = std::fs::read(dir.join("summary.json")).expect("summary.json");
-    serde_json::from_slice(&bytes).expect("summary.json is whole JSON")
+/// The run's `summary.json`, read as planrun reads it: whole, and of its schema.
+fn summary(dir: &Path) -> Results {
+    let path = dir.join(json::FILE);
+    let bytes = std::fs::read(&path).expect("summary.json");
+    json::parse(&path, &bytes).expect("summary.json is whole")
+}
+
+/// Requests cancelled in flight.
+fn cancelled(results: &Results) -> u64 {
+    let failures = results.failures.iter();
+    failures
+        .filter(|f| f.category == "cancelled")
+        .map(|f| f.count)
+        .sum()
 }
 
 #[test]
@@ -107,14 +120,11 @@ fn stops_gracefully_on(name: &str) {
     assert!(stdout.contains("(interrupted)"), "{stdout}");
     assert!(stderr.contains("stopping"), "{stderr}");
 
-    let json = summary(&run_dir(&out));
-    assert_eq!(json["run"]["interrupted"], true);
-    assert!(json["aggregate"]["count"].as_u64().unwrap() > 20, "{json}");
-    assert!(json["run"]["duration_s"].as_f64().unwrap() < 10.0);
-    assert_eq!(
-        json["aggregate"]["failures"], 0,
-        "graceful: nothing cancelled"
-    );
+    let results = summary(&run_dir(&out));
+    assert!(results.run.interrupted);
+    assert!(results.aggregate.count > 20, "{:?}", results.aggregate);
+    assert!(results.run.duration_s < 10.0);
+    assert_eq!(results.aggregate.failures, 0, "graceful: nothing cancelled");
 }
 
 #[test]
@@ -138,15 +148,14 @@ fn a_second_sigint_abandons_in_flight_requests_and_still_writes_the_results() {
     assert_eq!(output.status.code(), Some(130), "{stdout}\n{stderr}");
     assert!(stderr.contains("stopping now"), "{stderr}");
 
-    let json = summary(&run_dir(&out));
-    assert_eq!(json["run"]["interrupted"], true);
-    let failures = json["failures"].as_array().unwrap();
-    let cancelled: u64 = failures
-        .iter()
-        .filter(|f| f["category"] == "cancelled")
-        .map(|f| f["count"].as_u64().unwrap())
-        .sum();
-    assert_eq!(cancelled, 5, "each user's in-flight request: {failures:?}");
+    let results = summary(&run_dir(&out));
+    assert!(results.run.interrupted);
+    assert_eq!(
+        cancelled(&results),
+        5,
+        "each user's in-flight request: {:?}",
+        results.failures
+    );
 }
 
 #[test]
@@ -168,16 +177,9 @@ fn sigquit_stops_at_once_and_still_writes_the_results() {
     assert!(stderr.contains("stopping now"), "{stderr}");
     assert!(stdout.contains("(interrupted)"), "{stdout}");
 
-    let json = summary(&run_dir(&out));
-    assert_eq!(json["run"]["interrupted"], true);
-    let cancelled: u64 = json["failures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["category"] == "cancelled")
-        .map(|f| f["count"].as_u64().unwrap())
-        .sum();
-    assert_eq!(cancelled, 5, "each user's in-flight request");
+    let results = summary(&run_dir(&out));
+    assert!(results.run.interrupted);
+    assert_eq!(cancelled(&results), 5, "each user's in-flight request");
 }
 
 #[test]
@@ -207,7 +209,7 @@ fn sigint_while_the_preflight_waits_ends_the_wait() {
         "waited out the preflight"
     );
     assert_eq!(output.status.code(), Some(130));
-    let json = summary(&run_dir(&out));
-    assert_eq!(json["run"]["interrupted"], true);
-    assert_eq!(json["aggregate"]["count"], 0, "no load was started");
+    let results = summary(&run_dir(&out));
+    assert!(results.run.interrupted);
+    assert_eq!(results.aggregate.count, 0, "no load was started");
 }

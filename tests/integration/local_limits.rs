@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use assert_cmd::Command;
-use serde_json::Value;
+use planrun::report::{Results, json};
 
 use crate::support::write_plan;
 
@@ -32,8 +32,8 @@ fn planrun_with_open_files(limit: u32) -> Command {
     command
 }
 
-fn summary_in(out: &Path) -> Value {
-    serde_json::from_str(&file_in(out, "summary.json")).unwrap()
+fn summary_in(out: &Path) -> Results {
+    json::parse(Path::new(json::FILE), file_in(out, json::FILE).as_bytes()).unwrap()
 }
 
 /// A file of the run written under `out`.
@@ -66,28 +66,18 @@ fn assert_every_report_distrusts(out: &Path) {
     assert!(html.contains("ulimit -n"));
 }
 
-fn assert_blames_planrun(summary: &Value) {
-    let failures = summary["failures"].as_array().unwrap();
-    let refused: Vec<_> = failures
-        .iter()
-        .filter(|f| f["category"] == "connect")
-        .collect();
+fn assert_blames_planrun(summary: &Results) {
+    let failures = &summary.failures;
+    let in_category =
+        |category: &'static str| failures.iter().filter(move |f| f.category == category);
+    let refused: Vec<_> = in_category("connect").collect();
     assert!(refused.is_empty(), "blamed on the target: {refused:#?}");
-    let local: u64 = failures
-        .iter()
-        .filter(|f| f["category"] == "local-resources")
-        .map(|f| f["count"].as_u64().unwrap())
-        .sum();
+    let local: u64 = in_category("local-resources").map(|f| f.count).sum();
     assert!(local > 0, "no failure blamed on planrun: {failures:#?}");
-    let reason = failures
-        .iter()
-        .find(|f| f["category"] == "local-resources")
-        .unwrap()["reason"]
-        .as_str()
-        .unwrap();
+    let reason = &in_category("local-resources").next().unwrap().reason;
     assert!(reason.contains("ulimit -n"), "{reason}");
-    assert_eq!(summary["trustworthy"], false);
-    let reasons = summary["untrustworthy_reasons"].to_string();
+    assert_eq!(summary.trustworthy, Some(false));
+    let reasons = summary.untrustworthy_reasons.join("\n");
     assert!(reasons.contains("256"), "{reasons}");
     assert!(reasons.contains("ulimit -n"), "{reasons}");
 }

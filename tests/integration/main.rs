@@ -30,6 +30,7 @@ mod preflight;
 mod reports;
 mod secrets;
 mod stage_imports;
+mod summary_schema;
 mod support;
 mod transport;
 mod verdicts;

@@ -7,13 +7,15 @@
 //! Every field is typed: renderers read fields, never text stored for one of them. Layout
 //! changes are additive within a `schema_version`: sections added later must be `Option`
 //! or `#[serde(default)]` so that older files still load, and renderers show them only
-//! when present. The schema is documented in `docs/results-schema.md`.
+//! when present. The JSON Schema, `docs/summary.schema.json`, is generated from these
+//! types (`schema.rs`); `docs/results-schema.md` explains it.
 
 mod build;
 mod checks;
 mod load;
 mod request;
 mod run;
+mod schema;
 mod scrub;
 mod series;
 mod slo;
@@ -31,6 +33,7 @@ pub use load::{
 };
 pub use request::{LatencyResult, Percentiles, RequestResult, percentile_key};
 pub use run::{PlanInfo, RunInfo, StageResult};
+pub use schema::{SCHEMA_FILE, schema};
 pub use series::{IntervalResult, IntervalTotals, NameHistoryResult, RequestInterval};
 pub use slo::SloResult;
 
