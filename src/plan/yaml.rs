@@ -1,0 +1,433 @@
+//! YAML text → value tree and span index, in one walk over saphyr-parser's events.
+//!
+//! The walk refuses, as it goes, what would cost too much or be taken silently:
+//! - nesting deeper than [`MAX_DEPTH`], stopped at the first collection too deep;
+//! - more than [`MAX_VALUES`] values, stopped at the first one over;
+//! - aliases that expand to far more values than were written ("billion laughs"), located
+//!   at the alias that crossed the line; expansion stops copying well before that;
+//! - a key written twice in one map (YAML parsers keep the last one silently; TOML refuses
+//!   it, and so do we), with both positions.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
+use serde_json::{Map, Value};
+
+use super::key_path::KeyPath;
+use super::scalar::resolve;
+use super::span::{CharOffsets, Located, Span, SpanIndex};
+
+/// Plans nest about ten levels deep (`classes.A.tasks.t.steps[0].extract.code.json`);
+/// `vars` holding JSON documents add a few more. 64 is far beyond any real plan.
+pub const MAX_DEPTH: usize = 64;
+
+/// Values (scalars, lists and maps) one plan file may hold. Hand-written plans hold
+/// hundreds to a few thousand; each value costs about a kilobyte by the time the plan is
+/// compiled (the value tree, its positions, the template globals), so this keeps a plan
+/// file's load under 200 MB. 4 MiB of one-line `vars` held 720,000 and took 680 MB.
+pub const MAX_VALUES: usize = 100_000;
+
+/// Values an alias may add, beyond those written: `max(ALIAS_FLOOR, ALIAS_FACTOR ×
+/// written)`, capped by `ALIAS_CEILING`. Sharing a header map between classes adds
+/// tens; an expansion bomb adds billions.
+pub const ALIAS_FACTOR: usize = 50;
+pub const ALIAS_FLOOR: usize = 1_000;
+pub const ALIAS_CEILING: usize = 100_000;
+
+/// What the walk refused, and where (byte spans in the text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    Syntax {
+        message: String,
+        at: usize,
+    },
+    TooManyValues {
+        at: Span,
+    },
+    TooDeep {
+        at: Span,
+    },
+    AliasBomb {
+        at: Span,
+        values: usize,
+        limit: usize,
+    },
+    DuplicateKey {
+        key: String,
+        first: Span,
+        again: Span,
+    },
+}
+
+/// A document read: its value tree and where each value sits.
+#[derive(Debug)]
+pub struct Parsed {
+    pub value: Value,
+    pub index: SpanIndex,
+}
+
+/// An open map or list.
+struct Frame {
+    node: Node,
+    path: KeyPath,
+    anchor: usize,
+    /// Values in it so far, aliases expanded: what an alias to it adds.
+    size: usize,
+    span: Span,
+    /// `[` or `{`: the collection ends at its closing bracket.
+    flow: bool,
+}
+
+enum Node {
+    Seq(Vec<Value>),
+    Map {
+        map: Map<String, Value>,
+        /// The key read, waiting for its value.
+        pending: Option<(String, Span)>,
+        /// Where each key was first written.
+        keys: HashMap<String, Span>,
+    },
+}
+
+/// A value complete: a scalar, an alias, or a closed collection.
+struct Done {
+    value: Value,
+    span: Span,
+    size: usize,
+    anchor: usize,
+    /// The text a key would have, for scalars.
+    key_text: Option<String>,
+}
+
+/// Reads the first document of `text`.
+pub fn parse(text: &str) -> Result<Parsed, Vec<Refusal>> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut walk = Walk::new(text, text.len() - body.len());
+    let mut parser = Parser::new_from_str(body);
+    loop {
+        let (event, span) = match parser.next_event() {
+            None | Some(Ok((Event::StreamEnd, _))) => break,
+            Some(Ok((Event::DocumentEnd, _))) => {
+                walk.after_document(&mut parser);
+                break;
+            }
+            Some(Err(error)) => {
+                walk.syntax(&error);
+                break;
+            }
+            Some(Ok(next)) => next,
+        };
+        let span = walk.span(span);
+        if walk.event(event, span).is_err() {
+            break;
+        }
+    }
+    walk.finish()
+}
+
+/// Stops the walk: the refusal is recorded.
+struct Stop;
+
+struct Walk<'t> {
+    text: &'t str,
+    offsets: CharOffsets,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Value, usize, Option<String>)>,
+    root: Option<Value>,
+    index: SpanIndex,
+    written: usize,
+    /// Aliases in order, with the values expanded up to and including each.
+    expansions: Vec<(Span, usize)>,
+    expanded: usize,
+    refusals: Vec<Refusal>,
+}
+
+impl<'t> Walk<'t> {
+    fn new(text: &'t str, base: usize) -> Walk<'t> {
+        Walk {
+            text,
+            offsets: CharOffsets::new(text, base),
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            root: None,
+            index: SpanIndex::default(),
+            written: 0,
+            expansions: Vec::new(),
+            expanded: 0,
+            refusals: Vec::new(),
+        }
+    }
+
+    fn span(&self, span: saphyr_parser::Span) -> Span {
+        let start = self.offsets.byte(span.start.index());
+        let end = self.offsets.byte(span.end.index()).max(start);
+        // The parser's spans may take in the blanks after a token (`"x" ,`, `] `).
+        let written = self.text[start..end].trim_end_matches([' ', '\t', '\r', '\n']);
+        Span::new(start, start + written.len())
+    }
+
+    fn syntax(&mut self, error: &ScanError) {
+        let at = self.offsets.byte(error.marker().index());
+        // The scanner reads a flow collection whole before the first event of it (it
+        // could be a key), so nesting too deep for the scanner is found here, by the text.
+        let open = super::syntax::open_flows(&self.text[..at]);
+        if let Some((_, too_deep)) = open.get(MAX_DEPTH) {
+            let at = Span::point(*too_deep);
+            self.refusals.push(Refusal::TooDeep { at });
+            return;
+        }
+        let message = error.info().to_owned();
+        self.refusals.push(Refusal::Syntax { message, at });
+    }
+
+    /// A second document is refused: a plan is one document, and whatever follows the
+    /// first would be dropped silently.
+    fn after_document(&mut self, parser: &mut Parser<'t, saphyr_parser::StrInput<'t>>) {
+        match parser.next_event() {
+            Some(Ok((Event::DocumentStart(_), span))) => {
+                let at = self.span(span).start;
+                let message = "a plan is one YAML document: remove this `---` and what follows it, or merge it into the document above".to_owned();
+                self.refusals.push(Refusal::Syntax { message, at });
+            }
+            Some(Err(error)) => self.syntax(&error),
+            _ => {}
+        }
+    }
+
+    fn event(&mut self, event: Event<'t>, span: Span) -> Result<(), Stop> {
+        let done = match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) | Event::Scalar(..)
+                if self.written >= MAX_VALUES =>
+            {
+                let at = Span::point(span.start);
+                return self.stop(Refusal::TooManyValues { at });
+            }
+            Event::SequenceStart(anchor, _) => {
+                return self.open(Node::Seq(Vec::new()), anchor, span);
+            }
+            Event::MappingStart(anchor, _) => {
+                let node = Node::Map {
+                    map: Map::new(),
+                    pending: None,
+                    keys: HashMap::new(),
+                };
+                return self.open(node, anchor, span);
+            }
+            Event::SequenceEnd | Event::MappingEnd => self.close(span),
+            Event::Scalar(text, style, anchor, tag) => {
+                self.written += 1;
+                let is_str = tag.is_some_and(|t| t.suffix == "str");
+                let value = match style {
+                    ScalarStyle::Plain if !is_str => resolve(&text),
+                    _ => Value::String(text.to_string()),
+                };
+                let key_text = Some(text.into_owned());
+                Done {
+                    value,
+                    span,
+                    size: 1,
+                    anchor,
+                    key_text,
+                }
+            }
+            Event::Alias(id) => self.alias(id, span),
+            Event::Nothing
+            | Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart(_)
+            | Event::DocumentEnd => return Ok(()),
+        };
+        self.place(done)
+    }
+
+    fn stop(&mut self, refusal: Refusal) -> Result<(), Stop> {
+        self.refusals.push(refusal);
+        Err(Stop)
+    }
+
+    fn open(&mut self, node: Node, anchor: usize, span: Span) -> Result<(), Stop> {
+        self.written += 1;
+        let at = Span::point(span.start);
+        if self.stack.len() >= MAX_DEPTH {
+            return self.stop(Refusal::TooDeep { at });
+        }
+        let (path, _key) = match self.next_slot(at)? {
+            Some(slot) => slot,
+            None => return Ok(()),
+        };
+        let flow = matches!(self.text.as_bytes().get(span.start), Some(b'[' | b'{'));
+        self.stack.push(Frame {
+            node,
+            path,
+            anchor,
+            size: 1,
+            span,
+            flow,
+        });
+        Ok(())
+    }
+
+    /// The path and key span of the next value in the innermost open collection; a
+    /// collection where a key is expected is refused.
+    fn next_slot(&mut self, at: Span) -> Result<Option<(KeyPath, Option<Span>)>, Stop> {
+        let Some(frame) = self.stack.last() else {
+            return Ok(Some((KeyPath::root(), None)));
+        };
+        match &frame.node {
+            Node::Seq(items) => Ok(Some((frame.path.index(items.len()), None))),
+            Node::Map {
+                pending: Some((key, key_span)),
+                ..
+            } => Ok(Some((frame.path.key(key.clone()), Some(*key_span)))),
+            Node::Map { pending: None, .. } => {
+                let message = "a key must be text, not a list or a map".to_owned();
+                self.stop(Refusal::Syntax {
+                    message,
+                    at: at.start,
+                })
+                .map(|()| None)
+            }
+        }
+    }
+
+    fn close(&mut self, end: Span) -> Done {
+        let Some(mut frame) = self.stack.pop() else {
+            return Done {
+                value: Value::Null,
+                span: end,
+                size: 0,
+                anchor: 0,
+                key_text: None,
+            };
+        };
+        if frame.flow {
+            frame.span.end = frame.span.end.max(end.end);
+        }
+        let value = match frame.node {
+            Node::Seq(items) => Value::Array(items),
+            Node::Map { map, .. } => Value::Object(map),
+        };
+        Done {
+            value,
+            span: frame.span,
+            size: frame.size,
+            anchor: frame.anchor,
+            key_text: None,
+        }
+    }
+
+    fn alias(&mut self, id: usize, span: Span) -> Done {
+        let (value, size, key_text) =
+            self.anchors
+                .get(&id)
+                .cloned()
+                .unwrap_or((Value::Null, 1, None));
+        self.expanded = self.expanded.saturating_add(size);
+        self.expansions.push((span, self.expanded));
+        // Past the ceiling the plan is refused whatever it holds: stop copying.
+        let value = if self.expanded > ALIAS_CEILING {
+            Value::Null
+        } else {
+            value
+        };
+        Done {
+            value,
+            span,
+            size,
+            anchor: 0,
+            key_text,
+        }
+    }
+
+    /// Puts a complete value where it belongs: a key, a map's value, a list's item, the root.
+    fn place(&mut self, done: Done) -> Result<(), Stop> {
+        if done.anchor > 0 {
+            let kept = (done.value.clone(), done.size, done.key_text.clone());
+            self.anchors.insert(done.anchor, kept);
+        }
+        let Some(frame) = self.stack.last_mut() else {
+            self.index.insert(
+                KeyPath::root(),
+                Located {
+                    key: None,
+                    value: done.span,
+                },
+            );
+            self.root = Some(done.value);
+            return Ok(());
+        };
+        frame.size = frame.size.saturating_add(done.size);
+        frame.span = Span::new(
+            frame.span.start.min(done.span.start),
+            frame.span.end.max(done.span.end),
+        );
+        match &mut frame.node {
+            Node::Seq(items) => {
+                let path = frame.path.index(items.len());
+                self.index.insert(
+                    path,
+                    Located {
+                        key: None,
+                        value: done.span,
+                    },
+                );
+                items.push(done.value);
+            }
+            Node::Map { map, pending, keys } => match pending.take() {
+                Some((key, key_span)) => {
+                    let located = Located {
+                        key: Some(key_span),
+                        value: done.span,
+                    };
+                    self.index.insert(frame.path.key(key.clone()), located);
+                    map.insert(key, done.value);
+                }
+                None => {
+                    let Some(key) = done.key_text else {
+                        let message = "a key must be text, not a list or a map".to_owned();
+                        return self.stop(Refusal::Syntax {
+                            message,
+                            at: done.span.start,
+                        });
+                    };
+                    if let Some(first) = keys.get(&key) {
+                        let refusal = Refusal::DuplicateKey {
+                            key: key.clone(),
+                            first: *first,
+                            again: done.span,
+                        };
+                        self.refusals.push(refusal);
+                    } else {
+                        keys.insert(key.clone(), done.span);
+                    }
+                    *pending = Some((key, done.span));
+                }
+            },
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Parsed, Vec<Refusal>> {
+        let limit = self
+            .written
+            .saturating_mul(ALIAS_FACTOR)
+            .clamp(ALIAS_FLOOR, ALIAS_CEILING);
+        if self.expanded > limit {
+            if let Some((at, values)) = self.expansions.iter().find(|(_, total)| *total > limit) {
+                let refusal = Refusal::AliasBomb {
+                    at: *at,
+                    values: *values,
+                    limit,
+                };
+                self.refusals.push(refusal);
+            }
+        }
+        if !self.refusals.is_empty() {
+            return Err(self.refusals);
+        }
+        Ok(Parsed {
+            value: self.root.unwrap_or(Value::Null),
+            index: self.index,
+        })
+    }
+}
