@@ -10,6 +10,7 @@ mod deserialize;
 pub mod diagnostic;
 mod emit;
 pub mod key_path;
+mod limits;
 pub mod raw;
 pub mod read;
 mod scalar;

@@ -133,7 +133,7 @@ impl Source {
     }
 
     fn parse_toml(&self) -> Result<(Value, SpanIndex), PlanErrors> {
-        let (value, index) = toml_tree::parse(&self.text).map_err(|refusal| {
+        toml_tree::parse(&self.text).map_err(|refusal| {
             let (kind, span) = match refusal {
                 TomlRefusal::Syntax(e) => (
                     PlanErrorKind::Syntax {
@@ -142,18 +142,13 @@ impl Source {
                     e.span().and_then(|r| Span::clamped(r, &self.text)),
                 ),
                 TomlRefusal::TooDeep(span) => (PlanErrorKind::TooDeep { limit: MAX_DEPTH }, span),
+                TomlRefusal::TooManyValues => (
+                    PlanErrorKind::TooManyValues { limit: MAX_VALUES },
+                    Some(Span::point(0)),
+                ),
             };
             PlanErrors::from(PlanError::new(KeyPath::root(), kind).at(self, span))
-        })?;
-        if count_values(&value) > MAX_VALUES {
-            return Err(PlanError::new(
-                KeyPath::root(),
-                PlanErrorKind::TooManyValues { limit: MAX_VALUES },
-            )
-            .at(self, Some(Span { start: 0, end: 0 }))
-            .into());
-        }
-        Ok((value, index))
+        })
     }
 
     /// What the YAML walk refused (syntax, depth, size, alias bombs, duplicate keys),
@@ -223,15 +218,6 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
         offset -= 1;
     }
     offset
-}
-
-/// Values in a tree: every scalar, list and map, keys counted with their values.
-fn count_values(value: &Value) -> usize {
-    match value {
-        Value::Array(items) => 1 + items.iter().map(count_values).sum::<usize>(),
-        Value::Object(map) => 1 + map.values().map(|v| 1 + count_values(v)).sum::<usize>(),
-        _ => 1,
-    }
 }
 
 /// Whether the text holds nothing but blanks and comments.

@@ -7,8 +7,8 @@ use serde_json::{Map, Number};
 use toml_edit::{ArrayOfTables, ImDocument, InlineTable, Item, Table, TomlError, Value};
 
 use super::key_path::KeyPath;
+use super::limits::{MAX_DEPTH, MAX_VALUES};
 use super::span::{Located, Span, SpanIndex};
-use super::yaml::MAX_DEPTH;
 
 /// Why a TOML document was not read.
 #[derive(Debug)]
@@ -16,6 +16,8 @@ pub enum TomlRefusal {
     Syntax(TomlError),
     /// Nested deeper than `MAX_DEPTH`, at the key that went too deep.
     TooDeep(Option<Span>),
+    /// More than `MAX_VALUES` values: found before the span index is built.
+    TooManyValues,
 }
 
 /// Reads a TOML document into its value tree and span index.
@@ -23,7 +25,21 @@ pub fn parse(text: &str) -> Result<(serde_json::Value, SpanIndex), TomlRefusal> 
     let document = ImDocument::parse(text).map_err(TomlRefusal::Syntax)?;
     let indexer = TomlIndexer::new(text);
     let value = indexer.table(document.as_table(), 0)?;
+    if count_values(&value) > MAX_VALUES {
+        return Err(TomlRefusal::TooManyValues);
+    }
     Ok((value, indexer.index(document.as_table())))
+}
+
+/// Values in a tree: every scalar, list and map, keys counted with their values.
+fn count_values(value: &serde_json::Value) -> usize {
+    match value {
+        serde_json::Value::Array(items) => 1 + items.iter().map(count_values).sum::<usize>(),
+        serde_json::Value::Object(map) => {
+            1 + map.values().map(|v| 1 + count_values(v)).sum::<usize>()
+        }
+        _ => 1,
+    }
 }
 
 impl TomlIndexer<'_> {
@@ -264,4 +280,46 @@ fn header_span(text: &str, table: Span) -> Span {
         i += 1;
     }
     Span::new(table.start, i.min(limit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_and_spans_come_from_one_parse() {
+        let text = "host = \"h\"\n[load]\nusers = 5\nat = 1979-05-27\n";
+        let (value, index) = parse(text).unwrap();
+        let expected = serde_json::json!({"host": "h", "load": {"users": 5, "at": "1979-05-27"}});
+        assert_eq!(value, expected);
+        let users = index
+            .get(&KeyPath::root().key("load").key("users"))
+            .unwrap();
+        assert_eq!(&text[users.value.start..users.value.end], "5");
+        let load = index.get(&KeyPath::root().key("load")).unwrap();
+        assert_eq!(&text[load.value.start..load.value.end], "[load]");
+    }
+
+    #[test]
+    fn a_key_written_twice_is_a_located_syntax_error() {
+        let text = "[load]\nusers = 1\nusers = 2\n";
+        let Err(TomlRefusal::Syntax(error)) = parse(text) else {
+            panic!("not refused")
+        };
+        assert_eq!(
+            error.message().trim(),
+            "duplicate key `users` in table `load`"
+        );
+        assert_eq!(error.span().map(|r| r.start), text.rfind("users"));
+    }
+
+    #[test]
+    fn dotted_keys_nested_too_deep_are_refused_at_a_key() {
+        let keys = vec!["k"; MAX_DEPTH + 4].join(".");
+        let text = format!("{keys} = 1\n");
+        let Err(TomlRefusal::TooDeep(Some(at))) = parse(&text) else {
+            panic!("not refused")
+        };
+        assert_eq!(&text[at.start..at.end], "k");
+    }
 }

@@ -14,50 +14,9 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 use serde_json::{Map, Value};
 
 use super::key_path::KeyPath;
+pub use super::limits::{ALIAS_CEILING, ALIAS_FACTOR, ALIAS_FLOOR, MAX_DEPTH, MAX_VALUES, Refusal};
 use super::scalar::resolve;
 use super::span::{CharOffsets, Located, Span, SpanIndex};
-
-/// Plans nest about ten levels deep (`classes.A.tasks.t.steps[0].extract.code.json`);
-/// `vars` holding JSON documents add a few more. 64 is far beyond any real plan.
-pub const MAX_DEPTH: usize = 64;
-
-/// Values (scalars, lists and maps) one plan file may hold. Hand-written plans hold
-/// hundreds to a few thousand; each value costs about a kilobyte by the time the plan is
-/// compiled (the value tree, its positions, the template globals), so this keeps a plan
-/// file's load under 200 MB. 4 MiB of one-line `vars` held 720,000 and took 680 MB.
-pub const MAX_VALUES: usize = 100_000;
-
-/// Values an alias may add, beyond those written: `max(ALIAS_FLOOR, ALIAS_FACTOR ×
-/// written)`, capped by `ALIAS_CEILING`. Sharing a header map between classes adds
-/// tens; an expansion bomb adds billions.
-pub const ALIAS_FACTOR: usize = 50;
-pub const ALIAS_FLOOR: usize = 1_000;
-pub const ALIAS_CEILING: usize = 100_000;
-
-/// What the walk refused, and where (byte spans in the text).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    Syntax {
-        message: String,
-        at: usize,
-    },
-    TooManyValues {
-        at: Span,
-    },
-    TooDeep {
-        at: Span,
-    },
-    AliasBomb {
-        at: Span,
-        values: usize,
-        limit: usize,
-    },
-    DuplicateKey {
-        key: String,
-        first: Span,
-        again: Span,
-    },
-}
 
 /// A document read: its value tree and where each value sits.
 #[derive(Debug)]
@@ -171,7 +130,8 @@ impl<'t> Walk<'t> {
         // The scanner reads a flow collection whole before the first event of it (it
         // could be a key), so nesting too deep for the scanner is found here, by the text.
         let open = super::syntax::open_flows(&self.text[..at]);
-        if let Some((_, too_deep)) = open.get(MAX_DEPTH) {
+        let blocks = self.stack.iter().filter(|frame| !frame.flow).count();
+        if let Some((_, too_deep)) = open.get(MAX_DEPTH.saturating_sub(blocks)) {
             let at = Span::point(*too_deep);
             self.refusals.push(Refusal::TooDeep { at });
             return;
@@ -429,5 +389,118 @@ impl<'t> Walk<'t> {
             value: self.root.unwrap_or(Value::Null),
             index: self.index,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn refusals(text: &str) -> Vec<Refusal> {
+        parse(text).err().unwrap_or_default()
+    }
+
+    #[test]
+    fn values_and_spans_come_from_one_walk() {
+        let text = "a: { json: \"$.x[\" , b: [200, 6xx] }\nc: plain  \nd: &d {k: 1}\ne: *d\n";
+        let parsed = parse(text).unwrap();
+        let expected = json!({"a": {"json": "$.x[", "b": [200, "6xx"]}, "c": "plain", "d": {"k": 1}, "e": {"k": 1}});
+        assert_eq!(parsed.value, expected);
+        let at = |path: KeyPath| {
+            let located = parsed.index.get(&path).copied().unwrap();
+            let key = located.key.map(|k| &text[k.start..k.end]);
+            (key, &text[located.value.start..located.value.end])
+        };
+        let a = KeyPath::root().key("a");
+        assert_eq!(at(a.key("json")), (Some("json"), "\"$.x[\""));
+        assert_eq!(at(a.key("b")), (Some("b"), "[200, 6xx]"));
+        assert_eq!(at(a.key("b").index(1)), (None, "6xx"));
+        assert_eq!(at(KeyPath::root().key("c")), (Some("c"), "plain"));
+        assert_eq!(at(KeyPath::root().key("e")), (Some("e"), "*d"));
+    }
+
+    #[test]
+    fn a_key_written_twice_is_refused_with_both_positions() {
+        let text = "load:\n  users: 1\n  users: 2\nclasses: {A: {}, A: {}}\n";
+        let duplicate =
+            |key: &str, first: (usize, usize), again: (usize, usize)| Refusal::DuplicateKey {
+                key: key.into(),
+                first: Span::new(first.0, first.1),
+                again: Span::new(again.0, again.1),
+            };
+        assert_eq!(
+            refusals(text),
+            vec![
+                duplicate("users", (8, 13), (19, 24)),
+                duplicate("A", (38, 39), (45, 46))
+            ]
+        );
+        assert!(parse("a: {x: 1}\nb: {x: 1}\nc: [{x: 1}, {x: 2}]\nd: &d {x: 1}\ne: *d\n").is_ok());
+    }
+
+    #[test]
+    fn too_many_values_are_refused_at_the_first_one_over() {
+        let text: String = (0..MAX_VALUES).map(|i| format!("k{i}: 1\n")).collect();
+        let [Refusal::TooManyValues { at }] = refusals(&text)[..] else {
+            panic!("not refused")
+        };
+        // The root map and 50,000 pairs less one value make 100,000.
+        assert!(text[at.start..].starts_with("1\nk50000"));
+        let fine: String = (0..MAX_VALUES / 2 - 1)
+            .map(|i| format!("k{i}: 1\n"))
+            .collect();
+        assert!(parse(&fine).is_ok());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_at_once_at_the_first_level_too_deep() {
+        for levels in [100, 100_000] {
+            let deep = format!("a: {}{}", "[".repeat(levels), "]".repeat(levels));
+            let started = std::time::Instant::now();
+            let [Refusal::TooDeep { at }] = refusals(&deep)[..] else {
+                panic!("not refused at {levels}")
+            };
+            assert_eq!(at.start, 3 + MAX_DEPTH - 1, "{levels}");
+            assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        }
+        let fine = format!(
+            "a: {}{}",
+            "[".repeat(MAX_DEPTH - 1),
+            "]".repeat(MAX_DEPTH - 1)
+        );
+        assert!(parse(&fine).is_ok());
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        for (name, previous) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+            .iter()
+            .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
+        {
+            let items = vec![format!("*{previous}"); 9].join(", ");
+            text.push_str(&format!("{name}: &{name} [{items}]\n"));
+        }
+        let started = std::time::Instant::now();
+        let [Refusal::AliasBomb { at, .. }] = refusals(&text)[..] else {
+            panic!("not refused")
+        };
+        assert_eq!(&text[at.start..at.end], "*c");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        // Sharing a map a few times is what aliases are for.
+        assert!(parse("h: &h {a: 1, b: 2}\nx: *h\ny: *h\nz: [*h, *h]\n").is_ok());
+    }
+
+    #[test]
+    fn a_second_document_and_a_map_as_key_are_refused() {
+        let [Refusal::Syntax { at, .. }] = refusals("a: 1\n---\nb: 2\n")[..] else {
+            panic!("not refused")
+        };
+        assert_eq!(at, 5);
+        assert!(matches!(
+            refusals("? [a]\n: 1\n")[..],
+            [Refusal::Syntax { .. }]
+        ));
     }
 }
