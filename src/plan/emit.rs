@@ -30,7 +30,7 @@ fn block(out: &mut String, value: &Value, indent: usize) {
                 out.push_str(&pad);
                 out.push_str(&text(key));
                 out.push(':');
-                child_after(out, child, indent + 2, " ");
+                child_after(out, child, indent + 2);
             }
         }
         Value::Array(items) => {
@@ -45,7 +45,7 @@ fn block(out: &mut String, value: &Value, indent: usize) {
                         block(&mut nested, item, indent + 2);
                         out.push_str(nested.trim_start_matches(' '));
                     }
-                    _ => child_after(out, item, indent + 2, " "),
+                    _ => child_after(out, item, indent + 2),
                 }
             }
         }
@@ -58,7 +58,7 @@ fn block(out: &mut String, value: &Value, indent: usize) {
 }
 
 /// What follows `key:` or `-`: a scalar on the same line, a collection on the next ones.
-fn child_after(out: &mut String, child: &Value, indent: usize, gap: &str) {
+fn child_after(out: &mut String, child: &Value, indent: usize) {
     let nested = match child {
         Value::Object(map) => !map.is_empty(),
         Value::Array(items) => !items.is_empty(),
@@ -68,7 +68,7 @@ fn child_after(out: &mut String, child: &Value, indent: usize, gap: &str) {
         out.push('\n');
         block(out, child, indent);
     } else {
-        out.push_str(gap);
+        out.push(' ');
         out.push_str(&inline(child));
         out.push('\n');
     }

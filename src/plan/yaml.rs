@@ -211,10 +211,7 @@ impl<'t> Walk<'t> {
         if self.stack.len() >= MAX_DEPTH {
             return self.stop(Refusal::TooDeep { at });
         }
-        let (path, _key) = match self.next_slot(at)? {
-            Some(slot) => slot,
-            None => return Ok(()),
-        };
+        let path = self.next_path(at)?;
         let flow = matches!(self.text.as_bytes().get(span.start), Some(b'[' | b'{'));
         self.stack.push(Frame {
             node,
@@ -227,25 +224,23 @@ impl<'t> Walk<'t> {
         Ok(())
     }
 
-    /// The path and key span of the next value in the innermost open collection; a
-    /// collection where a key is expected is refused.
-    fn next_slot(&mut self, at: Span) -> Result<Option<(KeyPath, Option<Span>)>, Stop> {
+    /// The path of the next value in the innermost open collection; a collection where
+    /// a key is expected is refused.
+    fn next_path(&mut self, at: Span) -> Result<KeyPath, Stop> {
         let Some(frame) = self.stack.last() else {
-            return Ok(Some((KeyPath::root(), None)));
+            return Ok(KeyPath::root());
         };
         match &frame.node {
-            Node::Seq(items) => Ok(Some((frame.path.index(items.len()), None))),
+            Node::Seq(items) => Ok(frame.path.index(items.len())),
             Node::Map {
-                pending: Some((key, key_span)),
+                pending: Some((key, _)),
                 ..
-            } => Ok(Some((frame.path.key(key.clone()), Some(*key_span)))),
+            } => Ok(frame.path.key(key.clone())),
             Node::Map { pending: None, .. } => {
                 let message = "a key must be text, not a list or a map".to_owned();
-                self.stop(Refusal::Syntax {
-                    message,
-                    at: at.start,
-                })
-                .map(|()| None)
+                let at = at.start;
+                self.stop(Refusal::Syntax { message, at })?;
+                Err(Stop)
             }
         }
     }
@@ -333,37 +328,52 @@ impl<'t> Walk<'t> {
                 );
                 items.push(done.value);
             }
-            Node::Map { map, pending, keys } => match pending.take() {
-                Some((key, key_span)) => {
-                    let located = Located {
-                        key: Some(key_span),
-                        value: done.span,
-                    };
-                    self.index.insert(frame.path.key(key.clone()), located);
-                    map.insert(key, done.value);
-                }
-                None => {
-                    let Some(key) = done.key_text else {
-                        let message = "a key must be text, not a list or a map".to_owned();
-                        return self.stop(Refusal::Syntax {
-                            message,
-                            at: done.span.start,
-                        });
-                    };
-                    if let Some(first) = keys.get(&key) {
-                        let refusal = Refusal::DuplicateKey {
-                            key: key.clone(),
-                            first: *first,
-                            again: done.span,
-                        };
-                        self.refusals.push(refusal);
-                    } else {
-                        keys.insert(key.clone(), done.span);
-                    }
-                    *pending = Some((key, done.span));
-                }
-            },
+            Node::Map {
+                map,
+                pending: pending @ Some(_),
+                ..
+            } => {
+                let Some((key, key_span)) = pending.take() else {
+                    unreachable!("matched Some just above")
+                };
+                let located = Located {
+                    key: Some(key_span),
+                    value: done.span,
+                };
+                self.index.insert(frame.path.key(key.clone()), located);
+                map.insert(key, done.value);
+            }
+            Node::Map { .. } => return self.key(done),
         }
+        Ok(())
+    }
+
+    /// A key read: kept until its value comes; a key the map already has is refused.
+    fn key(&mut self, done: Done) -> Result<(), Stop> {
+        let Some(key) = done.key_text else {
+            let message = "a key must be text, not a list or a map".to_owned();
+            let at = done.span.start;
+            return self.stop(Refusal::Syntax { message, at });
+        };
+        let Some(Frame {
+            node: Node::Map { pending, keys, .. },
+            ..
+        }) = self.stack.last_mut()
+        else {
+            return Ok(());
+        };
+        if let Some(first) = keys.get(&key) {
+            let (first, again) = (*first, done.span);
+            let refusal = Refusal::DuplicateKey {
+                key: key.clone(),
+                first,
+                again,
+            };
+            self.refusals.push(refusal);
+        } else {
+            keys.insert(key.clone(), done.span);
+        }
+        *pending = Some((key, done.span));
         Ok(())
     }
 
