@@ -10,8 +10,8 @@ use miette::{
 };
 
 use super::key_path::KeyPath;
-use super::locate::Span;
 use super::source::{LineCol, Source};
+use super::span::Span;
 
 /// What is wrong. Messages are lowercase, name things in backticks, and say what was
 /// found and what was expected.

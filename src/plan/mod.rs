@@ -8,12 +8,17 @@
 
 mod deserialize;
 pub mod diagnostic;
+mod emit;
 pub mod key_path;
-pub mod locate;
-mod prescan;
+mod limits;
 pub mod raw;
 pub mod read;
+mod scalar;
 pub mod source;
+pub mod span;
+mod syntax;
+mod toml_tree;
+mod yaml;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,11 +26,11 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 pub use diagnostic::{PlanError, PlanErrorKind, PlanErrors, did_you_mean};
+pub use emit::to_yaml;
 pub use key_path::{KeyPath, Segment};
 pub use raw::RawPlan;
 pub use source::{Format, Source};
-
-use locate::{Located, Span};
+pub use span::{Located, Span};
 
 /// A plan as written, merged and deserialised, with the sources to point errors at.
 #[derive(Debug)]
@@ -273,7 +278,7 @@ fn load_chain(
             });
         }
     };
-    let value = source.parse_value()?;
+    let (value, index) = source.parse()?;
     if !value.is_object() {
         return Err(PlanError::new(
             KeyPath::root(),
@@ -289,7 +294,6 @@ fn load_chain(
     if let Some(names) = value.get("secrets").and_then(Value::as_array) {
         secret_names.extend(names.iter().filter_map(Value::as_str).map(str::to_owned));
     }
-    let index = source.index();
     let file = files.len();
     let extends_at = index.get(&KeyPath::root().key("extends")).map(|l| l.value);
     // Moved, not cloned: a large plan's index is its largest structure.
@@ -392,28 +396,36 @@ fn apply_set(root: &mut Value, flag: &str) -> Result<KeyPath, String> {
         .ok_or_else(|| "expected `key.path=value`, e.g. `--set load.users=50`".to_owned())?;
     let path = KeyPath::parse_dotted(path_text.trim())
         .ok_or_else(|| format!("`{path_text}` is not a key path: expected e.g. `load.users`"))?;
-    // The same pre-scan as a plan file's: a value nested 60,000 levels deep fits in one
-    // argument and would hold the parser for minutes.
-    if let Some(refusal) = prescan::scan(value_text).first() {
-        return Err(match refusal {
-            prescan::Refusal::TooDeep { .. } => {
-                format!("the value nests deeper than {} levels", prescan::MAX_DEPTH)
-            }
-            prescan::Refusal::AliasBomb { values, .. } => {
-                format!("the value's aliases expand to {values} values")
-            }
-            prescan::Refusal::TooManyValues { .. } => {
-                format!("the value holds more than {} values", prescan::MAX_VALUES)
-            }
-            prescan::Refusal::DuplicateKey { key, .. } => {
-                format!("the value writes key `{}` twice", diagnostic::shorten(key))
-            }
-        });
-    }
-    let value = serde_yaml::from_str::<Value>(value_text)
-        .unwrap_or_else(|_| Value::String(value_text.to_owned()));
+    // Read like a plan file, with the same bounds: a value nested 60,000 levels deep fits
+    // in one argument. Text that is not YAML is taken as text.
+    let value = match yaml::parse(value_text) {
+        Ok(parsed) => parsed.value,
+        Err(refusals) => match refusals.iter().find_map(set_refusal) {
+            Some(message) => return Err(message),
+            None => Value::String(value_text.to_owned()),
+        },
+    };
     set(root, &path, value).map_err(|index| format!("`{path_text}` has no item {index}"))?;
     Ok(path)
+}
+
+/// Why a `--set` value is refused; None for a syntax error (the value is then text).
+fn set_refusal(refusal: &yaml::Refusal) -> Option<String> {
+    Some(match refusal {
+        yaml::Refusal::Syntax { .. } => return None,
+        yaml::Refusal::TooDeep { .. } => {
+            format!("the value nests deeper than {} levels", yaml::MAX_DEPTH)
+        }
+        yaml::Refusal::AliasBomb { values, .. } => {
+            format!("the value's aliases expand to {values} values")
+        }
+        yaml::Refusal::TooManyValues { .. } => {
+            format!("the value holds more than {} values", yaml::MAX_VALUES)
+        }
+        yaml::Refusal::DuplicateKey { key, .. } => {
+            format!("the value writes key `{}` twice", diagnostic::shorten(key))
+        }
+    })
 }
 
 /// Puts `value` at `path`, making the maps on the way; `Err(index)` for an index past a

@@ -6,9 +6,11 @@ use serde_json::Value;
 
 use super::diagnostic::{PlanError, PlanErrorKind, PlanErrors};
 use super::key_path::KeyPath;
-use super::locate::{Span, SpanIndex};
-use super::prescan::{self, Refusal};
 use super::read::{MAX_PLAN_BYTES, read_bounded};
+use super::span::{Span, SpanIndex};
+use super::syntax;
+use super::toml_tree::{self, TomlRefusal};
+use super::yaml::{self, MAX_DEPTH, MAX_VALUES, Refusal};
 
 /// The two plan formats; chosen by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,97 +115,72 @@ impl Source {
         self.path.parent().unwrap_or_else(|| Path::new(""))
     }
 
-    /// Parses the text into a generic value tree. Syntax errors carry the parser's location.
-    pub fn parse_value(&self) -> Result<Value, PlanErrors> {
+    /// Parses the text into its value tree and the span index of its keys and values, in
+    /// one parse. Syntax errors carry the parser's location.
+    pub fn parse(&self) -> Result<(Value, SpanIndex), PlanErrors> {
         if is_blank(&self.text, self.format) {
             return Err(PlanError::new(KeyPath::root(), PlanErrorKind::EmptyPlan)
                 .at(self, Some(Span { start: 0, end: 0 }))
                 .into());
         }
         match self.format {
-            Format::Yaml => {
-                self.prescan()?;
-                serde_yaml::from_str::<Value>(&self.text).map_err(|e| {
-                    let at = e.location().map(|l| l.index().min(self.text.len()));
-                    let (message, at) = yaml_message(&self.text, &e, at);
-                    PlanError::new(KeyPath::root(), PlanErrorKind::Syntax { message })
-                        .at(self, at.map(|start| Span { start, end: start }))
-                        .into()
-                })
-            }
-            Format::Toml => {
-                let value = toml::from_str::<Value>(&self.text).map_err(|e| {
-                    let span = e.span().map(|r| Span {
-                        start: r.start,
-                        end: r.end,
-                    });
-                    let error: PlanError = PlanError::new(
-                        KeyPath::root(),
-                        PlanErrorKind::Syntax {
-                            message: e.message().trim().to_owned(),
-                        },
-                    )
-                    .at(self, span);
-                    PlanErrors::from(error)
-                })?;
-                if count_values(&value) > prescan::MAX_VALUES {
-                    return Err(PlanError::new(
-                        KeyPath::root(),
-                        PlanErrorKind::TooManyValues {
-                            limit: prescan::MAX_VALUES,
-                        },
-                    )
-                    .at(self, Some(Span { start: 0, end: 0 }))
-                    .into());
-                }
-                Ok(value)
-            }
+            Format::Yaml => match yaml::parse(&self.text) {
+                Ok(parsed) => Ok((parsed.value, parsed.index)),
+                Err(refusals) => Err(self.refused(refusals)),
+            },
+            Format::Toml => self.parse_toml(),
         }
     }
 
-    /// What the YAML pre-scan refuses (depth, alias bombs, duplicate keys), located.
-    fn prescan(&self) -> Result<(), PlanErrors> {
-        let mut errors = PlanErrors::default();
-        for refusal in prescan::scan(&self.text) {
+    fn parse_toml(&self) -> Result<(Value, SpanIndex), PlanErrors> {
+        toml_tree::parse(&self.text).map_err(|refusal| {
             let (kind, span) = match refusal {
-                Refusal::TooDeep { at } => (
-                    PlanErrorKind::TooDeep {
-                        limit: prescan::MAX_DEPTH,
+                TomlRefusal::Syntax(e) => (
+                    PlanErrorKind::Syntax {
+                        message: e.message().trim().to_owned(),
                     },
-                    at,
+                    e.span().and_then(|r| Span::clamped(r, &self.text)),
                 ),
-                Refusal::TooManyValues { at } => (
-                    PlanErrorKind::TooManyValues {
-                        limit: prescan::MAX_VALUES,
-                    },
-                    at,
+                TomlRefusal::TooDeep(span) => (PlanErrorKind::TooDeep { limit: MAX_DEPTH }, span),
+                TomlRefusal::TooManyValues => (
+                    PlanErrorKind::TooManyValues { limit: MAX_VALUES },
+                    Some(Span::point(0)),
                 ),
+            };
+            PlanErrors::from(PlanError::new(KeyPath::root(), kind).at(self, span))
+        })
+    }
+
+    /// What the YAML walk refused (syntax, depth, size, alias bombs, duplicate keys),
+    /// located. A refusal of ours comes before a syntax error found later in the file.
+    fn refused(&self, refusals: Vec<Refusal>) -> PlanErrors {
+        let ours = refusals
+            .iter()
+            .any(|r| !matches!(r, Refusal::Syntax { .. }));
+        let mut errors = PlanErrors::default();
+        for refusal in refusals {
+            let (kind, span) = match refusal {
+                Refusal::Syntax { .. } if ours => continue,
+                Refusal::Syntax { message, at } => {
+                    let (message, at) = syntax::explain(&self.text, message, at);
+                    (PlanErrorKind::Syntax { message }, Span::point(at))
+                }
+                Refusal::TooDeep { at } => (PlanErrorKind::TooDeep { limit: MAX_DEPTH }, at),
+                Refusal::TooManyValues { at } => {
+                    (PlanErrorKind::TooManyValues { limit: MAX_VALUES }, at)
+                }
                 Refusal::AliasBomb { at, values, limit } => {
                     (PlanErrorKind::AliasBomb { values, limit }, at)
                 }
                 Refusal::DuplicateKey { key, first, again } => {
                     let LineCol { line, col } = self.line_col(first.start);
-                    (
-                        PlanErrorKind::DuplicateKey {
-                            key: super::diagnostic::shorten(&key),
-                            line,
-                            col,
-                        },
-                        again,
-                    )
+                    let key = super::diagnostic::shorten(&key);
+                    (PlanErrorKind::DuplicateKey { key, line, col }, again)
                 }
             };
             errors.push(PlanError::new(KeyPath::root(), kind).at(self, Some(span)));
         }
-        errors.into_result(())
-    }
-
-    /// The span index of this file's keys and values.
-    pub fn index(&self) -> SpanIndex {
-        match self.format {
-            Format::Yaml => SpanIndex::from_yaml(&self.text),
-            Format::Toml => SpanIndex::from_toml(&self.text),
-        }
+        errors
     }
 
     /// Line and column of a byte offset.
@@ -241,116 +218,6 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
         offset -= 1;
     }
     offset
-}
-
-/// serde_yaml's message in plain words, without the " at line X column Y" it appends
-/// (the location is shown separately), and where to point.
-fn yaml_message(
-    text: &str,
-    error: &serde_yaml::Error,
-    at: Option<usize>,
-) -> (String, Option<usize>) {
-    let message = error.to_string();
-    let message = match message.find(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message,
-    };
-    let Some(at) = at else {
-        return (message, None);
-    };
-    let line_start = text[..floor_char_boundary(text, at)]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let line = &text[line_start..line_end(text, line_start)];
-    let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
-    if let Some(tab) = indent.find('\t') {
-        return (
-            "tabs are not allowed in indentation; indent with spaces".into(),
-            Some(line_start + tab),
-        );
-    }
-    if text[floor_char_boundary(text, at)..].starts_with('\t') {
-        return (
-            "a tab cannot start a value here; use spaces".into(),
-            Some(at),
-        );
-    }
-    let key_len = line
-        .trim_start()
-        .split(": ")
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .count();
-    if key_len > MAX_YAML_KEY_CHARS
-        && (message.starts_with("could not find expected ':'")
-            || message.starts_with("mapping values are not allowed"))
-    {
-        return (
-            format!(
-                "a key of {key_len} characters: YAML takes keys of at most {MAX_YAML_KEY_CHARS} characters; shorten it"
-            ),
-            Some(line_start + indent.len()),
-        );
-    }
-    if message.starts_with("did not find expected key") {
-        let widths = indents_above(text, line_start);
-        return (
-            format!(
-                "this line is indented by {} spaces, which lines up with no key above it; indent it like the other keys of its map{}",
-                indent.len(),
-                if widths.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (keys above are indented by {widths})")
-                }
-            ),
-            Some(line_start),
-        );
-    }
-    if message.starts_with("mapping values are not allowed in this context") {
-        return (
-            "a `key:` cannot start here: if this line is a key of the map above, indent it like that map's other keys; if the `:` belongs to a value, quote the value".into(),
-            Some(at),
-        );
-    }
-    (message, Some(at))
-}
-
-/// YAML's limit on an implicit key's length (YAML 1.2, 7.4.2).
-const MAX_YAML_KEY_CHARS: usize = 1024;
-
-fn line_end(text: &str, from: usize) -> usize {
-    text[from..].find('\n').map_or(text.len(), |i| from + i)
-}
-
-/// The distinct indentations of the key lines before `line_start`: "0, 2 or 4".
-fn indents_above(text: &str, line_start: usize) -> String {
-    let mut widths: Vec<usize> = text[..line_start]
-        .lines()
-        .filter(|line| {
-            let content = line.trim_start();
-            !content.is_empty() && !content.starts_with('#') && content.contains(':')
-        })
-        .map(|line| line.len() - line.trim_start().len())
-        .collect();
-    widths.sort_unstable();
-    widths.dedup();
-    let words: Vec<String> = widths.iter().map(usize::to_string).collect();
-    match words.split_last() {
-        None => String::new(),
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-    }
-}
-
-/// Values in a tree: every scalar, list and map, keys counted with their values.
-fn count_values(value: &Value) -> usize {
-    match value {
-        Value::Array(items) => 1 + items.iter().map(count_values).sum::<usize>(),
-        Value::Object(map) => 1 + map.values().map(|v| 1 + count_values(v)).sum::<usize>(),
-        _ => 1,
-    }
 }
 
 /// Whether the text holds nothing but blanks and comments.

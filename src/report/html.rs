@@ -46,7 +46,7 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
             .map(|(name, users)| context! { name, users })
             .collect::<Vec<_>>(),
         started_at => results.run.started_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        plan_yaml => serde_yaml::to_string(&results.plan.resolved)?,
+        plan_yaml => crate::plan::to_yaml(&results.plan.resolved),
         charts => Charts::new(results),
         metric_values => results.metrics.iter().map(text::business_value).collect::<Vec<_>>(),
         // With what a latency is over, as every report words it.

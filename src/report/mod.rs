@@ -80,8 +80,6 @@ pub enum RenderError {
     #[error(transparent)]
     Template(#[from] minijinja::Error),
     #[error(transparent)]
-    Yaml(#[from] serde_yaml::Error),
-    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 

@@ -353,7 +353,7 @@ fn no_type_message_names_a_rust_type() {
                     .or_insert(Value::Null);
             }
             *slot = value.clone();
-            std::fs::write(&plan, serde_yaml::to_string(&doc).unwrap()).unwrap();
+            std::fs::write(&plan, planrun::plan::to_yaml(&doc)).unwrap();
             let Err(errors) = planrun::plan::load(&plan, &[]) else {
                 continue;
             };

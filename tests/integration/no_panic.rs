@@ -503,7 +503,7 @@ proptest! {
     fn valid_plans_compile_with_exact_users_and_run_time((plan, users, secs) in valid_plan()) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plan.yaml");
-        std::fs::write(&path, serde_yaml::to_string(&plan).unwrap()).unwrap();
+        std::fs::write(&path, planrun::plan::to_yaml(&plan)).unwrap();
         let loaded = planrun::plan::load(&path, &[]).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let exec = compile::compile(&loaded, &Overrides::default())
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -531,7 +531,7 @@ proptest! {
         1 => prop::collection::vec("[a-z.0-9]{0,12}=[a-z0-9{}\\[\\]]{0,6}", 1..3),
     ]) {
         let dir = tempfile::tempdir().unwrap();
-        let yaml = serde_yaml::to_string(&plan).unwrap();
+        let yaml = planrun::plan::to_yaml(&plan);
         load_and_compile(dir.path(), "plan.yaml", yaml.as_bytes(), &sets);
         if let Ok(toml) = toml::to_string(&plan) {
             load_and_compile(dir.path(), "plan.toml", toml.as_bytes(), &sets);
