@@ -23,7 +23,8 @@ use tokio::time::Instant;
 use super::sample::{Event, Failure, Sample};
 use super::transport::Transport;
 use super::user::{Next, Shared, User, user_seed};
-use crate::compile::{Action, ArrivalPlan, Arrivals, TaskPick, WeightTable};
+use crate::compile::WeightTable;
+use crate::compile::{Action, ArrivalPlan, ArrivalStream, Arrivals, ExecPlan, Spacing, TaskPick};
 
 /// Idle users by class, and the limits on busy ones.
 struct Pool<T: Transport> {
@@ -35,6 +36,17 @@ struct Pool<T: Transport> {
 }
 
 impl<T: Transport> Pool<T> {
+    /// An empty pool for `classes` classes, with the plan's limits.
+    fn new(classes: usize, plan: &ArrivalPlan) -> Self {
+        Self {
+            idle: Mutex::new((0..classes).map(|_| Vec::new()).collect()),
+            in_flight: Arc::new(Semaphore::new(plan.max_in_flight as usize)),
+            max_in_flight: plan.max_in_flight,
+            sessions: Arc::new(Semaphore::new(plan.sessions as usize)),
+            next_id: AtomicU64::new(0),
+        }
+    }
+
     fn take(&self, class: usize) -> Option<User<T>> {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())[class].pop()
     }
@@ -48,6 +60,56 @@ impl<T: Transport> Pool<T> {
     }
 }
 
+/// One stream's arrivals as they are dispatched.
+struct Stream<'p> {
+    arrivals: Arrivals<'p>,
+    /// When its next arrival is due, from the run's start; `None` once it has no more.
+    next: Option<Duration>,
+    /// What its arrivals run.
+    pick: TaskPick,
+}
+
+impl<'p> Stream<'p> {
+    /// Starts `stream`'s arrivals, spaced as `spacing` says.
+    fn new(stream: &'p ArrivalStream, spacing: Spacing, rng: &mut SmallRng) -> Self {
+        let mut arrivals = Arrivals::new(&stream.curve, spacing, rng);
+        let next = arrivals.next_instant(rng);
+        Self {
+            arrivals,
+            next,
+            pick: stream.pick,
+        }
+    }
+
+    /// Moves on from the next arrival, which is being sent.
+    fn advance(&mut self, rng: &mut SmallRng) {
+        self.next = self.arrivals.next_instant(rng);
+    }
+
+    /// Drops the next arrival and every later one due before `until` (from the run's
+    /// start); gives how many it dropped.
+    fn skip_to(&mut self, until: Duration, rng: &mut SmallRng) -> u64 {
+        let skipped = 1 + self.arrivals.skip_to(until, rng);
+        self.advance(rng);
+        skipped
+    }
+
+    /// How many arrivals are still to be sent, the next one included.
+    fn left(&self) -> u64 {
+        u64::from(self.next.is_some()) + self.arrivals.remaining()
+    }
+}
+
+/// The stream whose arrival is due first, and when (from the run's start); `None` once
+/// every stream has ended.
+fn next_due(streams: &[Stream]) -> Option<(usize, Duration)> {
+    streams
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.next.map(|at| (i, at)))
+        .min_by_key(|(_, at)| *at)
+}
+
 /// Dispatches every arrival of the plan (the caller stops it early by dropping it).
 /// Arrival tasks are spawned into `tasks`, for the caller to drain.
 pub(super) async fn dispatch<T: Transport>(
@@ -58,40 +120,19 @@ pub(super) async fn dispatch<T: Transport>(
     let exec = &shared.exec;
     let mut rng = SmallRng::seed_from_u64(user_seed(exec.seed, u64::MAX, 3));
     let mix = WeightTable::new(exec.classes.iter().map(|c| c.weight).collect());
-    let pool = Arc::new(Pool::<T> {
-        idle: Mutex::new(exec.classes.iter().map(|_| Vec::new()).collect()),
-        in_flight: Arc::new(Semaphore::new(plan.max_in_flight as usize)),
-        max_in_flight: plan.max_in_flight,
-        sessions: Arc::new(Semaphore::new(plan.sessions as usize)),
-        next_id: AtomicU64::new(0),
-    });
+    let pool = Arc::new(Pool::<T>::new(exec.classes.len(), plan));
     let mut streams: Vec<_> = plan
         .streams
         .iter()
-        .map(|stream| {
-            let mut arrivals = Arrivals::new(&stream.curve, plan.spacing, &mut rng);
-            let next = arrivals.next_instant(&mut rng);
-            (arrivals, next, stream.pick)
-        })
+        .map(|stream| Stream::new(stream, plan.spacing, &mut rng))
         .collect();
     let load_end = shared.run_start + exec.schedule.total;
-    loop {
-        let Some((index, at)) = streams
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.1.map(|at| (i, at)))
-            .min_by_key(|(_, at)| *at)
-        else {
-            return;
-        };
+    while let Some((index, at)) = next_due(&streams) {
         let due = shared.run_start + at;
         let now = Instant::now();
         if now >= load_end + END_SLACK {
             // The load is over: what was not sent by now never will be.
-            let left: u64 = streams
-                .iter()
-                .map(|s| u64::from(s.1.is_some()) + s.0.remaining())
-                .sum();
+            let left: u64 = streams.iter().map(Stream::left).sum();
             let _ = shared.events.send(Event::ArrivalsDropped { count: left });
             return;
         }
@@ -101,39 +142,63 @@ pub(super) async fn dispatch<T: Transport>(
             // this stream due before `now - MAX_LATENESS` at once, instead of working
             // through a backlog that would outlast the run.
             let until = (now - MAX_LATENESS).saturating_duration_since(shared.run_start);
-            let skipped = 1 + stream.0.skip_to(until, &mut rng);
-            stream.1 = stream.0.next_instant(&mut rng);
+            let skipped = stream.skip_to(until, &mut rng);
             let _ = shared
                 .events
                 .send(Event::ArrivalsDropped { count: skipped });
             continue;
         }
-        stream.1 = stream.0.next_instant(&mut rng);
-        let pick = stream.2;
+        stream.advance(&mut rng);
+        let pick = stream.pick;
         sleep_until_about(due).await;
         let lag_us = Instant::now().saturating_duration_since(due).as_micros() as u64;
-        let (class, task) = match pick {
-            TaskPick::Task { class, task } => (class, task),
-            TaskPick::Mix => {
-                let class = mix.as_ref().map_or(0, |m| m.pick(&mut rng));
-                (class, exec.classes[class].picker.pick(&mut rng))
-            }
-        };
-        let permit = pool.in_flight.clone().try_acquire_owned().ok();
-        let dropped = permit.is_none();
-        let _ = shared.events.send(Event::Arrival { lag_us, dropped });
-        if let Some(permit) = permit {
-            let _ = shared.events.send(Event::Users {
-                active: pool.in_flight(),
-            });
-            // Boxed: an arrival's future holds a whole request's state machine, and
-            // spawning moves it three times (into the task, into its cell, out as the
-            // output's stage); moved as a box, only a pointer is copied.
-            let arrival = run_arrival(shared.clone(), pool.clone(), permit, (class, task), due);
-            tasks.spawn(Box::pin(arrival));
-        }
+        let task = pick_task(pick, mix.as_ref(), exec, &mut rng);
+        admit(shared, &pool, tasks, task, due, lag_us);
         // Reap finished arrivals, so a long run does not accumulate them.
         while tasks.try_join_next().is_some() {}
+    }
+}
+
+/// The class and task an arrival of a stream with `pick` runs: those it names, or a class
+/// drawn from `mix` and one of its tasks by their weights.
+fn pick_task(
+    pick: TaskPick,
+    mix: Option<&WeightTable>,
+    exec: &ExecPlan,
+    rng: &mut SmallRng,
+) -> (usize, usize) {
+    match pick {
+        TaskPick::Task { class, task } => (class, task),
+        TaskPick::Mix => {
+            let class = mix.map_or(0, |m| m.pick(rng));
+            (class, exec.classes[class].picker.pick(rng))
+        }
+    }
+}
+
+/// Admits an arrival of `(class, task)` due at `due` and dispatched `lag_us` after it:
+/// spawns it into `tasks` unless `max-in-flight` arrivals already run, in which case it
+/// is dropped. Counts it either way.
+fn admit<T: Transport>(
+    shared: &Arc<Shared<T>>,
+    pool: &Arc<Pool<T>>,
+    tasks: &mut JoinSet<()>,
+    task: (usize, usize),
+    due: Instant,
+    lag_us: u64,
+) {
+    let permit = pool.in_flight.clone().try_acquire_owned().ok();
+    let dropped = permit.is_none();
+    let _ = shared.events.send(Event::Arrival { lag_us, dropped });
+    if let Some(permit) = permit {
+        let _ = shared.events.send(Event::Users {
+            active: pool.in_flight(),
+        });
+        // Boxed: an arrival's future holds a whole request's state machine, and
+        // spawning moves it three times (into the task, into its cell, out as the
+        // output's stage); moved as a box, only a pointer is copied.
+        let arrival = run_arrival(shared.clone(), pool.clone(), permit, task, due);
+        tasks.spawn(Box::pin(arrival));
     }
 }
 

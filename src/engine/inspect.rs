@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::sample::Failure;
 use super::transport::Response;
-use crate::compile::inspect::{Check, Predicate, Source, Subject};
+use crate::compile::inspect::{Check, Extraction, Predicate, Source, Subject};
 use crate::compile::{CheckId, OutcomeId};
 use crate::compile::{Inspection, Templates};
 use crate::units::ByteSize;
@@ -57,71 +57,129 @@ pub(super) fn inspect(
     } else {
         None
     };
+    let json = json.as_ref();
     let mut inspected = Inspected::default();
     if accepted {
-        for extraction in &inspection.extract {
-            match extract(&extraction.source, response, &text, json.as_ref()) {
-                Some(value) => findings
-                    .variables
-                    .push((extraction.variable.clone(), value)),
-                None if extraction.optional => findings
-                    .variables
-                    .push((extraction.variable.clone(), TemplateValue::from(()))),
-                None => {
-                    findings.failure.get_or_insert_with(|| {
-                        let found_nothing = format!(
-                            "`{}` ({}) found nothing",
-                            extraction.variable, extraction.described
-                        );
-                        Failure::Extract(match cut(response, max_body) {
-                            Some(cut) if extraction.source.reads_body() => {
-                                format!("{cut}; {found_nothing}")
-                            }
-                            _ => found_nothing,
-                        })
-                    });
-                }
-            }
-        }
-        for check in &inspection.checks {
-            let passed = holds(check, response, &text, json.as_ref());
-            inspected.checks.push((check.id, passed));
-            if !passed && check.fail {
-                findings
-                    .failure
-                    .get_or_insert_with(|| match cut(response, max_body) {
-                        Some(cut) if check.subject.reads_body() => {
-                            Failure::Check(format!("{} ({cut})", check.name))
-                        }
-                        _ => Failure::Check(check.name.clone()),
-                    });
-            }
-        }
+        (findings.variables, findings.failure) =
+            extract_all(&inspection.extract, response, &text, json, max_body);
+        inspected.checks = check_all(
+            &inspection.checks,
+            response,
+            &text,
+            json,
+            max_body,
+            &mut findings.failure,
+        );
     }
     if !inspection.outcomes.is_empty() {
-        let context = outcome_context(response, &text, json.as_ref());
-        for outcome in &inspection.outcomes {
-            if templates.holds(outcome.condition, &context) {
-                inspected.outcomes.push(outcome.id);
-            }
-        }
-        if inspected.outcomes.len() > 1 {
-            for group in &inspection.exclusive {
-                let met: Vec<_> = group
-                    .iter()
-                    .filter(|id| inspected.outcomes.contains(id))
-                    .copied()
-                    .collect();
-                if met.len() > 1 {
-                    inspected.conflicts.push(met);
-                }
-            }
-        }
+        inspected.outcomes = outcomes_held(inspection, templates, response, &text, json);
+        inspected.conflicts = conflicts(&inspection.exclusive, &inspected.outcomes);
     }
     if !(inspected.checks.is_empty() && inspected.outcomes.is_empty()) {
         findings.inspected = Some(Box::new(inspected));
     }
     findings
+}
+
+/// Runs the extractions on a response (its body as `text` and as `json`): gives the user
+/// variables to set, in plan order, and the failure of the first that found nothing.
+fn extract_all(
+    extractions: &[Extraction],
+    response: &Response,
+    text: &str,
+    json: Option<&Value>,
+    max_body: ByteSize,
+) -> (Vec<(String, TemplateValue)>, Option<Failure>) {
+    let mut variables = Vec::new();
+    let mut failure = None;
+    for extraction in extractions {
+        match extract(&extraction.source, response, text, json) {
+            Some(value) => variables.push((extraction.variable.clone(), value)),
+            None if extraction.optional => {
+                variables.push((extraction.variable.clone(), TemplateValue::from(())));
+            }
+            None => {
+                failure.get_or_insert_with(|| {
+                    let found_nothing = format!(
+                        "`{}` ({}) found nothing",
+                        extraction.variable, extraction.described
+                    );
+                    Failure::Extract(match cut(response, max_body) {
+                        Some(cut) if extraction.source.reads_body() => {
+                            format!("{cut}; {found_nothing}")
+                        }
+                        _ => found_nothing,
+                    })
+                });
+            }
+        }
+    }
+    (variables, failure)
+}
+
+/// Runs the checks on a response (its body as `text` and as `json`): gives each check's
+/// result, and sets `failure`, unless already set, to the first failing check that
+/// fails its request.
+fn check_all(
+    checks: &[Check],
+    response: &Response,
+    text: &str,
+    json: Option<&Value>,
+    max_body: ByteSize,
+    failure: &mut Option<Failure>,
+) -> Vec<(CheckId, bool)> {
+    let mut results = Vec::new();
+    for check in checks {
+        let passed = holds(check, response, text, json);
+        results.push((check.id, passed));
+        if !passed && check.fail {
+            failure.get_or_insert_with(|| match cut(response, max_body) {
+                Some(cut) if check.subject.reads_body() => {
+                    Failure::Check(format!("{} ({cut})", check.name))
+                }
+                _ => Failure::Check(check.name.clone()),
+            });
+        }
+    }
+    results
+}
+
+/// Evaluates the outcome conditions on a response (its body as `text` and as `json`):
+/// gives the outcomes that held, in plan order.
+fn outcomes_held(
+    inspection: &Inspection,
+    templates: &Templates,
+    response: &Response,
+    text: &str,
+    json: Option<&Value>,
+) -> Vec<OutcomeId> {
+    let context = outcome_context(response, text, json);
+    inspection
+        .outcomes
+        .iter()
+        .filter(|outcome| templates.holds(outcome.condition, &context))
+        .map(|outcome| outcome.id)
+        .collect()
+}
+
+/// Given the outcomes that held, gives each `exclusive` group of which more than one
+/// held, as the outcomes of it that did.
+fn conflicts(exclusive: &[Vec<OutcomeId>], held: &[OutcomeId]) -> Vec<Vec<OutcomeId>> {
+    let mut conflicts = Vec::new();
+    if held.len() < 2 {
+        return conflicts;
+    }
+    for group in exclusive {
+        let met: Vec<_> = group
+            .iter()
+            .filter(|id| held.contains(id))
+            .copied()
+            .collect();
+        if met.len() > 1 {
+            conflicts.push(met);
+        }
+    }
+    conflicts
 }
 
 /// Why a body-reading extraction or check may have failed: the body was cut at the cap.

@@ -27,7 +27,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::compile::ExecPlan;
+use crate::compile::{ExecPlan, RecoveryProbe};
 
 pub use burst::BurstOutcome;
 pub use fake::FakeTransport;
@@ -71,13 +71,12 @@ pub async fn run<T: Transport>(
     run_start: Instant,
     stop: StopSignal,
 ) -> EngineOutcome {
-    let hard_stop = CancellationToken::new();
     let shared = Arc::new(user::Shared {
         exec: exec.clone(),
         transport,
         events,
         run_start,
-        hard_stop: hard_stop.clone(),
+        hard_stop: CancellationToken::new(),
     });
     let mut users = Users {
         shared: shared.clone(),
@@ -86,12 +85,7 @@ pub async fn run<T: Transport>(
         spawned: 0,
     };
     let load_over = CancellationToken::new();
-    let mut first_user = 0;
-    for burst in &exec.bursts {
-        let release = burst::release(shared.clone(), burst.clone(), first_user, load_over.clone());
-        users.tasks.spawn(release);
-        first_user += u64::from(burst.size);
-    }
+    users.release_bursts(&load_over);
 
     // Either signal ends the load (dropping `drive` mid-schedule); only a person's
     // signal makes the run "interrupted".
@@ -102,34 +96,11 @@ pub async fn run<T: Transport>(
         () = drive(&exec, &mut users) => false,
     };
     load_over.cancel();
-
-    users.set_count(0);
-    let grace = tokio::time::sleep(exec.schedule.graceful_stop);
-    tokio::pin!(grace);
-    loop {
-        tokio::select! {
-            next = users.tasks.join_next() => if next.is_none() { break },
-            _ = &mut grace, if !hard_stop.is_cancelled() => hard_stop.cancel(),
-            _ = stop.immediate.cancelled(), if !hard_stop.is_cancelled() => {
-                interrupted = true;
-                hard_stop.cancel();
-            }
-        }
-    }
+    interrupted |= users.stop_all(&stop.immediate).await;
     let duration = run_start.elapsed();
     let recovery = match &exec.recovery {
         Some(probe) if !interrupted && !stop.abort.is_cancelled() => {
-            // The load's hard stop may have fired at the end of its grace period; the
-            // probe's requests are abandoned only by a second Ctrl-C.
-            let probe_shared = Arc::new(user::Shared {
-                exec: exec.clone(),
-                transport: shared.transport.clone(),
-                events: shared.events.clone(),
-                run_start,
-                hard_stop: stop.immediate.clone(),
-            });
-            let end = Instant::now();
-            Some(recovery::probe(probe_shared, probe, end, &stop.graceful).await)
+            Some(probe_recovery(&shared, probe, &stop).await)
         }
         _ => None,
     };
@@ -138,6 +109,26 @@ pub async fn run<T: Transport>(
         interrupted,
         recovery,
     }
+}
+
+/// Runs the recovery `probe` once the load has drained, on the load's transport; gives
+/// what it found. `stop.graceful` ends it early.
+async fn probe_recovery<T: Transport>(
+    load: &user::Shared<T>,
+    probe: &RecoveryProbe,
+    stop: &StopSignal,
+) -> RecoveryOutcome {
+    // The load's hard stop may have fired at the end of its grace period; the probe's
+    // requests are abandoned only by a second Ctrl-C.
+    let shared = Arc::new(user::Shared {
+        exec: load.exec.clone(),
+        transport: load.transport.clone(),
+        events: load.events.clone(),
+        run_start: load.run_start,
+        hard_stop: stop.immediate.clone(),
+    });
+    let end = Instant::now();
+    recovery::probe(shared, probe, end, &stop.graceful).await
 }
 
 /// Runs the load's schedule to its end: users for a closed model, arrivals for an open
@@ -168,6 +159,40 @@ struct Users<T: Transport> {
 }
 
 impl<T: Transport> Users<T> {
+    /// Spawns a task per burst of the plan, which releases it at its instant unless
+    /// `load_over` fires first. Burst users are numbered apart from the others.
+    fn release_bursts(&mut self, load_over: &CancellationToken) {
+        let mut first_user = 0;
+        for burst in &self.shared.exec.bursts {
+            let shared = self.shared.clone();
+            let release = burst::release(shared, burst.clone(), first_user, load_over.clone());
+            self.tasks.spawn(release);
+            first_user += u64::from(burst.size);
+        }
+    }
+
+    /// Stops every user and waits for every task. What is in flight may finish within the
+    /// grace period; then, or at once if `immediate` fires, the hard stop abandons it.
+    /// Gives whether `immediate` fired.
+    async fn stop_all(&mut self, immediate: &CancellationToken) -> bool {
+        self.set_count(0);
+        let hard_stop = self.shared.hard_stop.clone();
+        let grace = tokio::time::sleep(self.shared.exec.schedule.graceful_stop);
+        tokio::pin!(grace);
+        let mut interrupted = false;
+        loop {
+            tokio::select! {
+                next = self.tasks.join_next() => if next.is_none() { break },
+                _ = &mut grace, if !hard_stop.is_cancelled() => hard_stop.cancel(),
+                _ = immediate.cancelled(), if !hard_stop.is_cancelled() => {
+                    interrupted = true;
+                    hard_stop.cancel();
+                }
+            }
+        }
+        interrupted
+    }
+
     /// Starts or stops users until `target` run. New users take the class the mix gives
     /// their position; users stop newest first, so the running set is always a prefix of
     /// the start order and the class mix holds while ramping in either direction.

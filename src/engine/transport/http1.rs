@@ -170,63 +170,92 @@ impl Http1Connection {
 /// the body's first bytes are kept for inspection.
 async fn read_body(
     stream: &mut TcpStream,
-    mut buf: Vec<u8>,
+    buf: Vec<u8>,
     framing: Framing,
-    mut kept: Option<&mut Kept>,
+    kept: Option<&mut Kept>,
 ) -> Result<(u64, bool), Failure> {
-    let mut keep = |bytes: &[u8]| {
+    match framing {
+        Framing::Empty => Ok((0, buf.is_empty())),
+        Framing::Length(length) => read_sized_body(stream, buf, length, keeper(kept)).await,
+        Framing::UntilClose => read_body_until_close(stream, buf, keeper(kept)).await,
+        Framing::Chunked => read_chunked_body(stream, buf, keeper(kept)).await,
+    }
+}
+
+/// Takes a body's bytes as they arrive and gives them to `kept`, if any.
+fn keeper(mut kept: Option<&mut Kept>) -> impl FnMut(&[u8]) {
+    move |bytes| {
         if let Some(kept) = kept.as_deref_mut() {
             kept.push(bytes);
         }
-    };
-    match framing {
-        Framing::Empty => Ok((0, buf.is_empty())),
-        Framing::Length(length) => {
-            let mut seen = buf.len() as u64;
-            keep(&buf[..buf.len().min(length as usize)]);
-            while seen < length {
-                buf.clear();
-                match read_more(stream, &mut buf).await {
-                    Ok(0) | Err(_) => return Err(Failure::Body),
-                    Ok(n) => {
-                        keep(&buf[..n.min((length - seen) as usize)]);
-                        seen += n as u64;
-                    }
-                }
-            }
-            Ok((length, seen == length))
-        }
-        Framing::UntilClose => {
-            let mut seen = buf.len() as u64;
-            keep(&buf);
-            loop {
-                buf.clear();
-                match read_more(stream, &mut buf).await {
-                    Ok(0) => return Ok((seen, false)),
-                    Ok(n) => {
-                        keep(&buf);
-                        seen += n as u64;
-                    }
-                    Err(_) => return Err(Failure::Body),
-                }
+    }
+}
+
+/// Reads a `Content-Length` body of `length` bytes, `buf` holding its start; gives
+/// `length` and whether no byte came after it.
+async fn read_sized_body(
+    stream: &mut TcpStream,
+    mut buf: Vec<u8>,
+    length: u64,
+    mut keep: impl FnMut(&[u8]),
+) -> Result<(u64, bool), Failure> {
+    let mut seen = buf.len() as u64;
+    keep(&buf[..buf.len().min(length as usize)]);
+    while seen < length {
+        buf.clear();
+        match read_more(stream, &mut buf).await {
+            Ok(0) | Err(_) => return Err(Failure::Body),
+            Ok(n) => {
+                keep(&buf[..n.min((length - seen) as usize)]);
+                seen += n as u64;
             }
         }
-        Framing::Chunked => {
-            let mut body = ChunkedBody::new();
-            loop {
-                // Bad chunk framing is not HTTP; a body that merely stops short is `Body`.
-                let used = body
-                    .feed(&buf, &mut keep)
-                    .map_err(|_| Failure::InvalidHttp)?;
-                buf.drain(..used);
-                if body.is_done() {
-                    return Ok((body.bytes, buf.is_empty()));
-                }
-                match read_more(stream, &mut buf).await {
-                    Ok(0) | Err(_) => return Err(Failure::Body),
-                    Ok(_) => {}
-                }
+    }
+    Ok((length, seen == length))
+}
+
+/// Reads a body that ends when the server closes the connection, `buf` holding its
+/// start; gives its size, and `false`: the connection cannot carry another response.
+async fn read_body_until_close(
+    stream: &mut TcpStream,
+    mut buf: Vec<u8>,
+    mut keep: impl FnMut(&[u8]),
+) -> Result<(u64, bool), Failure> {
+    let mut seen = buf.len() as u64;
+    keep(&buf);
+    loop {
+        buf.clear();
+        match read_more(stream, &mut buf).await {
+            Ok(0) => return Ok((seen, false)),
+            Ok(n) => {
+                keep(&buf);
+                seen += n as u64;
             }
+            Err(_) => return Err(Failure::Body),
+        }
+    }
+}
+
+/// Reads a chunked body, `buf` holding its start; gives its size without the framing
+/// and whether no byte came after its last chunk.
+async fn read_chunked_body(
+    stream: &mut TcpStream,
+    mut buf: Vec<u8>,
+    mut keep: impl FnMut(&[u8]),
+) -> Result<(u64, bool), Failure> {
+    let mut body = ChunkedBody::new();
+    loop {
+        // Bad chunk framing is not HTTP; a body that merely stops short is `Body`.
+        let used = body
+            .feed(&buf, &mut keep)
+            .map_err(|_| Failure::InvalidHttp)?;
+        buf.drain(..used);
+        if body.is_done() {
+            return Ok((body.bytes, buf.is_empty()));
+        }
+        match read_more(stream, &mut buf).await {
+            Ok(0) | Err(_) => return Err(Failure::Body),
+            Ok(_) => {}
         }
     }
 }

@@ -139,69 +139,109 @@ pub(super) fn parse_head(
     };
     let status = response.code.unwrap_or_default();
     let http11 = response.version == Some(1);
-
-    let mut length: Option<u64> = None;
-    let mut chunked = false;
-    let mut close = !http11;
-    let mut set_cookies = Vec::new();
-    let mut headers = HeaderMap::new();
-    for h in response.headers.iter() {
-        if keep_headers {
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(h.name.as_bytes()),
-                HeaderValue::from_bytes(h.value),
-            ) {
-                headers.append(name, value);
-            }
-        }
-        if h.name.eq_ignore_ascii_case("content-length") {
-            let text = std::str::from_utf8(h.value).unwrap_or_default().trim();
-            let value: u64 = text
-                .parse()
-                .map_err(|_| InvalidHead(format!("bad Content-Length {text:?}")))?;
-            if length.is_some_and(|earlier| earlier != value) {
-                return Err(InvalidHead("conflicting Content-Length headers".into()));
-            }
-            length = Some(value);
-        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = last_token(h.value).eq_ignore_ascii_case(b"chunked");
-        } else if h.name.eq_ignore_ascii_case(CONNECTION.as_str()) {
-            for token in h.value.split(|&b| b == b',') {
-                let token = token.trim_ascii();
-                if token.eq_ignore_ascii_case(b"close") {
-                    close = true;
-                } else if token.eq_ignore_ascii_case(b"keep-alive") {
-                    close = false;
-                }
-            }
-        } else if h.name.eq_ignore_ascii_case("set-cookie") {
-            if let Ok(value) = HeaderValue::from_bytes(h.value) {
-                set_cookies.push(value);
-            }
-        }
-    }
-
-    let bodiless = *method == Method::HEAD || status == 204 || status == 304 || status < 200;
-    let framing = if bodiless {
-        Framing::Empty
-    } else if chunked {
-        // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3).
-        Framing::Chunked
-    } else {
-        match length {
-            Some(0) => Framing::Empty,
-            Some(n) => Framing::Length(n),
-            None => Framing::UntilClose,
-        }
-    };
+    let fields = HeadFields::read(response.headers, http11, keep_headers)?;
+    let framing = fields.framing(method, status);
     Ok(Some(Head {
         status,
         len,
         framing,
-        keep_alive: !close && framing != Framing::UntilClose && status != 101,
-        set_cookies,
-        headers,
+        keep_alive: !fields.close && framing != Framing::UntilClose && status != 101,
+        set_cookies: fields.set_cookies,
+        headers: fields.headers,
     }))
+}
+
+/// What a response's header lines say about its framing, its connection and its cookies.
+struct HeadFields {
+    length: Option<u64>,
+    chunked: bool,
+    /// The server will close the connection after this response.
+    close: bool,
+    set_cookies: Vec<HeaderValue>,
+    /// Every header, when the caller asked to keep them.
+    headers: HeaderMap,
+}
+
+impl HeadFields {
+    /// Reads the header lines of an HTTP/1.1 (`http11`) or 1.0 response; keeps every
+    /// header only with `keep_headers`.
+    fn read(
+        lines: &[httparse::Header],
+        http11: bool,
+        keep_headers: bool,
+    ) -> Result<Self, InvalidHead> {
+        let mut fields = Self {
+            length: None,
+            chunked: false,
+            close: !http11,
+            set_cookies: Vec::new(),
+            headers: HeaderMap::new(),
+        };
+        for h in lines {
+            if keep_headers {
+                if let (Ok(name), Ok(value)) = (
+                    HeaderName::from_bytes(h.name.as_bytes()),
+                    HeaderValue::from_bytes(h.value),
+                ) {
+                    fields.headers.append(name, value);
+                }
+            }
+            if h.name.eq_ignore_ascii_case("content-length") {
+                let value = content_length(h.value)?;
+                if fields.length.is_some_and(|earlier| earlier != value) {
+                    return Err(InvalidHead("conflicting Content-Length headers".into()));
+                }
+                fields.length = Some(value);
+            } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                fields.chunked = last_token(h.value).eq_ignore_ascii_case(b"chunked");
+            } else if h.name.eq_ignore_ascii_case(CONNECTION.as_str()) {
+                fields.close = connection_closes(h.value, fields.close);
+            } else if h.name.eq_ignore_ascii_case("set-cookie") {
+                if let Ok(value) = HeaderValue::from_bytes(h.value) {
+                    fields.set_cookies.push(value);
+                }
+            }
+        }
+        Ok(fields)
+    }
+
+    /// How the body of a response with `status` to `method` is delimited.
+    fn framing(&self, method: &Method, status: u16) -> Framing {
+        let bodiless = *method == Method::HEAD || status == 204 || status == 304 || status < 200;
+        if bodiless {
+            Framing::Empty
+        } else if self.chunked {
+            // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3).
+            Framing::Chunked
+        } else {
+            match self.length {
+                Some(0) => Framing::Empty,
+                Some(n) => Framing::Length(n),
+                None => Framing::UntilClose,
+            }
+        }
+    }
+}
+
+/// A `Content-Length` value as a number of bytes.
+fn content_length(value: &[u8]) -> Result<u64, InvalidHead> {
+    let text = std::str::from_utf8(value).unwrap_or_default().trim();
+    text.parse()
+        .map_err(|_| InvalidHead(format!("bad Content-Length {text:?}")))
+}
+
+/// Whether the connection closes after a `Connection: value` header, given whether it
+/// would without it: the last of `close` and `keep-alive` wins.
+fn connection_closes(value: &[u8], mut close: bool) -> bool {
+    for token in value.split(|&b| b == b',') {
+        let token = token.trim_ascii();
+        if token.eq_ignore_ascii_case(b"close") {
+            close = true;
+        } else if token.eq_ignore_ascii_case(b"keep-alive") {
+            close = false;
+        }
+    }
+    close
 }
 
 fn last_token(value: &[u8]) -> &[u8] {

@@ -1,20 +1,21 @@
 //! A virtual user: `on-start` once, then pick a task by weight, run it, think, repeat,
 //! until told to stop. Sends a `Sample` per request; never prints or aggregates.
 
+mod render;
+
 use std::sync::Arc;
+use std::time::Duration;
 
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
-use reqwest::header::HeaderValue;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::inspect::inspect;
+use super::inspect::{Inspected, inspect};
 use super::sample::{Event, EventSender, Failure, OnStartEvent, Sample};
-use super::transport::{OutgoingRequest, Session, Transport};
-use crate::compile::templates::explain;
+use super::transport::{Response, Session, Transport};
 use crate::compile::{Action, ExecPlan, ON_START_RETRY_MIN, OnStartFailure, RequestId, UserScope};
-use crate::compile::{Text, quoted};
+use crate::compile::{MetricId, RequestSpec, UserClass};
 
 /// What every user shares.
 pub(super) struct Shared<T: Transport> {
@@ -24,6 +25,13 @@ pub(super) struct Shared<T: Transport> {
     pub run_start: Instant,
     /// Cancelled when in-flight requests must be abandoned (grace over, second Ctrl-C).
     pub hard_stop: CancellationToken,
+}
+
+impl<T: Transport> Shared<T> {
+    /// `at` as a sample time: microseconds from the run's start.
+    fn since_start(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.run_start).as_micros() as u64
+    }
 }
 
 /// One user's identity.
@@ -44,32 +52,46 @@ pub(super) fn user_seed(run_seed: u64, user_id: u64, stream: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Runs a closed-model user: `on-start`, then tasks until `spec.stop` fires.
 pub(super) async fn run<T: Transport>(shared: Arc<Shared<T>>, spec: UserSpec) {
-    let exec = &shared.exec;
-    let class = &exec.classes[spec.class];
-    let mut rng = SmallRng::seed_from_u64(user_seed(exec.seed, spec.id, 1));
+    let class = &shared.exec.classes[spec.class];
+    let mut rng = SmallRng::seed_from_u64(user_seed(shared.exec.seed, spec.id, 1));
     let mut user = User::new(shared.clone(), spec.id, spec.class);
     // No task before `on-start` succeeded: the tasks would act on what it did not produce
     // (a token), each failing for a reason that hides the real one.
+    if start_until_ready(&mut user, class, &spec.stop, &mut rng).await {
+        run_tasks(&mut user, class, &spec.stop, &mut rng).await;
+    }
+}
+
+/// Runs `on-start` until it succeeds, waiting the class's think time between attempts
+/// unless its `on-start-failure` says to stop. Gives whether the user may run tasks:
+/// not once `stop` fires, a data set stops it, or it gives up.
+async fn start_until_ready<T: Transport>(
+    user: &mut User<T>,
+    class: &UserClass,
+    stop: &CancellationToken,
+    rng: &mut SmallRng,
+) -> bool {
     loop {
-        if spec.stop.is_cancelled() {
-            return;
+        if stop.is_cancelled() {
+            return false;
         }
         let started = Instant::now();
         match user.start().await {
-            Started::Ready => break,
-            Started::Stop => return,
+            Started::Ready => return true,
+            Started::Stop => return false,
             // Failed as the run stops: the stop explains it, and no retry will follow.
-            Started::Failed if spec.stop.is_cancelled() => return,
+            Started::Failed if stop.is_cancelled() => return false,
             Started::Failed => {
                 if !user.count_on_start_failure() {
-                    return;
+                    return false;
                 }
                 if class.on_start_failure == OnStartFailure::Stop {
                     user.on_start_event(OnStartEvent::Stopped);
-                    return;
+                    return false;
                 }
-                let think = class.think.wait(started.elapsed(), &mut rng);
+                let think = class.think.wait(started.elapsed(), rng);
                 let wait = if think.is_zero() {
                     ON_START_RETRY_MIN
                 } else {
@@ -77,18 +99,28 @@ pub(super) async fn run<T: Transport>(shared: Arc<Shared<T>>, spec: UserSpec) {
                 };
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
-                    _ = spec.stop.cancelled() => return,
+                    _ = stop.cancelled() => return false,
                 }
-                if spec.stop.is_cancelled() {
-                    return;
+                if stop.is_cancelled() {
+                    return false;
                 }
                 user.on_start_event(OnStartEvent::Retried);
             }
         }
     }
-    while !spec.stop.is_cancelled() {
+}
+
+/// Runs tasks picked by weight, each followed by the class's think time, until `stop`
+/// fires or a step stops the user.
+async fn run_tasks<T: Transport>(
+    user: &mut User<T>,
+    class: &UserClass,
+    stop: &CancellationToken,
+    rng: &mut SmallRng,
+) {
+    while !stop.is_cancelled() {
         let task_started = Instant::now();
-        let task = &class.tasks[class.picker.pick(&mut rng)];
+        let task = &class.tasks[class.picker.pick(rng)];
         for action in &task.actions {
             match user.act(action).await {
                 Next::Continue => {}
@@ -97,7 +129,7 @@ pub(super) async fn run<T: Transport>(shared: Arc<Shared<T>>, spec: UserSpec) {
             }
         }
         user.next_iteration();
-        let wait = class.think.wait(task_started.elapsed(), &mut rng);
+        let wait = class.think.wait(task_started.elapsed(), rng);
         if wait.is_zero() {
             // Without think time a user on a fast target could starve the others, so it
             // spends a unit of tokio's cooperative budget: the task yields once the budget
@@ -106,16 +138,25 @@ pub(super) async fn run<T: Transport>(shared: Arc<Shared<T>>, spec: UserSpec) {
             tokio::task::coop::consume_budget().await;
             continue;
         }
-        let due = Instant::now() + wait;
-        tokio::select! {
-            _ = tokio::time::sleep_until(due) => {}
-            _ = spec.stop.cancelled() => break,
+        if !think(wait, stop, &user.shared.events).await {
+            return;
         }
-        // A busy runtime or machine wakes users late, and they then send less than
-        // planned: the honesty check weighs this as it weighs late arrivals.
-        let late_us = Instant::now().saturating_duration_since(due).as_micros() as u64;
-        let _ = shared.events.send(Event::Timer { late_us });
     }
+}
+
+/// Sleeps for `wait`, and reports on `events` how late the timer woke. Gives `false`,
+/// at once, if `stop` fires first.
+async fn think(wait: Duration, stop: &CancellationToken, events: &EventSender) -> bool {
+    let due = Instant::now() + wait;
+    tokio::select! {
+        _ = tokio::time::sleep_until(due) => {}
+        _ = stop.cancelled() => return false,
+    }
+    // A busy runtime or machine wakes users late, and they then send less than
+    // planned: the honesty check weighs this as it weighs late arrivals.
+    let late_us = Instant::now().saturating_duration_since(due).as_micros() as u64;
+    let _ = events.send(Event::Timer { late_us });
+    true
 }
 
 /// How a user's `on-start` went.
@@ -281,25 +322,12 @@ impl<T: Transport> User<T> {
         let shared = self.shared.clone();
         let spec = shared.exec.request(id);
         let intended = self.intended.take();
-        let since_start =
-            |at: Instant| at.saturating_duration_since(shared.run_start).as_micros() as u64;
         let outgoing = match self.prepare(id) {
             Ok(outgoing) => outgoing,
             // The user stops: a data set ran out. Nothing was sent, nothing to record.
             Err(_) if self.scope.must_stop() => return false,
             Err(message) => {
-                // A data set that ran out explains the failure better than the template.
-                let message = self.scope.take_data_error().unwrap_or(message);
-                let now = Instant::now();
-                self.record(Sample {
-                    metric: spec.metric,
-                    started_us: since_start(now),
-                    latency_us: 0,
-                    queued_us: 0,
-                    bytes: 0,
-                    failure: Some(Failure::Template(message)),
-                    inspected: None,
-                });
+                self.record_unrendered(spec.metric, message);
                 return false;
             }
         };
@@ -318,31 +346,13 @@ impl<T: Transport> User<T> {
         // A response with a status the plan does not accept still took time: its latency
         // is recorded along with the failure.
         let (bytes, failure, inspected) = match result {
-            Ok(response) => {
-                let accepted = spec.expect.contains(response.status);
-                let findings = inspect(
-                    &spec.inspect,
-                    &shared.exec.templates,
-                    &response,
-                    accepted,
-                    shared.exec.max_body,
-                );
-                for (name, value) in findings.variables {
-                    self.scope.set(&name, value);
-                }
-                let failure = if accepted {
-                    findings.failure
-                } else {
-                    Some(Failure::UnexpectedStatus(response.status))
-                };
-                (response.bytes, failure, findings.inspected)
-            }
+            Ok(response) => self.judge(spec, &response),
             Err(failure) => (0, Some(failure), None),
         };
         let succeeded = failure.is_none();
         self.record(Sample {
             metric: spec.metric,
-            started_us: since_start(started),
+            started_us: shared.since_start(started),
             latency_us,
             queued_us,
             bytes,
@@ -350,6 +360,49 @@ impl<T: Transport> User<T> {
             inspected,
         });
         succeeded
+    }
+
+    /// Judges the `response` to `spec` and sets the user variables it extracted. Gives
+    /// its size, why the request failed if it did, and what its inspection found.
+    fn judge(
+        &self,
+        spec: &RequestSpec,
+        response: &Response,
+    ) -> (u64, Option<Failure>, Option<Box<Inspected>>) {
+        let exec = &self.shared.exec;
+        let accepted = spec.expect.contains(response.status);
+        let findings = inspect(
+            &spec.inspect,
+            &exec.templates,
+            response,
+            accepted,
+            exec.max_body,
+        );
+        for (name, value) in findings.variables {
+            self.scope.set(&name, value);
+        }
+        let failure = if accepted {
+            findings.failure
+        } else {
+            Some(Failure::UnexpectedStatus(response.status))
+        };
+        (response.bytes, failure, findings.inspected)
+    }
+
+    /// Records a request of `metric` that was never sent: its templates failed to render,
+    /// as `message` says.
+    fn record_unrendered(&self, metric: MetricId, message: String) {
+        // A data set that ran out explains the failure better than the template.
+        let message = self.scope.take_data_error().unwrap_or(message);
+        self.record(Sample {
+            metric,
+            started_us: self.shared.since_start(Instant::now()),
+            latency_us: 0,
+            queued_us: 0,
+            bytes: 0,
+            failure: Some(Failure::Template(message)),
+            inspected: None,
+        });
     }
 
     fn record(&self, sample: Sample) {
@@ -360,100 +413,4 @@ impl<T: Transport> User<T> {
         // down and there is no one left to tell.
         let _ = self.shared.events.send(Event::Sample(sample));
     }
-
-    /// Renders a request's templates into something a transport can send.
-    fn prepare(&self, id: RequestId) -> Result<OutgoingRequest, String> {
-        let exec = &self.shared.exec;
-        let spec = exec.request(id);
-        let request = &exec.metric_name(spec.metric).name;
-        // An error names the field and the request, and `explain` the variable.
-        let failed = |field: &str, text: &Text, scope: &minijinja::Value, e: minijinja::Error| {
-            format!(
-                "{field} of `{request}`: {}",
-                explain(&exec.templates, text, scope, &e)
-            )
-        };
-        let render = |text, field: &str| {
-            exec.templates
-                .render_text(text, &self.scope_value)
-                .map_err(|e| failed(field, text, &self.scope_value, e))
-        };
-        let mut url = match &spec.url {
-            Some(url) => url.clone(),
-            None => {
-                // Only the path and query come from the rendered text: the scheme, host
-                // and port are the plan's, whatever a value says.
-                let path = render(&spec.path, "path")?;
-                exec.target.url(&path).map_err(|reason| {
-                    format!(
-                        "the path of `{request}` rendered to `{}`, which {reason}",
-                        quoted(&path)
-                    )
-                })?
-            }
-        };
-        if !spec.query.is_empty() {
-            let mut pairs = url.query_pairs_mut();
-            for (name, value) in &spec.query {
-                pairs.append_pair(name, &render(value, &format!("query `{name}`"))?);
-            }
-        }
-        let body = spec
-            .body
-            .as_ref()
-            .map(|b| render(b, "body").map(|b| b.into_owned()))
-            .transpose()?;
-        // Headers that sign the body see it as `body`.
-        let header_scope = if spec.headers_read_body {
-            let body = body.clone().unwrap_or_default();
-            minijinja::context! { body => body, ..self.scope_value.clone() }
-        } else {
-            self.scope_value.clone()
-        };
-        let mut headers = spec.static_headers.clone();
-        for (name, value) in &spec.templated_headers {
-            let rendered = exec
-                .templates
-                .render_text(value, &header_scope)
-                .map_err(|e| {
-                    failed(
-                        &format!("header `{}`", title_case(name)),
-                        value,
-                        &header_scope,
-                        e,
-                    )
-                })?;
-            // A header that renders empty is left out (`{% if token is defined %}…`).
-            if rendered.is_empty() {
-                continue;
-            }
-            let value = HeaderValue::from_str(&rendered).map_err(|_| {
-                format!("header `{name}` rendered to a value a header cannot carry")
-            })?;
-            headers.insert(name.clone(), value);
-        }
-        Ok(OutgoingRequest {
-            method: spec.method.clone(),
-            url,
-            headers,
-            body,
-            timeout: spec.timeout,
-            inspect: spec.inspect.is_needed().then_some(exec.max_body),
-        })
-    }
-}
-
-/// `x-request-id` → `X-Request-Id`: a header name as plans usually write it (the compiled
-/// name is lower case).
-fn title_case(name: &reqwest::header::HeaderName) -> String {
-    name.as_str()
-        .split('-')
-        .map(|part| {
-            let mut chars = part.chars();
-            chars.next().map_or_else(String::new, |first| {
-                first.to_ascii_uppercase().to_string() + chars.as_str()
-            })
-        })
-        .collect::<Vec<_>>()
-        .join("-")
 }
