@@ -5,14 +5,14 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
 use crate::RunOptions;
 use crate::compile::{Overrides, REDACTED, is_credential_header};
 use crate::report::Exports;
 use crate::report::progress::ProgressMode;
-use crate::sample_api::{ErrorWindow, OverlapStyle, SampleApiConfig, Stall};
-use crate::units::{Rate, parse_duration, parse_percent, suggest_duration};
+use crate::sample_api::{RunFlags, SampleApiConfig, ServeFlags};
+use crate::units::{Rate, parse_duration, suggest_duration};
 
 /// Runs declarative HTTP load-test plans (YAML or TOML) and gates CI on their SLOs.
 ///
@@ -103,30 +103,51 @@ fn parse_run_time(text: &str) -> Result<Duration, String> {
     })
 }
 
-/// A run's arguments. The flags that change the plan repeat `PlanFlags` (clap does not
-/// see a run's arguments through a flattened group inside this optional one).
-#[derive(Debug, Args)]
+/// A run's arguments: the plan and the run's own flags (`RunCore`), the flags that change
+/// the plan (`PlanFlags`, shared with `check`) and the sample API's (`RunFlags`, shared
+/// with `planrun sample-api`). Put together by hand, not derived: clap's derive does not
+/// see a run's arguments through a group flattened inside this optional one.
+#[derive(Debug)]
 pub struct RunArgs {
+    pub core: RunCore,
+    pub plan_flags: PlanFlags,
+    pub sample: RunFlags,
+}
+
+impl Args for RunArgs {
+    fn group_id() -> Option<clap::Id> {
+        // The plan is required and in this group: a run is present exactly when it is.
+        RunCore::group_id()
+    }
+    fn augment_args(command: clap::Command) -> clap::Command {
+        RunFlags::augment_args(PlanFlags::augment_args(RunCore::augment_args(command)))
+    }
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        let command = RunCore::augment_args_for_update(command);
+        RunFlags::augment_args_for_update(PlanFlags::augment_args_for_update(command))
+    }
+}
+
+impl FromArgMatches for RunArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        Ok(Self {
+            core: RunCore::from_arg_matches(matches)?,
+            plan_flags: PlanFlags::from_arg_matches(matches)?,
+            sample: RunFlags::from_arg_matches(matches)?,
+        })
+    }
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        self.core.update_from_arg_matches(matches)?;
+        self.plan_flags.update_from_arg_matches(matches)?;
+        self.sample.update_from_arg_matches(matches)
+    }
+}
+
+/// A run's own arguments: the plan, where its reports go, how it runs.
+#[derive(Debug, Args)]
+pub struct RunCore {
     /// Plan file, YAML or TOML.
     pub plan: PathBuf,
-    /// Users at the peak (replaces the plan's stages with a ramp and a hold).
-    #[arg(short = 'u', long)]
-    pub users: Option<u32>,
-    /// Users started per second while ramping, e.g. `10` or `10/s`.
-    #[arg(short = 'r', long, value_parser = Rate::parse)]
-    pub spawn_rate: Option<Rate>,
-    /// Total run time, e.g. `30s`, `5m`, `1h`.
-    #[arg(short = 't', long, value_parser = parse_run_time)]
-    pub run_time: Option<Duration>,
-    /// Base URL of the target, over the plan's `host` [env: PLANRUN_HOST].
-    #[arg(long)]
-    pub host: Option<String>,
-    /// Override a plan value: `--set load.users=50`, `--set classes.A.weight=3`.
-    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
-    pub sets: Vec<String>,
-    /// Seed for every random choice, for a reproducible run.
-    #[arg(long)]
-    pub seed: Option<u64>,
     /// Directory the run's report directory is created in.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
@@ -144,25 +165,6 @@ pub struct RunArgs {
     /// Start the bundled sample API on an ephemeral 127.0.0.1 port and run against it.
     #[arg(long)]
     pub sample_api: bool,
-    /// With --sample-api: latency added to each response, e.g. `20ms`.
-    #[arg(long, value_parser = parse_duration, default_value = "0s", requires = "sample_api")]
-    pub sample_latency: Duration,
-    /// With --sample-api: random extra latency up to this, e.g. `5ms`.
-    #[arg(long, value_parser = parse_duration, default_value = "0s", requires = "sample_api")]
-    pub sample_jitter: Duration,
-    /// With --sample-api: share of responses that are injected 500s, e.g. `2%`.
-    #[arg(long, value_parser = parse_percent, default_value = "0%", requires = "sample_api")]
-    pub sample_error_rate: f64,
-    /// With --sample-api: how a refused pre-reservation is answered (409, or 200 with an
-    /// `error` field).
-    #[arg(long, value_enum, default_value_t = OverlapStyle::Status, requires = "sample_api")]
-    pub sample_overlap_style: OverlapStyle,
-    /// With --sample-api: freeze for LENGTH once every EVERY, e.g. `1s/10s`.
-    #[arg(long, value_name = "LENGTH/EVERY", value_parser = Stall::parse, requires = "sample_api")]
-    pub sample_stall: Option<Stall>,
-    /// With --sample-api: inject 500s at RATE between two instants, e.g. `20%@30s..60s`.
-    #[arg(long, value_name = "RATE@FROM..TO", value_parser = ErrorWindow::parse, requires = "sample_api")]
-    pub sample_error_window: Option<ErrorWindow>,
     /// Progress display.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
@@ -180,46 +182,35 @@ pub struct RunArgs {
 
 impl RunArgs {
     pub fn into_options(self) -> RunOptions {
-        let secrets = SampleApiConfig::with_env_secrets();
-        let flags = PlanFlags {
-            users: self.users,
-            spawn_rate: self.spawn_rate,
-            run_time: self.run_time,
-            host: self.host,
-            sets: Vec::new(), // applied by `plan::load`
-            seed: self.seed,
-        };
+        let RunArgs {
+            core,
+            plan_flags,
+            sample,
+        } = self;
         RunOptions {
             overrides: Overrides {
                 command: Some(command_line(std::env::args_os())),
-                ..flags.overrides()
+                ..plan_flags.overrides()
             },
-            sample_api: self.sample_api.then(|| SampleApiConfig {
-                latency: self.sample_latency,
-                jitter: self.sample_jitter,
-                error_rate: self.sample_error_rate,
-                seed: self.seed.unwrap_or(0),
-                overlap_style: self.sample_overlap_style,
-                stall: self.sample_stall,
-                error_window: self.sample_error_window,
-                ..secrets
-            }),
-            plan: self.plan,
-            sets: self.sets,
-            out: self.out,
+            sample_api: core
+                .sample_api
+                .then(|| sample.0.config(plan_flags.seed.unwrap_or(0))),
+            plan: core.plan,
+            sets: plan_flags.sets,
+            out: core.out,
             exports: Exports {
-                csv_prefix: self.csv,
-                csv_full_history: self.csv_full_history,
-                html: self.html,
+                csv_prefix: core.csv,
+                csv_full_history: core.csv_full_history,
+                html: core.html,
                 // Set by GitHub Actions: Markdown appended to it shows on the run's page.
                 step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
                     .filter(|path| !path.is_empty())
                     .map(PathBuf::from),
             },
-            progress: self.progress,
-            preflight: !self.no_preflight,
-            strict: self.strict,
-            threads: self.threads.map(usize::from),
+            progress: core.progress,
+            preflight: !core.no_preflight,
+            strict: core.strict,
+            threads: core.threads.map(usize::from),
         }
     }
 }
@@ -301,41 +292,16 @@ pub struct SampleApiArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8000)]
     pub port: u16,
-    /// Latency added to each response, e.g. `20ms`.
-    #[arg(long, value_parser = parse_duration, default_value = "0s")]
-    pub latency: Duration,
-    /// Random extra latency up to this.
-    #[arg(long, value_parser = parse_duration, default_value = "0s")]
-    pub jitter: Duration,
-    /// Share of responses that are injected 500s, e.g. `2%`.
-    #[arg(long, value_parser = parse_percent, default_value = "0%")]
-    pub error_rate: f64,
     /// Seed for jitter and error injection.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// How a refused pre-reservation is answered (409, or 200 with an `error` field).
-    #[arg(long, value_enum, default_value_t = OverlapStyle::Status)]
-    pub overlap_style: OverlapStyle,
-    /// Freeze for LENGTH once every EVERY, e.g. `1s/10s`.
-    #[arg(long, value_name = "LENGTH/EVERY", value_parser = Stall::parse)]
-    pub stall: Option<Stall>,
-    /// Inject 500s at RATE between two instants after the start, e.g. `20%@30s..60s`.
-    #[arg(long, value_name = "RATE@FROM..TO", value_parser = ErrorWindow::parse)]
-    pub error_window: Option<ErrorWindow>,
+    #[command(flatten)]
+    pub behaviour: ServeFlags,
 }
 
 impl SampleApiArgs {
     pub fn config(&self) -> SampleApiConfig {
-        SampleApiConfig {
-            latency: self.latency,
-            jitter: self.jitter,
-            error_rate: self.error_rate,
-            seed: self.seed,
-            overlap_style: self.overlap_style,
-            stall: self.stall,
-            error_window: self.error_window,
-            ..SampleApiConfig::with_env_secrets()
-        }
+        self.behaviour.0.config(self.seed)
     }
 }
 

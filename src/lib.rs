@@ -13,7 +13,6 @@ pub mod sample_api;
 pub mod slo;
 pub mod units;
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -21,7 +20,7 @@ use engine::{HttpTransport, StopSignal};
 use error::Error;
 use metrics::RunSummary;
 use report::progress::ProgressMode;
-use sample_api::{BoundSampleApi, HitCounts, SampleApi, SampleApiConfig};
+use sample_api::{HitCounts, SampleApiConfig};
 use slo::Verdict;
 
 pub use units::exit_code;
@@ -85,24 +84,26 @@ pub async fn run(opts: RunOptions, stop: StopSignal) -> Result<Outcome, Error> {
 pub struct Prepared {
     opts: RunOptions,
     exec: Arc<compile::ExecPlan>,
-    sample_api: Option<BoundSampleApi>,
+    /// The bundled sample API, serving on its own threads, when the run targets it.
+    sample_api: Option<sample_api::Target>,
 }
 
-/// Loads and compiles the plan; with `--sample-api`, binds the sample API first, so the
+/// Loads and compiles the plan; with `--sample-api`, starts the sample API first, so the
 /// plan is compiled against its address.
 pub fn prepare(opts: RunOptions) -> Result<Prepared, Error> {
     let loaded = plan::load(&opts.plan, &opts.sets)?;
     let mut overrides = opts.overrides.clone();
     let sample_api = match &opts.sample_api {
         Some(config) => {
-            let api = SampleApi::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config.clone())
-                .map_err(Error::SampleApi)?;
-            overrides.host = Some(api.base_url().map_err(Error::SampleApi)?);
+            let target = sample_api::Target::start(config.clone()).map_err(Error::SampleApi)?;
+            overrides.host = Some(target.url().to_owned());
             overrides.host_from = Some("--sample-api".to_owned());
             // Plans sign webhooks with secrets from the environment; against the sample
             // API, its own secrets stand in for the ones not set.
-            overrides.env_defaults.extend(config.secret_env_defaults());
-            Some(api)
+            overrides
+                .env_defaults
+                .extend_from_slice(target.env_defaults());
+            Some(target)
         }
         None => None,
     };
@@ -125,7 +126,7 @@ impl Prepared {
     pub fn worker_threads(&self) -> usize {
         self.opts.threads.unwrap_or_else(|| {
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            engine::worker_threads(&self.exec, cores, self.sample_api.is_some())
+            engine::worker_threads(&self.exec, cores)
         })
     }
 }
@@ -137,21 +138,18 @@ pub async fn execute(prepared: Prepared, stop: StopSignal) -> Result<Outcome, Er
         exec,
         sample_api,
     } = prepared;
-    let sample_api = match sample_api {
-        Some(api) => Some(api.serve().map_err(Error::SampleApi)?),
-        None => None,
-    };
     // From here on an error may quote a rendered request: it leaves scrubbed.
-    drive(opts, exec.clone(), sample_api, stop)
+    drive(opts, exec.clone(), sample_api.as_ref(), stop)
         .await
         .map_err(|e| e.scrubbed(&exec.secrets))
+    // The sample API stops here, as its target is dropped.
 }
 
 /// The run once the plan is compiled: preflight, load, summary, verdicts, reports.
 async fn drive(
     opts: RunOptions,
     exec: Arc<compile::ExecPlan>,
-    sample_api: Option<SampleApi>,
+    sample_api: Option<&sample_api::Target>,
     stop: StopSignal,
 ) -> Result<Outcome, Error> {
     let transport = HttpTransport::for_host(&exec.host).map_err(Error::Transport)?;
@@ -191,10 +189,8 @@ async fn drive(
     let results = report::Results::new(&exec, &summary, &verdicts, opts.strict)?;
     let report_dir = report::write_all(&opts.out, &opts.exports, &results)?;
 
-    let sample_hits = match sample_api {
-        Some(api) => Some(shut_down(api).await),
-        None => None,
-    };
+    // Read once the load is over: every answer a user saw is counted by then.
+    let sample_hits = sample_api.map(sample_api::Target::hits);
     Ok(Outcome {
         exec,
         summary,
@@ -205,13 +201,6 @@ async fn drive(
         strict: opts.strict,
         preflight: opts.preflight,
     })
-}
-
-/// Stops the in-process sample API; what it counted.
-async fn shut_down(api: SampleApi) -> HitCounts {
-    let hits = api.hits();
-    api.shutdown().await;
-    hits
 }
 
 /// `planrun check`: loads and compiles a plan, with the run's flags (`overrides`, `sets`),

@@ -90,7 +90,7 @@ fn runtime(workers: usize) -> Option<tokio::runtime::Runtime> {
 
 /// Compiles the plan first, then drives it on a runtime sized to the load it offers.
 fn run(args: RunArgs) -> u8 {
-    if missing(&args.plan) {
+    if missing(&args.core.plan) {
         return exit_code::USAGE;
     }
     let prepared = match planrun::prepare(args.into_options()) {

@@ -4,8 +4,7 @@
 //! that wakes an idle worker costs a futex wake-up and often a wake of the I/O driver
 //! (an eventfd write), more system calls than the request's own write and read. At 2,000
 //! req/s one thread used about a fifth less CPU per request than two. A load that may need
-//! more (users without think time, high arrival rates, the in-process sample API serving
-//! alongside) gets a thread per core. `--threads` overrides the choice.
+//! more (users without think time, high arrival rates) gets a thread per core. `--threads` overrides the choice.
 
 use crate::compile::{Action, ExecPlan, Task};
 
@@ -15,9 +14,9 @@ use crate::compile::{Action, ExecPlan, Task};
 pub const ONE_THREAD_UP_TO: f64 = 5_000.0;
 
 /// Worker threads for `exec` on a machine with `cores` cores.
-pub fn worker_threads(exec: &ExecPlan, cores: usize, sample_api: bool) -> usize {
+pub fn worker_threads(exec: &ExecPlan, cores: usize) -> usize {
     match offered_rate(exec) {
-        Some(rate) if rate <= ONE_THREAD_UP_TO && !sample_api => 1,
+        Some(rate) if rate <= ONE_THREAD_UP_TO => 1,
         _ => cores.max(1),
     }
 }
@@ -85,12 +84,7 @@ mod tests {
         );
         let rate = offered_rate(&exec).unwrap();
         assert!((rate - 100.0).abs() < 1e-9, "{rate}");
-        assert_eq!(worker_threads(&exec, 2, false), 1);
-        assert_eq!(
-            worker_threads(&exec, 2, true),
-            2,
-            "the sample API serves alongside"
-        );
+        assert_eq!(worker_threads(&exec, 2), 1);
     }
 
     #[test]
@@ -100,7 +94,7 @@ mod tests {
              load: { users: 50, spawn-rate: 50/s, run-time: 10s }\n",
         );
         assert_eq!(offered_rate(&exec), None);
-        assert_eq!(worker_threads(&exec, 4, false), 4);
+        assert_eq!(worker_threads(&exec, 4), 4);
     }
 
     #[test]
@@ -110,11 +104,11 @@ mod tests {
              load: { rate: 2000/s, run-time: 10s }\n",
         );
         assert!((offered_rate(&low).unwrap() - 2000.0).abs() < 1e-6);
-        assert_eq!(worker_threads(&low, 2, false), 1);
+        assert_eq!(worker_threads(&low, 2), 1);
         let high = exec(
             "host: http://127.0.0.1:9\nclasses:\n  U:\n    tasks: { t: { path: /a } }\n\
              load: { rate: 20000/s, run-time: 10s }\n",
         );
-        assert_eq!(worker_threads(&high, 2, false), 2);
+        assert_eq!(worker_threads(&high, 2), 2);
     }
 }

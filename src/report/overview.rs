@@ -146,7 +146,7 @@ pub fn render(exec: &ExecPlan) -> String {
 /// The engine's worker threads on this machine, and why (see `engine::worker_threads`).
 fn threads(out: &mut String, exec: &ExecPlan) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = engine::worker_threads(exec, cores, false);
+    let threads = engine::worker_threads(exec, cores);
     let why = match engine::offered_rate(exec) {
         Some(rate) if rate <= engine::ONE_THREAD_UP_TO => format!(
             "the plan offers at most {rate:.0} req/s; one thread is cheaper up to {:.0} req/s",

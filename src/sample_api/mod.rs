@@ -38,6 +38,7 @@ mod booking;
 mod chaos;
 mod config;
 mod endpoint;
+mod flags;
 mod hit_counter;
 mod hits;
 mod reservations;
@@ -46,6 +47,7 @@ mod routes;
 mod server;
 mod signatures;
 mod stay_dates;
+mod target;
 #[cfg(test)]
 mod test_support;
 mod timed_faults;
@@ -55,6 +57,8 @@ pub use config::{
     MERCADOPAGO_SECRET_ENV, OverlapStyle, SAMPLE_MERCADOPAGO_SECRET, SAMPLE_WHATSAPP_SECRET,
     SampleApiConfig, WHATSAPP_SECRET_ENV,
 };
+pub use flags::{Behaviour, RunFlags, ServeFlags};
 pub use hits::{EndpointHits, HitCounts};
-pub use server::{BoundSampleApi, SampleApi, serve_until_ctrl_c};
+pub use server::{SampleApi, serve_until_ctrl_c};
+pub use target::Target;
 pub use timed_faults::{ErrorWindow, Stall};
