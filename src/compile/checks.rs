@@ -8,13 +8,14 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
+use super::Overrides;
+use super::context::Compiler;
 use super::graph::{Action, RequestSpec, UserClass};
 use super::secrets::Secrets;
 use super::templates::data::DataSet;
 use super::templates::{
     BUILTIN_VARIABLES, FUNCTION_NAMES, Globals, TemplateId, Text, UserScope, describe,
 };
-use super::{Compiler, Overrides};
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 
 /// Globals minijinja itself provides.

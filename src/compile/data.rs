@@ -5,7 +5,7 @@ use std::path::Path;
 
 use minijinja::Value;
 
-use super::Compiler;
+use super::context::Compiler;
 use super::templates::data::{DataMode, DataSet, OnExhausted};
 use crate::plan::read::read_bounded;
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};

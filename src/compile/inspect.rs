@@ -8,7 +8,7 @@ use reqwest::header::HeaderName;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
-use super::Compiler;
+use super::context::Compiler;
 use super::templates::{FUNCTION_NAMES, TemplateId, Text, condition_source};
 use crate::plan::raw::{RawCheck, RawExclusive, RawExtract, RawStep};
 use crate::plan::{KeyPath, PlanErrorKind};

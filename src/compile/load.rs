@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
+use super::MAX_USERS;
+use super::context::Compiler;
 use super::schedule::{LoadSchedule, Stage};
-use super::{Compiler, MAX_USERS};
 use crate::plan::raw::RawLoad;
 use crate::plan::{KeyPath, PlanErrorKind};
 use crate::units::Rate;

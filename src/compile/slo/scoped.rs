@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use super::{Level, Over, Slo, SloId, SloMetric, SloScope, Threshold, parse_check};
-use crate::compile::Compiler;
 use crate::compile::business::{BusinessId, BusinessKind, BusinessMetric};
+use crate::compile::context::Compiler;
 use crate::compile::graph::MetricId;
 use crate::compile::schedule::LoadSchedule;
 use crate::plan::raw::{RawScopedSlo, RawSlo};
