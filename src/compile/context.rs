@@ -29,6 +29,7 @@ pub(crate) struct Compiler<'p> {
 }
 
 impl<'p> Compiler<'p> {
+    /// A context for compiling `plan`, with nothing built yet.
     pub(super) fn new(plan: &'p LoadedPlan) -> Self {
         Self {
             plan,
@@ -49,6 +50,7 @@ impl<'p> Compiler<'p> {
         self.errors.push(error);
     }
 
+    /// Records an error at `path` with a hint ("did you mean …?").
     pub fn error_with_hint(&mut self, path: KeyPath, kind: PlanErrorKind, hint: Option<String>) {
         let error = self.plan.error(path, kind, Part::Value).with_hint(hint);
         self.errors.push(error);

@@ -12,6 +12,7 @@ use crate::compile::schedule::LoadSchedule;
 use crate::plan::raw::{RawScopedSlo, RawSlo};
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 
+/// Compiles `slos`: a plain check, or a scoped entry with its own keys.
 pub(in crate::compile) fn compile(
     cx: &mut Compiler,
     schedule: Option<&LoadSchedule>,
