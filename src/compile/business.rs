@@ -1,7 +1,7 @@
 //! Business metrics: `metrics:` → `BusinessMetric`s, each a rate (outcome counts over the
 //! attempts of the requests those outcomes belong to) or a count of outcomes.
 
-use super::Compiler;
+use super::context::Compiler;
 use super::graph::MetricId;
 use super::inspect::OutcomeId;
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};

@@ -5,8 +5,9 @@ use std::path::Path;
 
 use minijinja::Value;
 
-use super::Compiler;
+use super::context::Compiler;
 use super::templates::data::{DataMode, DataSet, OnExhausted};
+use crate::plan::raw::RawData;
 use crate::plan::read::read_bounded;
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 
@@ -16,70 +17,87 @@ const MAX_DATA_BYTES: u64 = 100 * 1024 * 1024;
 const MODES: [&str; 4] = ["sequential", "random", "unique", "per-user"];
 const ON_EXHAUSTED: [&str; 3] = ["fail", "recycle", "stop"];
 
+/// Compiles every `data` entry, reading its file.
 pub(super) fn compile(cx: &mut Compiler) -> Vec<DataSet> {
     let Some(raw) = cx.plan.raw.data.clone() else {
         return Vec::new();
     };
-    let mut sets = Vec::new();
-    for (name, data) in &raw {
-        let path = KeyPath::root().key("data").key(name.clone());
-        let mode = match data.mode.as_deref().unwrap_or("sequential") {
-            "sequential" => DataMode::Sequential,
-            "random" => DataMode::Random,
-            "unique" => DataMode::Unique,
-            "per-user" => DataMode::PerUser,
-            other => {
-                bad_choice(cx, &path.key("mode"), "mode", other, &MODES);
-                continue;
-            }
-        };
-        let on_exhausted = match data.on_exhausted.as_deref().unwrap_or("fail") {
-            "fail" => OnExhausted::Fail,
-            "recycle" => OnExhausted::Recycle,
-            "stop" => OnExhausted::Stop,
-            other => {
-                bad_choice(
-                    cx,
-                    &path.key("on-exhausted"),
-                    "on-exhausted",
-                    other,
-                    &ON_EXHAUSTED,
-                );
-                continue;
-            }
-        };
-        if data.on_exhausted.is_some() && mode != DataMode::Unique {
+    raw.iter()
+        .filter_map(|(name, data)| data_set(cx, name, data))
+        .collect()
+}
+
+/// One data set: its mode, what happens when it runs out, and its file's rows.
+fn data_set(cx: &mut Compiler, name: &str, data: &RawData) -> Option<DataSet> {
+    let path = KeyPath::root().key("data").key(name.to_owned());
+    let mode = mode(cx, data, &path)?;
+    let on_exhausted = on_exhausted(cx, data, &path)?;
+    if data.on_exhausted.is_some() && mode != DataMode::Unique {
+        cx.error(
+            path.key("on-exhausted"),
+            PlanErrorKind::BadStep {
+                message: "`on-exhausted` applies to `mode: unique` only; other modes never run out"
+                    .into(),
+            },
+        );
+    }
+    let file_path = path.key("file");
+    let full = cx.plan.dir_of(&file_path).join(&data.file);
+    match read(&full) {
+        Ok((columns, rows)) => Some(DataSet::new(
+            name.to_owned(),
+            columns,
+            rows,
+            mode,
+            on_exhausted,
+        )),
+        Err(reason) => {
             cx.error(
-                path.key("on-exhausted"),
-                PlanErrorKind::BadStep {
-                    message:
-                        "`on-exhausted` applies to `mode: unique` only; other modes never run out"
-                            .into(),
-                },
-            );
-        }
-        let file_path = path.key("file");
-        let full = cx.plan.dir_of(&file_path).join(&data.file);
-        match read(&full) {
-            Ok((columns, rows)) => sets.push(DataSet::new(
-                name.clone(),
-                columns,
-                rows,
-                mode,
-                on_exhausted,
-            )),
-            Err(reason) => cx.error(
                 file_path,
                 PlanErrorKind::DataFile {
                     file: full.display().to_string(),
                     reason,
                 },
-            ),
+            );
+            None
         }
     }
-    sets
 }
 
+/// The set's `mode` (default `sequential`).
+fn mode(cx: &mut Compiler, data: &RawData, path: &KeyPath) -> Option<DataMode> {
+    Some(match data.mode.as_deref().unwrap_or("sequential") {
+        "sequential" => DataMode::Sequential,
+        "random" => DataMode::Random,
+        "unique" => DataMode::Unique,
+        "per-user" => DataMode::PerUser,
+        other => {
+            bad_choice(cx, &path.key("mode"), "mode", other, &MODES);
+            return None;
+        }
+    })
+}
+
+/// The set's `on-exhausted` (default `fail`).
+fn on_exhausted(cx: &mut Compiler, data: &RawData, path: &KeyPath) -> Option<OnExhausted> {
+    Some(match data.on_exhausted.as_deref().unwrap_or("fail") {
+        "fail" => OnExhausted::Fail,
+        "recycle" => OnExhausted::Recycle,
+        "stop" => OnExhausted::Stop,
+        other => {
+            bad_choice(
+                cx,
+                &path.key("on-exhausted"),
+                "on-exhausted",
+                other,
+                &ON_EXHAUSTED,
+            );
+            return None;
+        }
+    })
+}
+
+/// Reports a value that is not one of `choices`.
 fn bad_choice(cx: &mut Compiler, path: &KeyPath, key: &str, found: &str, choices: &[&str]) {
     let hint = did_you_mean(found, choices.iter().copied());
     cx.error_with_hint(
@@ -109,6 +127,7 @@ fn read(path: &Path) -> Result<(Vec<String>, Vec<Value>), String> {
     Ok((columns, rows))
 }
 
+/// The rows of a CSV file with a header row.
 fn read_csv(bytes: &[u8]) -> Result<(Vec<String>, Vec<Value>), String> {
     let mut reader = csv::Reader::from_reader(bytes);
     let columns: Vec<String> = reader
@@ -130,6 +149,7 @@ fn read_csv(bytes: &[u8]) -> Result<(Vec<String>, Vec<Value>), String> {
     Ok((columns, rows))
 }
 
+/// The rows of a JSON array of objects; the first one's keys are the columns.
 fn read_json(bytes: &[u8]) -> Result<(Vec<String>, Vec<Value>), String> {
     let items: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_slice(bytes)
         .map_err(|e| format!("expected a JSON array of objects: {e}"))?;

@@ -12,7 +12,7 @@ use minijinja::Value;
 
 use super::graph::{Action, ExecPlan, UserClass};
 use super::templates::{
-    BUILTIN_VARIABLES, FUNCTION_NAMES, Templates, Text, UserScope, condition_source,
+    BUILTIN_VARIABLES, FUNCTION_NAMES, TemplateId, Templates, Text, UserScope, condition_source,
 };
 
 /// Simulated users per estimate: the share is within about ±0.5 % of the truth.
@@ -60,9 +60,32 @@ pub fn when_share(exec: &ExecPlan, class: &UserClass, task: usize, action: usize
     else {
         return Share::AtMost(1.0);
     };
-    // What the flow knows before this request: its own and on-start's `set`s, in order,
-    // unless one reads something unknowable.
     let before: Vec<&Action> = class.on_start.iter().chain(&actions[..action]).collect();
+    let (known, sets) = known_before(exec, &before);
+    let mut scratch = Templates::new();
+    let parts = conjuncts(&condition);
+    let knowable = knowable(&mut scratch, &parts, &known);
+    if knowable.is_empty() {
+        return Share::AtMost(1.0);
+    }
+    let Ok(Text::Template(test)) = scratch.compile(&condition_source(&knowable.join(" and ")))
+    else {
+        return Share::AtMost(1.0);
+    };
+    let share = sampled_share(exec, &class.name, &sets, &scratch, test);
+    if knowable.len() == parts.len() {
+        Share::About(share)
+    } else {
+        Share::AtMost(share)
+    }
+}
+
+/// What the flow knows before a request: the names it can read and its own and
+/// on-start's `set`s, in order, unless one reads something unknowable.
+fn known_before<'e>(
+    exec: &'e ExecPlan,
+    before: &[&'e Action],
+) -> (HashSet<String>, Vec<(String, &'e Text)>) {
     let mut known: HashSet<String> = exec.globals.var_names().map(str::to_owned).collect();
     known.extend(
         BUILTIN_VARIABLES
@@ -71,9 +94,8 @@ pub fn when_share(exec: &ExecPlan, class: &UserClass, task: usize, action: usize
             .map(|n| (*n).to_owned()),
     );
     known.remove("env"); // Known, but a placeholder at `check` when unset: not sampled.
-    let mut scratch = Templates::new();
     let mut sets: Vec<(String, &Text)> = Vec::new();
-    for step in &before {
+    for step in before {
         match step {
             Action::Set(assignments) => {
                 for (name, text) in assignments {
@@ -94,9 +116,17 @@ pub fn when_share(exec: &ExecPlan, class: &UserClass, task: usize, action: usize
             Action::Pause(_) => {}
         }
     }
-    let parts = conjuncts(&condition);
+    (known, sets)
+}
+
+/// The parts of a condition that read only `known` names.
+fn knowable<'a>(
+    scratch: &mut Templates,
+    parts: &'a [String],
+    known: &HashSet<String>,
+) -> Vec<&'a str> {
     let mut knowable = Vec::new();
-    for part in &parts {
+    for part in parts {
         let Ok(Text::Template(id)) = scratch.compile(&condition_source(part)) else {
             continue;
         };
@@ -109,33 +139,31 @@ pub fn when_share(exec: &ExecPlan, class: &UserClass, task: usize, action: usize
             knowable.push(part.as_str());
         }
     }
-    if knowable.is_empty() {
-        return Share::AtMost(1.0);
-    }
-    let Ok(Text::Template(test)) = scratch.compile(&condition_source(&knowable.join(" and ")))
-    else {
-        return Share::AtMost(1.0);
-    };
-    let class_name = &class.name;
+    knowable
+}
+
+/// The share of `TRIALS` users of `class_name` for whom `test` holds once `sets` ran.
+fn sampled_share(
+    exec: &ExecPlan,
+    class_name: &str,
+    sets: &[(String, &Text)],
+    scratch: &Templates,
+    test: TemplateId,
+) -> f64 {
     let mut held = 0u64;
     for trial in 0..TRIALS {
         // Not the run's seed (random unless given): `check` shows the same figures each time.
         let seed = trial.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let scope = UserScope::new(trial, class_name, exec.globals.clone(), seed);
         let value = scope.value();
-        for (name, text) in &sets {
+        for (name, text) in sets {
             if let Ok(rendered) = exec.templates.render_text(text, &value) {
                 scope.set(name, Value::from(rendered.into_owned()));
             }
         }
         held += u64::from(scratch.holds(test, &value));
     }
-    let share = held as f64 / TRIALS as f64;
-    if knowable.len() == parts.len() {
-        Share::About(share)
-    } else {
-        Share::AtMost(share)
-    }
+    held as f64 / TRIALS as f64
 }
 
 /// Whether `text` reads only names in `known`.

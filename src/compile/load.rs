@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
+use super::MAX_USERS;
+use super::context::Compiler;
 use super::schedule::{LoadSchedule, Stage};
-use super::{Compiler, MAX_USERS};
-use crate::plan::raw::RawLoad;
+use crate::plan::raw::{RawLoad, RawStage};
 use crate::plan::{KeyPath, PlanErrorKind};
 use crate::units::Rate;
 
@@ -17,10 +18,45 @@ const MAX_GRACEFUL_STOP: Duration = super::MAX_TIMEOUT;
 /// Locust's default spawn rate, used when `-u` is given without `-r` or a plan rate.
 const DEFAULT_SPAWN_RATE: f64 = 1.0;
 
+/// Compiles the closed-model load: the simple form or stages, and how long it runs.
 pub(super) fn schedule(cx: &mut Compiler, load: Option<&RawLoad>) -> Option<LoadSchedule> {
     let path = KeyPath::root().key("load");
     let empty = RawLoad::default();
     let load = load.unwrap_or(&empty);
+    let graceful_stop = graceful_stop(cx, load, &path);
+    let run_time = cx.duration(load.run_time.as_deref(), &path.key("run-time"));
+    let plan_rate = cx.rate(
+        load.spawn_rate.as_ref().map(ToString::to_string),
+        &path.key("spawn-rate"),
+    );
+    let mut stages = if load.stages.is_none() {
+        simple(cx, load, &path, plan_rate, run_time)?
+    } else {
+        staged(cx, load, &path)?
+    };
+    let natural_end = stages.last().map_or(Duration::ZERO, Stage::end);
+    let total = total(cx, load, path, run_time.unwrap_or(natural_end))?;
+    // `run-time` past the last stage holds its level to the end.
+    if total > natural_end {
+        let level = stages.last().map_or(0, |s| s.to_users);
+        stages.push(Stage {
+            name: "hold".into(),
+            start: natural_end,
+            duration: total - natural_end,
+            from_users: level,
+            to_users: level,
+            ramp: Duration::ZERO,
+        });
+    }
+    Some(LoadSchedule {
+        stages,
+        total,
+        graceful_stop,
+    })
+}
+
+/// `graceful-stop` (default 5s): at most `MAX_GRACEFUL_STOP`.
+fn graceful_stop(cx: &mut Compiler, load: &RawLoad, path: &KeyPath) -> Duration {
     let graceful_stop = cx
         .duration(load.graceful_stop.as_deref(), &path.key("graceful-stop"))
         .unwrap_or(Duration::from_secs(5));
@@ -33,48 +69,50 @@ pub(super) fn schedule(cx: &mut Compiler, load: Option<&RawLoad>) -> Option<Load
             },
         );
     }
-    let run_time = cx.duration(load.run_time.as_deref(), &path.key("run-time"));
-    let plan_rate = cx.rate(
-        load.spawn_rate.as_ref().map(ToString::to_string),
-        &path.key("spawn-rate"),
-    );
+    graceful_stop
+}
 
-    let stages = if load.stages.is_none() {
-        if load.users.is_none() {
-            cx.error(
-                path.clone(),
-                PlanErrorKind::BadLoad {
-                    message:
-                        "no load: expected `users` (with `spawn-rate` and `run-time`) or `stages`"
-                            .into(),
-                },
-            );
+/// The simple form's stages: `users` at `spawn-rate` (default 1/s) for `run-time`.
+fn simple(
+    cx: &mut Compiler,
+    load: &RawLoad,
+    path: &KeyPath,
+    plan_rate: Option<Rate>,
+    run_time: Option<Duration>,
+) -> Option<Vec<Stage>> {
+    if load.users.is_none() {
+        cx.error(
+            path.clone(),
+            PlanErrorKind::BadLoad {
+                message: "no load: expected `users` (with `spawn-rate` and `run-time`) or `stages`"
+                    .into(),
+            },
+        );
+        return None;
+    }
+    // A ramp to no users would send nothing (a stage may end at 0, not the load).
+    let users = users(cx, load.users, &path.key("users"), 1)?;
+    let rate = plan_rate.unwrap_or(Rate::per_second(DEFAULT_SPAWN_RATE));
+    let Some(run_time) = run_time else {
+        // A `run-time` that did not parse is already reported.
+        if load.run_time.is_some() {
             return None;
         }
-        // A ramp to no users would send nothing (a stage may end at 0, not the load).
-        let users = users(cx, load.users, &path.key("users"), 1)?;
-        let rate = plan_rate.unwrap_or(Rate::per_second(DEFAULT_SPAWN_RATE));
-        let Some(run_time) = run_time else {
-            // A `run-time` that did not parse is already reported.
-            if load.run_time.is_some() {
-                return None;
-            }
-            cx.error(
-                path.key("run-time"),
-                PlanErrorKind::BadLoad {
-                    message:
-                        "missing `run-time`: how long should the test run? e.g. `run-time: 5m`"
-                            .into(),
-                },
-            );
-            return None;
-        };
-        simple_stages(users, rate, run_time)
-    } else {
-        staged(cx, load, &path)?
+        cx.error(
+            path.key("run-time"),
+            PlanErrorKind::BadLoad {
+                message: "missing `run-time`: how long should the test run? e.g. `run-time: 5m`"
+                    .into(),
+            },
+        );
+        return None;
     };
-    let natural_end = stages.last().map_or(Duration::ZERO, Stage::end);
-    let total = run_time.unwrap_or(natural_end);
+    Some(simple_stages(users, rate, run_time))
+}
+
+/// How long the run lasts (`run-time`, else the stages' end): more than 0s, at most
+/// `MAX_RUN_TIME`.
+fn total(cx: &mut Compiler, load: &RawLoad, path: KeyPath, total: Duration) -> Option<Duration> {
     if total.is_zero() {
         // A `run-time` of 0s (or `-t 0s`) is the mistake, not the whole `load`.
         let at = if load.run_time.is_some() {
@@ -103,24 +141,7 @@ pub(super) fn schedule(cx: &mut Compiler, load: Option<&RawLoad>) -> Option<Load
         );
         return None;
     }
-    let mut stages = stages;
-    // `run-time` past the last stage holds its level to the end.
-    if total > natural_end {
-        let level = stages.last().map_or(0, |s| s.to_users);
-        stages.push(Stage {
-            name: "hold".into(),
-            start: natural_end,
-            duration: total - natural_end,
-            from_users: level,
-            to_users: level,
-            ramp: Duration::ZERO,
-        });
-    }
-    Some(LoadSchedule {
-        stages,
-        total,
-        graceful_stop,
-    })
+    Some(total)
 }
 
 /// A user count at `path`, from `min` to `MAX_USERS`.
@@ -170,6 +191,8 @@ fn simple_stages(users: u32, rate: Rate, run_time: Duration) -> Vec<Stage> {
     stages
 }
 
+/// The stages of `stages`, each starting where the one before ended; `None` if any is
+/// wrong (all are checked).
 fn staged(cx: &mut Compiler, load: &RawLoad, path: &KeyPath) -> Option<Vec<Stage>> {
     let raw_stages = load.stages.as_ref()?;
     if load.users.is_some() {
@@ -195,66 +218,93 @@ fn staged(cx: &mut Compiler, load: &RawLoad, path: &KeyPath) -> Option<Vec<Stage
     let mut ok = true;
     for (i, raw) in raw_stages.iter().enumerate() {
         let stage_path = path.key("stages").index(i);
-        let to = match raw.users {
-            Some(u) => users(cx, Some(u), &stage_path.key("users"), 0).unwrap_or(level),
-            None => level,
-        };
-        let duration = cx.duration(raw.duration.as_deref(), &stage_path.key("duration"));
-        let rate = cx.rate(
-            raw.spawn_rate.as_ref().map(ToString::to_string),
-            &stage_path.key("spawn-rate"),
-        );
-        let diff = to.abs_diff(level);
-        let (ramp, duration) = match (duration, rate) {
-            (Some(d), None) => (d, d),
-            (d, Some(rate)) => {
-                let ramp = Duration::from_secs_f64(f64::from(diff) / rate.as_per_second());
-                let duration = d.unwrap_or(ramp);
-                if ramp > duration {
-                    cx.error(
-                        stage_path.key("duration"),
-                        PlanErrorKind::BadLoad {
-                            message: format!(
-                                "ramping {diff} users at {rate} takes {:.1}s, longer than the stage's duration",
-                                ramp.as_secs_f64()
-                            ),
-                        },
-                    );
-                    ok = false;
-                }
-                (ramp, duration)
+        match stage(cx, raw, &stage_path, start, level) {
+            Some((stage, fits)) => {
+                ok &= fits;
+                start += stage.duration;
+                level = stage.to_users;
+                stages.push(stage);
             }
-            (None, None) => {
-                cx.error(
-                    stage_path.clone(),
-                    PlanErrorKind::BadLoad {
-                        message: "a stage needs `duration`, `spawn-rate`, or both".into(),
-                    },
-                );
-                ok = false;
-                continue;
-            }
-        };
-        if !lasts(cx, duration, &stage_path) {
-            ok = false;
+            None => ok = false,
         }
-        let name = raw.name.clone().unwrap_or_else(|| match to.cmp(&level) {
-            std::cmp::Ordering::Greater => "ramp-up".into(),
-            std::cmp::Ordering::Less => "ramp-down".into(),
-            std::cmp::Ordering::Equal => "hold".into(),
-        });
-        stages.push(Stage {
-            name,
-            start,
-            duration,
-            from_users: level,
-            to_users: to,
-            ramp,
-        });
-        start += duration;
-        level = to;
     }
     ok.then_some(stages)
+}
+
+/// One stage from `level` users at `start`, and whether it is right; `None` for one
+/// without `duration` or `spawn-rate` (the next stage starts where this one would).
+fn stage(
+    cx: &mut Compiler,
+    raw: &RawStage,
+    stage_path: &KeyPath,
+    start: Duration,
+    level: u32,
+) -> Option<(Stage, bool)> {
+    let to = match raw.users {
+        Some(u) => users(cx, Some(u), &stage_path.key("users"), 0).unwrap_or(level),
+        None => level,
+    };
+    let duration = cx.duration(raw.duration.as_deref(), &stage_path.key("duration"));
+    let rate = cx.rate(
+        raw.spawn_rate.as_ref().map(ToString::to_string),
+        &stage_path.key("spawn-rate"),
+    );
+    let (ramp, duration, fits) = ramp(cx, stage_path, to.abs_diff(level), duration, rate)?;
+    let lasts = lasts(cx, duration, stage_path);
+    let name = raw.name.clone().unwrap_or_else(|| match to.cmp(&level) {
+        std::cmp::Ordering::Greater => "ramp-up".into(),
+        std::cmp::Ordering::Less => "ramp-down".into(),
+        std::cmp::Ordering::Equal => "hold".into(),
+    });
+    let stage = Stage {
+        name,
+        start,
+        duration,
+        from_users: level,
+        to_users: to,
+        ramp,
+    };
+    Some((stage, fits && lasts))
+}
+
+/// A stage's ramp and duration from its `duration` and `spawn-rate` (the ramp over
+/// `diff` users must fit in the stage), and whether they fit.
+fn ramp(
+    cx: &mut Compiler,
+    stage_path: &KeyPath,
+    diff: u32,
+    duration: Option<Duration>,
+    rate: Option<Rate>,
+) -> Option<(Duration, Duration, bool)> {
+    match (duration, rate) {
+        (Some(d), None) => Some((d, d, true)),
+        (d, Some(rate)) => {
+            let ramp = Duration::from_secs_f64(f64::from(diff) / rate.as_per_second());
+            let duration = d.unwrap_or(ramp);
+            let fits = ramp <= duration;
+            if !fits {
+                cx.error(
+                    stage_path.key("duration"),
+                    PlanErrorKind::BadLoad {
+                        message: format!(
+                            "ramping {diff} users at {rate} takes {:.1}s, longer than the stage's duration",
+                            ramp.as_secs_f64()
+                        ),
+                    },
+                );
+            }
+            Some((ramp, duration, fits))
+        }
+        (None, None) => {
+            cx.error(
+                stage_path.clone(),
+                PlanErrorKind::BadLoad {
+                    message: "a stage needs `duration`, `spawn-rate`, or both".into(),
+                },
+            );
+            None
+        }
+    }
 }
 
 /// Whether a stage of `duration` lasts at all; a 0s stage is a plan error at its path.

@@ -14,7 +14,7 @@ use std::time::Duration;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 
-use super::Compiler;
+use super::context::Compiler;
 use super::graph::RequestSpec;
 use super::templates::Text;
 use crate::plan::{KeyPath, PlanErrorKind};

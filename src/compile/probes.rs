@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use super::MAX_USERS;
+use super::context::Compiler;
 use super::graph::{Action, RequestId, UserClass};
-use super::{Compiler, MAX_USERS};
 use crate::plan::raw::{RawBurst, RawRecovery};
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 

@@ -12,8 +12,9 @@
 
 use std::sync::Arc;
 
+use super::Overrides;
+use super::context::Compiler;
 use super::redact::REDACTED;
-use super::{Compiler, Overrides};
 
 /// Values shorter than this (in bytes) are left alone, with a warning. Eight, not less:
 /// summary.json carries base64 histograms, and a short value scrubbed out of one (`AAAA`

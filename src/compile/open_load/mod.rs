@@ -8,10 +8,11 @@
 
 use std::time::Duration;
 
+use super::MAX_USERS;
 use super::arrival_plan::{ArrivalPlan, ArrivalStream, RateCurve, Segment, Spacing, TaskPick};
+use super::context::Compiler;
 use super::graph::UserClass;
 use super::schedule::{LoadSchedule, Stage};
-use super::{Compiler, MAX_USERS};
 use crate::plan::raw::{RawLoad, RawRate};
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 use crate::units::Rate;

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use crate::compile::Compiler;
 use crate::compile::arrival_plan::{RateCurve, Segment};
+use crate::compile::context::Compiler;
 use crate::compile::schedule::Stage;
 use crate::plan::raw::{RawLoad, RawStage, Scalar};
 use crate::plan::{KeyPath, PlanErrorKind};

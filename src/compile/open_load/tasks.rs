@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 
-use crate::compile::Compiler;
 use crate::compile::arrival_plan::{ArrivalStream, RateCurve, TaskPick};
+use crate::compile::context::Compiler;
 use crate::compile::graph::{Action, UserClass};
 use crate::plan::raw::Scalar;
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};

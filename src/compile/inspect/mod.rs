@@ -3,14 +3,17 @@
 //! conditions that business metrics count). JSONPaths and regexes are compiled here, once;
 //! a syntax error is a plan error at its key.
 
+mod check;
+mod outcome;
+
 use regex::Regex;
 use reqwest::header::HeaderName;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
-use super::Compiler;
-use super::templates::{FUNCTION_NAMES, TemplateId, Text, condition_source};
-use crate::plan::raw::{RawCheck, RawExclusive, RawExtract, RawStep};
+use super::context::Compiler;
+use super::templates::TemplateId;
+use crate::plan::raw::{RawExtract, RawStep};
 use crate::plan::{KeyPath, PlanErrorKind};
 use crate::units::StatusSet;
 
@@ -167,18 +170,18 @@ pub(super) fn compile(
         }
     }
     for (i, raw) in step.checks.iter().flatten().enumerate() {
-        if let Some(check) = check(cx, raw, &path.key("checks").index(i), request) {
+        if let Some(check) = check::compile(cx, raw, &path.key("checks").index(i), request) {
             inspection.checks.push(check);
         }
     }
     for (name, condition) in step.outcomes.iter().flatten() {
         let at = path.key("outcomes").key(name.clone());
-        if let Some(outcome) = outcome(cx, name, condition, &at, request) {
+        if let Some(outcome) = outcome::compile(cx, name, condition, &at, request) {
             inspection.outcomes.push(outcome);
         }
     }
     if let Some(raw) = &step.exclusive_outcomes {
-        inspection.exclusive = exclusive(
+        inspection.exclusive = outcome::exclusive(
             cx,
             raw,
             &inspection.outcomes,
@@ -198,6 +201,7 @@ pub(super) fn compile(
     inspection
 }
 
+/// Records a `BadStep` error at `at`.
 fn bad(cx: &mut Compiler, at: &KeyPath, message: impl Into<String>) {
     cx.error(
         at.clone(),
@@ -207,6 +211,7 @@ fn bad(cx: &mut Compiler, at: &KeyPath, message: impl Into<String>) {
     );
 }
 
+/// A JSON pointer (`/a/b`) or JSONPath (`$.a.b`).
 fn json_query(cx: &mut Compiler, text: &str, at: &KeyPath) -> Option<JsonQuery> {
     if text.starts_with('/') {
         return Some(JsonQuery::Pointer(text.to_owned()));
@@ -224,6 +229,7 @@ fn json_query(cx: &mut Compiler, text: &str, at: &KeyPath) -> Option<JsonQuery> 
     }
 }
 
+/// A regular expression.
 fn regex(cx: &mut Compiler, text: &str, at: &KeyPath) -> Option<Regex> {
     match Regex::new(text) {
         Ok(regex) => Some(regex),
@@ -238,6 +244,7 @@ fn regex(cx: &mut Compiler, text: &str, at: &KeyPath) -> Option<Regex> {
     }
 }
 
+/// A header name (any case).
 fn header_name(cx: &mut Compiler, text: &str, at: &KeyPath) -> Option<HeaderName> {
     let name = HeaderName::from_bytes(text.to_ascii_lowercase().as_bytes()).ok();
     if name.is_none() {
@@ -246,6 +253,7 @@ fn header_name(cx: &mut Compiler, text: &str, at: &KeyPath) -> Option<HeaderName
     name
 }
 
+/// One `extract` entry: where the value of `variable` comes from.
 fn extraction(
     cx: &mut Compiler,
     variable: &str,
@@ -303,230 +311,4 @@ fn extraction(
         described,
         optional: raw.optional.unwrap_or(false),
     })
-}
-
-fn check(cx: &mut Compiler, raw: &RawCheck, at: &KeyPath, request: &str) -> Option<Check> {
-    let subjects = [
-        raw.json.is_some(),
-        raw.header.is_some(),
-        raw.status.is_some(),
-    ];
-    if subjects.iter().filter(|s| **s).count() > 1 {
-        bad(
-            cx,
-            at,
-            "a check looks at one of `json`, `header` or `status` (or the body, when none is given)",
-        );
-        return None;
-    }
-    let predicates = [
-        raw.exists.is_some(),
-        raw.equals.is_some(),
-        raw.one_of.is_some(),
-        raw.is_null == Some(true),
-        raw.contains.is_some(),
-        raw.matches.is_some(),
-    ];
-    let predicate_count = predicates.iter().filter(|p| **p).count();
-    let (subject, subject_text) = if let Some(text) = &raw.json {
-        (
-            Subject::Json(json_query(cx, text, &at.key("json"))?),
-            text.clone(),
-        )
-    } else if let Some(text) = &raw.header {
-        (
-            Subject::Header(header_name(cx, text, &at.key("header"))?),
-            format!("header {text}"),
-        )
-    } else if raw.status.is_some() {
-        (Subject::Status, "status".to_owned())
-    } else {
-        (Subject::Body, "body".to_owned())
-    };
-    let predicate = if let Some(statuses) = &raw.status {
-        if predicate_count > 0 {
-            bad(
-                cx,
-                at,
-                "`status: [...]` is the whole check: it takes no other condition",
-            );
-            return None;
-        }
-        match StatusSet::parse_items(statuses.items()) {
-            Ok(set) => Predicate::StatusIn(set),
-            Err(message) => {
-                cx.error(at.key("status"), PlanErrorKind::BadStatus { message });
-                return None;
-            }
-        }
-    } else {
-        if predicate_count != 1 {
-            bad(
-                cx,
-                at,
-                "a check takes exactly one of `exists`, `equals`, `in`, `is-null`, `contains` or `matches`",
-            );
-            return None;
-        }
-        if let Some(exists) = raw.exists {
-            Predicate::Exists(exists)
-        } else if let Some(value) = &raw.equals {
-            Predicate::Equals(value.clone())
-        } else if let Some(values) = &raw.one_of {
-            Predicate::In(values.clone())
-        } else if raw.is_null == Some(true) {
-            Predicate::IsNull
-        } else if let Some(text) = &raw.contains {
-            Predicate::Contains(text.clone())
-        } else {
-            let text = raw.matches.as_deref().unwrap_or_default();
-            Predicate::Matches(regex(cx, text, &at.key("matches"))?)
-        }
-    };
-    let name = raw
-        .name
-        .clone()
-        .unwrap_or_else(|| format!("{subject_text} {}", describe(&predicate, raw)));
-    let id = cx.check(request, &name);
-    Some(Check {
-        id,
-        name,
-        subject,
-        predicate,
-        fail: raw.fail.unwrap_or(true),
-    })
-}
-
-/// A predicate in the plan's words, for a check's default name.
-fn describe(predicate: &Predicate, raw: &RawCheck) -> String {
-    match predicate {
-        Predicate::Exists(true) => "exists".into(),
-        Predicate::Exists(false) => "is absent".into(),
-        Predicate::Equals(value) => format!("equals {value}"),
-        Predicate::In(values) => format!("in {}", Value::from(values.clone())),
-        Predicate::IsNull => "is null".into(),
-        Predicate::Contains(text) => format!("contains {text:?}"),
-        Predicate::Matches(_) => {
-            format!("matches /{}/", raw.matches.as_deref().unwrap_or_default())
-        }
-        Predicate::StatusIn(_) => format!(
-            "in [{}]",
-            raw.status
-                .as_ref()
-                .map(|s| s.items().join(", "))
-                .unwrap_or_default()
-        ),
-    }
-}
-
-fn outcome(
-    cx: &mut Compiler,
-    name: &str,
-    condition: &str,
-    at: &KeyPath,
-    request: &str,
-) -> Option<Outcome> {
-    let id = match cx.templates.compile(&condition_source(condition)) {
-        Ok(Text::Template(id)) => id,
-        Ok(Text::Static(_)) => unreachable!("an `if` block is a template"),
-        Err(message) => {
-            cx.error(at.clone(), PlanErrorKind::Template { message });
-            return None;
-        }
-    };
-    let mut unknown: Vec<String> = cx
-        .templates
-        .undeclared(id)
-        .into_iter()
-        .filter_map(|v| v.split('.').next().map(str::to_owned))
-        .filter(|root| {
-            !OUTCOME_VARIABLES.contains(&root.as_str()) && !FUNCTION_NAMES.contains(&root.as_str())
-        })
-        .collect();
-    unknown.sort();
-    unknown.dedup();
-    if let Some(first) = unknown.first() {
-        let hint = crate::plan::did_you_mean(first, OUTCOME_VARIABLES.iter().copied());
-        cx.error_with_hint(
-            at.clone(),
-            PlanErrorKind::UndefinedVariable {
-                name: first.clone(),
-            },
-            hint.or_else(|| Some("an outcome reads `status`, `json`, `body` and `headers`".into())),
-        );
-        return None;
-    }
-    Some(Outcome {
-        id: cx.outcome(request, name),
-        condition: id,
-    })
-}
-
-/// `exclusive-outcomes` → groups of this request's outcome ids, each of at least two.
-fn exclusive(
-    cx: &mut Compiler,
-    raw: &RawExclusive,
-    outcomes: &[Outcome],
-    at: &KeyPath,
-) -> Vec<Vec<OutcomeId>> {
-    let names: Vec<String> = outcomes
-        .iter()
-        .map(|o| cx.outcomes[o.id.0 as usize].name.clone())
-        .collect();
-    let groups: Vec<Vec<String>> = match raw {
-        RawExclusive::All(false) => return Vec::new(),
-        RawExclusive::All(true) => vec![names.clone()],
-        RawExclusive::Groups(groups) => groups.clone(),
-    };
-    let mut compiled = Vec::new();
-    for group in groups {
-        let mut ids: Vec<OutcomeId> = Vec::new();
-        for name in &group {
-            match names.iter().position(|n| n == name) {
-                Some(index) => {
-                    if !ids.contains(&outcomes[index].id) {
-                        ids.push(outcomes[index].id);
-                    }
-                }
-                None => {
-                    let hint = crate::plan::did_you_mean(name, names.iter().map(String::as_str))
-                        .or_else(|| {
-                            Some(if names.is_empty() {
-                                "this request declares no `outcomes`".to_owned()
-                            } else {
-                                format!("its outcomes: {}", names.join(", "))
-                            })
-                        });
-                    cx.error_with_hint(
-                        at.clone(),
-                        PlanErrorKind::BadStep {
-                            message: format!(
-                                "`exclusive-outcomes` names `{name}`, which is not an outcome of this request"
-                            ),
-                        },
-                        hint,
-                    );
-                    return Vec::new();
-                }
-            }
-        }
-        if ids.len() < 2 {
-            bad(
-                cx,
-                at,
-                format!(
-                    "exclusive outcomes need at least two outcomes of this request; found {}",
-                    if ids.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        format!("only `{}`", group[0])
-                    }
-                ),
-            );
-            return Vec::new();
-        }
-        ids.sort_by_key(|id| id.0);
-        compiled.push(ids);
-    }
-    compiled
 }
