@@ -121,12 +121,22 @@ impl BusinessTally {
         conflicts
     }
 
+    /// The run's check counts, outcome counts and business metric values, in plan order.
     pub fn finish(
         self,
         requests: &[RequestStats],
     ) -> (Vec<CheckStats>, Vec<OutcomeStats>, Vec<BusinessValue>) {
-        let checks = self
-            .check_names
+        let business = self
+            .metrics
+            .iter()
+            .map(|metric| self.business_value(metric, requests))
+            .collect();
+        (self.check_stats(), self.outcome_stats(), business)
+    }
+
+    /// Each named check with how often it passed and failed.
+    fn check_stats(&self) -> Vec<CheckStats> {
+        self.check_names
             .iter()
             .zip(&self.checks)
             .map(|(name, (passed, failed))| CheckStats {
@@ -135,9 +145,12 @@ impl BusinessTally {
                 passed: *passed,
                 failed: *failed,
             })
-            .collect();
-        let outcomes = self
-            .outcome_names
+            .collect()
+    }
+
+    /// Each named outcome with how often it held.
+    fn outcome_stats(&self) -> Vec<OutcomeStats> {
+        self.outcome_names
             .iter()
             .zip(&self.outcomes)
             .map(|(name, count)| OutcomeStats {
@@ -145,44 +158,41 @@ impl BusinessTally {
                 name: name.name.clone(),
                 count: *count,
             })
-            .collect();
-        let business = self
-            .metrics
+            .collect()
+    }
+
+    /// One business metric's value: its outcomes' count, as a count or as a rate over the
+    /// attempts of its requests.
+    fn business_value(&self, metric: &BusinessMetric, requests: &[RequestStats]) -> BusinessValue {
+        let count: u64 = metric
+            .outcomes
             .iter()
-            .map(|metric| {
-                let count: u64 = metric
-                    .outcomes
-                    .iter()
-                    .map(|id| self.outcomes[id.0 as usize])
-                    .sum();
-                let names = metric
-                    .outcomes
-                    .iter()
-                    .map(|id| {
-                        let o = &self.outcome_names[id.0 as usize];
-                        format!("{}.{}", o.request, o.name)
-                    })
-                    .collect();
-                let (kind, attempts, value) = match &metric.kind {
-                    BusinessKind::Rate { attempts } => {
-                        let attempts: u64 =
-                            attempts.iter().map(|m| requests[m.0 as usize].count).sum();
-                        let value = (attempts > 0).then(|| count as f64 / attempts as f64);
-                        ("rate", Some(attempts), value)
-                    }
-                    BusinessKind::Count => ("count", None, Some(count as f64)),
-                };
-                BusinessValue {
-                    name: metric.name.clone(),
-                    kind,
-                    description: metric.description.clone(),
-                    outcomes: names,
-                    count,
-                    attempts,
-                    value,
-                }
+            .map(|id| self.outcomes[id.0 as usize])
+            .sum();
+        let names = metric
+            .outcomes
+            .iter()
+            .map(|id| {
+                let o = &self.outcome_names[id.0 as usize];
+                format!("{}.{}", o.request, o.name)
             })
             .collect();
-        (checks, outcomes, business)
+        let (kind, attempts, value) = match &metric.kind {
+            BusinessKind::Rate { attempts } => {
+                let attempts: u64 = attempts.iter().map(|m| requests[m.0 as usize].count).sum();
+                let value = (attempts > 0).then(|| count as f64 / attempts as f64);
+                ("rate", Some(attempts), value)
+            }
+            BusinessKind::Count => ("count", None, Some(count as f64)),
+        };
+        BusinessValue {
+            name: metric.name.clone(),
+            kind,
+            description: metric.description.clone(),
+            outcomes: names,
+            count,
+            attempts,
+            value,
+        }
     }
 }

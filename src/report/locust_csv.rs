@@ -68,6 +68,29 @@ pub fn stats(results: &Results) -> Result<Vec<u8>, RenderError> {
 /// seconds (Locust's "current" percentiles), the `Aggregated` row too.
 pub fn stats_history(results: &Results) -> Result<Vec<u8>, RenderError> {
     let mut csv = writer();
+    csv.write_record(history_header())?;
+    let series = &results.series;
+    let aggregate_counts: Vec<(u64, u64)> =
+        series.iter().map(|i| (i.requests, i.failures)).collect();
+    let names = NameColumns::new(series);
+    // Locust's rates count back from the last second with any response.
+    let mut last_response = None;
+    for (index, interval) in series.iter().enumerate() {
+        if interval.requests > 0 {
+            last_response = Some(index);
+        }
+        let second = HistorySecond {
+            timestamp: interval_end(results.run.started_at, interval).to_string(),
+            interval,
+            last_response,
+        };
+        second.write_rows(&mut csv, &aggregate_counts, &names)?;
+    }
+    finish(csv)
+}
+
+/// `stats_history.csv`'s header: Locust's columns, its percentiles, then the running totals.
+fn history_header() -> Vec<String> {
     let mut header: Vec<String> = [
         "Timestamp",
         "User Count",
@@ -91,88 +114,118 @@ pub fn stats_history(results: &Results) -> Result<Vec<u8>, RenderError> {
         ]
         .map(String::from),
     );
-    csv.write_record(&header)?;
-    let series = &results.series;
-    let aggregate_counts: Vec<(u64, u64)> =
-        series.iter().map(|i| (i.requests, i.failures)).collect();
-    // With full history, every second lists the same names in plan order, `Aggregated`
-    // last; Locust writes them sorted by name, then method.
-    let per_name = series
-        .iter()
-        .find_map(|i| i.history.split_last().map(|(_, names)| names))
-        .unwrap_or_default();
-    let mut order: Vec<usize> = (0..per_name.len()).collect();
-    order.sort_by_key(|&k| (&per_name[k].name, &per_name[k].method));
-    let name_counts: Vec<Vec<(u64, u64)>> = per_name
-        .iter()
-        .map(|entry| {
-            series
-                .iter()
-                .map(|i| {
-                    i.by_request
-                        .get(&entry.name)
-                        .map_or((0, 0), |r| (r.requests, r.failures))
-                })
-                .collect()
-        })
-        .collect();
-    // Locust's rates count back from the last second with any response.
-    let mut last_response = None;
-    for (index, interval) in series.iter().enumerate() {
-        if interval.requests > 0 {
-            last_response = Some(index);
-        }
-        let timestamp = interval_end(results.run.started_at, interval).to_string();
-        let mut row = |kind: &str,
-                       name: &str,
-                       counts: &[(u64, u64)],
-                       total: &IntervalTotals,
-                       percentiles: &Percentiles|
-         -> Result<(), RenderError> {
-            let (requests_per_s, failures_per_s) = current_rates(counts, last_response);
-            let mut row = vec![
-                timestamp.clone(),
-                interval.users.to_string(),
-                text_cell(kind),
-                text_cell(name),
-                // Locust formats these with `:2f`: six decimals.
-                format!("{requests_per_s:.6}"),
-                format!("{failures_per_s:.6}"),
-            ];
-            row.extend(history_percentiles(total.count, percentiles));
-            row.extend(running_totals(total));
-            csv.write_record(&row)?;
-            Ok(())
-        };
-        let Some((aggregate, names)) = interval.history.split_last() else {
-            row(
-                "",
-                AGGREGATED,
-                &aggregate_counts,
+    header
+}
+
+/// With full history, the request names' rows: the order Locust writes them in, and each
+/// name's requests and failures second by second.
+struct NameColumns {
+    /// Indexes into a second's `history`, sorted by name, then method.
+    order: Vec<usize>,
+    /// Per name in plan order: (requests, failures) per second.
+    counts: Vec<Vec<(u64, u64)>>,
+}
+
+impl NameColumns {
+    /// Reads the names from the first second with history (none without full history).
+    fn new(series: &[IntervalResult]) -> Self {
+        // With full history, every second lists the same names in plan order, `Aggregated`
+        // last; Locust writes them sorted by name, then method.
+        let per_name = series
+            .iter()
+            .find_map(|i| i.history.split_last().map(|(_, names)| names))
+            .unwrap_or_default();
+        let mut order: Vec<usize> = (0..per_name.len()).collect();
+        order.sort_by_key(|&k| (&per_name[k].name, &per_name[k].method));
+        let counts = per_name
+            .iter()
+            .map(|entry| {
+                series
+                    .iter()
+                    .map(|i| {
+                        i.by_request
+                            .get(&entry.name)
+                            .map_or((0, 0), |r| (r.requests, r.failures))
+                    })
+                    .collect()
+            })
+            .collect();
+        NameColumns { order, counts }
+    }
+}
+
+/// One second of `stats_history.csv`: what all of its rows share.
+struct HistorySecond<'a> {
+    /// When Locust would have written the rows, in Unix seconds.
+    timestamp: String,
+    interval: &'a IntervalResult,
+    /// The last second so far with any response, where the rates count back from.
+    last_response: Option<usize>,
+}
+
+impl HistorySecond<'_> {
+    /// The second's rows: only `Aggregated` with the run's cumulative percentiles, or with
+    /// full history a row per request name, then `Aggregated`, with ten-second percentiles.
+    fn write_rows(
+        &self,
+        csv: &mut Writer<Vec<u8>>,
+        aggregate_counts: &[(u64, u64)],
+        names: &NameColumns,
+    ) -> Result<(), RenderError> {
+        let interval = self.interval;
+        let Some((aggregate, history)) = interval.history.split_last() else {
+            return self.write_row(
+                csv,
+                ("", AGGREGATED),
+                aggregate_counts,
                 &interval.total,
                 &interval.total.percentiles_ms,
-            )?;
-            continue;
+            );
         };
-        for &k in order.iter().filter(|&&k| k < names.len()) {
-            let entry = &names[k];
-            row(
-                &entry.method,
-                &entry.name,
-                &name_counts[k],
+        for &k in names.order.iter().filter(|&&k| k < history.len()) {
+            let entry = &history[k];
+            self.write_row(
+                csv,
+                (&entry.method, &entry.name),
+                &names.counts[k],
                 &entry.total,
                 &entry.window_percentiles_ms,
             )?;
         }
-        row(
-            "",
-            AGGREGATED,
-            &aggregate_counts,
+        self.write_row(
+            csv,
+            ("", AGGREGATED),
+            aggregate_counts,
             &aggregate.total,
             &aggregate.window_percentiles_ms,
-        )?;
+        )
     }
-    finish(csv)
+
+    /// One row: the (type, name), its current rates from `counts`, its percentiles and
+    /// its running totals.
+    fn write_row(
+        &self,
+        csv: &mut Writer<Vec<u8>>,
+        (kind, name): (&str, &str),
+        counts: &[(u64, u64)],
+        total: &IntervalTotals,
+        percentiles: &Percentiles,
+    ) -> Result<(), RenderError> {
+        let (requests_per_s, failures_per_s) = current_rates(counts, self.last_response);
+        let mut row = vec![
+            self.timestamp.clone(),
+            self.interval.users.to_string(),
+            text_cell(kind),
+            text_cell(name),
+            // Locust formats these with `:2f`: six decimals.
+            format!("{requests_per_s:.6}"),
+            format!("{failures_per_s:.6}"),
+        ];
+        row.extend(history_percentiles(total.count, percentiles));
+        row.extend(running_totals(total));
+        csv.write_record(&row)?;
+        Ok(())
+    }
 }
 
 /// Locust's `current_rps` and `current_fail_per_sec`: the mean per second over the ten

@@ -5,10 +5,11 @@
 use std::fmt::Write as _;
 
 use crate::compile::estimate::{self, Share};
-use crate::compile::{Action, BusinessKind, ExecPlan};
+use crate::compile::{Action, BusinessKind, ExecPlan, Task};
 use crate::engine;
 use crate::units::format_duration;
 
+/// The overview `planrun check` prints for a valid plan.
 pub fn render(exec: &ExecPlan) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -20,15 +21,22 @@ pub fn render(exec: &ExecPlan) -> String {
     let _ = writeln!(out, "  host {}   seed {}", exec.host, exec.seed);
     if let Some(arrivals) = &exec.arrivals {
         out.push_str(&super::open_model::overview(exec, arrivals));
-        threads(&mut out, exec);
-        slos(&mut out, exec);
-        return out;
+    } else {
+        let rates = classes(&mut out, exec);
+        stages(&mut out, exec);
+        rates.write(&mut out);
+        out.push_str(&super::open_model::beside_the_load(exec));
     }
+    threads(&mut out, exec);
+    slos(&mut out, exec);
+    out
+}
+
+/// Users per class at the peak, each with its tasks; returns the request rates they offer.
+fn classes(out: &mut String, exec: &ExecPlan) -> PeakRates {
     let peak = exec.schedule.peak();
     let _ = writeln!(out, "\nusers at peak: {peak}");
-    // Per request name: requests per second, and whether that is only an upper bound.
-    let mut rates: Vec<(String, f64, bool)> = Vec::new();
-    let mut unbounded = false;
+    let mut rates = PeakRates::default();
     for (class, &users) in exec.classes.iter().zip(&exec.mix.per_class) {
         let share = if peak == 0 {
             0.0
@@ -41,32 +49,11 @@ pub fn render(exec: &ExecPlan) -> String {
             class.name, users, class.weight, class.think
         );
         let task_rate = class.think.tasks_per_second();
-        unbounded |= task_rate.is_none() && users > 0;
+        rates.unbounded |= task_rate.is_none() && users > 0;
         for (index, (task, share)) in class.tasks.iter().zip(class.picker.shares()).enumerate() {
             // How often each `when` step is sent when the flow reaches it.
             let sent: Vec<Share> = (0..task.actions.len())
                 .map(|action| estimate::when_share(exec, class, index, action))
-                .collect();
-            let requests: Vec<String> = task
-                .actions
-                .iter()
-                .zip(&sent)
-                .filter_map(|(a, share)| match a {
-                    Action::Request(id) => {
-                        let spec = exec.request(*id);
-                        let conditional = match share {
-                            Share::Always => String::new(),
-                            Share::About(p) => format!(" (when: {:.0}%)", p * 100.0),
-                            Share::AtMost(p) => format!(" (when: ≤ {:.0}%)", p * 100.0),
-                        };
-                        Some(format!(
-                            "{} {}{conditional}",
-                            spec.method,
-                            exec.metric_name(spec.metric).name
-                        ))
-                    }
-                    Action::Set(_) | Action::Pause(_) => None,
-                })
                 .collect();
             let _ = writeln!(
                 out,
@@ -74,20 +61,45 @@ pub fn render(exec: &ExecPlan) -> String {
                 task.name,
                 task.weight,
                 share * 100.0,
-                requests.join(", ")
+                task_requests(exec, task, &sent)
             );
             if let Some(rate) = task_rate {
-                for (action, sent) in task.actions.iter().zip(&sent) {
-                    if let Action::Request(id) = action {
-                        let name = exec.metric_name(exec.request(*id).metric).name.clone();
-                        let rate = rate * f64::from(users) * share * sent.fraction();
-                        add_rate(&mut rates, name, rate, sent.is_bound());
-                    }
-                }
+                rates.add_task(exec, task, &sent, rate * f64::from(users) * share);
             }
         }
     }
+    rates
+}
 
+/// A task's requests as `POST pre-reserve (when: ≤ 25%)`, given how often each action is
+/// sent when the flow reaches it.
+fn task_requests(exec: &ExecPlan, task: &Task, sent: &[Share]) -> String {
+    let requests: Vec<String> = task
+        .actions
+        .iter()
+        .zip(sent)
+        .filter_map(|(a, share)| match a {
+            Action::Request(id) => {
+                let spec = exec.request(*id);
+                let conditional = match share {
+                    Share::Always => String::new(),
+                    Share::About(p) => format!(" (when: {:.0}%)", p * 100.0),
+                    Share::AtMost(p) => format!(" (when: ≤ {:.0}%)", p * 100.0),
+                };
+                Some(format!(
+                    "{} {}{conditional}",
+                    spec.method,
+                    exec.metric_name(spec.metric).name
+                ))
+            }
+            Action::Set(_) | Action::Pause(_) => None,
+        })
+        .collect();
+    requests.join(", ")
+}
+
+/// The stage timeline, with the run's total length and graceful stop.
+fn stages(out: &mut String, exec: &ExecPlan) {
     let _ = writeln!(
         out,
         "\nstages (total {}, graceful stop {}):",
@@ -97,50 +109,81 @@ pub fn render(exec: &ExecPlan) -> String {
     for line in exec.schedule.describe() {
         let _ = writeln!(out, "  {line}");
     }
+}
 
-    let _ = writeln!(
-        out,
-        "\nexpected request rate at peak (if responses were instant; slower responses lower it):"
-    );
-    let total: f64 = rates.iter().map(|(_, r, _)| r).sum();
-    let any_bound = rates.iter().any(|(_, _, bound)| *bound);
-    for (name, rate, bound) in &rates {
-        let share = if total > 0.0 {
-            rate * 100.0 / total
-        } else {
-            0.0
-        };
-        let _ = writeln!(
-            out,
-            "  {name:<40} {:>11} {:>13}  {share:>5.1}%",
-            per(*rate, *bound, "s", 2),
-            per(rate * 60.0, *bound, "min", 0),
-        );
-    }
-    let _ = writeln!(
-        out,
-        "  {:<40} {:>11} {:>13}",
-        "total",
-        per(total, any_bound, "s", 2),
-        per(total * 60.0, any_bound, "min", 0),
-    );
-    if any_bound {
-        let _ = writeln!(
-            out,
-            "  (≤: a `when` condition depends on responses or data, so the rate is at most this)"
-        );
-    }
-    if unbounded {
-        let _ = writeln!(
-            out,
-            "  (+ users without think time: as fast as the target answers)"
-        );
+/// The request rates a closed-model plan offers at the peak, were responses instant.
+#[derive(Default)]
+struct PeakRates {
+    /// Per request name: requests per second, and whether that is only an upper bound.
+    rates: Vec<(String, f64, bool)>,
+    /// Some users have no think time: they send as fast as the target answers.
+    unbounded: bool,
+}
+
+impl PeakRates {
+    /// Adds a task's requests, the task being run `tasks_per_second` times a second.
+    fn add_task(&mut self, exec: &ExecPlan, task: &Task, sent: &[Share], tasks_per_second: f64) {
+        for (action, sent) in task.actions.iter().zip(sent) {
+            if let Action::Request(id) = action {
+                let name = exec.metric_name(exec.request(*id).metric).name.clone();
+                let rate = tasks_per_second * sent.fraction();
+                self.add(name, rate, sent.is_bound());
+            }
+        }
     }
 
-    out.push_str(&super::open_model::beside_the_load(exec));
-    threads(&mut out, exec);
-    slos(&mut out, exec);
-    out
+    /// Adds `rate` (an upper bound when `bound`) to the request name's rate.
+    fn add(&mut self, name: String, rate: f64, bound: bool) {
+        match self.rates.iter_mut().find(|(n, _, _)| *n == name) {
+            Some((_, r, b)) => {
+                *r += rate;
+                *b |= bound;
+            }
+            None => self.rates.push((name, rate, bound)),
+        }
+    }
+
+    /// The table: each name's rate per second and per minute and its share, then the total.
+    fn write(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "\nexpected request rate at peak (if responses were instant; slower responses lower it):"
+        );
+        let total: f64 = self.rates.iter().map(|(_, r, _)| r).sum();
+        let any_bound = self.rates.iter().any(|(_, _, bound)| *bound);
+        for (name, rate, bound) in &self.rates {
+            let share = if total > 0.0 {
+                rate * 100.0 / total
+            } else {
+                0.0
+            };
+            let _ = writeln!(
+                out,
+                "  {name:<40} {:>11} {:>13}  {share:>5.1}%",
+                per(*rate, *bound, "s", 2),
+                per(rate * 60.0, *bound, "min", 0),
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  {:<40} {:>11} {:>13}",
+            "total",
+            per(total, any_bound, "s", 2),
+            per(total * 60.0, any_bound, "min", 0),
+        );
+        if any_bound {
+            let _ = writeln!(
+                out,
+                "  (≤: a `when` condition depends on responses or data, so the rate is at most this)"
+            );
+        }
+        if self.unbounded {
+            let _ = writeln!(
+                out,
+                "  (+ users without think time: as fast as the target answers)"
+            );
+        }
+    }
 }
 
 /// The engine's worker threads on this machine, and why (see `engine::worker_threads`).
@@ -216,17 +259,6 @@ fn slos(out: &mut String, exec: &ExecPlan) {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-    }
-}
-
-/// Adds `rate` (an upper bound when `bound`) to the request name's rate.
-fn add_rate(rates: &mut Vec<(String, f64, bool)>, name: String, rate: f64, bound: bool) {
-    match rates.iter_mut().find(|(n, _, _)| *n == name) {
-        Some((_, r, b)) => {
-            *r += rate;
-            *b |= bound;
-        }
-        None => rates.push((name, rate, bound)),
     }
 }
 

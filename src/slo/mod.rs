@@ -115,54 +115,15 @@ pub fn evaluate(slos: &[Slo], summary: &RunSummary) -> Vec<Verdict> {
     slos.iter().map(|slo| evaluate_one(slo, summary)).collect()
 }
 
+/// One SLO's verdict: what was measured for its scope, and whether that holds.
 fn evaluate_one(slo: &Slo, summary: &RunSummary) -> Verdict {
-    let stats: &RequestStats = match &slo.scope {
-        SloScope::All | SloScope::Business { .. } => &summary.total,
-        SloScope::Request { metric, .. } => &summary.requests[metric.0 as usize],
-    };
+    let stats = scope_stats(slo, summary);
     let outcome = summary.windows.iter().find(|w| w.slo == slo.id);
-    let (measured, missing) = match (&slo.over, outcome) {
-        (Over::Run, _) => match (&slo.scope, slo.threshold.metric) {
-            (SloScope::Business { id, .. }, _) => {
-                (summary.business[id.0 as usize].value, "no attempts")
-            }
-            (_, SloMetric::Recovery) => match &summary.recovery {
-                Some(r) => (
-                    r.recovered_after.map(|d| d.as_secs_f64() * 1e6),
-                    "did not recover",
-                ),
-                None => (None, "not probed"),
-            },
-            (_, metric) if metric.is_latency() => measure_latency(metric, stats),
-            (_, metric) => (measure(metric, stats, summary), "no requests"),
-        },
-        // Windows judge latencies over responses too: requests without one are not "none".
-        (_, Some(outcome))
-            if outcome.measured.is_none()
-                && slo.threshold.metric.is_latency()
-                && stats.count > 0
-                && stats.responses() == 0 =>
-        {
-            (None, "no successful responses")
-        }
-        (_, Some(outcome)) => (outcome.measured, outcome.missing),
-        (_, None) => (None, "no requests"),
-    };
+    let (measured, missing) = measured_value(slo, stats, outcome, summary);
     let threshold = &slo.threshold;
     let held = measured.is_some_and(|m| threshold.comparison.holds(m, threshold.value));
-    let status = match (held, slo.level) {
-        (true, _) => Status::Pass,
-        (false, Level::Target) => Status::Warn,
-        (false, Level::Critical) => Status::Fail,
-    };
-    // What a whole-run latency figure is over (a window's is over its own requests).
-    let over = (slo.over == Over::Run
-        && threshold.metric.is_latency()
-        && !matches!(slo.scope, SloScope::Business { .. }))
-    .then(|| {
-        let responses = stats.responses();
-        (responses, stats.count - responses)
-    });
+    let status = status_of(held, slo.level);
+    let over = latency_over(slo, stats);
     Verdict {
         slo: slo.label(),
         scope: slo.scope_name().to_owned(),
@@ -180,6 +141,79 @@ fn evaluate_one(slo: &Slo, summary: &RunSummary) -> Verdict {
         responses: over.map(|(responses, _)| responses),
         without_response: over.map(|(_, without)| without),
     }
+}
+
+/// The requests an SLO's scope covers: all of them (business SLOs too), or one name's.
+fn scope_stats<'a>(slo: &Slo, summary: &'a RunSummary) -> &'a RequestStats {
+    match &slo.scope {
+        SloScope::All | SloScope::Business { .. } => &summary.total,
+        SloScope::Request { metric, .. } => &summary.requests[metric.0 as usize],
+    }
+}
+
+/// The value an SLO judges (over the run, or from its windows' `outcome`), with the reason
+/// shown when there is none.
+fn measured_value(
+    slo: &Slo,
+    stats: &RequestStats,
+    outcome: Option<&WindowOutcome>,
+    summary: &RunSummary,
+) -> (Option<f64>, &'static str) {
+    match (&slo.over, outcome) {
+        (Over::Run, _) => run_value(slo, stats, summary),
+        // Windows judge latencies over responses too: requests without one are not "none".
+        (_, Some(outcome))
+            if outcome.measured.is_none()
+                && slo.threshold.metric.is_latency()
+                && stats.count > 0
+                && stats.responses() == 0 =>
+        {
+            (None, "no successful responses")
+        }
+        (_, Some(outcome)) => (outcome.measured, outcome.missing),
+        (_, None) => (None, "no requests"),
+    }
+}
+
+/// A whole-run SLO's value: a business metric, the recovery time, a latency over the
+/// responses, or another request figure.
+fn run_value(slo: &Slo, stats: &RequestStats, summary: &RunSummary) -> (Option<f64>, &'static str) {
+    match (&slo.scope, slo.threshold.metric) {
+        (SloScope::Business { id, .. }, _) => {
+            (summary.business[id.0 as usize].value, "no attempts")
+        }
+        (_, SloMetric::Recovery) => match &summary.recovery {
+            Some(r) => (
+                r.recovered_after.map(|d| d.as_secs_f64() * 1e6),
+                "did not recover",
+            ),
+            None => (None, "not probed"),
+        },
+        (_, metric) if metric.is_latency() => measure_latency(metric, stats),
+        (_, metric) => (measure(metric, stats, summary), "no requests"),
+    }
+}
+
+/// Pass when the threshold held; otherwise a warning for a target, a failure for a
+/// critical SLO.
+fn status_of(held: bool, level: Level) -> Status {
+    match (held, level) {
+        (true, _) => Status::Pass,
+        (false, Level::Target) => Status::Warn,
+        (false, Level::Critical) => Status::Fail,
+    }
+}
+
+/// What a whole-run latency figure is over: (responses, requests without one). `None` for
+/// other SLOs (a window's figure is over its own requests).
+fn latency_over(slo: &Slo, stats: &RequestStats) -> Option<(u64, u64)> {
+    (slo.over == Over::Run
+        && slo.threshold.metric.is_latency()
+        && !matches!(slo.scope, SloScope::Business { .. }))
+    .then(|| {
+        let responses = stats.responses();
+        (responses, stats.count - responses)
+    })
 }
 
 fn window_verdict(slo: &Slo, outcome: &WindowOutcome) -> WindowVerdict {
