@@ -439,4 +439,25 @@ mod tests {
         let error = first_error(json!({"slos": [{"requst": "x"}]}));
         assert_eq!(error.path, Some(path));
     }
+
+    #[test]
+    fn hand_written_shapes_keep_their_paths() {
+        // A scoped SLO is read in place: its own keys' mistakes are typed and placed.
+        let error = first_error(json!({"slos": [{"check": "p95 < 1s", "abort": "yes"}]}));
+        assert_eq!(error.kind, TreeErrorKind::WrongType(Want::Bool));
+        let path = KeyPath::root().key("slos").index(0).key("abort");
+        assert_eq!(error.path, Some(path));
+        // A per-task rate that is no rate names the whole `rate`, as its shape says.
+        let error = first_error(json!({"load": {"rate": {"t": [1]}}}));
+        assert_eq!(error.kind, TreeErrorKind::WrongType(Want::Shape("RawRate")));
+        assert_eq!(error.path, Some(KeyPath::root().key("load").key("rate")));
+        // A raw type's own words are kept, at the key they are about.
+        let plan = json!({"classes": {"A": {"tasks": {"t": {"exclusive-outcomes": 3}}}}});
+        let error = first_error(plan);
+        assert!(matches!(error.kind, TreeErrorKind::Custom(_)), "{error:?}");
+        let path = ["classes", "A", "tasks", "t", "exclusive-outcomes"]
+            .iter()
+            .fold(KeyPath::root(), |path, key| path.key(*key));
+        assert_eq!(error.path, Some(path));
+    }
 }
