@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::diagnostic::{PlanErrorKind, PlanErrors, did_you_mean, shorten};
 use super::key_path::{KeyPath, Segment};
 use super::raw::RawPlan;
+use super::tree_de::{TreeErrorKind, Want, from_tree};
 use super::{LoadedPlan, Part};
 
 /// More mistakes than this in one plan are reported on the next run.
@@ -18,27 +19,13 @@ const MAX_REPORTED: usize = 20;
 pub(super) fn raw_plan(loaded: &LoadedPlan, mut value: Value) -> Result<RawPlan, PlanErrors> {
     let mut errors = PlanErrors::default();
     loop {
-        let error = match serde_path_to_error::deserialize::<_, RawPlan>(value.clone()) {
+        let error = match from_tree::<RawPlan>(&value) {
             Ok(raw) if errors.is_empty() => return Ok(raw),
             Ok(_) => break,
             Err(error) => error,
         };
-        let mut path = KeyPath::root();
-        for segment in error.path().iter() {
-            match segment {
-                serde_path_to_error::Segment::Seq { index } => path.push(Segment::Index(*index)),
-                serde_path_to_error::Segment::Map { key } => path.push(Segment::Key(key.clone())),
-                _ => {}
-            }
-        }
-        let message = error.into_inner().to_string();
-        let (kind, part, hint) = classify(&message, &path, at(&value, &path));
-        let path = match &kind {
-            PlanErrorKind::UnknownKey { key, .. } if path.last_key() != Some(key) => {
-                path.key(key.clone())
-            }
-            _ => path,
-        };
+        let path = error.path.unwrap_or_else(KeyPath::root);
+        let (kind, part, hint) = classify(error.kind, &path, at(&value, &path));
         // A missing key cannot be taken out; anything else can, to look further.
         let removed =
             !matches!(kind, PlanErrorKind::MissingKey { .. }) && remove(&mut value, &path);
@@ -86,47 +73,47 @@ pub(super) fn remove(root: &mut Value, path: &KeyPath) -> bool {
     }
 }
 
-/// Turns serde's messages into our kinds, with a "did you mean" for unknown keys. Type
+/// Turns a typed mistake into our kinds, with a "did you mean" for unknown keys. Type
 /// mistakes are described from the value found and what the key takes, never in serde's
 /// words (which name Rust types: `untagged enum Scalar`, `struct RawClass`).
 fn classify(
-    message: &str,
+    kind: TreeErrorKind,
     path: &KeyPath,
     found: Option<&Value>,
 ) -> (PlanErrorKind, Part, Option<String>) {
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let (key, rest) = rest.split_once('`').unwrap_or((rest, ""));
-        let expected: Vec<String> = rest
-            .split('`')
-            .skip(1)
-            .step_by(2)
-            .map(str::to_owned)
-            .collect();
-        let hint = did_you_mean(key, expected.iter().map(String::as_str));
-        return (
-            PlanErrorKind::UnknownKey {
-                key: shorten(key),
-                expected,
-            },
-            Part::Key,
-            hint,
-        );
-    }
-    if let Some(rest) = message.strip_prefix("missing field `") {
-        let key = rest.split('`').next().unwrap_or(rest).to_owned();
-        return (PlanErrorKind::MissingKey { key }, Part::Value, None);
-    }
+    let want = match kind {
+        TreeErrorKind::UnknownKey { key, expected } => {
+            let hint = did_you_mean(&key, expected.iter().copied());
+            let kind = PlanErrorKind::UnknownKey {
+                key: shorten(&key),
+                expected: expected.iter().map(|&name| name.to_owned()).collect(),
+            };
+            return (kind, Part::Key, hint);
+        }
+        TreeErrorKind::MissingKey { key } => {
+            let kind = PlanErrorKind::MissingKey { key: key.into() };
+            return (kind, Part::Value, None);
+        }
+        TreeErrorKind::DuplicateKey { key } => {
+            let message = format!("`{key}` is given twice");
+            return (PlanErrorKind::WrongType { message }, Part::Key, None);
+        }
+        TreeErrorKind::Custom(message) => {
+            return (PlanErrorKind::WrongType { message }, Part::Value, None);
+        }
+        TreeErrorKind::WrongType(want) => want,
+    };
     let key = path.last_key().unwrap_or_default();
-    let expected = match expected_words(message, path) {
-        Some(words) if words == "a string" && DURATION_KEYS.contains(&key) => {
+    let expected = match want {
+        Want::Text if DURATION_KEYS.contains(&key) => {
             Some("a duration such as `30s` or `5m`".to_owned())
         }
-        other => other,
+        want => expected_words(&want, key).map(str::to_owned),
     };
     let found_words = found.map_or_else(|| "nothing".to_owned(), describe);
     let message = match expected {
         Some(expected) => format!("found {found_words}, expected {expected}"),
-        None => plain_type_message(message),
+        None => format!("found {found_words}"),
     };
     let hint = match (found, path.last_key()) {
         (Some(Value::Number(n)), Some(key)) if DURATION_KEYS.contains(&key) => Some(format!(
@@ -162,82 +149,43 @@ fn describe(value: &Value) -> String {
     }
 }
 
-/// What the key at `path` takes, in plan words, from serde's `expected …` (or its
-/// "did not match any variant of untagged enum X"); None when serde named no type.
-fn expected_words(message: &str, path: &KeyPath) -> Option<String> {
-    let named = message
-        .split_once("untagged enum ")
-        .map(|(_, name)| name)
-        .or_else(|| message.split_once("expected struct ").map(|(_, name)| name))
-        .or_else(|| {
-            message
-                .split_once(", expected ")
-                .map(|(_, expected)| expected)
-        })?;
-    let name = named.split_whitespace().next().unwrap_or_default();
-    let key = path.last_key().unwrap_or_default();
-    let words = match name {
-        "Scalar" => match key {
-            "spawn-rate" => "a number of users per second, or a rate such as `10/s`",
-            "rate" => "a rate such as `10/s` or `1000/min`",
-            "max-body" => "a size such as `512KiB` or `4MB`, or a number of bytes",
-            _ => "a number or a string such as `2xx`",
+/// What a value at `key` takes, in plan words; None when serde did not say.
+fn expected_words(want: &Want, key: &str) -> Option<&'static str> {
+    let words = match want {
+        Want::Text => "a string",
+        Want::WholeNumber => "a whole number",
+        Want::Natural => "a whole number from 0 up",
+        Want::Number => "a number",
+        Want::Bool => "`true` or `false`",
+        Want::List => "a list",
+        Want::Map => "a map",
+        Want::Unknown => return None,
+        Want::Shape(name) => match *name {
+            "Scalar" => match key {
+                "spawn-rate" => "a number of users per second, or a rate such as `10/s`",
+                "rate" => "a rate such as `10/s` or `1000/min`",
+                "max-body" => "a size such as `512KiB` or `4MB`, or a number of bytes",
+                _ => "a number or a string such as `2xx`",
+            },
+            "RawStatuses" => "a status such as `200` or `2xx`, or a list of them",
+            "RawRate" => "a rate such as `10/s`, or a map of rates by task name",
+            "OneOrMany" => "an outcome such as `book.created`, or a list of them",
+            "RawPlan" => "a map of plan settings such as `host`, `classes` and `load`",
+            "RawClass" => "a map of class settings such as `tasks` and `weight`",
+            "RawStep" => "a map of request settings such as `path` and `method`",
+            "RawExtract" => "a map with one of `json`, `regex`, `header`, `cookie` or `status`",
+            "RawCheck" => "a map with a check such as `status`, `json` or `contains`",
+            "RawData" => "a map with `file` (and `mode`)",
+            "RawBusinessMetric" => "a map with `rate` or `count`",
+            "RawLoad" => "a map of load settings such as `users` and `run-time`",
+            "RawBurst" => "a map with `request`, `size` and `at`",
+            "RawRecovery" => "a map with `request`, `successes`, `interval` and `timeout`",
+            "RawStage" => "a map of stage settings such as `users` and `duration`",
+            "RawScopedSlo" => "a map with `request` and `check`",
+            _ => return None,
         },
-        "RawStatuses" => "a status such as `200` or `2xx`, or a list of them",
-        "RawRate" => "a rate such as `10/s`, or a map of rates by task name",
-        "OneOrMany" => "an outcome such as `book.created`, or a list of them",
-        "RawPlan" => "a map of plan settings such as `host`, `classes` and `load`",
-        "RawClass" => "a map of class settings such as `tasks` and `weight`",
-        "RawStep" => "a map of request settings such as `path` and `method`",
-        "RawExtract" => "a map with one of `json`, `regex`, `header`, `cookie` or `status`",
-        "RawCheck" => "a map with a check such as `status`, `json` or `contains`",
-        "RawData" => "a map with `file` (and `mode`)",
-        "RawBusinessMetric" => "a map with `rate` or `count`",
-        "RawLoad" => "a map of load settings such as `users` and `run-time`",
-        "RawBurst" => "a map with `request`, `size` and `at`",
-        "RawRecovery" => "a map with `request`, `successes`, `interval` and `timeout`",
-        "RawStage" => "a map of stage settings such as `users` and `duration`",
-        "RawScopedSlo" => "a map with `request` and `check`",
-        "i64" | "i32" | "u32" | "u16" => "a whole number",
-        "u64" => "a whole number from 0 up",
-        "f64" => "a number",
-        "a" | "an" => return Some(plain_expected(named)),
-        _ => return None,
     };
-    Some(words.to_owned())
-}
-
-/// serde's own plain phrases (`a string`, `a sequence`, `a boolean`) in plan words.
-fn plain_expected(expected: &str) -> String {
-    match expected.trim() {
-        "a sequence" => "a list".into(),
-        "a boolean" => "`true` or `false`".into(),
-        other => other.to_owned(),
-    }
-}
-
-/// serde's `invalid type: string "many", expected i64` in the words of a plan:
-/// `found string "many", expected a whole number`. The fallback when the type is unknown.
-fn plain_type_message(message: &str) -> String {
-    let Some(rest) = message
-        .strip_prefix("invalid type: ")
-        .or_else(|| message.strip_prefix("invalid value: "))
-    else {
-        return message.to_owned();
-    };
-    let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
-    let expected = match expected {
-        "i64" | "i32" | "u32" | "u64" | "u16" => "a whole number",
-        "f64" => "a number",
-        "a sequence" => "a list",
-        other => other,
-    };
-    let found = found.replace("sequence", "a list").replace("map", "a map");
-    if expected.is_empty() {
-        format!("found {found}")
-    } else {
-        format!("found {found}, expected {expected}")
-    }
+    Some(words)
 }
 
 #[cfg(test)]
@@ -245,16 +193,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn type_messages_use_plan_words() {
+    fn type_mistakes_use_plan_words() {
+        let path = KeyPath::root().key("load").key("run-time");
+        let found = serde_json::json!(5);
+        let (kind, _, hint) = classify(TreeErrorKind::WrongType(Want::Text), &path, Some(&found));
+        let message = "found number `5`, expected a duration such as `30s` or `5m`";
         assert_eq!(
-            plain_type_message(r#"invalid type: string "many", expected i64"#),
-            r#"found string "many", expected a whole number"#
+            kind,
+            PlanErrorKind::WrongType {
+                message: message.into()
+            }
         );
+        assert!(hint.is_some());
+        let path = KeyPath::root().key("classes").key("A");
+        let found = serde_json::json!([]);
+        let want = TreeErrorKind::WrongType(Want::Shape("RawClass"));
+        let (kind, _, _) = classify(want, &path, Some(&found));
+        let message = "found a list, expected a map of class settings such as `tasks` and `weight`";
         assert_eq!(
-            plain_type_message("invalid type: sequence, expected a map"),
-            "found a list, expected a map"
+            kind,
+            PlanErrorKind::WrongType {
+                message: message.into()
+            }
         );
-        assert_eq!(plain_type_message("something else"), "something else");
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod source;
 pub mod span;
 mod syntax;
 mod toml_tree;
+mod tree_de;
 mod yaml;
 
 use std::collections::HashMap;

@@ -6,7 +6,9 @@
 //! would run a different test than the one written.
 
 use indexmap::IndexMap;
-use serde::Deserialize;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, SeqAccess, Unexpected, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 #[derive(Debug, Default, Deserialize)]
@@ -169,8 +171,7 @@ pub struct RawBusinessMetric {
 }
 
 /// One string or a list of them.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum OneOrMany {
     One(String),
     Many(Vec<String>),
@@ -223,8 +224,7 @@ impl<'de> Deserialize<'de> for RawExclusive {
 }
 
 /// A number or a string in the file; plans may write `10` or `"10/s"`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum Scalar {
     Int(i64),
     Float(f64),
@@ -242,8 +242,7 @@ impl std::fmt::Display for Scalar {
 }
 
 /// `expect-status`: one item or a list of them.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum RawStatuses {
     One(Scalar),
     Many(Vec<Scalar>),
@@ -285,8 +284,7 @@ pub struct RawLoad {
 }
 
 /// `rate`: one rate for the plan's mix, or a rate per task name.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum RawRate {
     One(Scalar),
     PerTask(IndexMap<String, Scalar>),
@@ -337,19 +335,63 @@ pub enum RawSlo {
 }
 
 // By hand rather than `#[serde(untagged)]`, whose one message ("did not match any
-// variant") would hide which key of the entry was wrong.
+// variant") would hide which key of the entry was wrong: a map is read in place, so a
+// mistake inside it is reported at its own key.
 impl<'de> Deserialize<'de> for RawSlo {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        match Value::deserialize(deserializer)? {
-            Value::String(check) => Ok(RawSlo::Check(check)),
-            value @ Value::Object(_) => serde_json::from_value(value)
-                .map(RawSlo::Scoped)
-                .map_err(D::Error::custom),
-            _ => Err(D::Error::custom(
-                "expected an SLO such as `p95 < 3s`, or a map with `request` and `check`",
-            )),
-        }
+        deserializer.deserialize_any(SloVisitor)
+    }
+}
+
+struct SloVisitor;
+
+impl SloVisitor {
+    fn wrong<E: serde::de::Error>() -> E {
+        E::custom("expected an SLO such as `p95 < 3s`, or a map with `request` and `check`")
+    }
+}
+
+impl<'de> Visitor<'de> for SloVisitor {
+    type Value = RawSlo;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an SLO such as `p95 < 3s`, or a map with `request` and `check`")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, check: &str) -> Result<RawSlo, E> {
+        Ok(RawSlo::Check(check.to_owned()))
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<RawSlo, M::Error> {
+        RawScopedSlo::deserialize(MapAccessDeserializer::new(map)).map(RawSlo::Scoped)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<RawSlo, E> {
+        Err(Self::wrong())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<RawSlo, E> {
+        Err(Self::wrong())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<RawSlo, E> {
+        Err(Self::wrong())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<RawSlo, E> {
+        Err(Self::wrong())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<RawSlo, E> {
+        Err(Self::wrong())
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<RawSlo, E> {
+        Err(Self::wrong())
+    }
+
+    fn visit_seq<S: SeqAccess<'de>>(self, _: S) -> Result<RawSlo, S::Error> {
+        Err(Self::wrong())
     }
 }
 
@@ -372,4 +414,96 @@ pub struct RawScopedSlo {
     pub abort: Option<bool>,
     /// With `abort`: how long the breach must last before the run stops (default 0s).
     pub abort_grace: Option<String>,
+}
+
+// The one-or-many shapes below are read by hand, as a `Value` checked against each form,
+// and named through `deserialize_newtype_struct`: the plan's deserialiser then says what
+// the key takes in plan words (see `plan::deserialize`), with no untagged enum's message.
+
+/// Reads a `Value` through a newtype named `name`, then makes `T` of it or says it does
+/// not fit (the deserialiser knows the name, hence the words).
+fn shaped<'de, D, T>(
+    deserializer: D,
+    name: &'static str,
+    make: fn(&Value) -> Option<T>,
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct Shaped<T>(fn(&Value) -> Option<T>);
+
+    impl<'de, T> Visitor<'de> for Shaped<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a value of another shape")
+        }
+
+        fn visit_newtype_struct<D: Deserializer<'de>>(self, inner: D) -> Result<T, D::Error> {
+            let value = Value::deserialize(inner)?;
+            (self.0)(&value)
+                .ok_or_else(|| serde::de::Error::invalid_type(Unexpected::Other("value"), &self))
+        }
+    }
+
+    deserializer.deserialize_newtype_struct(name, Shaped(make))
+}
+
+impl Scalar {
+    fn from_value(value: &Value) -> Option<Scalar> {
+        match value {
+            Value::Number(n) => Some(match n.as_i64() {
+                Some(i) => Scalar::Int(i),
+                None => Scalar::Float(n.as_f64()?),
+            }),
+            Value::String(text) => Some(Scalar::Text(text.clone())),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        shaped(deserializer, "Scalar", Scalar::from_value)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawStatuses {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        shaped(deserializer, "RawStatuses", |value| match value {
+            Value::Array(items) => items
+                .iter()
+                .map(Scalar::from_value)
+                .collect::<Option<_>>()
+                .map(RawStatuses::Many),
+            other => Scalar::from_value(other).map(RawStatuses::One),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for RawRate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        shaped(deserializer, "RawRate", |value| match value {
+            Value::Object(map) => map
+                .iter()
+                .map(|(task, rate)| Some((task.clone(), Scalar::from_value(rate)?)))
+                .collect::<Option<_>>()
+                .map(RawRate::PerTask),
+            other => Scalar::from_value(other).map(RawRate::One),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        shaped(deserializer, "OneOrMany", |value| match value {
+            Value::String(item) => Some(OneOrMany::One(item.clone())),
+            Value::Array(items) => items
+                .iter()
+                .map(|item| item.as_str().map(str::to_owned))
+                .collect::<Option<_>>()
+                .map(OneOrMany::Many),
+            _ => None,
+        })
+    }
 }
