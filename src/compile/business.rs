@@ -2,7 +2,7 @@
 //! attempts of the requests those outcomes belong to) or a count of outcomes.
 
 use super::context::Compiler;
-use super::graph::MetricId;
+use super::graph::RequestNameId;
 use super::inspect::OutcomeId;
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 
@@ -14,7 +14,7 @@ pub struct BusinessId(pub u32);
 pub enum BusinessKind {
     /// The outcomes' count over the attempts of these request names.
     Rate {
-        attempts: Vec<MetricId>,
+        attempts: Vec<RequestNameId>,
     },
     Count,
 }
@@ -57,8 +57,8 @@ pub(super) fn compile(cx: &mut Compiler) -> Vec<BusinessMetric> {
             };
             outcomes.push(id);
             let request = &cx.outcomes[id.0 as usize].request;
-            if let Some(index) = cx.metrics.iter().position(|m| &m.name == request) {
-                let metric = MetricId(index as u32);
+            if let Some(index) = cx.request_names.iter().position(|m| &m.name == request) {
+                let metric = RequestNameId(index as u32);
                 if !attempts.contains(&metric) {
                     attempts.push(metric);
                 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::checks;
-use super::graph::{MetricId, MetricName, RequestSpec};
+use super::graph::{RequestName, RequestNameId, RequestSpec};
 use super::inspect::{CheckId, InspectionName, OutcomeId};
 use super::target::{self, Target};
 use super::templates::Templates;
@@ -19,7 +19,7 @@ pub(crate) struct Compiler<'p> {
     pub errors: PlanErrors,
     pub templates: Templates,
     pub requests: Vec<RequestSpec>,
-    pub metrics: Vec<MetricName>,
+    pub request_names: Vec<RequestName>,
     pub checks: Vec<InspectionName>,
     pub outcomes: Vec<InspectionName>,
     /// Every compiled template with where it was written and the class using it.
@@ -36,7 +36,7 @@ impl<'p> Compiler<'p> {
             errors: PlanErrors::default(),
             templates: Templates::new(),
             requests: Vec::new(),
-            metrics: Vec::new(),
+            request_names: Vec::new(),
             checks: Vec::new(),
             outcomes: Vec::new(),
             sites: Vec::new(),
@@ -204,15 +204,15 @@ impl<'p> Compiler<'p> {
     }
 
     /// The metric id for a request name, registering it on first use.
-    pub fn metric(&mut self, name: &str, method: &reqwest::Method) -> MetricId {
-        if let Some(i) = self.metrics.iter().position(|m| m.name == name) {
-            return MetricId(i as u32);
+    pub fn name_id(&mut self, name: &str, method: &reqwest::Method) -> RequestNameId {
+        if let Some(i) = self.request_names.iter().position(|m| m.name == name) {
+            return RequestNameId(i as u32);
         }
-        self.metrics.push(MetricName {
+        self.request_names.push(RequestName {
             name: name.to_owned(),
             method: method.clone(),
         });
-        MetricId((self.metrics.len() - 1) as u32)
+        RequestNameId((self.request_names.len() - 1) as u32)
     }
 
     /// The id of a named check of a request name, registering it on first use.

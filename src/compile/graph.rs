@@ -23,7 +23,7 @@ use crate::units::{ByteSize, StatusSet};
 
 /// Index of a request name in `ExecPlan::metrics`: what statistics are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MetricId(pub u32);
+pub struct RequestNameId(pub u32);
 
 /// Index of a request in `ExecPlan::requests`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -31,7 +31,7 @@ pub struct RequestId(pub u32);
 
 /// A request name as reports show it: the name and the method of its first request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MetricName {
+pub struct RequestName {
     pub name: String,
     pub method: Method,
 }
@@ -57,7 +57,7 @@ pub struct ExecPlan {
     pub connection_idle: Duration,
     pub requests: Vec<RequestSpec>,
     /// Request names, in order of first appearance in the plan.
-    pub metrics: Vec<MetricName>,
+    pub request_names: Vec<RequestName>,
     /// Named checks, indexed by `CheckId`.
     pub checks: Vec<InspectionName>,
     /// Named outcomes, indexed by `OutcomeId`.
@@ -92,7 +92,7 @@ pub struct ExecPlan {
 /// One HTTP request, ready to render.
 #[derive(Debug)]
 pub struct RequestSpec {
-    pub metric: MetricId,
+    pub name: RequestNameId,
     pub method: Method,
     /// Path (joined to the host), template or static.
     pub path: Text,
@@ -161,8 +161,8 @@ pub enum OnStartFailure {
 pub const ON_START_RETRY_MIN: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl ExecPlan {
-    pub fn metric_name(&self, id: MetricId) -> &MetricName {
-        &self.metrics[id.0 as usize]
+    pub fn request_name(&self, id: RequestNameId) -> &RequestName {
+        &self.request_names[id.0 as usize]
     }
 
     pub fn request(&self, id: RequestId) -> &RequestSpec {

@@ -36,14 +36,14 @@ use indexmap::IndexMap;
 use crate::plan::{KeyPath, LoadedPlan, PlanErrorKind, PlanErrors};
 use crate::units::ByteSize;
 use context::Compiler;
-use slo::{Slo, SloMetric};
+use slo::{Slo, SloMeasure};
 
 pub use arrival_plan::{
     ArrivalPlan, ArrivalStream, Arrivals, RateCurve, Segment, Spacing, TaskPick,
 };
 pub use business::{BusinessId, BusinessKind, BusinessMetric};
 pub use graph::{
-    Action, ExecPlan, MetricId, MetricName, ON_START_RETRY_MIN, OnStartFailure, RequestId,
+    Action, ExecPlan, ON_START_RETRY_MIN, OnStartFailure, RequestId, RequestName, RequestNameId,
     RequestSpec, Task, UserClass,
 };
 pub use inspect::{CheckId, Inspection, InspectionName, OutcomeId};
@@ -125,7 +125,7 @@ fn compile_edited(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, 
         max_body: limits.max_body,
         connection_idle: limits.connection_idle,
         requests: cx.requests,
-        metrics: cx.metrics,
+        request_names: cx.request_names,
         checks: cx.checks,
         outcomes: cx.outcomes,
         business,
@@ -227,7 +227,7 @@ fn slos(cx: &mut Compiler, load: &Load, business: &[BusinessMetric]) -> Vec<Slo>
     let slos = slo::compile(cx, load.schedule.as_ref(), business);
     let measures_recovery = slos
         .iter()
-        .any(|s| s.threshold.metric == SloMetric::Recovery);
+        .any(|s| s.threshold.measure == SloMeasure::Recovery);
     if load.recovery.is_none() && measures_recovery {
         cx.error(
             KeyPath::root().key("slos"),

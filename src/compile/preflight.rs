@@ -74,7 +74,7 @@ pub(super) fn compile(cx: &mut Compiler, default_timeout: Duration) -> Preflight
         };
     }
     let health = cx.requests.iter().find_map(|request| {
-        let name = &cx.metrics[request.metric.0 as usize].name;
+        let name = &cx.request_names[request.name.0 as usize].name;
         health_check_path(request, name).map(|path| (request, name, path))
     });
     match health {

@@ -158,15 +158,15 @@ fn named_request(
         for task in &class.tasks {
             for action in &task.actions {
                 if let Action::Request(id) = action {
-                    let metric = cx.requests[id.0 as usize].metric;
-                    if cx.metrics[metric.0 as usize].name == name {
+                    let metric = cx.requests[id.0 as usize].name;
+                    if cx.request_names[metric.0 as usize].name == name {
                         return Some((name.to_owned(), ci, *id));
                     }
                 }
             }
         }
     }
-    let hint = did_you_mean(name, cx.metrics.iter().map(|m| m.name.as_str()));
+    let hint = did_you_mean(name, cx.request_names.iter().map(|m| m.name.as_str()));
     cx.error_with_hint(
         path.clone(),
         PlanErrorKind::NoSuchRequest {

@@ -280,9 +280,9 @@ fn abandoned<T: Transport>(shared: &Shared<T>, task: &crate::compile::Task, due:
     if let Some(id) = first {
         let now = Instant::now();
         let _ = shared.events.send(Event::Sample(Sample {
-            metric: shared.exec.request(id).metric,
+            name: shared.exec.request(id).name,
             started_us: now.saturating_duration_since(shared.run_start).as_micros() as u64,
-            latency_us: 0,
+            service_us: 0,
             queued_us: now.saturating_duration_since(due).as_micros() as u64,
             bytes: 0,
             failure: Some(Failure::Cancelled),

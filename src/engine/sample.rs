@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::burst::BurstOutcome;
 use super::inspect::Inspected;
-use crate::compile::MetricId;
+use crate::compile::RequestNameId;
 
 /// Where the engine sends its events.
 pub type EventSender = tokio::sync::mpsc::UnboundedSender<Event>;
@@ -169,13 +169,13 @@ impl fmt::Display for Failure {
 /// One finished (or abandoned) request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
-    pub metric: MetricId,
+    pub name: RequestNameId,
     /// When the request was sent, from the start of the run.
     pub started_us: u64,
     /// From sending the request to the end of the response body: the service time.
-    pub latency_us: u64,
+    pub service_us: u64,
     /// How late the request was sent after the instant the schedule intended for it
-    /// (open model; 0 in closed-model runs). The corrected latency adds it.
+    /// (open model; 0 in closed-model runs). The latency adds it.
     pub queued_us: u64,
     /// Response body bytes received.
     pub bytes: u64,
@@ -186,12 +186,14 @@ pub struct Sample {
 
 impl Sample {
     pub fn finished_us(&self) -> u64 {
-        self.started_us + self.latency_us
+        self.started_us + self.service_us
     }
 
-    /// Latency from the intended send instant: what a user arriving then waited.
-    pub fn corrected_latency_us(&self) -> u64 {
-        self.queued_us + self.latency_us
+    /// Latency, from the instant the schedule intended to the end of the response: what a
+    /// user arriving then waited, and what SLOs judge (the service time plus the queueing
+    /// that coordinated omission would hide).
+    pub fn latency_us(&self) -> u64 {
+        self.queued_us + self.service_us
     }
 }
 

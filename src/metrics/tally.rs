@@ -21,7 +21,7 @@ use super::summary::{
     SecondStats, new_histogram, percentile_set,
 };
 use super::windows::Windows;
-use crate::compile::{ExecPlan, MetricId};
+use crate::compile::{ExecPlan, RequestNameId};
 use crate::engine::{
     BurstOutcome, EngineOutcome, Event, Failure, LocalLimit, OnStartEvent, Sample,
 };
@@ -36,7 +36,7 @@ struct OpenSecond {
     requests: u64,
     failures: u64,
     latency: Histogram<u64>,
-    /// The same, per request name (index = `MetricId`).
+    /// The same, per request name (index = `RequestNameId`).
     per_request: Vec<RequestStats>,
     /// The most users running at once in this second. Not the count at its end: users
     /// leave as the run ends, and the last second of load would show none while its
@@ -52,9 +52,9 @@ struct FailureTally {
 
 /// The recorder's state.
 pub(super) struct Tally {
-    per_metric: Vec<RequestStats>,
+    per_request_name: Vec<RequestStats>,
     total: RequestStats,
-    failures: HashMap<(MetricId, Failure), FailureTally>,
+    failures: HashMap<(RequestNameId, Failure), FailureTally>,
     open: OpenSecond,
     series: Series,
     users: u32,
@@ -81,8 +81,8 @@ impl Tally {
         printer: LinePrinter,
         abort: CancellationToken,
     ) -> Self {
-        let per_metric: Vec<RequestStats> = exec
-            .metrics
+        let per_request_name: Vec<RequestStats> = exec
+            .request_names
             .iter()
             .map(|m| RequestStats::new(m.name.clone(), m.method.as_str()))
             .collect();
@@ -94,10 +94,10 @@ impl Tally {
                 requests: 0,
                 failures: 0,
                 latency: new_histogram(),
-                per_request: per_metric.clone(),
+                per_request: per_request_name.clone(),
                 peak_users: 0,
             },
-            per_metric,
+            per_request_name,
             series,
             users: 0,
             peak_users: 0,
@@ -162,14 +162,14 @@ impl Tally {
             .as_ref()
             .is_none_or(Failure::has_response_time);
         let failed = sample.failure.is_some();
-        let metric = sample.metric.0 as usize;
-        let latency_us = sample.corrected_latency_us();
-        for stats in [&mut self.per_metric[metric], &mut self.total] {
+        let metric = sample.name.0 as usize;
+        let latency_us = sample.latency_us();
+        for stats in [&mut self.per_request_name[metric], &mut self.total] {
             stats.count += 1;
             stats.failures += u64::from(failed);
             stats.bytes += sample.bytes;
             if sent {
-                stats.record_times(latency_us, sample.latency_us, answered);
+                stats.record_times(latency_us, sample.service_us, answered);
             }
         }
         // This second's tally of the request name: for the series, not for SLOs.
@@ -179,7 +179,7 @@ impl Tally {
         second.bytes += sample.bytes;
         if sent {
             second.latency.saturating_record(latency_us);
-            second.service.saturating_record(sample.latency_us);
+            second.service.saturating_record(sample.service_us);
         }
         self.open.requests += 1;
         self.open.failures += u64::from(failed);
@@ -190,20 +190,20 @@ impl Tally {
             self.business.record(inspected);
         }
         self.windows.record(
-            sample.metric,
+            sample.name,
             finished_second,
-            answered.then_some((latency_us, sample.latency_us)),
+            answered.then_some((latency_us, sample.service_us)),
             failed,
         );
         let at = sample.finished_us();
         if let Some(failure) = sample.failure {
-            self.record_failure(sample.metric, failure, at);
+            self.record_failure(sample.name, failure, at);
         }
     }
 
     /// A failed request, `at` microseconds into the run: logged, and counted by reason.
-    fn record_failure(&mut self, metric: MetricId, mut failure: Failure, at: u64) {
-        let name = &self.per_metric[metric.0 as usize].name;
+    fn record_failure(&mut self, metric: RequestNameId, mut failure: Failure, at: u64) {
+        let name = &self.per_request_name[metric.0 as usize].name;
         if let Some(line) = self.log.record(name, &failure, Duration::from_micros(at)) {
             (self.printer)(&line);
         }
@@ -246,7 +246,7 @@ impl Tally {
                         .iter()
                         .map(|r| &r.latency)
                         .chain([latency]),
-                    self.per_metric.iter().chain([&self.total]),
+                    self.per_request_name.iter().chain([&self.total]),
                 ),
                 None => Vec::new(),
             };
@@ -324,9 +324,9 @@ impl Tally {
         // The last second is partial: windows ending in it cover only up to the end.
         self.windows.ends_at(duration.as_micros() as u64);
         self.close_seconds_before(end);
-        let failures = failure_counts(self.failures, &self.per_metric);
+        let failures = failure_counts(self.failures, &self.per_request_name);
         let outcome_conflicts = self.business.conflicts();
-        let (checks, outcomes, business) = self.business.finish(&self.per_metric);
+        let (checks, outcomes, business) = self.business.finish(&self.per_request_name);
         let (windows, aborted) = self.windows.finish(duration.as_micros() as u64);
         let mut honesty = LoadHonesty {
             arrivals: self.arrivals,
@@ -348,7 +348,7 @@ impl Tally {
             business,
             outcome_conflicts,
             on_start: self.on_start,
-            requests: self.per_metric,
+            requests: self.per_request_name,
             total: self.total,
             failures,
             series: self.series.into_vec(),
@@ -364,13 +364,13 @@ impl Tally {
 
 /// Failures by request name and reason, most frequent first.
 fn failure_counts(
-    failures: HashMap<(MetricId, Failure), FailureTally>,
-    per_metric: &[RequestStats],
+    failures: HashMap<(RequestNameId, Failure), FailureTally>,
+    per_request_name: &[RequestStats],
 ) -> Vec<FailureCount> {
     let mut counts: Vec<FailureCount> = failures
         .into_iter()
         .map(|((metric, failure), tally)| {
-            let stats = &per_metric[metric.0 as usize];
+            let stats = &per_request_name[metric.0 as usize];
             FailureCount {
                 name: stats.name.clone(),
                 method: stats.method.clone(),

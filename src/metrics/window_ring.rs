@@ -9,7 +9,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use super::summary::LATENCY_MAX_US;
-use crate::compile::slo::SloMetric;
+use crate::compile::slo::SloMeasure;
 
 /// The most buckets a window is split into.
 const MAX_BUCKETS: u64 = 60;
@@ -53,21 +53,21 @@ impl Bucket {
         }
     }
 
-    pub(super) fn measure(&self, metric: SloMetric, seconds: f64) -> Option<f64> {
+    pub(super) fn measure(&self, metric: SloMeasure, seconds: f64) -> Option<f64> {
         let latency = || self.latency.as_ref().filter(|h| !h.is_empty());
         match metric {
             // A service-time tracker feeds its buckets service times.
-            SloMetric::Percentile(p) | SloMetric::ServicePercentile(p) => {
+            SloMeasure::Percentile(p) | SloMeasure::ServicePercentile(p) => {
                 latency().map(|h| h.value_at_percentile(p) as f64)
             }
-            SloMetric::Mean => latency().map(|h| h.mean()),
-            SloMetric::Max => latency().map(|h| h.max() as f64),
-            SloMetric::ErrorRate => {
+            SloMeasure::Mean => latency().map(|h| h.mean()),
+            SloMeasure::Max => latency().map(|h| h.max() as f64),
+            SloMeasure::ErrorRate => {
                 (self.requests > 0).then(|| self.failures as f64 / self.requests as f64)
             }
-            SloMetric::Throughput => Some(self.requests as f64 / seconds.max(1e-9)),
+            SloMeasure::Throughput => Some(self.requests as f64 / seconds.max(1e-9)),
             // Never windowed: recovery is the probe's, business metrics the run's.
-            SloMetric::Recovery | SloMetric::Rate | SloMetric::Count => None,
+            SloMeasure::Recovery | SloMeasure::Rate | SloMeasure::Count => None,
         }
     }
 }

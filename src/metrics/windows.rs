@@ -11,8 +11,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::window_ring::{Bucket, Ring};
-use crate::compile::MetricId;
-use crate::compile::slo::{Comparison, Over, Slo, SloId, SloMetric, SloScope, Threshold};
+use crate::compile::RequestNameId;
+use crate::compile::slo::{Comparison, Over, Slo, SloId, SloMeasure, SloScope, Threshold};
 
 /// What the recorder measured for one time-aware SLO.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,7 +66,7 @@ enum Kind {
 #[derive(Debug)]
 struct Tracker {
     label: String,
-    metric: Option<MetricId>,
+    metric: Option<RequestNameId>,
     threshold: Threshold,
     abort_after: Option<Duration>,
     kind: Kind,
@@ -90,7 +90,7 @@ impl Windows {
             .iter()
             .filter(|slo| slo.over.is_time_aware())
             .map(|slo| {
-                let latency = slo.threshold.metric.is_latency();
+                let latency = slo.threshold.measure.is_latency();
                 let kind = match &slo.over {
                     Over::AnyWindow(window) => Kind::Sliding(Ring::new(*window, latency)),
                     Over::Stage { start, end, .. } => Kind::Stage {
@@ -111,7 +111,7 @@ impl Windows {
                     metric: match &slo.scope {
                         // Business metrics are whole-run only (see `compile::slos`).
                         SloScope::All | SloScope::Business { .. } => None,
-                        SloScope::Request { metric, .. } => Some(*metric),
+                        SloScope::Request { id: metric, .. } => Some(*metric),
                     },
                     threshold: slo.threshold.clone(),
                     abort_after: slo.abort_after,
@@ -149,7 +149,7 @@ impl Windows {
     /// never sent.
     pub(super) fn record(
         &mut self,
-        metric: MetricId,
+        metric: RequestNameId,
         finished_s: u64,
         latency_us: Option<(u64, u64)>,
         failed: bool,
@@ -159,8 +159,8 @@ impl Windows {
                 continue;
             }
             let latency_us =
-                latency_us.map(|(corrected, service)| match tracker.threshold.metric {
-                    SloMetric::ServicePercentile(_) => service,
+                latency_us.map(|(corrected, service)| match tracker.threshold.measure {
+                    SloMeasure::ServicePercentile(_) => service,
                     _ => corrected,
                 });
             match &mut tracker.kind {
@@ -240,7 +240,7 @@ impl Tracker {
             first_bucket_us.saturating_sub(ring.bucket_s * ring.buckets.len() as u64 * 1_000_000);
         let value = ring
             .merged()
-            .measure(self.threshold.metric, (to_us - from_us) as f64 / 1e6)?;
+            .measure(self.threshold.measure, (to_us - from_us) as f64 / 1e6)?;
         let worst = self.outcome.measured.is_none_or(|w| self.worse(value, w));
         let outcome = &mut self.outcome;
         outcome.windows += 1;
@@ -265,7 +265,7 @@ impl Tracker {
             at_us: to_us,
             reason: format!(
                 "{} {} in {}s–{}s, breached since {}s",
-                self.threshold.metric,
+                self.threshold.measure,
                 self.threshold.format_value(value),
                 from_us / 1_000_000,
                 to_us / 1_000_000,
@@ -275,7 +275,7 @@ impl Tracker {
     }
 
     fn finish(&mut self, end_us: u64) {
-        let metric = self.threshold.metric;
+        let metric = self.threshold.measure;
         match &mut self.kind {
             Kind::Sliding(ring) => {
                 // The incomplete bucket at the end still counts, and a run shorter than
@@ -363,7 +363,7 @@ mod tests {
     fn feed(w: &mut Windows, seconds: std::ops::Range<u64>, per_second: u64, latency_us: u64) {
         for s in seconds {
             for _ in 0..per_second {
-                w.record(MetricId(0), s, Some((latency_us, latency_us)), false);
+                w.record(RequestNameId(0), s, Some((latency_us, latency_us)), false);
             }
             w.close_second(s);
         }

@@ -194,7 +194,7 @@ fn expected_requests(exec: &ExecPlan, arrivals: &ArrivalPlan) -> Vec<(String, f6
         for (class, task, share) in picks {
             for action in &exec.classes[class].tasks[task].actions {
                 if let Action::Request(id) = action {
-                    let name = exec.metric_name(exec.request(*id).metric).name.clone();
+                    let name = exec.request_name(exec.request(*id).name).name.clone();
                     match expected.iter_mut().find(|(n, _)| *n == name) {
                         Some((_, n)) => *n += total * share,
                         None => expected.push((name, total * share)),

@@ -89,7 +89,7 @@ fn task_requests(exec: &ExecPlan, task: &Task, sent: &[Share]) -> String {
                 Some(format!(
                     "{} {}{conditional}",
                     spec.method,
-                    exec.metric_name(spec.metric).name
+                    exec.request_name(spec.name).name
                 ))
             }
             Action::Set(_) | Action::Pause(_) => None,
@@ -125,7 +125,7 @@ impl PeakRates {
     fn add_task(&mut self, exec: &ExecPlan, task: &Task, sent: &[Share], tasks_per_second: f64) {
         for (action, sent) in task.actions.iter().zip(sent) {
             if let Action::Request(id) = action {
-                let name = exec.metric_name(exec.request(*id).metric).name.clone();
+                let name = exec.request_name(exec.request(*id).name).name.clone();
                 let rate = tasks_per_second * sent.fraction();
                 self.add(name, rate, sent.is_bound());
             }

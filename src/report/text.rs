@@ -2,7 +2,7 @@
 //! `23.4ms`, `1.25s` and `0.42%` as plans and SLO verdicts write them.
 
 use super::results::{BusinessResult, MachineResult, OnStartResult, OutcomeConflictResult};
-use crate::slo::{SloMetric, format_latency_us, format_metric_value};
+use crate::slo::{SloMeasure, format_latency_us, format_metric_value};
 use crate::units::{format_duration, printable};
 
 /// A latency in milliseconds: `812us`, `23.4ms`, `1.25s`; `-` when nothing was measured.
@@ -39,7 +39,7 @@ pub fn duration(seconds: f64) -> String {
 pub fn share(fraction: Option<f64>) -> String {
     fraction.map_or_else(
         || "-".to_owned(),
-        |f| format_metric_value(SloMetric::Rate, f),
+        |f| format_metric_value(SloMeasure::Rate, f),
     )
 }
 
@@ -53,7 +53,7 @@ pub fn business_value(metric: &BusinessResult) -> String {
             metric.count,
             metric.attempts.unwrap_or_default()
         ),
-        (_, Some(v)) => format_metric_value(SloMetric::Count, v),
+        (_, Some(v)) => format_metric_value(SloMeasure::Count, v),
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::metrics::{RequestStats, RunSummary, WindowOutcome};
 
 pub use crate::compile::slo::{
-    Comparison, Level, Over, RateUnit, Slo, SloId, SloMetric, SloScope, Threshold, Unit,
+    Comparison, Level, Over, RateUnit, Slo, SloId, SloMeasure, SloScope, Threshold, Unit,
     format_latency_us, format_metric_value, parse_check,
 };
 pub use run_verdict::RunVerdict;
@@ -127,11 +127,11 @@ fn evaluate_one(slo: &Slo, summary: &RunSummary) -> Verdict {
     Verdict {
         slo: slo.label(),
         scope: slo.scope_name().to_owned(),
-        metric: threshold.metric.to_string(),
+        metric: threshold.measure.to_string(),
         comparison: threshold.comparison.symbol().to_owned(),
         measured,
         threshold: threshold.value,
-        unit: threshold.metric.unit(),
+        unit: threshold.measure.unit(),
         measured_text: measured.map_or_else(|| missing.to_owned(), |m| slo.format_value(m)),
         threshold_text: slo.format_value(threshold.value),
         passed: status != Status::Fail,
@@ -147,7 +147,7 @@ fn evaluate_one(slo: &Slo, summary: &RunSummary) -> Verdict {
 fn scope_stats<'a>(slo: &Slo, summary: &'a RunSummary) -> &'a RequestStats {
     match &slo.scope {
         SloScope::All | SloScope::Business { .. } => &summary.total,
-        SloScope::Request { metric, .. } => &summary.requests[metric.0 as usize],
+        SloScope::Request { id: metric, .. } => &summary.requests[metric.0 as usize],
     }
 }
 
@@ -164,7 +164,7 @@ fn measured_value(
         // Windows judge latencies over responses too: requests without one are not "none".
         (_, Some(outcome))
             if outcome.measured.is_none()
-                && slo.threshold.metric.is_latency()
+                && slo.threshold.measure.is_latency()
                 && stats.count > 0
                 && stats.responses() == 0 =>
         {
@@ -178,11 +178,11 @@ fn measured_value(
 /// A whole-run SLO's value: a business metric, the recovery time, a latency over the
 /// responses, or another request figure.
 fn run_value(slo: &Slo, stats: &RequestStats, summary: &RunSummary) -> (Option<f64>, &'static str) {
-    match (&slo.scope, slo.threshold.metric) {
+    match (&slo.scope, slo.threshold.measure) {
         (SloScope::Business { id, .. }, _) => {
             (summary.business[id.0 as usize].value, "no attempts")
         }
-        (_, SloMetric::Recovery) => match &summary.recovery {
+        (_, SloMeasure::Recovery) => match &summary.recovery {
             Some(r) => (
                 r.recovered_after.map(|d| d.as_secs_f64() * 1e6),
                 "did not recover",
@@ -208,7 +208,7 @@ fn status_of(held: bool, level: Level) -> Status {
 /// other SLOs (a window's figure is over its own requests).
 fn latency_over(slo: &Slo, stats: &RequestStats) -> Option<(u64, u64)> {
     (slo.over == Over::Run
-        && slo.threshold.metric.is_latency()
+        && slo.threshold.measure.is_latency()
         && !matches!(slo.scope, SloScope::Business { .. }))
     .then(|| {
         let responses = stats.responses();
@@ -232,7 +232,7 @@ fn window_verdict(slo: &Slo, outcome: &WindowOutcome) -> WindowVerdict {
 /// A latency over the responses (`RequestStats::responses`), with the reason when there
 /// is none. A scope with no successful response fails whatever its threshold: the times
 /// of its failures do not show the target meets it.
-fn measure_latency(metric: SloMetric, stats: &RequestStats) -> (Option<f64>, &'static str) {
+fn measure_latency(metric: SloMeasure, stats: &RequestStats) -> (Option<f64>, &'static str) {
     const NO_SUCCESS: &str = "no successful responses";
     if stats.count == 0 {
         return (None, "no requests");
@@ -240,7 +240,7 @@ fn measure_latency(metric: SloMetric, stats: &RequestStats) -> (Option<f64>, &'s
     if stats.failures >= stats.count {
         return (None, NO_SUCCESS);
     }
-    let service = matches!(metric, SloMetric::ServicePercentile(_));
+    let service = matches!(metric, SloMeasure::ServicePercentile(_));
     let mut times = if service {
         stats.service.clone()
     } else {
@@ -261,32 +261,32 @@ fn measure_latency(metric: SloMetric, stats: &RequestStats) -> (Option<f64>, &'s
         return (None, NO_SUCCESS);
     }
     let value = match metric {
-        SloMetric::Percentile(p) | SloMetric::ServicePercentile(p) => {
+        SloMeasure::Percentile(p) | SloMeasure::ServicePercentile(p) => {
             times.value_at_percentile(p) as f64
         }
-        SloMetric::Mean => times.mean(),
+        SloMeasure::Mean => times.mean(),
         _ => times.max() as f64,
     };
     (Some(value), NO_SUCCESS)
 }
 
-fn measure(metric: SloMetric, stats: &RequestStats, summary: &RunSummary) -> Option<f64> {
+fn measure(metric: SloMeasure, stats: &RequestStats, summary: &RunSummary) -> Option<f64> {
     match metric {
-        SloMetric::Percentile(p) => stats.percentile_us(p).map(|v| v as f64),
-        SloMetric::ServicePercentile(p) => stats.service_percentile_us(p).map(|v| v as f64),
-        SloMetric::Mean => stats.mean_us(),
-        SloMetric::Max => stats.max_us().map(|v| v as f64),
-        SloMetric::ErrorRate => stats.error_rate(),
-        SloMetric::Throughput => (stats.count > 0).then(|| stats.throughput(summary.duration)),
+        SloMeasure::Percentile(p) => stats.percentile_us(p).map(|v| v as f64),
+        SloMeasure::ServicePercentile(p) => stats.service_percentile_us(p).map(|v| v as f64),
+        SloMeasure::Mean => stats.mean_us(),
+        SloMeasure::Max => stats.max_us().map(|v| v as f64),
+        SloMeasure::ErrorRate => stats.error_rate(),
+        SloMeasure::Throughput => (stats.count > 0).then(|| stats.throughput(summary.duration)),
         // Business metrics are read from the summary; recovery from the probe.
-        SloMetric::Rate | SloMetric::Count | SloMetric::Recovery => None,
+        SloMeasure::Rate | SloMeasure::Count | SloMeasure::Recovery => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::MetricId;
+    use crate::compile::RequestNameId;
     use std::time::Duration;
 
     fn summary() -> RunSummary {
@@ -329,7 +329,7 @@ mod tests {
     fn measures_percentiles_rates_and_throughput() {
         let book = SloScope::Request {
             name: "pre-reserve".into(),
-            metric: MetricId(0),
+            id: RequestNameId(0),
         };
         let verdicts = evaluate(
             &[
@@ -354,7 +354,7 @@ mod tests {
     fn an_slo_with_nothing_measured_fails() {
         let never = SloScope::Request {
             name: "never".into(),
-            metric: MetricId(1),
+            id: RequestNameId(1),
         };
         let verdict = &evaluate(&[slo(never, "p95 < 3s")], &summary())[0];
         assert!(!verdict.passed);
@@ -376,7 +376,7 @@ mod tests {
         summary.requests.push(refused);
         let scope = SloScope::Request {
             name: "refused".into(),
-            metric: MetricId(2),
+            id: RequestNameId(2),
         };
         let verdicts = evaluate(
             &[

@@ -112,12 +112,12 @@ fn by_request_name(cx: &Compiler, classes: &[UserClass], name: &str) -> Vec<Task
                 .actions
                 .iter()
                 .filter_map(|a| match a {
-                    Action::Request(id) => Some(cx.requests[id.0 as usize].metric),
+                    Action::Request(id) => Some(cx.requests[id.0 as usize].name),
                     Action::Set(_) | Action::Pause(_) => None,
                 })
                 .collect();
             if let [metric] = requests.as_slice() {
-                if cx.metrics[metric.0 as usize].name == name {
+                if cx.request_names[metric.0 as usize].name == name {
                     found.push(TaskPick::Task {
                         class: ci,
                         task: ti,

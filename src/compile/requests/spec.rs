@@ -48,12 +48,12 @@ pub(super) fn request(
         .clone()
         .or_else(|| task_name.cloned())
         .unwrap_or_else(|| raw_path.to_owned());
-    let metric = cx.metric(&name, &method);
+    let metric = cx.name_id(&name, &method);
     let inspect = inspect::compile(cx, step, path, &name);
     let when = when(cx, context.class, step, path);
     let headers_read_body = headers::read_body(cx, &templated_headers);
     cx.requests.push(RequestSpec {
-        metric,
+        name: metric,
         method,
         path: url_path,
         url,

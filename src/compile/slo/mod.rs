@@ -11,11 +11,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::business::BusinessId;
-use super::graph::MetricId;
+use super::graph::RequestNameId;
 
 pub(super) use scoped::compile;
 pub use threshold::{
-    Comparison, RateUnit, SloMetric, Threshold, Unit, format_latency_us, format_metric_value,
+    Comparison, RateUnit, SloMeasure, Threshold, Unit, format_latency_us, format_metric_value,
 };
 pub use window::{Over, parse_check};
 
@@ -29,7 +29,7 @@ pub enum SloScope {
     /// Every request of the run.
     All,
     /// One request name.
-    Request { name: String, metric: MetricId },
+    Request { name: String, id: RequestNameId },
     /// A business metric (`metrics:` in the plan).
     Business { name: String, id: BusinessId },
 }
@@ -75,7 +75,7 @@ impl Slo {
         let check = match self.over {
             Over::Drift { .. } => format!(
                 "{} drift {} {}%",
-                self.threshold.metric,
+                self.threshold.measure,
                 self.threshold.comparison.symbol(),
                 trim_percent(self.threshold.value)
             ),

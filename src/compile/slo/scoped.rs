@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use super::{Level, Over, Slo, SloId, SloMetric, SloScope, Threshold, parse_check};
+use super::{Level, Over, Slo, SloId, SloMeasure, SloScope, Threshold, parse_check};
 use crate::compile::business::{BusinessId, BusinessKind, BusinessMetric};
 use crate::compile::context::Compiler;
-use crate::compile::graph::MetricId;
+use crate::compile::graph::RequestNameId;
 use crate::compile::schedule::LoadSchedule;
 use crate::plan::raw::{RawScopedSlo, RawSlo};
 use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
@@ -57,8 +57,8 @@ fn check_at(
     if let Some(index) = business.iter().position(|m| m.name == first) {
         // A business metric is a count over the whole run: no windows, stages or drift.
         let kind = match business[index].kind {
-            BusinessKind::Rate { .. } => SloMetric::Rate,
-            BusinessKind::Count => SloMetric::Count,
+            BusinessKind::Rate { .. } => SloMeasure::Rate,
+            BusinessKind::Count => SloMeasure::Count,
         };
         let scope = SloScope::Business {
             name: first.to_owned(),
@@ -190,13 +190,13 @@ fn request_scope(cx: &mut Compiler, raw: &RawScopedSlo, path: &KeyPath) -> Optio
     let Some(name) = &raw.request else {
         return Some(SloScope::All);
     };
-    if let Some(index) = cx.metrics.iter().position(|m| &m.name == name) {
+    if let Some(index) = cx.request_names.iter().position(|m| &m.name == name) {
         return Some(SloScope::Request {
             name: name.clone(),
-            metric: MetricId(index as u32),
+            id: RequestNameId(index as u32),
         });
     }
-    let hint = did_you_mean(name, cx.metrics.iter().map(|m| m.name.as_str()));
+    let hint = did_you_mean(name, cx.request_names.iter().map(|m| m.name.as_str()));
     cx.error_with_hint(
         path.key("request"),
         PlanErrorKind::UnknownRequest { name: name.clone() },
@@ -268,7 +268,7 @@ fn level_slo(
     let (threshold, over, business_scope) = check_at(cx, check, check_path, business)?;
     let scope = check_scope(cx, entry, business_scope, check)?;
     let over = check_over(cx, entry, over, check)?;
-    if threshold.metric == SloMetric::Recovery && !matches!(scope, SloScope::All) {
+    if threshold.measure == SloMeasure::Recovery && !matches!(scope, SloScope::All) {
         cx.error(
             entry.path.key("request"),
             PlanErrorKind::BadSlo {

@@ -8,7 +8,7 @@ use crate::units::{Rate, format_duration, parse_duration, parse_percent};
 
 /// What an SLO measures.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum SloMetric {
+pub enum SloMeasure {
     /// Latency at a percentile (0..=100), e.g. 95 or 99.9.
     Percentile(f64),
     /// Service time (sent → answered) at a percentile: `service-p95`. Differs from the
@@ -45,17 +45,17 @@ pub enum Unit {
     Count,
 }
 
-impl SloMetric {
+impl SloMeasure {
     pub fn unit(self) -> Unit {
         match self {
-            SloMetric::Percentile(_)
-            | SloMetric::ServicePercentile(_)
-            | SloMetric::Mean
-            | SloMetric::Max
-            | SloMetric::Recovery => Unit::Microseconds,
-            SloMetric::ErrorRate | SloMetric::Rate => Unit::Fraction,
-            SloMetric::Throughput => Unit::PerSecond,
-            SloMetric::Count => Unit::Count,
+            SloMeasure::Percentile(_)
+            | SloMeasure::ServicePercentile(_)
+            | SloMeasure::Mean
+            | SloMeasure::Max
+            | SloMeasure::Recovery => Unit::Microseconds,
+            SloMeasure::ErrorRate | SloMeasure::Rate => Unit::Fraction,
+            SloMeasure::Throughput => Unit::PerSecond,
+            SloMeasure::Count => Unit::Count,
         }
     }
 
@@ -63,10 +63,10 @@ impl SloMetric {
     pub fn is_latency(self) -> bool {
         matches!(
             self,
-            SloMetric::Percentile(_)
-                | SloMetric::ServicePercentile(_)
-                | SloMetric::Mean
-                | SloMetric::Max
+            SloMeasure::Percentile(_)
+                | SloMeasure::ServicePercentile(_)
+                | SloMeasure::Mean
+                | SloMeasure::Max
         )
     }
 }
@@ -104,7 +104,7 @@ impl Comparison {
 /// error rates as fractions in 0..=1.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Threshold {
-    pub metric: SloMetric,
+    pub measure: SloMeasure,
     pub comparison: Comparison,
     pub value: f64,
     /// The time unit a rate was written per (`1000/min`): reports show the threshold and
@@ -162,7 +162,7 @@ impl Threshold {
 
     /// `NAME OP VALUE` where NAME is a business metric of the given kind (`Rate` or
     /// `Count`): `booking-success-rate > 95%`.
-    pub fn parse_business(text: &str, metric: SloMetric) -> Result<Self, String> {
+    pub fn parse_business(text: &str, metric: SloMeasure) -> Result<Self, String> {
         let words: Vec<&str> = text.split_whitespace().collect();
         let [_, op, value] = words.as_slice() else {
             return Err("expected `METRIC OP VALUE`, e.g. `booking-success-rate > 95%`".to_owned());
@@ -170,7 +170,7 @@ impl Threshold {
         Self::parse_parts(metric, op, value)
     }
 
-    fn parse_parts(metric: SloMetric, op: &str, value: &str) -> Result<Self, String> {
+    fn parse_parts(metric: SloMeasure, op: &str, value: &str) -> Result<Self, String> {
         let comparison = match op {
             "<" => Comparison::Below,
             "<=" => Comparison::AtMost,
@@ -183,24 +183,24 @@ impl Threshold {
             }
         };
         let per = match metric {
-            SloMetric::Throughput => RateUnit::written_in(value),
+            SloMeasure::Throughput => RateUnit::written_in(value),
             _ => RateUnit::Second,
         };
         let value = match metric {
-            SloMetric::Percentile(_)
-            | SloMetric::ServicePercentile(_)
-            | SloMetric::Mean
-            | SloMetric::Max
-            | SloMetric::Recovery => parse_duration(value)?.as_secs_f64() * 1e6,
-            SloMetric::ErrorRate | SloMetric::Rate => parse_percent(value)?,
-            SloMetric::Throughput => Rate::parse(value)?.as_per_second(),
-            SloMetric::Count => value
+            SloMeasure::Percentile(_)
+            | SloMeasure::ServicePercentile(_)
+            | SloMeasure::Mean
+            | SloMeasure::Max
+            | SloMeasure::Recovery => parse_duration(value)?.as_secs_f64() * 1e6,
+            SloMeasure::ErrorRate | SloMeasure::Rate => parse_percent(value)?,
+            SloMeasure::Throughput => Rate::parse(value)?.as_per_second(),
+            SloMeasure::Count => value
                 .parse::<u64>()
                 .map_err(|_| format!("`{value}` is not a count: expected a whole number"))?
                 as f64,
         };
         Ok(Self {
-            metric,
+            measure: metric,
             comparison,
             value,
             per,
@@ -210,28 +210,28 @@ impl Threshold {
     /// Formats a measured (or threshold) value in this metric's unit; a rate per the
     /// unit it was written in (`1000/min`), though `value` is per second.
     pub fn format_value(&self, value: f64) -> String {
-        match self.metric {
-            SloMetric::Throughput if self.per != RateUnit::Second => format!(
+        match self.measure {
+            SloMeasure::Throughput if self.per != RateUnit::Second => format!(
                 "{}{}",
                 trim(value * self.per.seconds(), 1),
                 self.per.suffix()
             ),
-            _ => format_metric_value(self.metric, value),
+            _ => format_metric_value(self.measure, value),
         }
     }
 }
 
 /// Formats a value of `metric` the way plans write it (`23.4ms`, `0.42%`, `215.3/s`).
-pub fn format_metric_value(metric: SloMetric, value: f64) -> String {
+pub fn format_metric_value(metric: SloMeasure, value: f64) -> String {
     match metric {
-        SloMetric::Percentile(_)
-        | SloMetric::ServicePercentile(_)
-        | SloMetric::Mean
-        | SloMetric::Max
-        | SloMetric::Recovery => format_latency_us(value),
-        SloMetric::ErrorRate | SloMetric::Rate => format!("{}%", trim(value * 100.0, 2)),
-        SloMetric::Throughput => format!("{}/s", trim(value, 1)),
-        SloMetric::Count => trim(value, 0),
+        SloMeasure::Percentile(_)
+        | SloMeasure::ServicePercentile(_)
+        | SloMeasure::Mean
+        | SloMeasure::Max
+        | SloMeasure::Recovery => format_latency_us(value),
+        SloMeasure::ErrorRate | SloMeasure::Rate => format!("{}%", trim(value * 100.0, 2)),
+        SloMeasure::Throughput => format!("{}/s", trim(value, 1)),
+        SloMeasure::Count => trim(value, 0),
     }
 }
 
@@ -257,19 +257,19 @@ fn trim(value: f64, decimals: usize) -> String {
     }
 }
 
-fn parse_metric(text: &str) -> Result<SloMetric, String> {
+fn parse_metric(text: &str) -> Result<SloMeasure, String> {
     match text {
-        "mean" | "avg" | "average" => return Ok(SloMetric::Mean),
-        "max" => return Ok(SloMetric::Max),
-        "median" => return Ok(SloMetric::Percentile(50.0)),
-        "error-rate" | "error_rate" | "errors" => return Ok(SloMetric::ErrorRate),
-        "throughput" | "rps" => return Ok(SloMetric::Throughput),
-        "recovery" => return Ok(SloMetric::Recovery),
+        "mean" | "avg" | "average" => return Ok(SloMeasure::Mean),
+        "max" => return Ok(SloMeasure::Max),
+        "median" => return Ok(SloMeasure::Percentile(50.0)),
+        "error-rate" | "error_rate" | "errors" => return Ok(SloMeasure::ErrorRate),
+        "throughput" | "rps" => return Ok(SloMeasure::Throughput),
+        "recovery" => return Ok(SloMeasure::Recovery),
         _ => {}
     }
     if let Some(percentile) = text.strip_prefix("service-") {
         return match parse_metric(percentile)? {
-            SloMetric::Percentile(p) => Ok(SloMetric::ServicePercentile(p)),
+            SloMeasure::Percentile(p) => Ok(SloMeasure::ServicePercentile(p)),
             _ => Err(format!(
                 "unknown metric `{text}`: `service-` goes before a percentile, e.g. `service-p95 < 3s`"
             )),
@@ -278,7 +278,7 @@ fn parse_metric(text: &str) -> Result<SloMetric, String> {
     if let Some(number) = text.strip_prefix('p') {
         if let Ok(p) = number.parse::<f64>() {
             if p > 0.0 && p <= 100.0 {
-                return Ok(SloMetric::Percentile(p));
+                return Ok(SloMeasure::Percentile(p));
             }
         }
     }
@@ -301,18 +301,18 @@ fn parse_metric(text: &str) -> Result<SloMetric, String> {
     Err(format!("unknown metric `{text}`{hint}: {EXPECTED}"))
 }
 
-impl fmt::Display for SloMetric {
+impl fmt::Display for SloMeasure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SloMetric::Percentile(p) => write!(f, "p{}", trim(*p, 3)),
-            SloMetric::ServicePercentile(p) => write!(f, "service-p{}", trim(*p, 3)),
-            SloMetric::Mean => f.write_str("mean"),
-            SloMetric::Max => f.write_str("max"),
-            SloMetric::ErrorRate => f.write_str("error-rate"),
-            SloMetric::Throughput => f.write_str("throughput"),
-            SloMetric::Rate => f.write_str("rate"),
-            SloMetric::Count => f.write_str("count"),
-            SloMetric::Recovery => f.write_str("recovery"),
+            SloMeasure::Percentile(p) => write!(f, "p{}", trim(*p, 3)),
+            SloMeasure::ServicePercentile(p) => write!(f, "service-p{}", trim(*p, 3)),
+            SloMeasure::Mean => f.write_str("mean"),
+            SloMeasure::Max => f.write_str("max"),
+            SloMeasure::ErrorRate => f.write_str("error-rate"),
+            SloMeasure::Throughput => f.write_str("throughput"),
+            SloMeasure::Rate => f.write_str("rate"),
+            SloMeasure::Count => f.write_str("count"),
+            SloMeasure::Recovery => f.write_str("recovery"),
         }
     }
 }
@@ -322,7 +322,7 @@ impl fmt::Display for Threshold {
         write!(
             f,
             "{} {} {}",
-            self.metric,
+            self.measure,
             self.comparison.symbol(),
             self.format_value(self.value)
         )
@@ -337,16 +337,16 @@ mod tests {
     fn parses_what_people_write() {
         let t = Threshold::parse("p95 < 3s").unwrap();
         assert_eq!(
-            (t.metric, t.comparison, t.value),
-            (SloMetric::Percentile(95.0), Comparison::Below, 3e6)
+            (t.measure, t.comparison, t.value),
+            (SloMeasure::Percentile(95.0), Comparison::Below, 3e6)
         );
         assert_eq!(
-            Threshold::parse("p99.9 <= 5s").unwrap().metric,
-            SloMetric::Percentile(99.9)
+            Threshold::parse("p99.9 <= 5s").unwrap().measure,
+            SloMeasure::Percentile(99.9)
         );
         assert_eq!(Threshold::parse("error-rate < 1%").unwrap().value, 0.01);
         let service = Threshold::parse("service-p99 < 200ms").unwrap();
-        assert_eq!(service.metric, SloMetric::ServicePercentile(99.0));
+        assert_eq!(service.measure, SloMeasure::ServicePercentile(99.0));
         assert_eq!(service.to_string(), "service-p99 < 200ms");
         assert!(Threshold::parse("service-mean < 1s").is_err());
         assert_eq!(Threshold::parse("throughput > 200/s").unwrap().value, 200.0);

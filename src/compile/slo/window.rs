@@ -6,7 +6,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::threshold::{Comparison, SloMetric, Threshold};
+use super::threshold::{Comparison, SloMeasure, Threshold};
 use crate::units::{format_duration, parse_duration, parse_percent};
 
 /// What part of the run an SLO measures.
@@ -84,7 +84,7 @@ pub fn parse_check(text: &str) -> Result<(Threshold, Over), String> {
             return Err("a window must last at least 1s".into());
         }
         let threshold = Threshold::parse(&check.join(" "))?;
-        if threshold.metric == SloMetric::Recovery {
+        if threshold.measure == SloMeasure::Recovery {
             return Err("`recovery` is measured once, after the load: it has no windows".into());
         }
         return Ok((threshold, Over::AnyWindow(window)));
@@ -100,7 +100,7 @@ fn parse_drift(words: &[&str]) -> Result<(Threshold, Over), String> {
     };
     // The metric and comparison parse as an ordinary latency check.
     let base = Threshold::parse(&format!("{metric} {op} 1s"))?;
-    if !base.metric.is_latency() {
+    if !base.measure.is_latency() {
         return Err(format!(
             "drift compares latencies (`p95`, `mean`, `max`), not `{metric}`"
         ));
@@ -133,12 +133,12 @@ mod tests {
     #[test]
     fn parses_windows_and_drift() {
         let (t, over) = parse_check("error-rate < 5% over any 30s").unwrap();
-        assert_eq!(t.metric, SloMetric::ErrorRate);
+        assert_eq!(t.measure, SloMeasure::ErrorRate);
         assert_eq!(t.value, 0.05);
         assert_eq!(over, Over::AnyWindow(Duration::from_secs(30)));
 
         let (t, over) = parse_check("p95 drift < 30% first 10m vs last 10m after 5m").unwrap();
-        assert_eq!(t.metric, SloMetric::Percentile(95.0));
+        assert_eq!(t.measure, SloMeasure::Percentile(95.0));
         assert_eq!(t.value, 0.3);
         assert_eq!(
             over,

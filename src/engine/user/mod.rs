@@ -15,7 +15,7 @@ use super::inspect::{Inspected, inspect};
 use super::sample::{Event, EventSender, Failure, OnStartEvent, Sample};
 use super::transport::{Response, Session, Transport};
 use crate::compile::{Action, ExecPlan, ON_START_RETRY_MIN, OnStartFailure, RequestId, UserScope};
-use crate::compile::{MetricId, RequestSpec, UserClass};
+use crate::compile::{RequestNameId, RequestSpec, UserClass};
 
 /// What every user shares.
 pub(super) struct Shared<T: Transport> {
@@ -327,7 +327,7 @@ impl<T: Transport> User<T> {
             // The user stops: a data set ran out. Nothing was sent, nothing to record.
             Err(_) if self.scope.must_stop() => return false,
             Err(message) => {
-                self.record_unrendered(spec.metric, message);
+                self.record_unrendered(spec.name, message);
                 return false;
             }
         };
@@ -342,18 +342,18 @@ impl<T: Transport> User<T> {
             _ = shared.hard_stop.cancelled() => Err(Failure::Cancelled),
             result = self.session.send(outgoing) => result,
         };
-        let latency_us = started.elapsed().as_micros() as u64;
-        // A response with a status the plan does not accept still took time: its latency
-        // is recorded along with the failure.
+        let service_us = started.elapsed().as_micros() as u64;
+        // A response with a status the plan does not accept still took time: its time is
+        // recorded along with the failure.
         let (bytes, failure, inspected) = match result {
             Ok(response) => self.judge(spec, &response),
             Err(failure) => (0, Some(failure), None),
         };
         let succeeded = failure.is_none();
         self.record(Sample {
-            metric: spec.metric,
+            name: spec.name,
             started_us: shared.since_start(started),
-            latency_us,
+            service_us,
             queued_us,
             bytes,
             failure,
@@ -391,13 +391,13 @@ impl<T: Transport> User<T> {
 
     /// Records a request of `metric` that was never sent: its templates failed to render,
     /// as `message` says.
-    fn record_unrendered(&self, metric: MetricId, message: String) {
+    fn record_unrendered(&self, metric: RequestNameId, message: String) {
         // A data set that ran out explains the failure better than the template.
         let message = self.scope.take_data_error().unwrap_or(message);
         self.record(Sample {
-            metric,
+            name: metric,
             started_us: self.shared.since_start(Instant::now()),
-            latency_us: 0,
+            service_us: 0,
             queued_us: 0,
             bytes: 0,
             failure: Some(Failure::Template(message)),

@@ -19,7 +19,7 @@ impl<T: Transport> User<T> {
         let scope = &self.scope_value;
         let fields = Fields {
             exec,
-            request: &exec.metric_name(spec.metric).name,
+            request: &exec.request_name(spec.name).name,
         };
         let mut url = match &spec.url {
             Some(url) => url.clone(),
