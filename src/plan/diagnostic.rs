@@ -1,133 +1,23 @@
 //! Plan diagnostics: `PlanError` (what is wrong, where, and how to fix it) and
 //! `PlanErrors`, every mistake found in one pass. Rendered by miette, the one renderer
-//! for every plan diagnostic, with the `file:line:col` people click on.
+//! for every plan diagnostic, with the `file:line:col` people click on. What each
+//! mistake says is in `kind`; which part of the file it quotes is in `snippet`.
+
+mod kind;
+mod snippet;
 
 use std::fmt;
 use std::path::PathBuf;
 
-use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
-};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 
 use super::key_path::KeyPath;
 use super::source::{LineCol, Source};
 use super::span::Span;
 
-/// What is wrong. Messages are lowercase, name things in backticks, and say what was
-/// found and what was expected.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum PlanErrorKind {
-    #[error("cannot read plan file `{file}`: {reason}")]
-    Unreadable { file: String, reason: String },
-    #[error("`{file}` is neither YAML nor TOML: expected a `.yaml`, `.yml` or `.toml` file")]
-    UnknownFormat { file: String },
-    #[error("syntax error: {message}")]
-    Syntax { message: String },
-    #[error("{message}; save the file as UTF-8")]
-    Encoding { message: String },
-    #[error(
-        "the plan file is empty: expected a map of keys such as `host`, `classes`, `load`, `slos`"
-    )]
-    EmptyPlan,
-    #[error(
-        "nesting deeper than {limit} levels: plans need about ten; flatten this value (see docs/robustness.md)"
-    )]
-    TooDeep { limit: usize },
-    #[error(
-        "the plan file holds more than {limit} values (keys, items and scalars): plans hold a few thousand; move bulk data to a `data` file (see docs/robustness.md)"
-    )]
-    TooManyValues { limit: usize },
-    #[error(
-        "aliases expand to {values} values here, over this file's limit of {limit}: an alias that repeats aliases multiplies; write the values out instead (see docs/robustness.md)"
-    )]
-    AliasBomb { values: usize, limit: usize },
-    #[error(
-        "key `{key}` is written twice in this map (first at line {line}, column {col}); YAML would silently keep only the last: remove or rename one"
-    )]
-    DuplicateKey {
-        key: String,
-        line: usize,
-        col: usize,
-    },
-    #[error("unknown key `{key}`: expected one of {}", backticked(expected))]
-    UnknownKey { key: String, expected: Vec<String> },
-    #[error("missing key `{key}`")]
-    MissingKey { key: String },
-    #[error("wrong type: {message}")]
-    WrongType { message: String },
-    #[error("bad duration: {message}")]
-    BadDuration { message: String },
-    #[error("bad rate: {message}")]
-    BadRate { message: String },
-    #[error("bad size: {message}")]
-    BadSize { message: String },
-    #[error("bad status list: {message}")]
-    BadStatus { message: String },
-    #[error(
-        "bad think time `{found}`: expected `between 1s 3s`, `constant 2s`, `pacing 5s` or `none`"
-    )]
-    BadThinkTime { found: String },
-    #[error("bad HTTP method `{found}`: expected GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS")]
-    BadMethod { found: String },
-    #[error("bad host `{found}`: {reason}")]
-    BadHost { found: String, reason: String },
-    #[error(
-        "no host: set `host` in the plan, pass `--host URL`, set `PLANRUN_HOST`, or use `--sample-api`"
-    )]
-    NoHost,
-    #[error("bad header: {message}")]
-    BadHeader { message: String },
-    #[error("weight must be a positive whole number, found `{found}`")]
-    BadWeight { found: String },
-    #[error("the plan defines no user classes: expected `classes` with at least one class")]
-    NoClasses,
-    #[error("user class `{class}` has no tasks: expected `tasks` with at least one task")]
-    NoTasks { class: String },
-    #[error("{message}")]
-    BadStep { message: String },
-    #[error("template error: {message}")]
-    Template { message: String },
-    #[error("undefined variable `{name}` in template")]
-    UndefinedVariable { name: String },
-    #[error("unknown function `{name}` in template")]
-    UnknownFunction { name: String },
-    #[error("environment variable `{name}` is not set")]
-    MissingEnv { name: String },
-    #[error("cannot read payload file `{file}`: {reason}")]
-    MissingPayload { file: String, reason: String },
-    #[error("unknown outcome `{name}`: expected `request.outcome` of a request's `outcomes`")]
-    UnknownOutcome { name: String },
-    #[error("bad data file `{file}`: {reason}")]
-    DataFile { file: String, reason: String },
-    #[error("data `{data}` has no column `{column}`")]
-    UnknownColumn { data: String, column: String },
-    #[error("body is not valid JSON once rendered: {message}")]
-    PayloadNotJson { message: String },
-    #[error("`extends` forms a cycle: {}", chain.join(" → "))]
-    ExtendsCycle { chain: Vec<String> },
-    #[error("bad `--set {flag}`: {message}")]
-    BadSet { flag: String, message: String },
-    #[error("SLO refers to request `{name}`, which no task defines")]
-    UnknownRequest { name: String },
-    #[error("no task sends a request named `{name}`")]
-    NoSuchRequest { name: String },
-    #[error("no task is named `{name}`, nor is a request that a task sends alone")]
-    UnknownTask { name: String },
-    #[error("no stage is named `{name}`")]
-    UnknownStage { name: String },
-    #[error("bad SLO `{found}`: {message}")]
-    BadSlo { found: String, message: String },
-    #[error("bad load: {message}")]
-    BadLoad { message: String },
-}
-
-fn backticked(items: &[String]) -> String {
-    items
-        .iter()
-        .map(|item| format!("`{item}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+pub use kind::PlanErrorKind;
+use snippet::Snippet;
+pub use snippet::{MAX_QUOTED_CHARS, MAX_SNIPPET_LINE_CHARS, shorten};
 
 /// One mistake in a plan, with where it is and, when we can guess, how to fix it.
 #[derive(Debug, Clone)]
@@ -148,42 +38,6 @@ pub struct PlanError {
     span: Option<Span>,
     /// Secrets' values never to show: masked in the quoted source, scrubbed from the text.
     hidden: Vec<String>,
-}
-
-/// The text a snippet shows (see `excerpt`), and the line whose start was cut, with how
-/// many characters were cut, so that the position miette prints stays the file's.
-#[derive(Debug, Clone)]
-struct Snippet {
-    source: NamedSource<String>,
-    cut: Option<(usize, usize)>,
-}
-
-impl SourceCode for Snippet {
-    fn read_span<'a>(
-        &'a self,
-        span: &miette::SourceSpan,
-        before: usize,
-        after: usize,
-    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let contents = self.source.read_span(span, before, after)?;
-        match self.cut {
-            Some((line, chars)) if before == 0 && after == 0 && contents.line() == line => {
-                let mut shifted = miette::MietteSpanContents::new_named(
-                    self.source.name().to_owned(),
-                    contents.data(),
-                    *contents.span(),
-                    contents.line(),
-                    contents.column() + chars,
-                    contents.line_count(),
-                );
-                if let Some(language) = contents.language() {
-                    shifted = shifted.with_language(language);
-                }
-                Ok(Box::new(shifted))
-            }
-            _ => Ok(contents),
-        }
-    }
 }
 
 impl PlanError {
@@ -225,17 +79,9 @@ impl PlanError {
     pub fn at(mut self, source: &Source, span: Option<Span>) -> Self {
         self.file = Some(source.path.clone());
         self.position = span.map(|s| source.line_col(s.start));
-        let (text, span, cut) = excerpt(&source.text, span);
+        let (snippet, span) = Snippet::of(source, span);
         self.span = span;
-        self.source = Some(Snippet {
-            source: NamedSource::new(source.path.display().to_string(), text).with_language(
-                match source.format {
-                    super::source::Format::Yaml => "yaml",
-                    super::source::Format::Toml => "toml",
-                },
-            ),
-            cut,
-        });
+        self.source = Some(snippet);
         self
     }
 
@@ -257,23 +103,9 @@ impl PlanError {
     /// Replaces each of `values` in the quoted snippet with as many `*`, byte for byte so
     /// that the spans still point where they did.
     fn mask_snippet(&mut self, values: &[String]) {
-        let Some(snippet) = &mut self.source else {
-            return;
-        };
-        let text = snippet.source.inner();
-        if !values.iter().any(|v| text.contains(v.as_str())) {
-            return;
+        if let Some(snippet) = &mut self.source {
+            snippet.mask(values);
         }
-        let masked = values.iter().fold(text.clone(), |text, value| {
-            text.replace(value.as_str(), &"*".repeat(value.len()))
-        });
-        let name = snippet.source.name().to_owned();
-        let language = if name.ends_with(".toml") {
-            "toml"
-        } else {
-            "yaml"
-        };
-        snippet.source = NamedSource::new(name, masked).with_language(language);
     }
 
     /// The same place, another mistake.
@@ -371,103 +203,6 @@ impl Diagnostic for PlanError {
             span.end.saturating_sub(span.start),
         ))))
     }
-}
-
-/// Keys and values quoted in messages and labels are cut past this many characters.
-pub const MAX_QUOTED_CHARS: usize = 80;
-
-/// Snippet lines are cut to this many characters around the span: the renderer cannot
-/// draw a line of 65,536 characters or more, and nobody reads one.
-pub const MAX_SNIPPET_LINE_CHARS: usize = 160;
-
-/// `text`, cut to `MAX_QUOTED_CHARS` characters with a note of how long it was.
-pub fn shorten(text: &str) -> String {
-    let count = text.chars().count();
-    if count <= MAX_QUOTED_CHARS {
-        return text.to_owned();
-    }
-    let head: String = text.chars().take(MAX_QUOTED_CHARS).collect();
-    format!("{head}… ({count} characters)")
-}
-
-/// The part of `text` a snippet shows, and `span` within it: the lines around the span,
-/// each cut to `MAX_SNIPPET_LINE_CHARS` characters around the span's columns, after as
-/// many empty lines as there were lines before, so that line numbers stay right and a
-/// diagnostic on a 4 MiB file does not copy the whole file.
-fn excerpt(text: &str, span: Option<Span>) -> (String, Option<Span>, Option<(usize, usize)>) {
-    const CONTEXT_LINES: usize = 2;
-    let Some(span) = span else {
-        return (String::new(), None, None);
-    };
-    let mut cut_line = None;
-    let start = floor_boundary(text, span.start.min(text.len()));
-    let end = floor_boundary(text, span.end.clamp(start, text.len()));
-    let line_of = |at: usize| text[..at].matches('\n').count();
-    let (first_line, span_line) = {
-        let line = line_of(start);
-        (line.saturating_sub(CONTEXT_LINES), line)
-    };
-    let mut out = "\n".repeat(first_line);
-    let mut new_span = None;
-    let mut offset = text
-        .match_indices('\n')
-        .nth(first_line.wrapping_sub(1))
-        .map_or(0, |(i, _)| i + 1);
-    if first_line == 0 {
-        offset = 0;
-    }
-    for (index, line) in text[offset..]
-        .split('\n')
-        .enumerate()
-        .take(span_line - first_line + CONTEXT_LINES + 1)
-    {
-        if index > 0 {
-            out.push('\n');
-        }
-        let line_start = offset;
-        offset += line.len() + 1;
-        // The window of this line shown: around the span on its own line, the start
-        // of the line elsewhere.
-        let (from, to) = if line_start <= start && start <= line_start + line.len() {
-            let from = floor_boundary(
-                line,
-                (start - line_start).saturating_sub(MAX_SNIPPET_LINE_CHARS / 2),
-            );
-            (from, cut(line, from, MAX_SNIPPET_LINE_CHARS))
-        } else {
-            (0, cut(line, 0, MAX_SNIPPET_LINE_CHARS))
-        };
-        let base = out.len();
-        out.push_str(&line[from..to]);
-        if line_start <= start && start <= line_start + line.len() {
-            if from > 0 {
-                cut_line = Some((span_line, line[..from].chars().count()));
-            }
-            let s = base + (start - line_start - from);
-            let e = base + (end.min(line_start + to) - line_start).saturating_sub(from);
-            new_span = Some(Span {
-                start: s,
-                end: e.max(s),
-            });
-        }
-    }
-    (out, new_span, cut_line)
-}
-
-/// The byte end of at most `chars` characters of `line` from byte `from`.
-fn cut(line: &str, from: usize, chars: usize) -> usize {
-    line[from..]
-        .char_indices()
-        .nth(chars)
-        .map_or(line.len(), |(i, _)| from + i)
-}
-
-fn floor_boundary(text: &str, mut at: usize) -> usize {
-    at = at.min(text.len());
-    while at > 0 && !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
 
 /// Every mistake found in a plan, in file order.

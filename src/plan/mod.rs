@@ -269,16 +269,44 @@ fn load_chain(
     files: &mut Vec<Source>,
     secret_names: &mut Vec<String>,
 ) -> Result<(Value, Origins), PlanErrors> {
-    let source = match Source::read(path) {
-        Ok(source) => source,
-        Err(source::ReadFailure::Located(errors)) => return Err(errors),
-        Err(source::ReadFailure::Unreadable(kind)) => {
-            return Err(match named_by {
-                Some(at) => at.with_kind(kind).into(),
-                None => PlanError::new(KeyPath::root(), kind).in_file(path).into(),
-            });
-        }
+    let source = read_link(path, named_by)?;
+    let (value, index) = parse_map(&source)?;
+    // Known before the file it extends is read, so an error quoting that file hides them.
+    if let Some(names) = value.get("secrets").and_then(Value::as_array) {
+        secret_names.extend(names.iter().filter_map(Value::as_str).map(str::to_owned));
+    }
+    let file = files.len();
+    let extends_at = index.get(&KeyPath::root().key("extends")).map(|l| l.value);
+    // Moved, not cloned: a large plan's index is its largest structure.
+    let origins: Origins = index.into_entries().map(|(p, l)| (p, (file, l))).collect();
+    files.push(source);
+
+    let Some(extends) = value.get("extends") else {
+        return Ok((value, origins));
     };
+    let (parent_path, named_by) = resolve_extends(extends, file, extends_at, chain, files)?;
+    let (parent_value, parent_origins) =
+        load_chain(&parent_path, Some(named_by), chain, files, secret_names)?;
+    // The child's own positions win over the parent's for every key it writes.
+    let mut merged_origins = parent_origins;
+    merged_origins.extend(origins);
+    Ok((merge(parent_value, value), merged_origins))
+}
+
+/// Reads one file of the chain; an unreadable parent is blamed on the `extends` naming it.
+fn read_link(path: &Path, named_by: Option<PlanError>) -> Result<Source, PlanErrors> {
+    match Source::read(path) {
+        Ok(source) => Ok(source),
+        Err(source::ReadFailure::Located(errors)) => Err(errors),
+        Err(source::ReadFailure::Unreadable(kind)) => Err(match named_by {
+            Some(at) => at.with_kind(kind).into(),
+            None => PlanError::new(KeyPath::root(), kind).in_file(path).into(),
+        }),
+    }
+}
+
+/// Parses one file, which must hold a map at its top.
+fn parse_map(source: &Source) -> Result<(Value, span::SpanIndex), PlanErrors> {
     let (value, index) = source.parse()?;
     if !value.is_object() {
         return Err(PlanError::new(
@@ -288,33 +316,28 @@ fn load_chain(
                     .into(),
             },
         )
-        .at(&source, Some(Span { start: 0, end: 0 }))
+        .at(source, Some(Span { start: 0, end: 0 }))
         .into());
     }
-    // Known before the file it extends is read, so an error quoting that file hides them.
-    if let Some(names) = value.get("secrets").and_then(Value::as_array) {
-        secret_names.extend(names.iter().filter_map(Value::as_str).map(str::to_owned));
-    }
-    let file = files.len();
-    let extends_at = index.get(&KeyPath::root().key("extends")).map(|l| l.value);
-    // Moved, not cloned: a large plan's index is its largest structure.
-    let mut origins: Origins = index.into_entries().map(|(p, l)| (p, (file, l))).collect();
-    files.push(source);
+    Ok((value, index))
+}
 
-    let Some(extends) = value.get("extends") else {
-        return Ok((value, origins));
-    };
-    let extends_path = KeyPath::root().key("extends");
-    let locate = |kind: PlanErrorKind, files: &[Source]| {
-        PlanError::new(extends_path.clone(), kind).at(&files[file], extends_at)
+/// Finds the file that `files[file]`'s `extends` names and adds it to `chain`; returns
+/// its path and the error that locates the `extends` value, for errors reading it.
+fn resolve_extends(
+    extends: &Value,
+    file: usize,
+    extends_at: Option<Span>,
+    chain: &mut Vec<PathBuf>,
+    files: &[Source],
+) -> Result<(PathBuf, PlanError), PlanErrors> {
+    let locate = |kind: PlanErrorKind| {
+        PlanError::new(KeyPath::root().key("extends"), kind).at(&files[file], extends_at)
     };
     let Some(parent) = extends.as_str() else {
-        return Err(locate(
-            PlanErrorKind::WrongType {
-                message: "`extends` takes the path of another plan file".into(),
-            },
-            files,
-        )
+        return Err(locate(PlanErrorKind::WrongType {
+            message: "`extends` takes the path of another plan file".into(),
+        })
         .into());
     };
     let parent_path = files[file].dir().join(parent);
@@ -327,21 +350,13 @@ fn load_chain(
             .map(|f| f.path.display().to_string())
             .collect();
         names.push(parent_path.display().to_string());
-        return Err(locate(PlanErrorKind::ExtendsCycle { chain: names }, files).into());
+        return Err(locate(PlanErrorKind::ExtendsCycle { chain: names }).into());
     }
     chain.push(parent_canonical);
-    let named_by = locate(
-        PlanErrorKind::Syntax {
-            message: String::new(),
-        },
-        files,
-    );
-    let (parent_value, parent_origins) =
-        load_chain(&parent_path, Some(named_by), chain, files, secret_names)?;
-    // The child's own positions win over the parent's for every key it writes.
-    let mut merged_origins = parent_origins;
-    merged_origins.extend(origins.drain());
-    Ok((merge(parent_value, value), merged_origins))
+    let named_by = locate(PlanErrorKind::Syntax {
+        message: String::new(),
+    });
+    Ok((parent_path, named_by))
 }
 
 /// Top-level sections a child replaces whole: `load`'s simple form and `stages` are
