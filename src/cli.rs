@@ -52,22 +52,22 @@ pub enum Command {
 pub struct PlanFlags {
     /// Users at the peak (replaces the plan's stages with a ramp and a hold).
     #[arg(short = 'u', long)]
-    pub users: Option<u32>,
+    pub(crate) users: Option<u32>,
     /// Users started per second while ramping, e.g. `10` or `10/s`.
     #[arg(short = 'r', long, value_parser = Rate::parse)]
-    pub spawn_rate: Option<Rate>,
+    pub(crate) spawn_rate: Option<Rate>,
     /// Total run time, e.g. `30s`, `5m`, `1h`.
     #[arg(short = 't', long, value_parser = parse_run_time)]
-    pub run_time: Option<Duration>,
+    pub(crate) run_time: Option<Duration>,
     /// Base URL of the target, over the plan's `host` [env: PLANRUN_HOST].
     #[arg(long)]
-    pub host: Option<String>,
+    pub(crate) host: Option<String>,
     /// Override a plan value: `--set load.users=50`, `--set classes.A.weight=3`.
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     pub sets: Vec<String>,
     /// Seed for every random choice, for a reproducible run.
     #[arg(long)]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
 }
 
 impl PlanFlags {
@@ -110,8 +110,8 @@ fn parse_run_time(text: &str) -> Result<Duration, String> {
 #[derive(Debug)]
 pub struct RunArgs {
     pub core: RunCore,
-    pub plan_flags: PlanFlags,
-    pub sample: RunFlags,
+    pub(crate) plan_flags: PlanFlags,
+    pub(crate) sample: RunFlags,
 }
 
 impl Args for RunArgs {
@@ -150,34 +150,34 @@ pub struct RunCore {
     pub plan: PathBuf,
     /// Directory the run's report directory is created in.
     #[arg(long, default_value = "reports")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Also write Locust-style CSV files PREFIX_stats.csv, PREFIX_stats_history.csv and
     /// PREFIX_failures.csv (replacing them if they exist, as Locust does).
     #[arg(long, value_name = "PREFIX")]
-    pub csv: Option<PathBuf>,
+    pub(crate) csv: Option<PathBuf>,
     /// stats_history.csv gets a row per request name each second (percentiles over the
     /// last 10 s), before the Aggregated row, as Locust's --csv-full-history.
     #[arg(long)]
-    pub csv_full_history: bool,
+    pub(crate) csv_full_history: bool,
     /// Also write the HTML report to FILE (replacing it if it exists).
     #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    pub(crate) html: Option<PathBuf>,
     /// Start the bundled sample API on an ephemeral 127.0.0.1 port and run against it.
     #[arg(long)]
-    pub sample_api: bool,
+    pub(crate) sample_api: bool,
     /// Progress display.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
-    pub progress: ProgressMode,
+    pub(crate) progress: ProgressMode,
     /// Skip the request that checks the target answers before the load starts.
     #[arg(long)]
-    pub no_preflight: bool,
+    pub(crate) no_preflight: bool,
     /// A missed `target` SLO (WARN) fails the run with exit code 4, like a critical one.
     #[arg(long)]
-    pub strict: bool,
+    pub(crate) strict: bool,
     /// Worker threads driving the load. By default one when the plan offers at most
     /// 5,000 requests a second (cheaper per request), else one per core.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub threads: Option<u16>,
+    pub(crate) threads: Option<u16>,
 }
 
 impl RunArgs {
@@ -217,7 +217,7 @@ impl RunArgs {
 
 /// The command line as typed, for the reports: each argument quoted for a POSIX shell,
 /// the program named `planrun`, credentials in URLs and credential headers hidden.
-pub fn command_line(args: impl IntoIterator<Item = OsString>) -> String {
+pub(crate) fn command_line(args: impl IntoIterator<Item = OsString>) -> String {
     let mut words = vec!["planrun".to_owned()];
     let mut after_set = false;
     for arg in args.into_iter().skip(1) {
@@ -294,9 +294,9 @@ pub struct SampleApiArgs {
     pub port: u16,
     /// Seed for jitter and error injection.
     #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    pub(crate) seed: u64,
     #[command(flatten)]
-    pub behaviour: ServeFlags,
+    pub(crate) behaviour: ServeFlags,
 }
 
 impl SampleApiArgs {

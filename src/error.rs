@@ -31,7 +31,7 @@ impl Error {
     /// transport message, may quote a rendered value. Plan errors were scrubbed where
     /// they were made (compile's dry render); report errors name only paths and the
     /// operating system's message.
-    pub fn scrubbed(self, secrets: &Secrets) -> Self {
+    pub(crate) fn scrubbed(self, secrets: &Secrets) -> Self {
         match self {
             Error::Preflight(e) => Error::Preflight(PreflightError {
                 host: secrets.scrub(&e.host),

@@ -1,6 +1,24 @@
 //! planrun runs declarative HTTP load-test plans and gates CI on their SLOs.
 //!
 //! The pipeline: plan file → compiled graph → engine → metrics → SLO verdicts → reports.
+//!
+//! # Public surface
+//!
+//! planrun is a program first. The library is public only so that `main.rs` and the
+//! integration tests (`tests/integration/`) can reach it, and its `pub` items are exactly
+//! what those two use; everything else is `pub(crate)`, and `unreachable_pub` warns when a
+//! `pub` nobody outside can reach creeps back. What they use:
+//! - [`run`], [`prepare`] and [`execute`] with [`RunOptions`] and [`Outcome`]: a whole run;
+//!   [`check`] for `planrun check`; [`cli`] is the command line `main.rs` parses;
+//! - [`plan::load`] and [`compile::compile`] with [`compile::Overrides`]: a plan file to the
+//!   executable graph, whose parts the tests inspect;
+//! - [`engine`]'s [`engine::StopSignal`], transports and preflight, to drive a graph;
+//! - [`metrics::RunSummary`] and [`slo::evaluate`]: what was measured and its verdicts;
+//! - [`report::Results`] (summary.json, typed) and its renderers;
+//! - [`sample_api`], the bundled target, which the pipeline itself never imports;
+//! - [`units`] and [`exit_code`].
+
+#![warn(unreachable_pub)]
 
 pub mod cli;
 pub mod compile;
@@ -59,8 +77,6 @@ pub struct Outcome {
     pub report_dir: PathBuf,
     /// The in-process sample API's counters, when `--sample-api` was used.
     pub sample_hits: Option<HitCounts>,
-    /// Whether missed targets fail the run.
-    pub strict: bool,
     /// A preflight request was sent before the load (it is not in the results).
     pub preflight: bool,
 }
@@ -198,7 +214,6 @@ async fn drive(
         results,
         report_dir,
         sample_hits,
-        strict: opts.strict,
         preflight: opts.preflight,
     })
 }

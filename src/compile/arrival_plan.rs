@@ -12,7 +12,7 @@ use rand::Rng;
 
 /// How arrivals are spaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Spacing {
+pub(crate) enum Spacing {
     /// Evenly, at exactly the rate: 1000/min for 60 s is 1000 arrivals.
     Uniform,
     /// At random, as independent users would arrive (a Poisson process of the rate).
@@ -21,7 +21,7 @@ pub enum Spacing {
 
 /// Which task an arrival runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskPick {
+pub(crate) enum TaskPick {
     /// A class by the class weights, then one of its tasks by the task weights.
     Mix,
     /// Always this task (a per-task rate).
@@ -30,38 +30,38 @@ pub enum TaskPick {
 
 /// One stream of arrivals.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ArrivalStream {
-    pub pick: TaskPick,
-    pub curve: RateCurve,
+pub(crate) struct ArrivalStream {
+    pub(crate) pick: TaskPick,
+    pub(crate) curve: RateCurve,
 }
 
 /// The compiled open-model load.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ArrivalPlan {
-    pub streams: Vec<ArrivalStream>,
-    pub spacing: Spacing,
+pub(crate) struct ArrivalPlan {
+    pub(crate) streams: Vec<ArrivalStream>,
+    pub(crate) spacing: Spacing,
     /// Arrivals running or waiting for a session at once; an arrival beyond it is dropped
     /// (counted and reported, never silently skipped).
-    pub max_in_flight: u32,
+    pub(crate) max_in_flight: u32,
     /// Reusable user sessions; when all are busy, arrivals wait for one, and the wait
     /// counts in their latency.
-    pub sessions: u32,
+    pub(crate) sessions: u32,
 }
 
 impl ArrivalPlan {
     /// Arrivals per second at `t`, all streams together.
-    pub fn rate_at(&self, t: Duration) -> f64 {
+    pub(crate) fn rate_at(&self, t: Duration) -> f64 {
         self.streams.iter().map(|s| s.curve.rate_at(t)).sum()
     }
 
     /// Arrivals the plan expects over its whole length (evenly spaced: exact to ±1).
-    pub fn expected_total(&self) -> f64 {
+    pub(crate) fn expected_total(&self) -> f64 {
         self.streams.iter().map(|s| s.curve.expected_total()).sum()
     }
 
     /// The highest arrival rate the plan reaches, all streams together. Curves are
     /// piecewise linear, so the peak is at the edge of a segment.
-    pub fn peak_rate(&self) -> f64 {
+    pub(crate) fn peak_rate(&self) -> f64 {
         let edges = self.streams.iter().flat_map(|s| &s.curve.segments);
         let mut peak: f64 = 0.0;
         for segment in edges {
@@ -77,11 +77,11 @@ impl ArrivalPlan {
 
 /// A linear piece of a rate curve: `from` to `to` arrivals per second over `duration`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Segment {
-    pub start: Duration,
-    pub duration: Duration,
-    pub from: f64,
-    pub to: f64,
+pub(crate) struct Segment {
+    pub(crate) start: Duration,
+    pub(crate) duration: Duration,
+    pub(crate) from: f64,
+    pub(crate) to: f64,
 }
 
 impl Segment {
@@ -106,13 +106,13 @@ impl Segment {
 
 /// Arrivals per second over time: consecutive linear segments from the start of the run.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct RateCurve {
-    pub segments: Vec<Segment>,
+pub(crate) struct RateCurve {
+    pub(crate) segments: Vec<Segment>,
 }
 
 impl RateCurve {
     /// A constant rate for `duration`.
-    pub fn constant(per_second: f64, duration: Duration) -> Self {
+    pub(crate) fn constant(per_second: f64, duration: Duration) -> Self {
         Self {
             segments: vec![Segment {
                 start: Duration::ZERO,
@@ -123,7 +123,7 @@ impl RateCurve {
         }
     }
 
-    pub fn rate_at(&self, t: Duration) -> f64 {
+    pub(crate) fn rate_at(&self, t: Duration) -> f64 {
         self.segments
             .iter()
             .find(|s| t >= s.start && t < s.start + s.duration)
@@ -133,12 +133,12 @@ impl RateCurve {
             })
     }
 
-    pub fn expected_total(&self) -> f64 {
+    pub(crate) fn expected_total(&self) -> f64 {
         self.segments.iter().map(Segment::expected).sum()
     }
 
     /// The expected count at `t`: `Λ(t)`, the arrivals due before `t`.
-    pub fn count_at(&self, t: Duration) -> f64 {
+    pub(crate) fn count_at(&self, t: Duration) -> f64 {
         let mut count = 0.0;
         for segment in &self.segments {
             if t >= segment.start + segment.duration {
@@ -159,7 +159,7 @@ impl RateCurve {
 
     /// The instant the expected count reaches `count`, or `None` if it never does before
     /// the curve ends.
-    pub fn instant_of(&self, count: f64) -> Option<Duration> {
+    pub(crate) fn instant_of(&self, count: f64) -> Option<Duration> {
         let mut before = 0.0;
         for segment in &self.segments {
             let expected = segment.expected();
@@ -178,7 +178,7 @@ impl RateCurve {
 
 /// The successive arrival instants of one stream.
 #[derive(Debug, Clone)]
-pub struct Arrivals<'c> {
+pub(crate) struct Arrivals<'c> {
     curve: &'c RateCurve,
     spacing: Spacing,
     /// Expected count at the next arrival.
@@ -186,7 +186,7 @@ pub struct Arrivals<'c> {
 }
 
 impl<'c> Arrivals<'c> {
-    pub fn new(curve: &'c RateCurve, spacing: Spacing, rng: &mut impl Rng) -> Self {
+    pub(crate) fn new(curve: &'c RateCurve, spacing: Spacing, rng: &mut impl Rng) -> Self {
         let mut arrivals = Self {
             curve,
             spacing,
@@ -199,7 +199,7 @@ impl<'c> Arrivals<'c> {
     }
 
     /// The next arrival's instant from the start of the run, or `None` at the end.
-    pub fn next_instant(&mut self, rng: &mut impl Rng) -> Option<Duration> {
+    pub(crate) fn next_instant(&mut self, rng: &mut impl Rng) -> Option<Duration> {
         let at = self.curve.instant_of(self.next)?;
         self.next += match self.spacing {
             Spacing::Uniform => 1.0,
@@ -213,7 +213,7 @@ impl Arrivals<'_> {
     /// Skips every arrival due before `t` without producing it; returns how many were
     /// skipped (evenly spaced: exactly; Poisson: the expected number, whose instants
     /// were never drawn). A dispatcher that fell behind drops them at once, in O(1).
-    pub fn skip_to(&mut self, t: Duration, rng: &mut impl Rng) -> u64 {
+    pub(crate) fn skip_to(&mut self, t: Duration, rng: &mut impl Rng) -> u64 {
         let reached = self.curve.count_at(t);
         if reached <= self.next {
             return 0;
@@ -235,7 +235,7 @@ impl Arrivals<'_> {
     }
 
     /// How many arrivals are still to come (evenly spaced: exactly; Poisson: expected).
-    pub fn remaining(&self) -> u64 {
+    pub(crate) fn remaining(&self) -> u64 {
         let left = (self.curve.expected_total() * (1.0 - 1e-12) - self.next).max(0.0);
         match self.spacing {
             Spacing::Uniform => left.ceil() as u64,

@@ -8,7 +8,7 @@ use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 
 /// Index of a business metric in `ExecPlan::business`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct BusinessId(pub u32);
+pub struct BusinessId(pub(crate) u32);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BusinessKind {
@@ -21,10 +21,10 @@ pub enum BusinessKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusinessMetric {
-    pub name: String,
-    pub description: Option<String>,
-    pub outcomes: Vec<OutcomeId>,
-    pub kind: BusinessKind,
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) outcomes: Vec<OutcomeId>,
+    pub(crate) kind: BusinessKind,
 }
 
 pub(super) fn compile(cx: &mut Compiler) -> Vec<BusinessMetric> {

@@ -24,14 +24,14 @@ const MINIJINJA_GLOBALS: [&str; 4] = ["range", "dict", "namespace", "debug"];
 /// A compiled template and where it was written.
 #[derive(Debug, Clone)]
 pub(crate) struct Site {
-    pub id: TemplateId,
-    pub path: KeyPath,
-    pub class: usize,
-    pub source: String,
+    pub(crate) id: TemplateId,
+    pub(crate) path: KeyPath,
+    pub(crate) class: usize,
+    pub(crate) source: String,
     /// A request body sent as JSON: the dry render must parse.
-    pub json_body: bool,
+    pub(crate) json_body: bool,
     /// A header value, which may read `body` (the request's rendered body).
-    pub reads_body: bool,
+    pub(crate) reads_body: bool,
 }
 
 /// Checks every template and returns the globals (with the environment variables the

@@ -15,17 +15,17 @@ use crate::units::{ByteSize, Rate, parse_duration, suggest_duration};
 
 /// Compile state: the artefacts being built and the errors found so far.
 pub(crate) struct Compiler<'p> {
-    pub plan: &'p LoadedPlan,
-    pub errors: PlanErrors,
-    pub templates: Templates,
-    pub requests: Vec<RequestSpec>,
-    pub request_names: Vec<RequestName>,
-    pub checks: Vec<InspectionName>,
-    pub outcomes: Vec<InspectionName>,
+    pub(crate) plan: &'p LoadedPlan,
+    pub(crate) errors: PlanErrors,
+    pub(crate) templates: Templates,
+    pub(crate) requests: Vec<RequestSpec>,
+    pub(crate) request_names: Vec<RequestName>,
+    pub(crate) checks: Vec<InspectionName>,
+    pub(crate) outcomes: Vec<InspectionName>,
     /// Every compiled template with where it was written and the class using it.
-    pub sites: Vec<checks::Site>,
+    pub(crate) sites: Vec<checks::Site>,
     /// The plan's host, once known to be valid: written paths are checked against it.
-    pub target: Option<Target>,
+    pub(crate) target: Option<Target>,
 }
 
 impl<'p> Compiler<'p> {
@@ -45,19 +45,24 @@ impl<'p> Compiler<'p> {
     }
 
     /// Records an error at `path`.
-    pub fn error(&mut self, path: KeyPath, kind: PlanErrorKind) {
+    pub(crate) fn error(&mut self, path: KeyPath, kind: PlanErrorKind) {
         let error = self.plan.error(path, kind, Part::Value);
         self.errors.push(error);
     }
 
     /// Records an error at `path` with a hint ("did you mean …?").
-    pub fn error_with_hint(&mut self, path: KeyPath, kind: PlanErrorKind, hint: Option<String>) {
+    pub(crate) fn error_with_hint(
+        &mut self,
+        path: KeyPath,
+        kind: PlanErrorKind,
+        hint: Option<String>,
+    ) {
         let error = self.plan.error(path, kind, Part::Value).with_hint(hint);
         self.errors.push(error);
     }
 
     /// Parses an optional duration at `path`.
-    pub fn duration(&mut self, text: Option<&str>, path: &KeyPath) -> Option<Duration> {
+    pub(crate) fn duration(&mut self, text: Option<&str>, path: &KeyPath) -> Option<Duration> {
         match parse_duration(text?) {
             Ok(d) => Some(d),
             Err(message) => {
@@ -69,7 +74,7 @@ impl<'p> Compiler<'p> {
     }
 
     /// Parses an optional request timeout at `path`: more than 0s, at most `MAX_TIMEOUT`.
-    pub fn timeout(&mut self, text: Option<&str>, path: &KeyPath) -> Option<Duration> {
+    pub(crate) fn timeout(&mut self, text: Option<&str>, path: &KeyPath) -> Option<Duration> {
         self.bounded_duration(
             text,
             path,
@@ -137,7 +142,7 @@ impl<'p> Compiler<'p> {
     }
 
     /// Parses an optional rate at `path`.
-    pub fn rate(&mut self, text: Option<String>, path: &KeyPath) -> Option<Rate> {
+    pub(crate) fn rate(&mut self, text: Option<String>, path: &KeyPath) -> Option<Rate> {
         match Rate::parse(&text?) {
             Ok(r) => Some(r),
             Err(message) => {
@@ -148,7 +153,7 @@ impl<'p> Compiler<'p> {
     }
 
     /// A positive weight at `path` (default 1).
-    pub fn weight(&mut self, weight: Option<i64>, path: &KeyPath) -> u32 {
+    pub(crate) fn weight(&mut self, weight: Option<i64>, path: &KeyPath) -> u32 {
         match weight {
             None => 1,
             Some(w) if w > 0 && w <= i64::from(u32::MAX / 1024) => w as u32,
@@ -204,7 +209,7 @@ impl<'p> Compiler<'p> {
     }
 
     /// The metric id for a request name, registering it on first use.
-    pub fn name_id(&mut self, name: &str, method: &reqwest::Method) -> RequestNameId {
+    pub(crate) fn name_id(&mut self, name: &str, method: &reqwest::Method) -> RequestNameId {
         if let Some(i) = self.request_names.iter().position(|m| m.name == name) {
             return RequestNameId(i as u32);
         }
@@ -216,12 +221,12 @@ impl<'p> Compiler<'p> {
     }
 
     /// The id of a named check of a request name, registering it on first use.
-    pub fn check(&mut self, request: &str, name: &str) -> CheckId {
+    pub(super) fn check(&mut self, request: &str, name: &str) -> CheckId {
         CheckId(register(&mut self.checks, request, name))
     }
 
     /// The id of a named outcome of a request name, registering it on first use.
-    pub fn outcome(&mut self, request: &str, name: &str) -> OutcomeId {
+    pub(crate) fn outcome(&mut self, request: &str, name: &str) -> OutcomeId {
         OutcomeId(register(&mut self.outcomes, request, name))
     }
 }

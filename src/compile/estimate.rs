@@ -20,7 +20,7 @@ const TRIALS: u64 = 40_000;
 
 /// The share of the flow's passes that send a request.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Share {
+pub(crate) enum Share {
     /// No `when`: always sent.
     Always,
     /// The condition's probability, sampled.
@@ -31,21 +31,21 @@ pub enum Share {
 
 impl Share {
     /// The share as a fraction (an upper bound for `AtMost`).
-    pub fn fraction(self) -> f64 {
+    pub(crate) fn fraction(self) -> f64 {
         match self {
             Share::Always => 1.0,
             Share::About(p) | Share::AtMost(p) => p,
         }
     }
 
-    pub fn is_bound(self) -> bool {
+    pub(crate) fn is_bound(self) -> bool {
         matches!(self, Share::AtMost(_))
     }
 }
 
 /// The share of passes through `class`'s task `task` that send the request at
 /// `action` (an index into the task's actions).
-pub fn when_share(exec: &ExecPlan, class: &UserClass, task: usize, action: usize) -> Share {
+pub(crate) fn when_share(exec: &ExecPlan, class: &UserClass, task: usize, action: usize) -> Share {
     let actions = &class.tasks[task].actions;
     let Some(Action::Request(id)) = actions.get(action) else {
         return Share::Always;

@@ -23,68 +23,68 @@ use crate::units::{ByteSize, StatusSet};
 
 /// Index of a request name in `ExecPlan::metrics`: what statistics are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestNameId(pub u32);
+pub struct RequestNameId(pub(crate) u32);
 
 /// Index of a request in `ExecPlan::requests`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RequestId(pub u32);
+pub struct RequestId(pub(crate) u32);
 
 /// A request name as reports show it: the name and the method of its first request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestName {
-    pub name: String,
-    pub method: Method,
+    pub(crate) name: String,
+    pub(crate) method: Method,
 }
 
 /// The compiled plan.
 #[derive(Debug)]
 pub struct ExecPlan {
     /// The plan's display name.
-    pub name: String,
+    pub(crate) name: String,
     /// The plan file given on the command line.
-    pub plan_file: PathBuf,
+    pub(crate) plan_file: PathBuf,
     /// Base URL without a trailing slash.
-    pub host: String,
+    pub(crate) host: String,
     /// The host that every request URL is made on: no rendered value can change it.
-    pub target: super::Target,
+    pub(crate) target: super::Target,
     /// The seed every random choice derives from (given or drawn, always recorded).
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// The most of a response body kept for inspection (`max-body`); the rest of it is
     /// read and counted, never stored.
     pub max_body: ByteSize,
     /// How long a kept-alive connection may sit idle before it is replaced rather than
     /// reused (`connection-idle`).
-    pub connection_idle: Duration,
-    pub requests: Vec<RequestSpec>,
+    pub(crate) connection_idle: Duration,
+    pub(crate) requests: Vec<RequestSpec>,
     /// Request names, in order of first appearance in the plan.
-    pub request_names: Vec<RequestName>,
+    pub(crate) request_names: Vec<RequestName>,
     /// Named checks, indexed by `CheckId`.
-    pub checks: Vec<InspectionName>,
+    pub(crate) checks: Vec<InspectionName>,
     /// Named outcomes, indexed by `OutcomeId`.
-    pub outcomes: Vec<InspectionName>,
-    pub business: Vec<BusinessMetric>,
-    pub classes: Vec<UserClass>,
+    pub(crate) outcomes: Vec<InspectionName>,
+    pub(crate) business: Vec<BusinessMetric>,
+    pub(crate) classes: Vec<UserClass>,
     /// Users per class at the peak, and the order users start in.
     pub mix: UserMix,
     pub schedule: LoadSchedule,
     /// An arrival-rate (open-model) load; `None` runs the schedule's users (closed model).
-    pub arrivals: Option<ArrivalPlan>,
+    pub(crate) arrivals: Option<ArrivalPlan>,
     /// Requests released all at once at given instants.
-    pub bursts: Vec<Burst>,
+    pub(crate) bursts: Vec<Burst>,
     /// Polled after the load until the target answers well again.
-    pub recovery: Option<RecoveryProbe>,
+    pub(crate) recovery: Option<RecoveryProbe>,
     pub slos: Vec<Slo>,
     /// The request that confirms the target answers before the load starts.
     pub preflight: Preflight,
-    pub templates: Templates,
-    pub globals: std::sync::Arc<Globals>,
+    pub(crate) templates: Templates,
+    pub(crate) globals: std::sync::Arc<Globals>,
     /// The plan as run (after `extends`, `--set` and flag overrides), for reports.
     pub resolved: serde_json::Value,
     /// The command line that ran the plan, when it came from one.
-    pub command: Option<String>,
+    pub(crate) command: Option<String>,
     /// Environment variables the templates read that are not set (only when compiled
     /// leniently, for `check`; a run needs them).
-    pub unset_env: Vec<String>,
+    pub(crate) unset_env: Vec<String>,
     /// The values of the variables marked secret, scrubbed from everything planrun writes.
     pub secrets: Secrets,
 }
@@ -92,28 +92,28 @@ pub struct ExecPlan {
 /// One HTTP request, ready to render.
 #[derive(Debug)]
 pub struct RequestSpec {
-    pub name: RequestNameId,
-    pub method: Method,
+    pub(crate) name: RequestNameId,
+    pub(crate) method: Method,
     /// Path (joined to the host), template or static.
-    pub path: Text,
+    pub(crate) path: Text,
     /// The whole URL when `path` is static, parsed once here: parsing a URL (host and
     /// IDNA checks included) was a fifth of planrun's instructions per request at a
     /// fixed rate. `None` for a templated path (or one that does not parse, which the
     /// engine then reports per request).
-    pub url: Option<Url>,
-    pub query: Vec<(String, Text)>,
+    pub(crate) url: Option<Url>,
+    pub(crate) query: Vec<(String, Text)>,
     /// Headers with fixed values, merged from plan, class and request.
-    pub static_headers: HeaderMap,
+    pub(crate) static_headers: HeaderMap,
     /// Headers whose values are templates.
-    pub templated_headers: Vec<(HeaderName, Text)>,
-    pub body: Option<Text>,
-    pub expect: StatusSet,
-    pub timeout: Duration,
-    pub inspect: Inspection,
+    pub(crate) templated_headers: Vec<(HeaderName, Text)>,
+    pub(crate) body: Option<Text>,
+    pub(crate) expect: StatusSet,
+    pub(crate) timeout: Duration,
+    pub(crate) inspect: Inspection,
     /// `when`, compiled from `condition_source`: the step runs when it holds.
-    pub when: Option<TemplateId>,
+    pub(crate) when: Option<TemplateId>,
     /// A templated header reads `body`: render the body first and pass it in.
-    pub headers_read_body: bool,
+    pub(crate) headers_read_body: bool,
 }
 
 /// A step a user takes: send a request, set user variables, or pause.
@@ -128,22 +128,22 @@ pub enum Action {
 /// the flow's iteration: later steps would act on what it did not produce.
 #[derive(Debug)]
 pub struct Task {
-    pub name: String,
-    pub weight: u32,
-    pub actions: Vec<Action>,
+    pub(crate) name: String,
+    pub(crate) weight: u32,
+    pub(crate) actions: Vec<Action>,
 }
 
 /// A user class with its resolved tasks and pick table.
 #[derive(Debug)]
 pub struct UserClass {
-    pub name: String,
-    pub weight: u32,
-    pub think: ThinkTime,
-    pub on_start: Vec<Action>,
+    pub(crate) name: String,
+    pub(crate) weight: u32,
+    pub(crate) think: ThinkTime,
+    pub(crate) on_start: Vec<Action>,
     /// What a user whose `on-start` failed does; it never runs a task before it succeeds.
-    pub on_start_failure: OnStartFailure,
-    pub tasks: Vec<Task>,
-    pub picker: WeightTable,
+    pub(crate) on_start_failure: OnStartFailure,
+    pub(crate) tasks: Vec<Task>,
+    pub(crate) picker: WeightTable,
 }
 
 /// `on-start-failure`: what a user whose `on-start` failed does.
@@ -161,7 +161,7 @@ pub enum OnStartFailure {
 pub const ON_START_RETRY_MIN: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl ExecPlan {
-    pub fn request_name(&self, id: RequestNameId) -> &RequestName {
+    pub(crate) fn request_name(&self, id: RequestNameId) -> &RequestName {
         &self.request_names[id.0 as usize]
     }
 

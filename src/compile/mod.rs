@@ -11,9 +11,9 @@ mod checks;
 mod classes;
 mod context;
 mod data;
-pub mod estimate;
+pub(crate) mod estimate;
 mod graph;
-pub mod inspect;
+pub(crate) mod inspect;
 mod load;
 mod open_load;
 mod overrides;
@@ -22,10 +22,10 @@ mod probes;
 mod redact;
 mod requests;
 mod schedule;
-pub mod secrets;
+pub(crate) mod secrets;
 pub mod slo;
 mod target;
-pub mod templates;
+pub(crate) mod templates;
 mod think;
 mod weights;
 
@@ -38,9 +38,7 @@ use crate::units::ByteSize;
 use context::Compiler;
 use slo::{Slo, SloMeasure};
 
-pub use arrival_plan::{
-    ArrivalPlan, ArrivalStream, Arrivals, RateCurve, Segment, Spacing, TaskPick,
-};
+pub(crate) use arrival_plan::{ArrivalPlan, ArrivalStream, Arrivals, Spacing, TaskPick};
 pub use business::{BusinessId, BusinessKind, BusinessMetric};
 pub use graph::{
     Action, ExecPlan, ON_START_RETRY_MIN, OnStartFailure, RequestId, RequestName, RequestNameId,
@@ -49,35 +47,34 @@ pub use graph::{
 pub use inspect::{CheckId, Inspection, InspectionName, OutcomeId};
 pub use overrides::Overrides;
 pub use preflight::{Preflight, PreflightOrigin};
-pub use probes::{Burst, RecoveryProbe};
+pub(crate) use probes::{Burst, RecoveryProbe};
 pub(crate) use redact::{REDACTED, is_credential_header};
-pub use schedule::{LoadSchedule, Stage};
-pub use secrets::Secrets;
+pub(crate) use schedule::LoadSchedule;
+pub(crate) use secrets::Secrets;
 pub use target::Target;
 pub(crate) use target::quoted;
-pub use templates::{Globals, Templates, Text, UserScope};
-pub use think::ThinkTime;
-pub use weights::{UserMix, WeightTable, apportion};
+pub(crate) use templates::{Templates, Text, UserScope};
+pub(crate) use weights::{UserMix, WeightTable};
 
 /// Requests per run of one planrun process at most; more is a typo, not a test.
-pub const MAX_USERS: u32 = 100_000;
+pub(crate) const MAX_USERS: u32 = 100_000;
 
 /// The longest request timeout: latency histograms end at an hour, and a request that
 /// may hang longer is a typo (`100000h`), not a test.
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// `connection-idle` when the plan does not set it: below the keep-alive timeouts of
 /// uvicorn, Node.js and Apache (5 s) and nginx (75 s), so a connection those servers may
 /// be closing is never reused. gunicorn's own workers close after 2 s: plans against
 /// them set `connection-idle: 1s`.
-pub const DEFAULT_CONNECTION_IDLE: Duration = Duration::from_secs(4);
+pub(crate) const DEFAULT_CONNECTION_IDLE: Duration = Duration::from_secs(4);
 /// The longest `connection-idle`: past this, say `1h`, a limit no longer limits anything.
 const MAX_CONNECTION_IDLE: Duration = Duration::from_secs(3600);
 
 /// `max-body` when the plan does not set it.
-pub const DEFAULT_MAX_BODY: ByteSize = ByteSize::mib(1);
+pub(crate) const DEFAULT_MAX_BODY: ByteSize = ByteSize::mib(1);
 /// The least `max-body`: below this even an error document is cut.
-pub const MIN_MAX_BODY: ByteSize = ByteSize::kib(1);
+pub(crate) const MIN_MAX_BODY: ByteSize = ByteSize::kib(1);
 /// The most `max-body`: every user inspecting at once may hold this much each.
 pub const MAX_MAX_BODY: ByteSize = ByteSize::mib(256);
 

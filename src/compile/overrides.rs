@@ -40,7 +40,7 @@ const REPLACED_BY_USERS: [&str; 5] = ["stages", "rate", "arrivals", "max-in-flig
 
 impl Overrides {
     /// The flags as edits of the plan's tree, in the order they apply.
-    pub fn edits(&self) -> Vec<FlagEdit> {
+    pub(crate) fn edits(&self) -> Vec<FlagEdit> {
         let load = KeyPath::root().key("load");
         let edit = |flag: &str, path: KeyPath, value: serde_json::Value| FlagEdit {
             flag: flag.to_owned(),
@@ -96,7 +96,7 @@ impl Overrides {
     }
 
     /// The value of environment variable `name`: set, else its `env_defaults` entry.
-    pub fn env(&self, name: &str) -> Option<String> {
+    pub(crate) fn env(&self, name: &str) -> Option<String> {
         std::env::var(name).ok().or_else(|| {
             self.env_defaults
                 .iter()

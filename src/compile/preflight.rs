@@ -42,7 +42,7 @@ pub struct Preflight {
     pub headers: HeaderMap,
     /// The statuses that count as answering; `None`: any HTTP response.
     pub expect: Option<StatusSet>,
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     pub origin: PreflightOrigin,
 }
 

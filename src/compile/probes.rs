@@ -12,27 +12,27 @@ use crate::plan::{KeyPath, PlanErrorKind, did_you_mean};
 /// `size` copies of a request released at the same instant, each on its own connection
 /// (the seed's 100 simultaneous pre-reservations).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Burst {
+pub(crate) struct Burst {
     /// The request name, for reports.
-    pub name: String,
-    pub request: RequestId,
+    pub(crate) name: String,
+    pub(crate) request: RequestId,
     /// The class whose user variables the request's templates see.
-    pub class: usize,
-    pub size: u32,
+    pub(crate) class: usize,
+    pub(crate) size: u32,
     /// Offset from the start of the run.
-    pub at: Duration,
+    pub(crate) at: Duration,
 }
 
 /// After the load: send `request` every `interval` until it meets its expectations
 /// `successes` times in a row, giving up after `timeout`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RecoveryProbe {
-    pub name: String,
-    pub request: RequestId,
-    pub class: usize,
-    pub successes: u32,
-    pub interval: Duration,
-    pub timeout: Duration,
+pub(crate) struct RecoveryProbe {
+    pub(crate) name: String,
+    pub(crate) request: RequestId,
+    pub(crate) class: usize,
+    pub(crate) successes: u32,
+    pub(crate) interval: Duration,
+    pub(crate) timeout: Duration,
 }
 
 pub(super) fn bursts(

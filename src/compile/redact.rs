@@ -16,7 +16,7 @@ const CREDENTIAL_HEADERS: [&str; 5] = [
 ];
 
 /// What a hidden value is replaced with.
-pub const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[redacted]";
 
 /// Whether a header of this name carries credentials.
 pub(crate) fn is_credential_header(name: &str) -> bool {

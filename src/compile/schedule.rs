@@ -10,20 +10,20 @@ use crate::units::format_duration;
 
 /// One stage of the run.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Stage {
-    pub name: String,
+pub(crate) struct Stage {
+    pub(crate) name: String,
     /// Offset from the start of the run.
-    pub start: Duration,
+    pub(crate) start: Duration,
     /// Ramp plus hold.
-    pub duration: Duration,
-    pub from_users: u32,
-    pub to_users: u32,
+    pub(crate) duration: Duration,
+    pub(crate) from_users: u32,
+    pub(crate) to_users: u32,
     /// The ramp's share of `duration`; the rest holds `to_users`.
-    pub ramp: Duration,
+    pub(crate) ramp: Duration,
 }
 
 impl Stage {
-    pub fn end(&self) -> Duration {
+    pub(crate) fn end(&self) -> Duration {
         self.start + self.duration
     }
 
@@ -66,10 +66,10 @@ impl Stage {
 /// The stages of a run, its total length, and its grace period.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadSchedule {
-    pub stages: Vec<Stage>,
+    pub(crate) stages: Vec<Stage>,
     /// When the load ends; in-flight requests then get `graceful_stop` to finish.
     pub total: Duration,
-    pub graceful_stop: Duration,
+    pub(crate) graceful_stop: Duration,
 }
 
 impl LoadSchedule {
@@ -89,7 +89,7 @@ impl LoadSchedule {
     }
 
     /// The most users the schedule ever runs.
-    pub fn peak(&self) -> u32 {
+    pub(crate) fn peak(&self) -> u32 {
         self.stages
             .iter()
             .filter(|s| s.start < self.total)
@@ -99,7 +99,7 @@ impl LoadSchedule {
     }
 
     /// Every change of the user count before the end, in time order: (instant, users).
-    pub fn changes(&self) -> impl Iterator<Item = (Duration, u32)> + '_ {
+    pub(crate) fn changes(&self) -> impl Iterator<Item = (Duration, u32)> + '_ {
         self.stages
             .iter()
             .flat_map(Stage::changes)
@@ -107,7 +107,7 @@ impl LoadSchedule {
     }
 
     /// Human-readable timeline, one line a stage.
-    pub fn describe(&self) -> Vec<String> {
+    pub(crate) fn describe(&self) -> Vec<String> {
         self.stages
             .iter()
             .filter(|s| s.start < self.total)

@@ -19,7 +19,7 @@ use super::redact::REDACTED;
 /// Values shorter than this (in bytes) are left alone, with a warning. Eight, not less:
 /// summary.json carries base64 histograms, and a short value scrubbed out of one (`AAAA`
 /// is common there) would leave a file `planrun report` cannot read back.
-pub const MIN_LEN: usize = 8;
+pub(crate) const MIN_LEN: usize = 8;
 
 /// The values to hide, in every form they may take in planrun's output.
 #[derive(Debug, Clone, Default)]
@@ -55,18 +55,13 @@ impl Secrets {
         }
     }
 
-    /// No secrets: what a re-render of a saved `summary.json` (already scrubbed) uses.
-    pub fn none() -> Self {
-        Self::default()
-    }
-
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.patterns.is_empty()
     }
 
     /// One line per marked variable left unscrubbed because its value is too short; it
     /// names the variable, never the value.
-    pub fn warnings(&self) -> Vec<String> {
+    pub(crate) fn warnings(&self) -> Vec<String> {
         self.too_short
             .iter()
             .map(|name| {
@@ -124,7 +119,7 @@ impl Secrets {
     }
 
     /// Scrubs every string (and map key) in a JSON tree.
-    pub fn scrub_json(&self, value: &mut serde_json::Value) {
+    pub(crate) fn scrub_json(&self, value: &mut serde_json::Value) {
         use serde_json::Value;
         if self.is_empty() {
             return;

@@ -58,11 +58,6 @@ impl Target {
         Ok(Self { base })
     }
 
-    /// The host as written, without a trailing `/` (as reports show it).
-    pub fn display(&self) -> String {
-        self.base.as_str().trim_end_matches('/').to_owned()
-    }
-
     /// The URL of `path` (which may end in `?query`) on this host. Fails, saying why,
     /// when `path` could not be sent as a path of this host.
     pub fn url(&self, path: &str) -> Result<Url, String> {
@@ -227,7 +222,6 @@ mod tests {
             based.url("/x").unwrap().as_str(),
             "https://h.example/base/x"
         );
-        assert_eq!(based.display(), "https://h.example/base");
         // `..` resolves, but not out of the base path; on a bare host it stops at `/`.
         assert_eq!(
             based.url("/a/../x").unwrap().as_str(),

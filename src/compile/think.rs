@@ -8,7 +8,7 @@ use rand::Rng;
 use crate::units::{format_duration, parse_duration};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum ThinkTime {
+pub(crate) enum ThinkTime {
     /// Start the next task at once.
     None,
     /// Wait exactly this long after each task.
@@ -21,7 +21,7 @@ pub enum ThinkTime {
 }
 
 impl ThinkTime {
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         let words: Vec<&str> = text.split_whitespace().collect();
         match words.as_slice() {
             ["none"] => Some(Self::None),
@@ -40,7 +40,7 @@ impl ThinkTime {
 
     /// The wait after a task that started at `task_started` and has just ended
     /// (`elapsed` later).
-    pub fn wait(&self, elapsed: Duration, rng: &mut impl Rng) -> Duration {
+    pub(crate) fn wait(&self, elapsed: Duration, rng: &mut impl Rng) -> Duration {
         match *self {
             Self::None => Duration::ZERO,
             Self::Constant(d) => d,
@@ -54,7 +54,7 @@ impl ThinkTime {
 
     /// Tasks a user starts per second if responses were instant; `None` without think
     /// time (as fast as the target answers).
-    pub fn tasks_per_second(&self) -> Option<f64> {
+    pub(crate) fn tasks_per_second(&self) -> Option<f64> {
         match self.mean_cycle() {
             Ok(cycle) if cycle.is_zero() => None,
             Ok(cycle) | Err(cycle) => Some(1.0 / cycle.as_secs_f64()),
@@ -63,7 +63,7 @@ impl ThinkTime {
 
     /// The mean time a user spends per task besides the requests themselves, for
     /// expected-rate estimates; pacing is the whole cycle, so it is returned as `Err`.
-    pub fn mean_cycle(&self) -> Result<Duration, Duration> {
+    pub(crate) fn mean_cycle(&self) -> Result<Duration, Duration> {
         match *self {
             Self::None => Ok(Duration::ZERO),
             Self::Constant(d) => Ok(d),

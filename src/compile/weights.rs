@@ -12,24 +12,24 @@ use rand::distr::weighted::WeightedIndex;
 
 /// Picks an index with probability proportional to its weight.
 #[derive(Debug, Clone)]
-pub struct WeightTable {
+pub(crate) struct WeightTable {
     index: WeightedIndex<u32>,
     weights: Vec<u32>,
 }
 
 impl WeightTable {
     /// `None` when there are no weights or they are all zero.
-    pub fn new(weights: Vec<u32>) -> Option<Self> {
+    pub(crate) fn new(weights: Vec<u32>) -> Option<Self> {
         let index = WeightedIndex::new(weights.iter().copied()).ok()?;
         Some(Self { index, weights })
     }
 
-    pub fn pick(&self, rng: &mut impl Rng) -> usize {
+    pub(crate) fn pick(&self, rng: &mut impl Rng) -> usize {
         self.index.sample(rng)
     }
 
     /// Each entry's expected share of picks, in 0..=1.
-    pub fn shares(&self) -> Vec<f64> {
+    pub(crate) fn shares(&self) -> Vec<f64> {
         let total: f64 = self.weights.iter().map(|&w| f64::from(w)).sum();
         self.weights.iter().map(|&w| f64::from(w) / total).collect()
     }
@@ -41,7 +41,7 @@ pub struct UserMix {
     /// Users per class at the schedule's peak.
     pub per_class: Vec<u32>,
     /// The class of the k-th user started; users stop in reverse order.
-    pub order: Vec<usize>,
+    pub(crate) order: Vec<usize>,
 }
 
 impl UserMix {
@@ -52,7 +52,8 @@ impl UserMix {
     }
 
     /// Users per class when the first `active` users of `order` are running.
-    pub fn counts_at(&self, active: usize) -> Vec<u32> {
+    #[cfg(test)]
+    fn counts_at(&self, active: usize) -> Vec<u32> {
         let mut counts = vec![0; self.per_class.len()];
         for &class in &self.order[..active.min(self.order.len())] {
             counts[class] += 1;
@@ -62,7 +63,7 @@ impl UserMix {
 }
 
 /// Splits `total` users by `weights` with the largest-remainder rule.
-pub fn apportion(total: u32, weights: &[u32]) -> Vec<u32> {
+pub(crate) fn apportion(total: u32, weights: &[u32]) -> Vec<u32> {
     let sum: u64 = weights.iter().map(|&w| u64::from(w)).sum();
     if sum == 0 {
         return vec![0; weights.len()];

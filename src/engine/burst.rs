@@ -18,7 +18,7 @@ use crate::units::new_histogram;
 #[derive(Debug, Clone, PartialEq)]
 pub struct BurstOutcome {
     /// The request name.
-    pub name: String,
+    pub(crate) name: String,
     /// When it was released, from the start of the run.
     pub at_us: u64,
     pub size: u32,
@@ -26,7 +26,7 @@ pub struct BurstOutcome {
     pub succeeded: u32,
     /// Fastest, median and slowest latency of the burst's requests, in microseconds.
     pub fastest_us: u64,
-    pub median_us: u64,
+    pub(crate) median_us: u64,
     pub slowest_us: u64,
 }
 

@@ -19,11 +19,11 @@ use crate::units::ByteSize;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Inspected {
     /// Every check that ran, and whether it passed.
-    pub checks: Vec<(CheckId, bool)>,
+    pub(crate) checks: Vec<(CheckId, bool)>,
     /// The outcomes that held.
-    pub outcomes: Vec<OutcomeId>,
+    pub(crate) outcomes: Vec<OutcomeId>,
     /// Outcomes declared exclusive that held together, one list per group (usually none).
-    pub conflicts: Vec<Vec<OutcomeId>>,
+    pub(crate) conflicts: Vec<Vec<OutcomeId>>,
 }
 
 /// What inspecting a response found.
@@ -31,10 +31,10 @@ pub struct Inspected {
 pub(super) struct Findings {
     /// The first extraction that found nothing, or the first failing check that fails
     /// its request.
-    pub failure: Option<Failure>,
-    pub inspected: Option<Box<Inspected>>,
+    pub(crate) failure: Option<Failure>,
+    pub(crate) inspected: Option<Box<Inspected>>,
     /// User variables to set, in plan order.
-    pub variables: Vec<(String, TemplateValue)>,
+    pub(crate) variables: Vec<(String, TemplateValue)>,
 }
 
 /// Inspects `response`, whose body was kept up to `max_body`. `accepted` says whether its

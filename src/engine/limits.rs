@@ -10,9 +10,9 @@ use crate::compile::ExecPlan;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpenFileLimit {
     /// Descriptors this process may hold (`ulimit -n`).
-    pub soft: u64,
+    pub(crate) soft: u64,
     /// The most `soft` may be raised to without privileges (`ulimit -Hn`).
-    pub hard: u64,
+    pub(crate) hard: u64,
 }
 
 /// The current limit, where the operating system has one.
@@ -68,7 +68,7 @@ const BASE_DESCRIPTORS: u64 = 64;
 
 /// The most connections the plan can hold open at once: a socket per user at the peak
 /// (per session in the open model) plus one per request of the largest burst.
-pub fn peak_connections(exec: &ExecPlan) -> u64 {
+pub(crate) fn peak_connections(exec: &ExecPlan) -> u64 {
     let users = match &exec.arrivals {
         Some(arrivals) => u64::from(arrivals.sessions),
         None => u64::from(exec.schedule.peak()),

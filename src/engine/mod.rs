@@ -55,11 +55,11 @@ pub struct StopSignal {
 pub struct EngineOutcome {
     /// From the start to the last response of the load (or cancellation); the recovery
     /// probe comes after.
-    pub duration: Duration,
+    pub(crate) duration: Duration,
     /// Stopped by a signal before the schedule ended.
-    pub interrupted: bool,
+    pub(crate) interrupted: bool,
     /// The recovery probe's finding, when the plan has one and the load ran to its end.
-    pub recovery: Option<RecoveryOutcome>,
+    pub(crate) recovery: Option<RecoveryOutcome>,
 }
 
 /// Runs the plan's load until the schedule ends or `stop` fires. Sample times are

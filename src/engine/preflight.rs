@@ -12,13 +12,13 @@ use crate::compile::{ExecPlan, PreflightOrigin};
 #[error("preflight failed: `GET {url}` ({origin}) {problem}")]
 pub struct PreflightError {
     /// The target's base URL.
-    pub host: String,
+    pub(crate) host: String,
     /// The URL requested.
-    pub url: String,
+    pub(crate) url: String,
     /// Where the request came from (`the host's root`, `health check \`health\``).
-    pub origin: String,
+    pub(crate) origin: String,
     /// What went wrong: `got no answer: connection refused or unreachable`, `answered 503`.
-    pub problem: String,
+    pub(crate) problem: String,
 }
 
 /// Sends the preflight request; `Ok` when the target answered as expected.

@@ -16,9 +16,9 @@ use crate::compile::RecoveryProbe;
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecoveryOutcome {
     /// The probed request name.
-    pub name: String,
+    pub(crate) name: String,
     /// Consecutive good answers required.
-    pub successes: u32,
+    pub(crate) successes: u32,
     /// From the end of the load to the first of those good answers; `None` if the target
     /// did not recover before the probe's timeout.
     pub recovered_after: Option<Duration>,

@@ -65,7 +65,7 @@ pub enum LocalLimit {
 
 impl LocalLimit {
     /// The limit an I/O error says planrun hit, if it says one.
-    pub fn from_io(error: &std::io::Error) -> Option<Self> {
+    pub(crate) fn from_io(error: &std::io::Error) -> Option<Self> {
         match error.raw_os_error()? {
             libc::EMFILE => Some(Self::OpenFiles),
             libc::ENFILE => Some(Self::SystemFiles),
@@ -101,7 +101,7 @@ impl Failure {
     /// timeout (users waited that long; leaving it out would flatter a target that stops
     /// answering). A refusal, a reset, a DNS or TLS failure or a cancel measures how fast
     /// the failure came, not the target.
-    pub fn has_response_time(&self) -> bool {
+    pub(crate) fn has_response_time(&self) -> bool {
         match self {
             Failure::UnexpectedStatus(_)
             | Failure::Timeout
@@ -122,7 +122,7 @@ impl Failure {
     }
 
     /// A short category, stable for JSON consumers: `status`, `timeout`, `connect`, …
-    pub fn category(&self) -> &'static str {
+    pub(crate) fn category(&self) -> &'static str {
         match self {
             Failure::UnexpectedStatus(_) => "status",
             Failure::Timeout => "timeout",
@@ -169,30 +169,30 @@ impl fmt::Display for Failure {
 /// One finished (or abandoned) request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
-    pub name: RequestNameId,
+    pub(crate) name: RequestNameId,
     /// When the request was sent, from the start of the run.
-    pub started_us: u64,
+    pub(crate) started_us: u64,
     /// From sending the request to the end of the response body: the service time.
-    pub service_us: u64,
+    pub(crate) service_us: u64,
     /// How late the request was sent after the instant the schedule intended for it
     /// (open model; 0 in closed-model runs). The latency adds it.
-    pub queued_us: u64,
+    pub(crate) queued_us: u64,
     /// Response body bytes received.
-    pub bytes: u64,
-    pub failure: Option<Failure>,
+    pub(crate) bytes: u64,
+    pub(crate) failure: Option<Failure>,
     /// What the request's checks and outcomes found, when it has any.
-    pub inspected: Option<Box<Inspected>>,
+    pub(crate) inspected: Option<Box<Inspected>>,
 }
 
 impl Sample {
-    pub fn finished_us(&self) -> u64 {
+    pub(crate) fn finished_us(&self) -> u64 {
         self.started_us + self.service_us
     }
 
     /// Latency, from the instant the schedule intended to the end of the response: what a
     /// user arriving then waited, and what SLOs judge (the service time plus the queueing
     /// that coordinated omission would hide).
-    pub fn latency_us(&self) -> u64 {
+    pub(crate) fn latency_us(&self) -> u64 {
         self.queued_us + self.service_us
     }
 }

@@ -10,7 +10,7 @@ use crate::engine::Inspected;
 /// A named check's results.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckStats {
-    pub request: String,
+    pub(crate) request: String,
     pub name: String,
     pub passed: u64,
     pub failed: u64,
@@ -36,11 +36,11 @@ pub struct OutcomeStats {
 /// the conditions is wrong, and the business metrics counting them cannot be trusted.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OutcomeConflict {
-    pub request: String,
+    pub(crate) request: String,
     /// The outcomes met together, in plan order.
-    pub outcomes: Vec<String>,
+    pub(crate) outcomes: Vec<String>,
     /// How many responses met exactly these together.
-    pub count: u64,
+    pub(crate) count: u64,
 }
 
 /// A business metric's value at the end of the run.
@@ -48,14 +48,14 @@ pub struct OutcomeConflict {
 pub struct BusinessValue {
     pub name: String,
     /// `rate` or `count`.
-    pub kind: &'static str,
-    pub description: Option<String>,
+    pub(crate) kind: &'static str,
+    pub(crate) description: Option<String>,
     /// The outcomes counted (`pre-reserve.created`).
-    pub outcomes: Vec<String>,
+    pub(crate) outcomes: Vec<String>,
     /// How many times those outcomes held.
-    pub count: u64,
+    pub(crate) count: u64,
     /// For a rate: the attempts of the requests the outcomes belong to.
-    pub attempts: Option<u64>,
+    pub(crate) attempts: Option<u64>,
     /// A rate as a fraction (`None` with no attempts), or the count.
     pub value: Option<f64>,
 }
@@ -72,7 +72,7 @@ pub(super) struct BusinessTally {
 }
 
 impl BusinessTally {
-    pub fn new(exec: &ExecPlan) -> Self {
+    pub(super) fn new(exec: &ExecPlan) -> Self {
         Self {
             checks: vec![(0, 0); exec.checks.len()],
             outcomes: vec![0; exec.outcomes.len()],
@@ -83,7 +83,7 @@ impl BusinessTally {
         }
     }
 
-    pub fn record(&mut self, inspected: &Inspected) {
+    pub(crate) fn record(&mut self, inspected: &Inspected) {
         for (id, passed) in &inspected.checks {
             let (pass, fail) = &mut self.checks[id.0 as usize];
             if *passed {
@@ -104,7 +104,7 @@ impl BusinessTally {
     }
 
     /// Exclusive outcomes met together, most frequent first.
-    pub fn conflicts(&self) -> Vec<OutcomeConflict> {
+    pub(crate) fn conflicts(&self) -> Vec<OutcomeConflict> {
         let mut conflicts: Vec<OutcomeConflict> = self
             .conflicts
             .iter()
@@ -122,7 +122,7 @@ impl BusinessTally {
     }
 
     /// The run's check counts, outcome counts and business metric values, in plan order.
-    pub fn finish(
+    pub(super) fn finish(
         self,
         requests: &[RequestStats],
     ) -> (Vec<CheckStats>, Vec<OutcomeStats>, Vec<BusinessValue>) {

@@ -15,7 +15,7 @@ use crate::engine::Failure;
 use crate::units::{format_duration, printable};
 
 /// How often a recurring reason is summarised.
-pub const EVERY: Duration = Duration::from_secs(10);
+pub(crate) const EVERY: Duration = Duration::from_secs(10);
 
 /// Distinct reasons logged apart; messages that vary per request (a rendered path in a
 /// template error) would otherwise make a line each. Further ones share one line.
@@ -30,7 +30,7 @@ struct ReasonCount {
 
 /// Counts failures by reason and decides which lines to print.
 #[derive(Debug, Default)]
-pub struct FailureLog {
+pub(crate) struct FailureLog {
     reasons: BTreeMap<String, ReasonCount>,
     last_summary: Duration,
     secrets: Secrets,
@@ -38,7 +38,7 @@ pub struct FailureLog {
 
 impl FailureLog {
     /// A log whose lines never show the values of `secrets`.
-    pub fn new(secrets: Secrets) -> Self {
+    pub(super) fn new(secrets: Secrets) -> Self {
         Self {
             secrets,
             ..Self::default()
@@ -47,7 +47,7 @@ impl FailureLog {
 
     /// Notes a failure of request `name` at `at` into the run; returns a line to print on
     /// the first occurrence of its reason.
-    pub fn record(&mut self, name: &str, failure: &Failure, at: Duration) -> Option<String> {
+    pub(crate) fn record(&mut self, name: &str, failure: &Failure, at: Duration) -> Option<String> {
         // Keyed by the category and message (`connect: connection refused…`), so two
         // requests failing for the same reason share a line.
         // Shown on a terminal: a reason or name quoting a response cannot act on it.
@@ -72,7 +72,7 @@ impl FailureLog {
     }
 
     /// Called as time passes: at most every `EVERY`, a line per reason that recurred.
-    pub fn tick(&mut self, now: Duration) -> Vec<String> {
+    pub(crate) fn tick(&mut self, now: Duration) -> Vec<String> {
         if now < self.last_summary + EVERY {
             return Vec::new();
         }
@@ -82,7 +82,7 @@ impl FailureLog {
     }
 
     /// At the end of the run: a line per reason with occurrences not yet reported.
-    pub fn finish(&mut self) -> Vec<String> {
+    pub(super) fn finish(&mut self) -> Vec<String> {
         let since = self.last_summary;
         self.drain(|count| format!("{count} more since {}", clock(since)))
     }

@@ -15,13 +15,13 @@ use super::summary::{
 };
 
 /// Seconds in Locust's window (`CURRENT_RESPONSE_TIME_PERCENTILE_WINDOW`).
-pub const WINDOW_SECONDS: usize = 10;
+pub(crate) const WINDOW_SECONDS: usize = 10;
 
 /// A second's recorded latencies: (microseconds, count) per bucket used.
 type Buckets = Vec<(u64, u64)>;
 
 #[derive(Debug)]
-pub struct HistoryWindow {
+pub(crate) struct HistoryWindow {
     /// Oldest first; each entry holds one `Buckets` per request name, then the aggregate.
     seconds: VecDeque<Vec<Buckets>>,
     scratch: Histogram<u64>,
@@ -40,7 +40,7 @@ impl HistoryWindow {
     /// Closes a second: `second` holds that second's latencies per request name, then all
     /// requests; `so_far` the same names from the start of the run. Returns one
     /// `NameHistory` per name, then the aggregate.
-    pub fn close_second<'a>(
+    pub(crate) fn close_second<'a>(
         &mut self,
         second: impl Iterator<Item = &'a Histogram<u64>>,
         so_far: impl Iterator<Item = &'a RequestStats>,

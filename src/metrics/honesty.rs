@@ -14,10 +14,10 @@ use crate::engine::LocalLimit;
 use crate::engine::OpenFileLimit;
 
 /// Scheduler lag (p99) beyond which arrivals no longer follow the plan's rate.
-pub const LAG_P99_LIMIT_US: u64 = 10_000;
+pub(crate) const LAG_P99_LIMIT_US: u64 = 10_000;
 /// Share of its worker threads' time the planrun process may use before its own timing
 /// is suspect.
-pub const CPU_BUSY_LIMIT: f64 = 0.9;
+pub(super) const CPU_BUSY_LIMIT: f64 = 0.9;
 
 /// Open-model arrivals as the scheduler saw them.
 #[derive(Debug, Clone)]
@@ -28,7 +28,7 @@ pub struct ArrivalStats {
     /// reached them too late to send them on time.
     pub dropped: u64,
     /// How late each arrival was dispatched, in microseconds.
-    pub lag: Histogram<u64>,
+    pub(crate) lag: Histogram<u64>,
 }
 
 impl Default for ArrivalStats {
@@ -42,7 +42,7 @@ impl Default for ArrivalStats {
 }
 
 impl ArrivalStats {
-    pub fn started(&self) -> u64 {
+    pub(crate) fn started(&self) -> u64 {
         self.due - self.dropped
     }
 }
@@ -55,17 +55,17 @@ pub struct LoadHonesty {
     /// The planrun process's CPU time over the run's wall time, as a share of what its
     /// worker threads could use (one core each; the in-process sample API included);
     /// `None` where it cannot be read.
-    pub cpu_busy: Option<f64>,
+    pub(crate) cpu_busy: Option<f64>,
     /// Requests that failed on planrun's own resources (`local-resources`), by the limit
     /// they hit; empty when none did.
-    pub local_failures: Vec<(LocalLimit, u64)>,
+    pub(crate) local_failures: Vec<(LocalLimit, u64)>,
     /// The open-file limit the run had (after planrun raised its soft limit at start).
-    pub open_files: Option<OpenFileLimit>,
+    pub(crate) open_files: Option<OpenFileLimit>,
     /// How busy the whole machine was (steal, CPU pressure, load).
-    pub machine: MachineLoad,
+    pub(crate) machine: MachineLoad,
     /// Closed model: how late users' think-time timers fired, in microseconds; `None`
     /// when none fired (no think time, or the open model, whose lag is `arrivals.lag`).
-    pub timer_lag: Option<Histogram<u64>>,
+    pub(crate) timer_lag: Option<Histogram<u64>>,
     /// Why the results may not be trustworthy; empty when they are.
     pub reasons: Vec<String>,
 }
@@ -76,7 +76,7 @@ impl LoadHonesty {
     }
 
     /// Fills `reasons` from what was measured.
-    pub fn assess(&mut self) {
+    pub(crate) fn assess(&mut self) {
         self.reasons.clear();
         if let Some(arrivals) = &self.arrivals {
             if arrivals.dropped > 0 {
@@ -132,7 +132,7 @@ impl LoadHonesty {
 }
 
 /// CPU time this process has used so far (user + system), where it can be read.
-pub fn process_cpu_time() -> Option<Duration> {
+pub(crate) fn process_cpu_time() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // The command name (field 2) may hold spaces; the fields after it start past ')'.
     let rest = stat.rsplit_once(')')?.1;

@@ -13,11 +13,11 @@ pub const STEAL_LIMIT: f64 = 0.10;
 pub const PRESSURE_LIMIT: f64 = 0.40;
 /// Machine figures over less wall time than this are reported but never judged:
 /// `/proc/stat` counts in 10 ms ticks, too coarse for a shorter window.
-pub const MIN_JUDGED_WALL: Duration = Duration::from_secs(1);
+pub(crate) const MIN_JUDGED_WALL: Duration = Duration::from_secs(1);
 
 /// The machine's CPU counters at one instant.
 #[derive(Debug, Clone)]
-pub struct MachineSnapshot {
+pub(crate) struct MachineSnapshot {
     at: Instant,
     cpu: Option<CpuTimes>,
     /// `some` total from `/proc/pressure/cpu`: time some task waited for a CPU.
@@ -26,34 +26,34 @@ pub struct MachineSnapshot {
 
 /// The all-CPU line of `/proc/stat`, in ticks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CpuTimes {
+pub(crate) struct CpuTimes {
     /// user + nice + system + idle + iowait + irq + softirq + steal (guest time is
     /// already inside user and nice).
-    pub total: u64,
+    pub(crate) total: u64,
     /// `None` on kernels whose line has no steal column.
-    pub steal: Option<u64>,
+    pub(crate) steal: Option<u64>,
 }
 
 /// How busy the machine was over the run. `None`: could not be read here.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MachineLoad {
     /// CPU steal over all CPU time, in 0..=1.
-    pub steal: Option<f64>,
+    pub(crate) steal: Option<f64>,
     /// Share of the run's wall time during which some runnable task waited for a CPU,
     /// in 0..=1 (`/proc/pressure/cpu`, "some").
-    pub cpu_pressure: Option<f64>,
+    pub(crate) cpu_pressure: Option<f64>,
     /// The 1-minute load average at the end of the run, per core.
-    pub load_per_core: Option<f64>,
+    pub(crate) load_per_core: Option<f64>,
     /// The wall time the figures cover.
-    pub wall: Duration,
+    pub(crate) wall: Duration,
     /// The run's length by the engine's clock. Far longer than `wall` only under a
     /// paused test clock, where the machine's figures say nothing about the run.
-    pub run: Duration,
+    pub(crate) run: Duration,
 }
 
 impl MachineSnapshot {
     /// Reads the counters now.
-    pub fn take() -> Self {
+    pub(crate) fn take() -> Self {
         let read = |path| std::fs::read_to_string(path).ok();
         Self {
             at: Instant::now(),
@@ -65,7 +65,7 @@ impl MachineSnapshot {
     }
 
     /// The machine's load from `self` until now, over a run of `run` by the engine's clock.
-    pub fn load_since(&self, run: Duration) -> MachineLoad {
+    pub(crate) fn load_since(&self, run: Duration) -> MachineLoad {
         let end = Self::take();
         let wall = end.at.duration_since(self.at);
         let steal = (|| {
@@ -98,7 +98,7 @@ impl MachineSnapshot {
 }
 
 /// The `cpu` line of `/proc/stat` (the sum over all CPUs).
-pub fn parse_proc_stat(text: &str) -> Option<CpuTimes> {
+pub(crate) fn parse_proc_stat(text: &str) -> Option<CpuTimes> {
     let line = text.lines().find(|l| l.starts_with("cpu "))?;
     let fields: Vec<u64> = line
         .split_whitespace()
@@ -116,7 +116,7 @@ pub fn parse_proc_stat(text: &str) -> Option<CpuTimes> {
 }
 
 /// The `some` line's `total=` (microseconds) of `/proc/pressure/cpu`.
-pub fn parse_cpu_pressure(text: &str) -> Option<Duration> {
+pub(crate) fn parse_cpu_pressure(text: &str) -> Option<Duration> {
     let line = text.lines().find(|l| l.starts_with("some "))?;
     let total = line
         .split_whitespace()
@@ -125,14 +125,14 @@ pub fn parse_cpu_pressure(text: &str) -> Option<Duration> {
 }
 
 /// The 1-minute load average, the first field of `/proc/loadavg`.
-pub fn parse_load_average(text: &str) -> Option<f64> {
+pub(crate) fn parse_load_average(text: &str) -> Option<f64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
 impl MachineLoad {
     /// Why these figures make the run untrustworthy; empty when they do not (or are
     /// unknown, or cover too short a time to judge).
-    pub fn reasons(&self) -> Vec<String> {
+    pub(crate) fn reasons(&self) -> Vec<String> {
         let mut reasons = Vec::new();
         if self.wall < MIN_JUDGED_WALL || self.wall * 2 < self.run {
             return reasons;

@@ -21,8 +21,7 @@ pub use crate::engine::{
     BurstOutcome, Event, EventSender, Failure, Inspected, LocalLimit, OnStartEvent,
     RecoveryOutcome, Sample,
 };
-pub use business::{BusinessValue, CheckStats, OutcomeConflict, OutcomeStats};
-pub use honesty::{ArrivalStats, CPU_BUSY_LIMIT, LAG_P99_LIMIT_US, LoadHonesty};
+pub(crate) use business::{BusinessValue, CheckStats, OutcomeConflict, OutcomeStats};
 pub use machine::{MachineLoad, PRESSURE_LIMIT, STEAL_LIMIT};
 pub use recorder::{LinePrinter, LiveSnapshot, Recorder, recorder, recorder_with, stderr_printer};
 pub use summary::{
@@ -30,4 +29,4 @@ pub use summary::{
     PERCENTILES, RequestSecond, RequestStats, RunSummary, RunningTotals, SecondStats,
     new_histogram, percentile_set,
 };
-pub use windows::{AbortReason, WindowOutcome};
+pub(crate) use windows::{AbortReason, WindowOutcome};

@@ -37,14 +37,14 @@ pub fn stderr_printer() -> LinePrinter {
 /// What the progress display shows, refreshed every second.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LiveSnapshot {
-    pub elapsed: Duration,
-    pub users: u32,
-    pub requests: u64,
-    pub failures: u64,
+    pub(crate) elapsed: Duration,
+    pub(crate) users: u32,
+    pub(crate) requests: u64,
+    pub(crate) failures: u64,
     /// Requests completed in the last full second.
-    pub last_second_requests: u64,
+    pub(crate) last_second_requests: u64,
     /// p95 latency of the last full second, in microseconds.
-    pub last_second_p95_us: u64,
+    pub(crate) last_second_p95_us: u64,
 }
 
 /// The running recorder: `finish` waits for the engine's senders to close.
@@ -99,7 +99,7 @@ pub fn recorder_with(
 
 impl Recorder {
     /// Live numbers for a progress display.
-    pub fn live(&self) -> watch::Receiver<LiveSnapshot> {
+    pub(crate) fn live(&self) -> watch::Receiver<LiveSnapshot> {
         self.live.clone()
     }
 

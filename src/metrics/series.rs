@@ -17,7 +17,7 @@ use std::path::Path;
 use super::summary::SecondStats;
 
 #[derive(Debug)]
-pub struct Series {
+pub(crate) struct Series {
     /// Closed seconds not (yet) on disk: all of them when there is no spill file.
     memory: Vec<SecondStats>,
     spill: Option<Spill>,
@@ -34,7 +34,7 @@ struct Spill {
 
 impl Series {
     /// A series kept entirely in memory (short runs and tests).
-    pub fn in_memory() -> Self {
+    pub(crate) fn in_memory() -> Self {
         Self {
             memory: Vec::new(),
             spill: None,
@@ -43,7 +43,7 @@ impl Series {
     }
 
     /// A series spilled to an unnamed file in `dir`; in memory if that cannot be created.
-    pub fn spilled_into(dir: &Path) -> Self {
+    pub(crate) fn spilled_into(dir: &Path) -> Self {
         let spill = match tempfile::tempfile_in(dir) {
             Ok(file) => Some(Spill {
                 file: BufWriter::new(file),
@@ -64,7 +64,7 @@ impl Series {
         }
     }
 
-    pub fn push(&mut self, second: SecondStats) {
+    pub(crate) fn push(&mut self, second: SecondStats) {
         if let Some(spill) = &mut self.spill {
             match spill.append(&second) {
                 Ok(()) => {
@@ -84,12 +84,12 @@ impl Series {
     }
 
     /// The last closed second.
-    pub fn last(&self) -> Option<&SecondStats> {
+    pub(crate) fn last(&self) -> Option<&SecondStats> {
         self.memory.last().or(self.last_spilled.as_ref())
     }
 
     /// Every second, in order.
-    pub fn into_vec(mut self) -> Vec<SecondStats> {
+    pub(crate) fn into_vec(mut self) -> Vec<SecondStats> {
         let mut seconds = self.take_spilled();
         seconds.append(&mut self.memory);
         seconds

@@ -22,15 +22,15 @@ pub const PERCENTILES: [f64; 11] = [
 #[derive(Debug, Clone)]
 pub struct RequestStats {
     /// The request name (`Aggregated` for all requests).
-    pub name: String,
+    pub(crate) name: String,
     /// The HTTP method (empty for the aggregate).
-    pub method: String,
+    pub(crate) method: String,
     /// Requests completed, failed ones included.
     pub count: u64,
     /// Requests that failed, for any reason.
     pub failures: u64,
     /// Response body bytes received.
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Latency of every request, in microseconds. In open-model runs it counts from the
     /// instant the schedule intended the request to be sent (corrected for coordinated
     /// omission); in closed-model runs it equals `service`.
@@ -39,7 +39,7 @@ pub struct RequestStats {
     pub service: Histogram<u64>,
     /// The part of `latency` and `service` from requests that failed without a response;
     /// `None` until the first one.
-    pub no_response: Option<Box<NoResponse>>,
+    pub(crate) no_response: Option<Box<NoResponse>>,
 }
 
 /// Requests that were sent but failed without a response (refused, reset, DNS, TLS,
@@ -48,13 +48,13 @@ pub struct RequestStats {
 /// (`slo::evaluate`). Kept apart only when there are some: a healthy run pays nothing.
 #[derive(Debug, Clone)]
 pub struct NoResponse {
-    pub latency: Histogram<u64>,
-    pub service: Histogram<u64>,
+    pub(crate) latency: Histogram<u64>,
+    pub(crate) service: Histogram<u64>,
 }
 
 impl RequestStats {
     /// Records a sent request's times; `answered`: it got a response (or timed out).
-    pub fn record_times(&mut self, latency_us: u64, service_us: u64, answered: bool) {
+    pub(crate) fn record_times(&mut self, latency_us: u64, service_us: u64, answered: bool) {
         self.latency.saturating_record(latency_us);
         self.service.saturating_record(service_us);
         if !answered {
@@ -70,7 +70,7 @@ impl RequestStats {
     }
 
     /// Sent requests that got a response or timed out: what latency SLOs are over.
-    pub fn responses(&self) -> u64 {
+    pub(crate) fn responses(&self) -> u64 {
         let apart = self.no_response.as_ref().map_or(0, |n| n.latency.len());
         self.latency.len() - apart
     }
@@ -89,41 +89,41 @@ impl RequestStats {
     }
 
     /// Service time at percentile `p` (0..=100), in microseconds.
-    pub fn service_percentile_us(&self, p: f64) -> Option<u64> {
+    pub(crate) fn service_percentile_us(&self, p: f64) -> Option<u64> {
         (!self.service.is_empty()).then(|| self.service.value_at_percentile(p))
     }
 
     /// Latency at percentile `p` (0..=100), in microseconds; `None` with no requests.
-    pub fn percentile_us(&self, p: f64) -> Option<u64> {
+    pub(crate) fn percentile_us(&self, p: f64) -> Option<u64> {
         (!self.latency.is_empty()).then(|| self.latency.value_at_percentile(p))
     }
 
-    pub fn mean_us(&self) -> Option<f64> {
+    pub(crate) fn mean_us(&self) -> Option<f64> {
         (!self.latency.is_empty()).then(|| self.latency.mean())
     }
 
-    pub fn max_us(&self) -> Option<u64> {
+    pub(crate) fn max_us(&self) -> Option<u64> {
         (!self.latency.is_empty()).then(|| self.latency.max())
     }
 
-    pub fn min_us(&self) -> Option<u64> {
+    pub(crate) fn min_us(&self) -> Option<u64> {
         (!self.latency.is_empty()).then(|| self.latency.min())
     }
 
     /// Failures over requests, in 0..=1; `None` with no requests.
-    pub fn error_rate(&self) -> Option<f64> {
+    pub(crate) fn error_rate(&self) -> Option<f64> {
         (self.count > 0).then(|| self.failures as f64 / self.count as f64)
     }
 
     /// Requests per second over `duration`.
-    pub fn throughput(&self, duration: Duration) -> f64 {
+    pub(crate) fn throughput(&self, duration: Duration) -> f64 {
         if duration.is_zero() {
             return 0.0;
         }
         self.count as f64 / duration.as_secs_f64()
     }
 
-    pub fn average_bytes(&self) -> f64 {
+    pub(crate) fn average_bytes(&self) -> f64 {
         if self.count == 0 {
             return 0.0;
         }
@@ -131,7 +131,7 @@ impl RequestStats {
     }
 
     /// Back to no requests, keeping the name (for per-second tallies).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.count = 0;
         self.failures = 0;
         self.bytes = 0;
@@ -143,15 +143,15 @@ impl RequestStats {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FailureCount {
     pub name: String,
-    pub method: String,
+    pub(crate) method: String,
     /// Stable category: `status`, `timeout`, `connect`, `connection`, `body`, `template`, `cancelled`, `other`.
     pub category: String,
     /// The reason in words (`unexpected status 500`).
     pub reason: String,
     pub count: u64,
     /// First and last time seen, from the start of the run.
-    pub first_us: u64,
-    pub last_us: u64,
+    pub(crate) first_us: u64,
+    pub(crate) last_us: u64,
 }
 
 /// One second of the run (by completion time).
@@ -161,12 +161,12 @@ pub struct SecondStats {
     pub second: u64,
     /// Requests completed in this second.
     pub requests: u64,
-    pub failures: u64,
+    pub(crate) failures: u64,
     /// Latency percentiles of the requests completed in this second, in microseconds
     /// (0 when none completed).
-    pub p50_us: u64,
-    pub p95_us: u64,
-    pub max_us: u64,
+    pub(crate) p50_us: u64,
+    pub(crate) p95_us: u64,
+    pub(crate) max_us: u64,
     /// The most users running at once during this second (at its end, users leaving as
     /// the run ends would make the last second of load show none).
     pub users: u32,
@@ -182,17 +182,17 @@ pub struct SecondStats {
     /// `RunSummary::requests`, then all requests together, the run so far and the last
     /// ten seconds (Locust's per-entry history rows).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub history: Vec<NameHistory>,
+    pub(crate) history: Vec<NameHistory>,
 }
 
 /// One request name (or all of them) at the end of one second, for Locust's full history.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct NameHistory {
     /// From the start of the run to the end of this second.
-    pub totals: RunningTotals,
+    pub(crate) totals: RunningTotals,
     /// Latency at each of `PERCENTILES` over the ten seconds ending with this one, in
     /// microseconds (Locust's "current" percentiles); `None` when none completed in them.
-    pub window_us: Option<[u64; PERCENTILES.len()]>,
+    pub(crate) window_us: Option<[u64; PERCENTILES.len()]>,
 }
 
 /// The run so far, at the end of one second. Latencies are 0 before the first response
@@ -200,21 +200,21 @@ pub struct NameHistory {
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct RunningTotals {
     pub requests: u64,
-    pub failures: u64,
+    pub(crate) failures: u64,
     /// Response body bytes received.
-    pub bytes: u64,
-    pub min_us: u64,
-    pub mean_us: f64,
+    pub(crate) bytes: u64,
+    pub(crate) min_us: u64,
+    pub(crate) mean_us: f64,
     pub p50_us: u64,
-    pub max_us: u64,
+    pub(crate) max_us: u64,
     /// Latency at each of `PERCENTILES` over the run so far, in microseconds (Locust's
     /// default `stats_history.csv` percentiles); `None` before the first response.
     #[serde(default)]
-    pub percentiles_us: Option<[u64; PERCENTILES.len()]>,
+    pub(crate) percentiles_us: Option<[u64; PERCENTILES.len()]>,
 }
 
 impl RunningTotals {
-    pub fn of(stats: &RequestStats) -> Self {
+    pub(crate) fn of(stats: &RequestStats) -> Self {
         Self {
             requests: stats.count,
             failures: stats.failures,
@@ -233,14 +233,14 @@ impl RunningTotals {
 pub struct RequestSecond {
     /// Requests of this name completed in this second.
     pub requests: u64,
-    pub failures: u64,
+    pub(crate) failures: u64,
     /// Latency percentiles of those requests, in microseconds; `None` when none completed.
-    pub p50_us: Option<u64>,
+    pub(crate) p50_us: Option<u64>,
     pub p95_us: Option<u64>,
 }
 
 impl RequestSecond {
-    pub fn of(stats: &RequestStats) -> Self {
+    pub(crate) fn of(stats: &RequestStats) -> Self {
         Self {
             requests: stats.count,
             failures: stats.failures,
@@ -259,18 +259,18 @@ pub fn percentile_set(histogram: &Histogram<u64>) -> Option<[u64; PERCENTILES.le
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OnStartStats {
     /// Users whose `on-start` failed at least once.
-    pub users_failed: u64,
+    pub(crate) users_failed: u64,
     /// Times a user ran its `on-start` again after a failure (`on-start-failure: retry`).
-    pub retries: u64,
+    pub(crate) retries: u64,
     /// Users that stopped after a failed `on-start` (`on-start-failure: stop`).
-    pub users_stopped: u64,
+    pub(crate) users_stopped: u64,
 }
 
 /// Everything a run measured.
 #[derive(Debug, Clone)]
 pub struct RunSummary {
     /// Wall-clock start of the run (UTC).
-    pub started_at: DateTime<Utc>,
+    pub(crate) started_at: DateTime<Utc>,
     /// From the start of the run to the last response (graceful stop included).
     pub duration: Duration,
     /// Stopped early by Ctrl-C or SIGTERM.
@@ -294,9 +294,9 @@ pub struct RunSummary {
     /// Responses that met more than one of a request's exclusive outcomes.
     pub outcome_conflicts: Vec<OutcomeConflict>,
     /// Users whose `on-start` failed, and what they did then.
-    pub on_start: OnStartStats,
+    pub(crate) on_start: OnStartStats,
     /// Time-aware SLOs as the recorder measured them during the run.
-    pub windows: Vec<WindowOutcome>,
+    pub(crate) windows: Vec<WindowOutcome>,
     /// Set when an `abort` SLO stopped the run early.
     pub aborted: Option<AbortReason>,
     /// Bursts released during the run.
@@ -311,10 +311,5 @@ impl RunSummary {
     /// The statistics of a request name, if it exists.
     pub fn request(&self, name: &str) -> Option<&RequestStats> {
         self.requests.iter().find(|r| r.name == name)
-    }
-
-    /// Requests per second over the whole run.
-    pub fn throughput(&self) -> f64 {
-        self.total.throughput(self.duration)
     }
 }

@@ -16,35 +16,35 @@ use crate::compile::slo::{Comparison, Over, Slo, SloId, SloMeasure, SloScope, Th
 
 /// What the recorder measured for one time-aware SLO.
 #[derive(Debug, Clone, PartialEq)]
-pub struct WindowOutcome {
+pub(crate) struct WindowOutcome {
     /// The SLO measured.
-    pub slo: SloId,
+    pub(crate) slo: SloId,
     /// The worst window's value (the stage's value; the drift as a fraction); `None`
     /// when nothing could be measured, for the reason in `missing`.
-    pub measured: Option<f64>,
-    pub missing: &'static str,
+    pub(crate) measured: Option<f64>,
+    pub(crate) missing: &'static str,
     /// Where the worst window (the stage, the last drift stretch) lies, from the start.
-    pub from_us: u64,
-    pub to_us: u64,
+    pub(crate) from_us: u64,
+    pub(crate) to_us: u64,
     /// Windows evaluated, and how many breached.
-    pub windows: u64,
-    pub breached: u64,
+    pub(crate) windows: u64,
+    pub(crate) breached: u64,
     /// When the first breaching window ended.
-    pub first_breach_us: Option<u64>,
+    pub(crate) first_breach_us: Option<u64>,
     /// Drift: the metric over the first and the last stretch.
-    pub baseline: Option<f64>,
-    pub compared: Option<f64>,
+    pub(crate) baseline: Option<f64>,
+    pub(crate) compared: Option<f64>,
 }
 
 /// Why the run was stopped before its end.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AbortReason {
     /// The SLO's label.
-    pub slo: String,
+    pub(crate) slo: String,
     /// When the recorder stopped the run, from the start.
     pub at_us: u64,
     /// `error-rate 20% in 20s–30s, breached since 25s`.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 #[derive(Debug)]

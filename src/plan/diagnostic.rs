@@ -17,7 +17,7 @@ use super::span::Span;
 
 pub use kind::PlanErrorKind;
 use snippet::Snippet;
-pub use snippet::{MAX_QUOTED_CHARS, MAX_SNIPPET_LINE_CHARS, shorten};
+pub(crate) use snippet::shorten;
 
 /// One mistake in a plan, with where it is and, when we can guess, how to fix it.
 #[derive(Debug, Clone)]
@@ -26,14 +26,14 @@ pub struct PlanError {
     pub path: KeyPath,
     pub kind: PlanErrorKind,
     /// The file it is in, when known.
-    pub file: Option<PathBuf>,
+    pub(crate) file: Option<PathBuf>,
     /// Line and column in `file`, when known.
     pub position: Option<LineCol>,
     /// A suggestion: "did you mean `weight`?".
     pub hint: Option<String>,
     /// The flag the value came from (`--set load.users=x`, `--users`), if it did not come
     /// from a file.
-    pub flag: Option<String>,
+    pub(crate) flag: Option<String>,
     source: Option<Snippet>,
     span: Option<Span>,
     /// Secrets' values never to show: masked in the quoted source, scrubbed from the text.
@@ -58,7 +58,7 @@ impl PlanError {
     /// The same error, never showing any of `values` (the values of variables the plan
     /// marks secret): the quoted file has each masked with `*`, byte for byte so that the
     /// spans still point where they did, and the rendered text has it `[redacted]`.
-    pub fn hiding(mut self, values: &[String]) -> Self {
+    pub(crate) fn hiding(mut self, values: &[String]) -> Self {
         let values: Vec<String> = values.iter().filter(|v| !v.is_empty()).cloned().collect();
         if values.is_empty() {
             return self;
@@ -76,7 +76,7 @@ impl PlanError {
     }
 
     /// Places the error in `source` at `span` (or at the start of the file).
-    pub fn at(mut self, source: &Source, span: Option<Span>) -> Self {
+    pub(crate) fn at(mut self, source: &Source, span: Option<Span>) -> Self {
         self.file = Some(source.path.clone());
         self.position = span.map(|s| source.line_col(s.start));
         let (snippet, span) = Snippet::of(source, span);
@@ -86,14 +86,14 @@ impl PlanError {
     }
 
     /// In `file`, at no particular place in it (a file that could not be read).
-    pub fn in_file(mut self, file: &std::path::Path) -> Self {
+    pub(crate) fn in_file(mut self, file: &std::path::Path) -> Self {
         self.file = Some(file.to_path_buf());
         self
     }
 
     /// Hides `secret` wherever the snippet would quote it (with as many `*`, so that the
     /// span still points at the same text).
-    pub fn masking(mut self, secret: &str) -> Self {
+    pub(crate) fn masking(mut self, secret: &str) -> Self {
         if !secret.is_empty() {
             self.mask_snippet(&[secret.to_owned()]);
         }
@@ -109,26 +109,27 @@ impl PlanError {
     }
 
     /// The same place, another mistake.
-    pub fn with_kind(mut self, kind: PlanErrorKind) -> Self {
+    pub(crate) fn with_kind(mut self, kind: PlanErrorKind) -> Self {
         self.kind = kind;
         self
     }
 
-    pub fn with_hint(mut self, hint: Option<String>) -> Self {
+    pub(crate) fn with_hint(mut self, hint: Option<String>) -> Self {
         if hint.is_some() {
             self.hint = hint;
         }
         self
     }
 
-    pub fn from_flag(mut self, flag: &str) -> Self {
+    /// The mistake came from a command-line flag, not the file.
+    pub(crate) fn given_by_flag(mut self, flag: &str) -> Self {
         self.flag = Some(flag.to_owned());
         self
     }
 
     /// `plans/peak.yaml:12:7`, `plans/peak.yaml`, `--set load.users=x`, `--users` or the
     /// key path.
-    pub fn location(&self) -> String {
+    pub(crate) fn location(&self) -> String {
         match (&self.file, self.position, &self.flag) {
             (_, _, Some(flag)) => flag.clone(),
             (Some(file), Some(pos), None) => format!("{}:{}:{}", file.display(), pos.line, pos.col),
@@ -210,11 +211,11 @@ impl Diagnostic for PlanError {
 pub struct PlanErrors(pub Vec<PlanError>);
 
 impl PlanErrors {
-    pub fn push(&mut self, error: PlanError) {
+    pub(crate) fn push(&mut self, error: PlanError) {
         self.0.push(error);
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
@@ -223,7 +224,7 @@ impl PlanErrors {
     }
 
     /// Every error, never showing any of `values` (see `PlanError::hiding`).
-    pub fn hiding(self, values: &[String]) -> Self {
+    pub(crate) fn hiding(self, values: &[String]) -> Self {
         Self(self.0.into_iter().map(|e| e.hiding(values)).collect())
     }
 
@@ -247,7 +248,7 @@ impl PlanErrors {
     }
 
     /// `Ok(value)` when nothing was pushed.
-    pub fn into_result<T>(mut self, value: T) -> Result<T, PlanErrors> {
+    pub(crate) fn into_result<T>(mut self, value: T) -> Result<T, PlanErrors> {
         if self.0.is_empty() {
             return Ok(value);
         }

@@ -6,7 +6,7 @@ use std::fmt;
 
 /// One step into a plan document: a map key or a list index.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Segment {
+pub(crate) enum Segment {
     Key(String),
     Index(usize),
 }
@@ -17,19 +17,19 @@ pub struct KeyPath(Vec<Segment>);
 
 impl KeyPath {
     /// The document root (an empty path).
-    pub fn root() -> Self {
+    pub(crate) fn root() -> Self {
         Self(Vec::new())
     }
 
     /// This path extended by a map key.
-    pub fn key(&self, key: impl Into<String>) -> Self {
+    pub(crate) fn key(&self, key: impl Into<String>) -> Self {
         let mut segments = self.0.clone();
         segments.push(Segment::Key(key.into()));
         Self(segments)
     }
 
     /// This path extended by a list index.
-    pub fn index(&self, index: usize) -> Self {
+    pub(crate) fn index(&self, index: usize) -> Self {
         let mut segments = self.0.clone();
         segments.push(Segment::Index(index));
         Self(segments)
@@ -37,7 +37,7 @@ impl KeyPath {
 
     /// Parses the dotted form used by `--set` (`load.users`, `classes.A.weight`,
     /// `load.stages.0.users`: a purely numeric segment is a list index).
-    pub fn parse_dotted(text: &str) -> Option<Self> {
+    pub(crate) fn parse_dotted(text: &str) -> Option<Self> {
         if text.is_empty() {
             return None;
         }
@@ -54,24 +54,20 @@ impl KeyPath {
         Some(Self(segments))
     }
 
-    pub fn segments(&self) -> &[Segment] {
+    pub(crate) fn segments(&self) -> &[Segment] {
         &self.0
     }
 
-    pub fn push(&mut self, segment: Segment) {
-        self.0.push(segment);
-    }
-
-    pub fn pop(&mut self) -> Option<Segment> {
+    pub(crate) fn pop(&mut self) -> Option<Segment> {
         self.0.pop()
     }
 
-    pub fn is_root(&self) -> bool {
+    pub(crate) fn is_root(&self) -> bool {
         self.0.is_empty()
     }
 
     /// The last map key on the path, if the path ends in one.
-    pub fn last_key(&self) -> Option<&str> {
+    pub(crate) fn last_key(&self) -> Option<&str> {
         match self.0.last() {
             Some(Segment::Key(key)) => Some(key),
             _ => None,

@@ -7,15 +7,15 @@
 //! anything about the run: that is compile's job.
 
 mod deserialize;
-pub mod diagnostic;
+pub(crate) mod diagnostic;
 mod emit;
-pub mod key_path;
+pub(crate) mod key_path;
 mod limits;
-pub mod raw;
-pub mod read;
+pub(crate) mod raw;
+pub(crate) mod read;
 mod scalar;
-pub mod source;
-pub mod span;
+pub(crate) mod source;
+pub(crate) mod span;
 mod syntax;
 mod toml_tree;
 mod tree_de;
@@ -28,19 +28,19 @@ use serde_json::{Map, Value};
 
 pub use diagnostic::{PlanError, PlanErrorKind, PlanErrors, did_you_mean};
 pub use emit::to_yaml;
-pub use key_path::{KeyPath, Segment};
-pub use raw::RawPlan;
-pub use source::{Format, Source};
+pub(crate) use key_path::{KeyPath, Segment};
+pub(crate) use raw::RawPlan;
+pub(crate) use source::Source;
 pub use span::{Located, Span};
 
 /// A plan as written, merged and deserialised, with the sources to point errors at.
 #[derive(Debug)]
 pub struct LoadedPlan {
-    pub raw: RawPlan,
+    pub(crate) raw: RawPlan,
     /// The merged value tree: the plan as it will run (after `extends` and `--set`).
-    pub value: Value,
+    pub(crate) value: Value,
     /// The plan file first, then each file it extends.
-    pub files: Vec<Source>,
+    pub(crate) files: Vec<Source>,
     origins: HashMap<KeyPath, (usize, Located)>,
     /// Values set on the command line, by key path, with the flag that set them as
     /// messages name it (`--set load.users=50`, `--users`).
@@ -51,32 +51,32 @@ pub struct LoadedPlan {
 /// sets `load.users` and takes out the load it replaces. The plan as run then shows the
 /// flag's value, and the plan's own rules judge it, in errors named by the flag.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FlagEdit {
+pub(crate) struct FlagEdit {
     /// The flag as messages name it: `--users`, `PLANRUN_HOST`.
-    pub flag: String,
-    pub path: KeyPath,
-    pub value: Value,
+    pub(crate) flag: String,
+    pub(crate) path: KeyPath,
+    pub(crate) value: Value,
     /// Keys the flag replaces, taken out first (`-u` replaces `load.stages`).
-    pub removes: Vec<KeyPath>,
+    pub(crate) removes: Vec<KeyPath>,
 }
 
 /// Which part of a `key: value` pair an error points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Part {
+pub(crate) enum Part {
     Key,
     Value,
 }
 
 impl LoadedPlan {
     /// The file given on the command line.
-    pub fn root(&self) -> &Source {
+    pub(crate) fn root(&self) -> &Source {
         &self.files[0]
     }
 
     /// An error at `path`, located in the file (or `--set` flag) the value came from.
-    pub fn error(&self, path: KeyPath, kind: PlanErrorKind, part: Part) -> PlanError {
+    pub(crate) fn error(&self, path: KeyPath, kind: PlanErrorKind, part: Part) -> PlanError {
         if let Some((_, flag)) = self.flags.iter().rev().find(|(p, _)| starts_with(&path, p)) {
-            return PlanError::new(path, kind).from_flag(flag);
+            return PlanError::new(path, kind).given_by_flag(flag);
         }
         let Some((exact, file, located)) = self.nearest_origin(&path) else {
             return PlanError::new(path, kind).at(self.root(), None);
@@ -92,7 +92,7 @@ impl LoadedPlan {
     }
 
     /// This plan with `edits` applied over it, deserialised again.
-    pub fn edited(&self, edits: &[FlagEdit]) -> Result<LoadedPlan, PlanErrors> {
+    pub(crate) fn edited(&self, edits: &[FlagEdit]) -> Result<LoadedPlan, PlanErrors> {
         let mut value = self.value.clone();
         let mut flags = self.flags.clone();
         for edit in edits {
@@ -106,7 +106,7 @@ impl LoadedPlan {
                         message: format!("`{}` has no item {index}", edit.path),
                     },
                 )
-                .from_flag(&edit.flag)
+                .given_by_flag(&edit.flag)
             })?;
             flags.push((edit.path.clone(), edit.flag.clone()));
         }
@@ -124,7 +124,7 @@ impl LoadedPlan {
 
     /// The directory that relative paths written at `path` are resolved against: that of
     /// the file that wrote the value.
-    pub fn dir_of(&self, path: &KeyPath) -> PathBuf {
+    pub(crate) fn dir_of(&self, path: &KeyPath) -> PathBuf {
         let file = self.nearest_origin(path).map_or(0, |(_, file, _)| file);
         self.files[file].dir().to_path_buf()
     }
@@ -203,7 +203,7 @@ fn load_unscrubbed(
                         message,
                     },
                 )
-                .from_flag(&format!("--set {flag}")),
+                .given_by_flag(&format!("--set {flag}")),
             ),
         }
     }

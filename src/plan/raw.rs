@@ -13,172 +13,176 @@ use serde_json::Value;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct RawPlan {
+pub(crate) struct RawPlan {
     /// Display name; defaults to the file's stem.
-    pub name: Option<String>,
-    /// Another plan file this one builds on (resolved by the loader, kept for the schema).
-    pub extends: Option<String>,
-    pub description: Option<String>,
+    pub(crate) name: Option<String>,
+    /// Another plan file this one builds on. The loader resolves it from the tree before
+    /// this struct is built; the field is here so that the key is known, not unknown.
+    #[allow(dead_code)]
+    pub(crate) extends: Option<String>,
+    /// Free text for the plan's readers; planrun keeps it but does not use it.
+    #[allow(dead_code)]
+    pub(crate) description: Option<String>,
     /// Base URL of the system under test, e.g. `http://127.0.0.1:8000`.
-    pub host: Option<String>,
+    pub(crate) host: Option<String>,
     /// Headers sent with every request (templates).
-    pub headers: Option<IndexMap<String, String>>,
+    pub(crate) headers: Option<IndexMap<String, String>>,
     /// Default per-request timeout, e.g. `10s`.
-    pub timeout: Option<String>,
+    pub(crate) timeout: Option<String>,
     /// The most of a response body kept for extraction, checks and outcomes (`512KiB`,
     /// `4MB`, or bytes); the rest is read and counted, not stored. Default 1 MiB.
-    pub max_body: Option<Scalar>,
+    pub(crate) max_body: Option<Scalar>,
     /// How long a kept-alive connection may sit idle before a user replaces it instead of
     /// sending on it (`4s` by default, below common servers' keep-alive timeouts).
-    pub connection_idle: Option<String>,
+    pub(crate) connection_idle: Option<String>,
     /// Seed for every random choice (task picks, think times, template helpers).
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Plan variables, visible in every template.
-    pub vars: Option<IndexMap<String, Value>>,
+    pub(crate) vars: Option<IndexMap<String, Value>>,
     /// User classes by name.
-    pub classes: Option<IndexMap<String, RawClass>>,
-    pub load: Option<RawLoad>,
+    pub(crate) classes: Option<IndexMap<String, RawClass>>,
+    pub(crate) load: Option<RawLoad>,
     /// Data files feeding template variables, by the name templates use.
-    pub data: Option<IndexMap<String, RawData>>,
+    pub(crate) data: Option<IndexMap<String, RawData>>,
     /// Business metrics computed from request outcomes.
-    pub metrics: Option<IndexMap<String, RawBusinessMetric>>,
-    pub slos: Option<Vec<RawSlo>>,
+    pub(crate) metrics: Option<IndexMap<String, RawBusinessMetric>>,
+    pub(crate) slos: Option<Vec<RawSlo>>,
     /// A path (GET) that must answer 200–399 before the load starts; by default the
     /// plan's health-check request, else the host's root (see `compile::preflight`).
-    pub preflight: Option<String>,
+    pub(crate) preflight: Option<String>,
     /// Environment variables whose values are secret: scrubbed from every report, log
     /// line and error message (see `compile::secrets`). Merged with the parent's through
     /// `extends`, never replaced.
-    pub secrets: Option<Vec<String>>,
+    pub(crate) secrets: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct RawClass {
+pub(crate) struct RawClass {
     /// Share of the users, relative to the other classes' weights (default 1).
-    pub weight: Option<i64>,
+    pub(crate) weight: Option<i64>,
     /// `between 1s 3s`, `constant 2s`, `pacing 5s` or `none`.
-    pub think_time: Option<String>,
+    pub(crate) think_time: Option<String>,
     /// Headers for this class's requests, over the plan's.
-    pub headers: Option<IndexMap<String, String>>,
+    pub(crate) headers: Option<IndexMap<String, String>>,
     /// Run once per user before its first task: requests and `set` steps.
-    pub on_start: Option<Vec<RawStep>>,
+    pub(crate) on_start: Option<Vec<RawStep>>,
     /// What a user whose `on-start` failed does: `retry` (default) or `stop`.
-    pub on_start_failure: Option<String>,
+    pub(crate) on_start_failure: Option<String>,
     /// The tasks a user of this class picks from, by name.
-    pub tasks: Option<IndexMap<String, RawStep>>,
+    pub(crate) tasks: Option<IndexMap<String, RawStep>>,
 }
 
 /// A task or an `on-start` step: either a request (`path` and friends) or a `set` of
 /// user variables. One struct rather than an enum so unknown keys are reported by name.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct RawStep {
+pub(crate) struct RawStep {
     /// Name the request's statistics are grouped under (e.g. `/accommodations/{id}`);
     /// defaults to the task's key, or to the path for an `on-start` request.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Relative frequency among the class's tasks (default 1). Tasks only.
-    pub weight: Option<i64>,
+    pub(crate) weight: Option<i64>,
     /// HTTP method, default `GET`.
-    pub method: Option<String>,
+    pub(crate) method: Option<String>,
     /// Path (template), joined to `host`.
-    pub path: Option<String>,
+    pub(crate) path: Option<String>,
     /// Query parameters (templates), URL-encoded.
-    pub query: Option<IndexMap<String, String>>,
+    pub(crate) query: Option<IndexMap<String, String>>,
     /// Headers (templates), over the class's and the plan's.
-    pub headers: Option<IndexMap<String, String>>,
+    pub(crate) headers: Option<IndexMap<String, String>>,
     /// Request body template, sent as JSON unless a `Content-Type` header says otherwise.
-    pub body: Option<String>,
+    pub(crate) body: Option<String>,
     /// A body template file, relative to the plan file that names it.
-    pub body_file: Option<String>,
+    pub(crate) body_file: Option<String>,
     /// Accepted statuses: `[201, 409]`, `2xx`, `[2xx, 409]`; default: 200 to 399.
-    pub expect_status: Option<RawStatuses>,
+    pub(crate) expect_status: Option<RawStatuses>,
     /// Timeout for this request, over the plan's.
-    pub timeout: Option<String>,
+    pub(crate) timeout: Option<String>,
     /// User variables to set (templates, rendered in order).
-    pub set: Option<IndexMap<String, String>>,
+    pub(crate) set: Option<IndexMap<String, String>>,
     /// A task made of several steps, run in order by one user.
-    pub steps: Option<Vec<RawStep>>,
+    pub(crate) steps: Option<Vec<RawStep>>,
     /// A pause step inside a flow: `pause: 500ms`.
-    pub pause: Option<String>,
+    pub(crate) pause: Option<String>,
     /// User variables taken from the response.
-    pub extract: Option<IndexMap<String, RawExtract>>,
-    pub checks: Option<Vec<RawCheck>>,
+    pub(crate) extract: Option<IndexMap<String, RawExtract>>,
+    pub(crate) checks: Option<Vec<RawCheck>>,
     /// Named outcomes, each a condition on the response: `created: json.code != none`.
-    pub outcomes: Option<IndexMap<String, String>>,
+    pub(crate) outcomes: Option<IndexMap<String, String>>,
     /// Outcomes one response can meet at most one of: `true` (all of this request's), a
     /// list of outcome names, or a list of such lists (several groups).
-    pub exclusive_outcomes: Option<RawExclusive>,
+    pub(crate) exclusive_outcomes: Option<RawExclusive>,
     /// A condition on user variables; when false the request step is skipped.
-    pub when: Option<String>,
+    pub(crate) when: Option<String>,
 }
 
 /// Where an extracted value comes from: exactly one of these keys.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct RawExtract {
+pub(crate) struct RawExtract {
     /// A JSONPath (`$.reservation.code`) or a JSON pointer (`/reservation/code`).
-    pub json: Option<String>,
+    pub(crate) json: Option<String>,
     /// A regular expression over the body; its first capture group (or the whole match).
-    pub regex: Option<String>,
-    pub header: Option<String>,
+    pub(crate) regex: Option<String>,
+    pub(crate) header: Option<String>,
     /// A cookie the response sets.
-    pub cookie: Option<String>,
+    pub(crate) cookie: Option<String>,
     /// `status: true` takes the status code.
-    pub status: Option<bool>,
+    pub(crate) status: Option<bool>,
     /// When the value is missing, unset the variable instead of failing the request.
-    pub optional: Option<bool>,
+    pub(crate) optional: Option<bool>,
 }
 
 /// A check on a response: a subject (`json`, `header`, `status`, else the body) and one
 /// predicate.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct RawCheck {
-    pub name: Option<String>,
-    pub json: Option<String>,
-    pub header: Option<String>,
-    pub status: Option<RawStatuses>,
-    pub exists: Option<bool>,
-    pub equals: Option<Value>,
+pub(crate) struct RawCheck {
+    pub(crate) name: Option<String>,
+    pub(crate) json: Option<String>,
+    pub(crate) header: Option<String>,
+    pub(crate) status: Option<RawStatuses>,
+    pub(crate) exists: Option<bool>,
+    pub(crate) equals: Option<Value>,
     #[serde(rename = "in")]
-    pub one_of: Option<Vec<Value>>,
-    pub is_null: Option<bool>,
-    pub contains: Option<String>,
-    pub matches: Option<String>,
+    pub(crate) one_of: Option<Vec<Value>>,
+    pub(crate) is_null: Option<bool>,
+    pub(crate) contains: Option<String>,
+    pub(crate) matches: Option<String>,
     /// Whether a failing check fails its request (default) or is only counted.
-    pub fail: Option<bool>,
+    pub(crate) fail: Option<bool>,
 }
 
 /// A data file: `file` (CSV with a header row, or a JSON array of objects), how rows are
 /// handed out (`mode`) and what happens when `unique` rows run out.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct RawData {
-    pub file: String,
-    pub mode: Option<String>,
-    pub on_exhausted: Option<String>,
+pub(crate) struct RawData {
+    pub(crate) file: String,
+    pub(crate) mode: Option<String>,
+    pub(crate) on_exhausted: Option<String>,
 }
 
 /// A business metric: outcome counts over attempts (`rate`) or a plain `count`, each
 /// naming outcomes as `request.outcome`.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct RawBusinessMetric {
-    pub rate: Option<OneOrMany>,
-    pub count: Option<OneOrMany>,
-    pub description: Option<String>,
+pub(crate) struct RawBusinessMetric {
+    pub(crate) rate: Option<OneOrMany>,
+    pub(crate) count: Option<OneOrMany>,
+    pub(crate) description: Option<String>,
 }
 
 /// One string or a list of them.
 #[derive(Debug, Clone)]
-pub enum OneOrMany {
+pub(crate) enum OneOrMany {
     One(String),
     Many(Vec<String>),
 }
 
 impl OneOrMany {
-    pub fn items(&self) -> Vec<&str> {
+    pub(crate) fn items(&self) -> Vec<&str> {
         match self {
             OneOrMany::One(item) => vec![item.as_str()],
             OneOrMany::Many(items) => items.iter().map(String::as_str).collect(),
@@ -188,7 +192,7 @@ impl OneOrMany {
 
 /// `exclusive-outcomes`: `true`, one group of outcome names, or several groups.
 #[derive(Debug, Clone)]
-pub enum RawExclusive {
+pub(crate) enum RawExclusive {
     All(bool),
     Groups(Vec<Vec<String>>),
 }
@@ -225,7 +229,7 @@ impl<'de> Deserialize<'de> for RawExclusive {
 
 /// A number or a string in the file; plans may write `10` or `"10/s"`.
 #[derive(Debug, Clone)]
-pub enum Scalar {
+pub(crate) enum Scalar {
     Int(i64),
     Float(f64),
     Text(String),
@@ -243,13 +247,13 @@ impl std::fmt::Display for Scalar {
 
 /// `expect-status`: one item or a list of them.
 #[derive(Debug, Clone)]
-pub enum RawStatuses {
+pub(crate) enum RawStatuses {
     One(Scalar),
     Many(Vec<Scalar>),
 }
 
 impl RawStatuses {
-    pub fn items(&self) -> Vec<String> {
+    pub(crate) fn items(&self) -> Vec<String> {
         match self {
             RawStatuses::One(item) => vec![item.to_string()],
             RawStatuses::Many(items) => items.iter().map(Scalar::to_string).collect(),
@@ -259,33 +263,33 @@ impl RawStatuses {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct RawLoad {
+pub(crate) struct RawLoad {
     /// Simple form: ramp to this many users at `spawn-rate`, hold until `run-time`.
-    pub users: Option<i64>,
-    pub spawn_rate: Option<Scalar>,
+    pub(crate) users: Option<i64>,
+    pub(crate) spawn_rate: Option<Scalar>,
     /// Total run time; with `stages`, cuts them short or holds the last level.
-    pub run_time: Option<String>,
+    pub(crate) run_time: Option<String>,
     /// Staged form: ramps and holds in order.
-    pub stages: Option<Vec<RawStage>>,
+    pub(crate) stages: Option<Vec<RawStage>>,
     /// How long in-flight requests may finish after the load ends (default 5s).
-    pub graceful_stop: Option<String>,
+    pub(crate) graceful_stop: Option<String>,
     /// Open model: arrivals per unit of time (`1000/min`), or a rate per task name.
-    pub rate: Option<RawRate>,
+    pub(crate) rate: Option<RawRate>,
     /// Open model: `uniform` (evenly spaced, the default) or `poisson`.
-    pub arrivals: Option<String>,
+    pub(crate) arrivals: Option<String>,
     /// Open model: arrivals running or waiting for a session at once; more are dropped.
-    pub max_in_flight: Option<i64>,
+    pub(crate) max_in_flight: Option<i64>,
     /// Open model: reusable user sessions (connection, cookies, user variables).
-    pub sessions: Option<i64>,
+    pub(crate) sessions: Option<i64>,
     /// Requests released all at the same instant.
-    pub bursts: Option<Vec<RawBurst>>,
+    pub(crate) bursts: Option<Vec<RawBurst>>,
     /// After the load: poll a request until the target answers well again.
-    pub recovery: Option<RawRecovery>,
+    pub(crate) recovery: Option<RawRecovery>,
 }
 
 /// `rate`: one rate for the plan's mix, or a rate per task name.
 #[derive(Debug, Clone)]
-pub enum RawRate {
+pub(crate) enum RawRate {
     One(Scalar),
     PerTask(IndexMap<String, Scalar>),
 }
@@ -293,43 +297,43 @@ pub enum RawRate {
 /// `bursts` item: `size` copies of a request, released at `at`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct RawBurst {
-    pub request: Option<String>,
-    pub size: Option<i64>,
+pub(crate) struct RawBurst {
+    pub(crate) request: Option<String>,
+    pub(crate) size: Option<i64>,
     /// Offset from the start of the run, e.g. `1m`.
-    pub at: Option<String>,
+    pub(crate) at: Option<String>,
 }
 
 /// `recovery`: after the load, send `request` every `interval` until it succeeds
 /// `successes` times in a row, or `timeout` passes.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct RawRecovery {
-    pub request: Option<String>,
-    pub successes: Option<i64>,
-    pub interval: Option<String>,
-    pub timeout: Option<String>,
+pub(crate) struct RawRecovery {
+    pub(crate) request: Option<String>,
+    pub(crate) successes: Option<i64>,
+    pub(crate) interval: Option<String>,
+    pub(crate) timeout: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct RawStage {
-    pub name: Option<String>,
+pub(crate) struct RawStage {
+    pub(crate) name: Option<String>,
     /// Users at the end of the stage (default: the previous stage's).
-    pub users: Option<i64>,
+    pub(crate) users: Option<i64>,
     /// Stage length; the ramp is linear over it unless `spawn-rate` is given.
-    pub duration: Option<String>,
+    pub(crate) duration: Option<String>,
     /// Ramp at this rate (users per second), then hold for the rest of `duration`.
-    pub spawn_rate: Option<Scalar>,
+    pub(crate) spawn_rate: Option<Scalar>,
     /// Open model: the arrival rate at the end of the stage (default: the previous one's).
-    pub rate: Option<Scalar>,
+    pub(crate) rate: Option<Scalar>,
     /// Open model: how long the rate ramps before holding (default: the whole stage).
-    pub ramp: Option<String>,
+    pub(crate) ramp: Option<String>,
 }
 
 /// One SLO: `"error-rate < 1%"` over all requests, or `{request: NAME, check: "p95 < 3s"}`.
 #[derive(Debug, Clone)]
-pub enum RawSlo {
+pub(crate) enum RawSlo {
     Check(String),
     Scoped(RawScopedSlo),
 }
@@ -397,23 +401,23 @@ impl<'de> Visitor<'de> for SloVisitor {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct RawScopedSlo {
+pub(crate) struct RawScopedSlo {
     /// A request name (as in the summary table); absent means all requests.
-    pub request: Option<String>,
+    pub(crate) request: Option<String>,
     /// `p95 < 3s`, `error-rate < 1%`, `throughput > 200/s`, `max < 10s`, `mean < 1s`;
     /// also `... over any 30s`, `p95 drift < 30% first 10m vs last 10m after 5m`,
     /// `recovery < 5m`. A breach fails the run (the same as `critical`).
-    pub check: Option<String>,
+    pub(crate) check: Option<String>,
     /// A check whose breach is a warning (WARN; exit 0 unless `--strict`).
-    pub target: Option<String>,
+    pub(crate) target: Option<String>,
     /// A check whose breach fails the run (FAIL; exit 4).
-    pub critical: Option<String>,
+    pub(crate) critical: Option<String>,
     /// Only requests completed during this stage count.
-    pub during: Option<String>,
+    pub(crate) during: Option<String>,
     /// Stop the run as soon as this (windowed) check is breached.
-    pub abort: Option<bool>,
+    pub(crate) abort: Option<bool>,
     /// With `abort`: how long the breach must last before the run stops (default 0s).
-    pub abort_grace: Option<String>,
+    pub(crate) abort_grace: Option<String>,
 }
 
 // The one-or-many shapes below are read by hand, as a `Value` checked against each form,

@@ -13,11 +13,11 @@ use std::path::Path;
 /// Plan files are written by hand: the largest real plans are tens of kilobytes, so 4 MiB
 /// leaves two orders of magnitude of room and refuses generated monsters (a 50 MB plan
 /// took 650 MB and 13 s to load before this limit) in milliseconds.
-pub const MAX_PLAN_BYTES: u64 = 4 * 1024 * 1024;
+pub(crate) const MAX_PLAN_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Why a file could not be read. Messages complete "cannot read `file`: …".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     #[error("no such file")]
     NotFound,
     #[error("it is {what}, not a regular file; name a file on disk")]
@@ -36,7 +36,11 @@ pub enum ReadError {
 
 /// Reads at most `limit` bytes of the regular file at `path`; `purpose` names what the
 /// limit is for in messages ("a plan file", "a payload").
-pub fn read_bounded(path: &Path, limit: u64, purpose: &'static str) -> Result<Vec<u8>, ReadError> {
+pub(crate) fn read_bounded(
+    path: &Path,
+    limit: u64,
+    purpose: &'static str,
+) -> Result<Vec<u8>, ReadError> {
     // `metadata` follows symlinks: a link to `/dev/zero` is a character device.
     let before = std::fs::metadata(path).map_err(io_error)?;
     check_kind(&before)?;

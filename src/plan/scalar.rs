@@ -4,7 +4,7 @@
 use serde_json::{Number, Value};
 
 /// The value a plain scalar stands for.
-pub fn resolve(text: &str) -> Value {
+pub(crate) fn resolve(text: &str) -> Value {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),

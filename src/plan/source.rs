@@ -14,23 +14,23 @@ use super::yaml::{self, MAX_DEPTH, MAX_VALUES, Refusal};
 
 /// The two plan formats; chosen by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Yaml,
     Toml,
 }
 
 /// A plan file as read from disk.
 #[derive(Debug, Clone)]
-pub struct Source {
+pub(crate) struct Source {
     /// The path as the user gave it (or as `extends` resolved it), for messages.
-    pub path: PathBuf,
-    pub text: String,
-    pub format: Format,
+    pub(crate) path: PathBuf,
+    pub(crate) text: String,
+    pub(crate) format: Format,
 }
 
 /// Why a plan file could not be read.
 #[derive(Debug)]
-pub enum ReadFailure {
+pub(crate) enum ReadFailure {
     /// Not read at all: the caller says where it was named.
     Unreadable(PlanErrorKind),
     /// Read, and wrong at a place in it.
@@ -48,7 +48,7 @@ impl Source {
     /// Reads a plan file. A missing or unreadable file is `Unreadable` (the caller
     /// places it at the `extends` key that named the file, or in the file given on the
     /// command line); text that is not UTF-8 is an error located in the file itself.
-    pub fn read(path: &Path) -> Result<Self, ReadFailure> {
+    pub(crate) fn read(path: &Path) -> Result<Self, ReadFailure> {
         let format = match path.extension().and_then(|e| e.to_str()) {
             Some("yaml" | "yml") => Format::Yaml,
             Some("toml") => Format::Toml,
@@ -102,7 +102,11 @@ impl Source {
     }
 
     /// An in-memory source, for tests and `--set` values.
-    pub fn from_text(path: impl Into<PathBuf>, text: impl Into<String>, format: Format) -> Self {
+    pub(crate) fn from_text(
+        path: impl Into<PathBuf>,
+        text: impl Into<String>,
+        format: Format,
+    ) -> Self {
         Self {
             path: path.into(),
             text: text.into(),
@@ -111,13 +115,13 @@ impl Source {
     }
 
     /// The directory relative paths in this file are resolved against.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.path.parent().unwrap_or_else(|| Path::new(""))
     }
 
     /// Parses the text into its value tree and the span index of its keys and values, in
     /// one parse. Syntax errors carry the parser's location.
-    pub fn parse(&self) -> Result<(Value, SpanIndex), PlanErrors> {
+    pub(crate) fn parse(&self) -> Result<(Value, SpanIndex), PlanErrors> {
         if is_blank(&self.text, self.format) {
             return Err(PlanError::new(KeyPath::root(), PlanErrorKind::EmptyPlan)
                 .at(self, Some(Span { start: 0, end: 0 }))
@@ -184,7 +188,7 @@ impl Source {
     }
 
     /// Line and column of a byte offset.
-    pub fn line_col(&self, offset: usize) -> LineCol {
+    pub(crate) fn line_col(&self, offset: usize) -> LineCol {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
         let before = &self.text[..offset];
         let line = before.matches('\n').count() + 1;

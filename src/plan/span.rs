@@ -15,14 +15,14 @@ use super::key_path::KeyPath;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
     /// Offset of the first byte.
-    pub start: usize,
+    pub(crate) start: usize,
     /// Offset one past the last byte (`start` for an empty value).
-    pub end: usize,
+    pub(crate) end: usize,
 }
 
 impl Span {
     /// A span that is never inverted, whatever the arithmetic that produced `end`.
-    pub(crate) fn new(start: usize, end: usize) -> Span {
+    pub fn new(start: usize, end: usize) -> Span {
         Span {
             start,
             end: end.max(start),
@@ -45,26 +45,26 @@ impl Span {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Located {
     /// The map key naming this value (None for list items and the root).
-    pub key: Option<Span>,
+    pub(crate) key: Option<Span>,
     /// The value itself: a scalar's text; for a map or list, at least its first line (a
     /// TOML table: its `[header]`).
-    pub value: Span,
+    pub(crate) value: Span,
 }
 
 /// Positions of every key and value of one plan file, by [`KeyPath`].
 #[derive(Debug, Clone, Default)]
-pub struct SpanIndex {
+pub(crate) struct SpanIndex {
     entries: HashMap<KeyPath, Located>,
 }
 
 impl SpanIndex {
     /// The position of exactly `path`, if it was written in the file.
-    pub fn get(&self, path: &KeyPath) -> Option<&Located> {
+    pub(crate) fn get(&self, path: &KeyPath) -> Option<&Located> {
         self.entries.get(path)
     }
 
     /// Every indexed path, by value.
-    pub fn into_entries(self) -> impl Iterator<Item = (KeyPath, Located)> {
+    pub(crate) fn into_entries(self) -> impl Iterator<Item = (KeyPath, Located)> {
         self.entries.into_iter()
     }
 

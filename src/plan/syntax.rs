@@ -6,7 +6,7 @@
 const MAX_YAML_KEY_CHARS: usize = 1024;
 
 /// The message to show for a syntax error the parser reported at byte `at`, and where.
-pub fn explain(text: &str, message: String, at: usize) -> (String, usize) {
+pub(crate) fn explain(text: &str, message: String, at: usize) -> (String, usize) {
     let at = floor_char_boundary(text, at.min(text.len()));
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let line = &text[line_start..line_end(text, line_start)];
@@ -76,7 +76,7 @@ fn unclosed_flow(text: &str) -> Option<(char, usize)> {
 }
 
 /// The `{` and `[` still open at `text`'s end, outermost first, with their offsets.
-pub fn open_flows(text: &str) -> Vec<(char, usize)> {
+pub(crate) fn open_flows(text: &str) -> Vec<(char, usize)> {
     let mut open: Vec<(char, usize)> = Vec::new();
     let mut quote = None;
     let mut comment = false;

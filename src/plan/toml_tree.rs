@@ -12,7 +12,7 @@ use super::span::{Located, Span, SpanIndex};
 
 /// Why a TOML document was not read.
 #[derive(Debug)]
-pub enum TomlRefusal {
+pub(crate) enum TomlRefusal {
     Syntax(TomlError),
     /// Nested deeper than `MAX_DEPTH`, at the key that went too deep.
     TooDeep(Option<Span>),
@@ -21,7 +21,7 @@ pub enum TomlRefusal {
 }
 
 /// Reads a TOML document into its value tree and span index.
-pub fn parse(text: &str) -> Result<(serde_json::Value, SpanIndex), TomlRefusal> {
+pub(super) fn parse(text: &str) -> Result<(serde_json::Value, SpanIndex), TomlRefusal> {
     let document = ImDocument::parse(text).map_err(TomlRefusal::Syntax)?;
     let indexer = TomlIndexer::new(text);
     let value = indexer.table(document.as_table(), 0)?;

@@ -50,8 +50,8 @@ pub(super) enum TreeErrorKind {
 /// A mistake and, once known, the path of the value it is about.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct TreeError {
-    pub kind: TreeErrorKind,
-    pub path: Option<KeyPath>,
+    pub(crate) kind: TreeErrorKind,
+    pub(crate) path: Option<KeyPath>,
 }
 
 impl TreeError {

@@ -14,15 +14,17 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 use serde_json::{Map, Value};
 
 use super::key_path::KeyPath;
-pub use super::limits::{ALIAS_CEILING, ALIAS_FACTOR, ALIAS_FLOOR, MAX_DEPTH, MAX_VALUES, Refusal};
+pub(crate) use super::limits::{
+    ALIAS_CEILING, ALIAS_FACTOR, ALIAS_FLOOR, MAX_DEPTH, MAX_VALUES, Refusal,
+};
 use super::scalar::resolve;
 use super::span::{CharOffsets, Located, Span, SpanIndex};
 
 /// A document read: its value tree and where each value sits.
 #[derive(Debug)]
-pub struct Parsed {
-    pub value: Value,
-    pub index: SpanIndex,
+pub(crate) struct Parsed {
+    pub(crate) value: Value,
+    pub(crate) index: SpanIndex,
 }
 
 /// An open map or list.
@@ -59,7 +61,7 @@ struct Done {
 }
 
 /// Reads the first document of `text`.
-pub fn parse(text: &str) -> Result<Parsed, Vec<Refusal>> {
+pub(super) fn parse(text: &str) -> Result<Parsed, Vec<Refusal>> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut walk = Walk::new(text, text.len() - body.len());
     let mut parser = Parser::new_from_str(body);

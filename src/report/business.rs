@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::{Results, text};
 
 /// Appends the checks, outcomes and business metrics of `results`, when there are any.
-pub fn render(out: &mut String, results: &Results) {
+pub(super) fn render(out: &mut String, results: &Results) {
     if let Some(on_start) = results.on_start.filter(|o| o.users_failed > 0) {
         let _ = writeln!(out, "\n{}", text::on_start_failures(&on_start));
     }

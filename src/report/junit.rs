@@ -22,7 +22,7 @@ use super::results::SloResult;
 use super::{RenderError, Results, Status, text};
 use crate::units::printable;
 
-pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
+pub(crate) fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
     let mut xml = Writer::new_with_indent(Vec::new(), b' ', 2);
     xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     let tests = results.slos.len().to_string();

@@ -18,7 +18,7 @@ use super::{RenderError, Results};
 use crate::metrics::PERCENTILES;
 
 /// `stats.csv`: one row per request name, then the `Aggregated` row (empty Type).
-pub fn stats(results: &Results) -> Result<Vec<u8>, RenderError> {
+pub(crate) fn stats(results: &Results) -> Result<Vec<u8>, RenderError> {
     let mut csv = writer();
     let mut header: Vec<String> = [
         "Type",
@@ -66,7 +66,7 @@ pub fn stats(results: &Results) -> Result<Vec<u8>, RenderError> {
 /// totals, for `Aggregated` only; or, for a run with full history (`--csv-full-history`),
 /// first a row per request name, in Locust's order, with percentiles over the last ten
 /// seconds (Locust's "current" percentiles), the `Aggregated` row too.
-pub fn stats_history(results: &Results) -> Result<Vec<u8>, RenderError> {
+pub(crate) fn stats_history(results: &Results) -> Result<Vec<u8>, RenderError> {
     let mut csv = writer();
     csv.write_record(history_header())?;
     let series = &results.series;
@@ -289,7 +289,7 @@ fn running_totals(total: &IntervalTotals) -> [String; 7] {
 
 /// `failures.csv`: one row per request name and reason, most frequent first, with when it
 /// was first and last seen (UTC, to the second, as Locust writes them).
-pub fn failures(results: &Results) -> Result<Vec<u8>, RenderError> {
+pub(crate) fn failures(results: &Results) -> Result<Vec<u8>, RenderError> {
     let mut csv = writer();
     csv.write_record([
         "Method",

@@ -9,7 +9,7 @@ use super::results::RequestResult;
 use super::{RenderError, Results, Status, text};
 use crate::units::printable;
 
-pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
+pub(crate) fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
     let mut out = String::new();
     let run = &results.run;
     let aggregate = &results.aggregate;

@@ -6,10 +6,10 @@
 mod business;
 pub mod html;
 pub mod json;
-pub mod junit;
-pub mod locust_csv;
-pub mod markdown;
-pub mod open_model;
+pub(crate) mod junit;
+pub(crate) mod locust_csv;
+pub(crate) mod markdown;
+pub(crate) mod open_model;
 pub mod overview;
 pub mod progress;
 pub mod results;
@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 pub use results::{Results, SCHEMA_VERSION, Status};
 
 /// A renderer: `Results` → the bytes of one file.
-pub type Renderer = fn(&Results) -> Result<Vec<u8>, RenderError>;
+pub(crate) type Renderer = fn(&Results) -> Result<Vec<u8>, RenderError>;
 
 /// Every file of a run directory with its renderer, in the order they are written.
 pub const FILES: [(&str, Renderer); 7] = [
@@ -125,7 +125,11 @@ fn render_all(results: &Results) -> Result<Vec<Rendered>, ReportError> {
 
 /// Writes every report file of the run into a new directory under `out`, then the
 /// `exports`; returns the run directory.
-pub fn write_all(out: &Path, exports: &Exports, results: &Results) -> Result<PathBuf, ReportError> {
+pub(crate) fn write_all(
+    out: &Path,
+    exports: &Exports,
+    results: &Results,
+) -> Result<PathBuf, ReportError> {
     let files = render_all(results)?;
     let dir = run_dir(out, results).map_err(|source| ReportError::Write {
         path: out.to_path_buf(),
@@ -247,7 +251,7 @@ fn run_dir(out: &Path, results: &Results) -> std::io::Result<PathBuf> {
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it into place, so a
 /// crash never leaves a half-written report.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     // Hidden, and unique per process, so two runs writing the same export never mix.
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));

@@ -14,7 +14,7 @@ use crate::units::format_duration;
 /// Lines printed after the request table (and the HTML's "Load and timing"), rendered
 /// from `Results`' typed sections, one per line with no blank ones; empty for a
 /// closed-model run without bursts, recovery probe or early stop.
-pub fn notes(results: &Results) -> String {
+pub(crate) fn notes(results: &Results) -> String {
     let mut out = String::new();
     if results.latency_measure == LatencyMeasure::Corrected {
         service_table(&mut out, results);
@@ -116,7 +116,7 @@ fn recovery_line(out: &mut String, recovery: &RecoveryResult) {
 
 /// `planrun check` for an arrival-rate plan: the rate over time, where arrivals go,
 /// and the requests to expect.
-pub fn overview(exec: &ExecPlan, arrivals: &ArrivalPlan) -> String {
+pub(crate) fn overview(exec: &ExecPlan, arrivals: &ArrivalPlan) -> String {
     let mut out = String::new();
     let spacing = match arrivals.spacing {
         Spacing::Uniform => "evenly spaced",
@@ -207,7 +207,7 @@ fn expected_requests(exec: &ExecPlan, arrivals: &ArrivalPlan) -> Vec<(String, f6
 }
 
 /// `planrun check` lines for bursts and the recovery probe, in either model.
-pub fn beside_the_load(exec: &ExecPlan) -> String {
+pub(crate) fn beside_the_load(exec: &ExecPlan) -> String {
     let mut out = String::new();
     for burst in &exec.bursts {
         let _ = writeln!(

@@ -30,7 +30,7 @@ pub enum ProgressMode {
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
 /// The display; `follow` starts it, `finish` clears the bar before the summary prints.
-pub struct Progress {
+pub(crate) struct Progress {
     mode: ProgressMode,
     total: Duration,
     task: Option<JoinHandle<()>>,
@@ -41,7 +41,7 @@ pub struct Progress {
 impl Progress {
     /// The display for a run of `total`; made before the recorder, which prints its
     /// failure lines through `printer`.
-    pub fn new(total: Duration, mode: ProgressMode) -> Progress {
+    pub(crate) fn new(total: Duration, mode: ProgressMode) -> Progress {
         let bar = (mode == ProgressMode::Auto && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(total.as_secs().max(1));
             let style =
@@ -62,7 +62,7 @@ impl Progress {
 
     /// Where lines printed during the run go: above the bar when there is one (a line
     /// written to stderr under a live bar lands in the middle of it), else stderr.
-    pub fn printer(&self) -> LinePrinter {
+    pub(crate) fn printer(&self) -> LinePrinter {
         match &self.bar {
             Some(bar) => {
                 let bar = bar.clone();
@@ -73,7 +73,7 @@ impl Progress {
     }
 
     /// Shows the recorder's snapshots as they come.
-    pub fn follow(&mut self, live: watch::Receiver<LiveSnapshot>) {
+    pub(crate) fn follow(&mut self, live: watch::Receiver<LiveSnapshot>) {
         self.task = match (&self.bar, self.mode) {
             (Some(bar), _) => Some(tokio::spawn(drive_bar(bar.clone(), live))),
             (None, ProgressMode::Off) => None,
@@ -81,7 +81,7 @@ impl Progress {
         };
     }
 
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         if let Some(task) = self.task {
             task.abort();
         }
@@ -92,7 +92,7 @@ impl Progress {
 }
 
 /// `users 100 | 215.0 req/s | p95 23.4ms | errors 0.10% (12)`
-pub fn describe(snapshot: &LiveSnapshot) -> String {
+pub(crate) fn describe(snapshot: &LiveSnapshot) -> String {
     let error_rate = if snapshot.requests == 0 {
         0.0
     } else {

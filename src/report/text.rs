@@ -6,17 +6,17 @@ use crate::slo::{SloMeasure, format_latency_us, format_metric_value};
 use crate::units::{format_duration, printable};
 
 /// A latency in milliseconds: `812us`, `23.4ms`, `1.25s`; `-` when nothing was measured.
-pub fn latency(ms: Option<f64>) -> String {
+pub(crate) fn latency(ms: Option<f64>) -> String {
     ms.map_or_else(|| "-".to_owned(), |ms| format_latency_us(ms * 1000.0))
 }
 
 /// `12.3`: a rate per second.
-pub fn rate(per_second: f64) -> String {
+pub(crate) fn rate(per_second: f64) -> String {
     format!("{per_second:.1}")
 }
 
 /// `3 (1.2%)`, or `0`.
-pub fn failures(failures: u64, count: u64) -> String {
+pub(crate) fn failures(failures: u64, count: u64) -> String {
     if failures == 0 || count == 0 {
         return failures.to_string();
     }
@@ -27,7 +27,7 @@ pub fn failures(failures: u64, count: u64) -> String {
 }
 
 /// `4.5s`, `2m3s`: a run's length, to a tenth of a second under a minute.
-pub fn duration(seconds: f64) -> String {
+pub(crate) fn duration(seconds: f64) -> String {
     if seconds < 60.0 {
         format!("{seconds:.1}s")
     } else {
@@ -36,7 +36,7 @@ pub fn duration(seconds: f64) -> String {
 }
 
 /// `93.33%`: a share in 0..=1 as SLOs write it; `-` when there is none.
-pub fn share(fraction: Option<f64>) -> String {
+pub(crate) fn share(fraction: Option<f64>) -> String {
     fraction.map_or_else(
         || "-".to_owned(),
         |f| format_metric_value(SloMeasure::Rate, f),
@@ -44,7 +44,7 @@ pub fn share(fraction: Option<f64>) -> String {
 }
 
 /// `96.67% (29 of 30)` for a rate, `12` for a count, `no attempts` without any.
-pub fn business_value(metric: &BusinessResult) -> String {
+pub(crate) fn business_value(metric: &BusinessResult) -> String {
     match (metric.kind.as_str(), metric.value) {
         (_, None) => "no attempts".to_owned(),
         ("rate", Some(v)) => format!(
@@ -58,11 +58,11 @@ pub fn business_value(metric: &BusinessResult) -> String {
 }
 
 /// The heading over `Results::untrustworthy_reasons`, in every report.
-pub const UNTRUSTWORTHY: &str =
+pub(crate) const UNTRUSTWORTHY: &str =
     "results NOT TRUSTWORTHY: planrun measured itself as much as the target:";
 
 /// `UNTRUSTWORTHY` and a `  - reason` line per reason, escaped; empty when there is none.
-pub fn untrustworthy(reasons: &[String]) -> String {
+pub(crate) fn untrustworthy(reasons: &[String]) -> String {
     if reasons.is_empty() {
         return String::new();
     }
@@ -74,12 +74,12 @@ pub fn untrustworthy(reasons: &[String]) -> String {
 }
 
 /// The heading over `outcome_conflict` lines, in every report.
-pub const OUTCOME_CONFLICTS: &str = "warning: outcomes declared exclusive held together \
+pub(crate) const OUTCOME_CONFLICTS: &str = "warning: outcomes declared exclusive held together \
      (a condition is wrong, and the business metrics counting them with it):";
 
 /// `machine: CPU pressure 12% of the run, CPU steal 0.3%, load 1.40 per core; think-time
 /// timers late p99 812us, max 3.2ms (1,204 timers)`: `unknown` where unreadable.
-pub fn machine(machine: &MachineResult) -> String {
+pub(crate) fn machine(machine: &MachineResult) -> String {
     let percent = |share: Option<f64>| {
         share.map_or_else(|| "unknown".to_owned(), |s| format!("{:.1}%", s * 100.0))
     };
@@ -103,7 +103,7 @@ pub fn machine(machine: &MachineResult) -> String {
 }
 
 /// ``9 responses of `pre-reserve` met exclusive outcomes `created` and `overlap` together``.
-pub fn outcome_conflict(conflict: &OutcomeConflictResult) -> String {
+pub(crate) fn outcome_conflict(conflict: &OutcomeConflictResult) -> String {
     let names: Vec<String> = conflict.outcomes.iter().map(|n| format!("`{n}`")).collect();
     let names = match names.split_last() {
         Some((last, [])) => last.clone(),
@@ -119,7 +119,7 @@ pub fn outcome_conflict(conflict: &OutcomeConflictResult) -> String {
 }
 
 /// ``on-start failed for 3 users: they ran no task until it succeeded (12 retries)``.
-pub fn on_start_failures(on_start: &OnStartResult) -> String {
+pub(crate) fn on_start_failures(on_start: &OnStartResult) -> String {
     let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let mut line = format!(
         "on-start failed for {}: they ran no task until it succeeded",

@@ -32,7 +32,7 @@ pub(crate) struct Chaos {
 
 impl Chaos {
     /// Takes the knobs from a validated config.
-    pub(crate) fn new(config: &SampleApiConfig) -> Self {
+    pub(super) fn new(config: &SampleApiConfig) -> Self {
         Self {
             latency: config.latency,
             jitter_nanos: u64::try_from(config.jitter.as_nanos()).unwrap_or(u64::MAX),

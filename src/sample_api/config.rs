@@ -79,7 +79,7 @@ impl SampleApiConfig {
     }
 
     /// The defaults with the secrets taken from the environment where set.
-    pub fn with_env_secrets() -> Self {
+    pub(crate) fn with_env_secrets() -> Self {
         let read =
             |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
         Self {

@@ -13,19 +13,19 @@ use crate::units::{parse_duration, parse_percent};
 
 /// How the sample API misbehaves on purpose.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Behaviour {
-    pub latency: Duration,
-    pub jitter: Duration,
-    pub error_rate: f64,
-    pub overlap_style: OverlapStyle,
-    pub stall: Option<Stall>,
-    pub error_window: Option<ErrorWindow>,
+pub(crate) struct Behaviour {
+    pub(crate) latency: Duration,
+    pub(crate) jitter: Duration,
+    pub(crate) error_rate: f64,
+    pub(crate) overlap_style: OverlapStyle,
+    pub(crate) stall: Option<Stall>,
+    pub(crate) error_window: Option<ErrorWindow>,
 }
 
 impl Behaviour {
     /// The server's configuration: this behaviour, `seed`, and the webhook secrets from
     /// the environment where set.
-    pub fn config(&self, seed: u64) -> SampleApiConfig {
+    pub(crate) fn config(&self, seed: u64) -> SampleApiConfig {
         SampleApiConfig {
             latency: self.latency,
             jitter: self.jitter,
@@ -120,12 +120,12 @@ fn flags(prefixed: bool) -> Vec<Arg> {
 
 /// The flags as `planrun sample-api` takes them: `--latency`, `--stall`, ….
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ServeFlags(pub Behaviour);
+pub(crate) struct ServeFlags(pub(crate) Behaviour);
 
 /// The flags as a run takes them: `--sample-latency`, `--sample-stall`, …, each needing
 /// `--sample-api`.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct RunFlags(pub Behaviour);
+pub(crate) struct RunFlags(pub(crate) Behaviour);
 
 macro_rules! behaviour_args {
     ($flags:ident, $prefixed:expr) => {

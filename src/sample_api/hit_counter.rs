@@ -47,7 +47,7 @@ impl HitCounter {
     }
 
     /// Counts one named business event.
-    pub(crate) fn event(&self, name: &'static str) {
+    pub(super) fn event(&self, name: &'static str) {
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
         *events.entry(name).or_default() += 1;
     }

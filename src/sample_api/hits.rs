@@ -12,20 +12,20 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HitCounts {
     /// Endpoint id → its counters; endpoints never hit are absent.
-    pub endpoints: BTreeMap<String, EndpointHits>,
+    pub(crate) endpoints: BTreeMap<String, EndpointHits>,
     /// Business events by name (`prereserve.created`, `prereserve.overlap`,
     /// `whatsapp.signature_ok`, `auth.rejected`, …); events that never happened are absent.
     #[serde(default)]
-    pub events: BTreeMap<String, u64>,
+    pub(crate) events: BTreeMap<String, u64>,
 }
 
 /// Responses given by one endpoint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct EndpointHits {
+pub(crate) struct EndpointHits {
     /// All responses of this endpoint; always the sum of `by_status`.
-    pub total: u64,
+    pub(crate) total: u64,
     /// HTTP status code → number of responses with it.
-    pub by_status: BTreeMap<u16, u64>,
+    pub(crate) by_status: BTreeMap<u16, u64>,
 }
 
 impl HitCounts {

@@ -57,8 +57,8 @@ pub use config::{
     MERCADOPAGO_SECRET_ENV, OverlapStyle, SAMPLE_MERCADOPAGO_SECRET, SAMPLE_WHATSAPP_SECRET,
     SampleApiConfig, WHATSAPP_SECRET_ENV,
 };
-pub use flags::{Behaviour, RunFlags, ServeFlags};
-pub use hits::{EndpointHits, HitCounts};
+pub(crate) use flags::{RunFlags, ServeFlags};
+pub(crate) use hits::HitCounts;
 pub use server::{SampleApi, serve_until_ctrl_c};
 pub use target::Target;
 pub use timed_faults::{ErrorWindow, Stall};

@@ -68,7 +68,7 @@ pub(crate) struct ReservationStore {
 impl ReservationStore {
     /// An empty store for `accommodations` accommodations (indexed from 0); `seed`
     /// picks which codes get issued.
-    pub(crate) fn new(accommodations: usize, seed: u64) -> Self {
+    pub(super) fn new(accommodations: usize, seed: u64) -> Self {
         Self {
             calendars: (0..accommodations)
                 .map(|_| Mutex::new(BTreeMap::new()))

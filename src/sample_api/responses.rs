@@ -24,7 +24,7 @@ pub(crate) const INVALID_SIGNATURE: &str = r#"{"error":"invalid_signature"}"#;
 pub(crate) const BODY_TOO_LARGE: &str = r#"{"error":"body_too_large"}"#;
 
 /// A response with `status` and an already-encoded JSON `body`.
-pub(crate) fn json(status: StatusCode, body: impl Into<Body>) -> Response {
+pub(super) fn json(status: StatusCode, body: impl Into<Body>) -> Response {
     let mut response = Response::new(body.into());
     *response.status_mut() = status;
     response

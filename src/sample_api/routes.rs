@@ -45,7 +45,7 @@ pub(crate) struct AppState {
 
 impl AppState {
     /// Fresh state: no hits, no reservations.
-    pub(crate) fn new(config: &SampleApiConfig) -> serde_json::Result<Self> {
+    pub(super) fn new(config: &SampleApiConfig) -> serde_json::Result<Self> {
         Ok(Self {
             hits: HitCounter::default(),
             chaos: Chaos::new(config),

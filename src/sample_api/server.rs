@@ -31,13 +31,13 @@ impl SampleApi {
     /// spawned tokio task. Fails with `InvalidInput` for a non-loopback address, since
     /// this toy server must never be reachable from the network, or for an `error_rate`
     /// outside `0.0..=1.0`.
-    pub async fn start(addr: SocketAddr, config: SampleApiConfig) -> io::Result<SampleApi> {
+    pub(crate) async fn start(addr: SocketAddr, config: SampleApiConfig) -> io::Result<SampleApi> {
         SampleApi::bind(addr, config)?.serve()
     }
 
     /// Binds without serving yet, outside any runtime: the address is known (and the
     /// plan can be compiled against it) before the runtime that will serve is built.
-    pub fn bind(addr: SocketAddr, config: SampleApiConfig) -> io::Result<BoundSampleApi> {
+    pub(crate) fn bind(addr: SocketAddr, config: SampleApiConfig) -> io::Result<BoundSampleApi> {
         if !addr.ip().is_loopback() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -53,23 +53,23 @@ impl SampleApi {
 
 /// A sample API bound to its address, not serving yet (see [`SampleApi::bind`]).
 #[derive(Debug)]
-pub struct BoundSampleApi {
+pub(crate) struct BoundSampleApi {
     listener: std::net::TcpListener,
     config: SampleApiConfig,
 }
 
 impl BoundSampleApi {
     /// `http://127.0.0.1:PORT`
-    pub fn base_url(&self) -> io::Result<String> {
+    pub(crate) fn base_url(&self) -> io::Result<String> {
         Ok(format!("http://{}", self.listener.local_addr()?))
     }
 
-    pub fn config(&self) -> &SampleApiConfig {
+    pub(crate) fn config(&self) -> &SampleApiConfig {
         &self.config
     }
 
     /// Serves in a spawned task; must be called inside a tokio runtime.
-    pub fn serve(self) -> io::Result<SampleApi> {
+    pub(crate) fn serve(self) -> io::Result<SampleApi> {
         let state = Arc::new(AppState::new(&self.config).map_err(io::Error::other)?);
         let listener = TcpListener::from_std(self.listener)?;
         let addr = listener.local_addr()?;
@@ -100,24 +100,25 @@ impl BoundSampleApi {
 
 impl SampleApi {
     /// The address actually bound (with the real port when started on port 0).
-    pub fn addr(&self) -> SocketAddr {
+    #[cfg(test)]
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// `http://127.0.0.1:PORT`
-    pub fn base_url(&self) -> String {
+    pub(crate) fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// A snapshot of the hit counters. Every counter is exact, each endpoint's total is
     /// the sum of its statuses, and every response already sent is included.
-    pub fn hits(&self) -> HitCounts {
+    pub(crate) fn hits(&self) -> HitCounts {
         self.state.hits.snapshot()
     }
 
     /// Graceful shutdown: stops accepting connections, lets requests in flight finish,
     /// and waits for the server task to end.
-    pub async fn shutdown(mut self) {
+    pub(crate) async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

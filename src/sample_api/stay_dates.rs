@@ -16,7 +16,7 @@ pub(crate) struct InvalidDates;
 
 impl StayDates {
     /// Parses two `YYYY-MM-DD` dates, as sent in queries and bodies.
-    pub(crate) fn parse(
+    pub(super) fn parse(
         check_in: Option<&str>,
         check_out: Option<&str>,
     ) -> Result<StayDates, InvalidDates> {

@@ -21,7 +21,7 @@ pub struct Target {
 impl Target {
     /// Binds 127.0.0.1 on a free port and serves on a runtime of its own. Needs no
     /// runtime around it, and may be called inside one.
-    pub fn start(config: SampleApiConfig) -> io::Result<Target> {
+    pub(crate) fn start(config: SampleApiConfig) -> io::Result<Target> {
         let bound = SampleApi::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)?;
         let url = bound.base_url()?;
         let env_defaults = bound.config().secret_env_defaults();
@@ -45,18 +45,18 @@ impl Target {
     }
 
     /// `http://127.0.0.1:PORT`: the host a plan runs against.
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         &self.url
     }
 
     /// Environment defaults for a plan run against it: the webhook secrets it verifies
     /// signatures with, for the variables not set.
-    pub fn env_defaults(&self) -> &[(String, String)] {
+    pub(crate) fn env_defaults(&self) -> &[(String, String)] {
         &self.env_defaults
     }
 
     /// What it answered so far, per endpoint and status.
-    pub fn hits(&self) -> HitCounts {
+    pub(crate) fn hits(&self) -> HitCounts {
         self.api.as_ref().map(SampleApi::hits).unwrap_or_default()
     }
 }

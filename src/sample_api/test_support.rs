@@ -8,7 +8,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use serde_json::Value;
 
-use super::{EndpointHits, HitCounts, SampleApi, SampleApiConfig};
+use super::hits::EndpointHits;
+use super::{HitCounts, SampleApi, SampleApiConfig};
 
 /// A started sample API and an HTTP client for it.
 pub(crate) struct TestServer {

@@ -17,8 +17,8 @@ use crate::units::{format_duration, parse_duration, parse_percent};
 /// Frozen during the last `length` of every `every`: `1s/10s` freezes 9–10 s, 19–20 s, …
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stall {
-    pub length: Duration,
-    pub every: Duration,
+    pub(crate) length: Duration,
+    pub(crate) every: Duration,
 }
 
 impl Stall {
@@ -41,7 +41,7 @@ impl Stall {
     }
 
     /// How long a request arriving `elapsed` after the start waits for the freeze to end.
-    pub fn remaining(&self, elapsed: Duration) -> Duration {
+    pub(crate) fn remaining(&self, elapsed: Duration) -> Duration {
         let every = self.every.as_nanos();
         let into = elapsed.as_nanos() % every;
         let frozen_from = every - self.length.as_nanos();
@@ -67,9 +67,9 @@ impl fmt::Display for Stall {
 /// Injected 500s at `rate` for requests arriving in `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ErrorWindow {
-    pub rate: f64,
-    pub from: Duration,
-    pub to: Duration,
+    pub(crate) rate: f64,
+    pub(crate) from: Duration,
+    pub(crate) to: Duration,
 }
 
 impl ErrorWindow {
@@ -104,7 +104,7 @@ pub(crate) struct TimedFaults {
 }
 
 impl TimedFaults {
-    pub(crate) fn new(stall: Option<Stall>, window: Option<ErrorWindow>, seed: u64) -> Self {
+    pub(super) fn new(stall: Option<Stall>, window: Option<ErrorWindow>, seed: u64) -> Self {
         Self {
             epoch: Instant::now(),
             stall,

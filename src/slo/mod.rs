@@ -21,26 +21,26 @@ pub struct Verdict {
     /// The SLO as written, with its scope: `pre-reserve: p95 < 3s`.
     pub slo: String,
     /// `all requests` or the request name.
-    pub scope: String,
+    pub(crate) scope: String,
     /// `p95`, `mean`, `max`, `error-rate` or `throughput`.
-    pub metric: String,
+    pub(crate) metric: String,
     /// `<`, `<=`, `>` or `>=`.
-    pub comparison: String,
+    pub(crate) comparison: String,
     /// The measured value (latencies in microseconds, error rates as fractions, throughput
     /// per second); `null` when nothing was measured.
     pub measured: Option<f64>,
     /// The threshold, in the same unit.
-    pub threshold: f64,
+    pub(crate) threshold: f64,
     /// The unit of `measured` and `threshold`.
-    pub unit: Unit,
+    pub(crate) unit: Unit,
     /// The measured value as people read it (`23.4ms`, `0.42%`), or `no requests`.
     pub measured_text: String,
     /// The threshold as people read it.
-    pub threshold_text: String,
+    pub(crate) threshold_text: String,
     /// False only for a breached `critical` SLO (a FAIL); a breached target still passes.
     pub passed: bool,
     /// `target` or `critical`.
-    pub level: Level,
+    pub(crate) level: Level,
     /// `pass`, `warn` (a target breached) or `fail` (a critical SLO breached).
     pub status: Status,
     /// For SLOs over windows, a stage or a drift: where the measured value comes from.
@@ -49,11 +49,11 @@ pub struct Verdict {
     /// Latency SLOs over the whole run: the responses the measured value is over (requests
     /// answered with any status, or timed out).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub responses: Option<u64>,
+    pub(crate) responses: Option<u64>,
     /// …and the requests of the scope left out for failing without a response (refused,
     /// reset, DNS, TLS, cancelled) or never being sent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub without_response: Option<u64>,
+    pub(crate) without_response: Option<u64>,
 }
 
 /// The outcome of one SLO in a word. Reports show a verdict from here only (badge,
@@ -69,7 +69,7 @@ pub enum Status {
 
 impl Status {
     /// `PASS`, `WARN` or `FAIL`, as reports print it.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Status::Pass => "PASS",
             Status::Warn => "WARN",
@@ -78,17 +78,12 @@ impl Status {
     }
 
     /// ✅, ⚠️ or ❌, for Markdown.
-    pub fn emoji(self) -> &'static str {
+    pub(crate) fn emoji(self) -> &'static str {
         match self {
             Status::Pass => "✅",
             Status::Warn => "⚠️",
             Status::Fail => "❌",
         }
-    }
-
-    /// Whether CI should fail on it (a JUnit `<failure>`).
-    pub fn is_failure(self) -> bool {
-        self == Status::Fail
     }
 }
 
@@ -99,15 +94,15 @@ pub struct WindowVerdict {
     pub from_s: f64,
     pub to_s: f64,
     /// Windows evaluated, and how many of them breached.
-    pub windows: u64,
-    pub breached: u64,
+    pub(crate) windows: u64,
+    pub(crate) breached: u64,
     /// When the first breaching window ended, seconds from the start.
     pub first_breach_s: Option<f64>,
     /// Drift: the metric over the first and over the last stretch, as people read it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_text: Option<String>,
+    pub(crate) first_text: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_text: Option<String>,
+    pub(crate) last_text: Option<String>,
 }
 
 /// Checks every SLO against the summary.

@@ -15,24 +15,24 @@ pub struct RunVerdict {
     /// `pass`; `warn` when a target was missed and nothing fails the run; `fail` when a
     /// critical SLO failed, an `abort` SLO stopped the run, or with `--strict` a target
     /// was missed.
-    pub status: Status,
+    pub(crate) status: Status,
     /// `--strict`: a missed target fails the run.
-    pub strict: bool,
+    pub(crate) strict: bool,
     /// SLOs whose status is `fail`.
-    pub failed: u64,
+    pub(crate) failed: u64,
     /// SLOs whose status is `warn` (targets missed).
-    pub warned: u64,
+    pub(crate) warned: u64,
     /// SLOs in the plan.
-    pub slos: u64,
+    pub(crate) slos: u64,
     /// An `abort` SLO stopped the run early.
-    pub aborted: bool,
+    pub(crate) aborted: bool,
     /// What the process exited with: 0, 4 (`SLO_BREACHED`) or 130 (`INTERRUPTED`).
-    pub exit_code: u8,
+    pub(crate) exit_code: u8,
 }
 
 impl RunVerdict {
     /// The run's verdict from its SLOs' statuses.
-    pub fn judge(
+    pub(crate) fn judge(
         statuses: impl IntoIterator<Item = Status>,
         strict: bool,
         aborted: bool,
@@ -74,17 +74,17 @@ impl RunVerdict {
 
     /// A placeholder for a `summary.json` written before verdicts were recorded;
     /// `json::parse` replaces it with `Results::judged_from_slos`.
-    pub fn unrecorded() -> Self {
+    pub(crate) fn unrecorded() -> Self {
         Self::judge([], false, false, false)
     }
 
     /// Whether an SLO with this status fails the run: a FAIL, or a WARN under `--strict`.
-    pub fn fails(&self, status: Status) -> bool {
+    pub(crate) fn fails(&self, status: Status) -> bool {
         status == Status::Fail || (self.strict && status == Status::Warn)
     }
 
     /// `PASSED`, `WARNING` or `FAILED`: the word reports lead with.
-    pub fn word(&self) -> &'static str {
+    pub(crate) fn word(&self) -> &'static str {
         match self.status {
             Status::Pass => "PASSED",
             Status::Warn => "WARNING",
@@ -94,7 +94,7 @@ impl RunVerdict {
 
     /// Why, in words: `all 3 SLOs passed`, `1 of 3 SLOs missed its target (WARN): exit 0
     /// unless --strict`, `1 of 3 SLOs failed`, `…, which fails the run under --strict`.
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         let of = |n: u64| {
             if self.slos == 1 {
                 "the SLO".to_owned()

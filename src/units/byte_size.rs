@@ -35,13 +35,9 @@ impl ByteSize {
         Self(mib << 20)
     }
 
-    pub fn as_u64(self) -> u64 {
-        self.0
-    }
-
     /// The size as a buffer length. Parsed sizes are below 2^50, so this never saturates
     /// on a 64-bit machine.
-    pub fn as_usize(self) -> usize {
+    pub(crate) fn as_usize(self) -> usize {
         usize::try_from(self.0).unwrap_or(usize::MAX)
     }
 
@@ -120,7 +116,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn parse(text: &str) -> Result<u64, String> {
-        ByteSize::parse(text).map(ByteSize::as_u64)
+        ByteSize::parse(text).map(|size| size.0)
     }
 
     #[test]

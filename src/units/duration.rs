@@ -14,7 +14,7 @@ const UNITS: [(&str, f64); 5] = [
 ///
 /// Units are required: a bare `5` is ambiguous between seconds and milliseconds, and
 /// `"5 minutes"` is rejected rather than guessed at.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let expected = "expected a number with a unit, such as `250ms`, `3s`, `5m`, `1h` or `1m30s`";
     let trimmed = text.trim();
     if trimmed.is_empty() {
@@ -51,7 +51,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// What a duration that did not parse probably meant, for a "did you mean" hint: a bare
 /// number is seconds (as Locust's `-t 5`), a unit in words is its short form
 /// (`5 minutes`, `5min` → `5m`). `None` when there is no likely reading.
-pub fn suggest_duration(text: &str) -> Option<String> {
+pub(crate) fn suggest_duration(text: &str) -> Option<String> {
     let text = text.trim();
     let number_len = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -80,7 +80,7 @@ pub fn suggest_duration(text: &str) -> Option<String> {
 
 /// Formats a duration the way plans write it, choosing the largest exact units
 /// (`1m30s`, `250ms`, `2.5s` only where no exact form exists).
-pub fn format_duration(duration: Duration) -> String {
+pub(crate) fn format_duration(duration: Duration) -> String {
     let micros = duration.as_micros();
     if micros == 0 {
         return "0s".to_owned();

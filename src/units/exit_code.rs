@@ -15,4 +15,4 @@ pub const SLO_BREACHED: u8 = 4;
 pub const PREFLIGHT_FAILED: u8 = 5;
 /// Interrupted by Ctrl-C, SIGTERM, SIGHUP or SIGQUIT; the results gathered so far
 /// were written.
-pub const INTERRUPTED: u8 = 130;
+pub(crate) const INTERRUPTED: u8 = 130;

@@ -16,9 +16,9 @@ mod rate;
 mod status_set;
 
 pub use byte_size::ByteSize;
-pub use duration::{format_duration, parse_duration, suggest_duration};
+pub(crate) use duration::{format_duration, parse_duration, suggest_duration};
 pub use histogram::{LATENCY_MAX_US, LATENCY_SIGFIG, new_histogram};
-pub use percent::parse_percent;
+pub(crate) use percent::parse_percent;
 pub use printable::{printable, printable_lines};
 pub use rate::Rate;
-pub use status_set::StatusSet;
+pub(crate) use status_set::StatusSet;

@@ -1,7 +1,7 @@
 //! Percentages as plans write them (`"1%"`, `"0.5%"`), as fractions in 0..=1.
 
 /// Parses `"1%"` to `0.01`. The `%` sign is required so that `1` is never mistaken for 100 %.
-pub fn parse_percent(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_percent(text: &str) -> Result<f64, String> {
     let number = text.trim().strip_suffix('%').ok_or_else(|| {
         format!("`{text}` is not a percentage: expected a number and `%`, such as `1%`")
     })?;

@@ -1,7 +1,6 @@
 //! `Rate`: events per unit of time, as plans write it (`"10/s"`, `"1000/min"`, `"2.5/s"`).
 
 use std::fmt;
-use std::time::Duration;
 
 /// A rate in events per second. Parsed from `N/s`, `N/min`, `N/h` (also `N/sec`, `N/m`,
 /// `N/hour`); a bare number means per second, as in Locust's `--spawn-rate 10`.
@@ -27,24 +26,19 @@ impl Rate {
     /// of a run, at about a microsecond each in a release build, so past this it could not
     /// keep the schedule and the run would measure planrun, not the target
     /// (docs/robustness.md).
-    pub const MAX_PER_SECOND: f64 = 1_000_000.0;
+    pub(crate) const MAX_PER_SECOND: f64 = 1_000_000.0;
     /// `MAX_PER_SECOND` as messages write it.
-    pub const MAX_TEXT: &str = "1,000,000/s";
+    pub(crate) const MAX_TEXT: &str = "1,000,000/s";
     /// Why there is a limit, and what to do instead.
-    pub const MAX_WHY: &str =
+    pub(crate) const MAX_WHY: &str =
         "one planrun process cannot send more on time; split the load over several processes";
 
-    pub fn per_second(per_second: f64) -> Self {
+    pub(crate) fn per_second(per_second: f64) -> Self {
         Self { per_second }
     }
 
-    pub fn as_per_second(self) -> f64 {
+    pub(crate) fn as_per_second(self) -> f64 {
         self.per_second
-    }
-
-    /// The time between two events at this rate.
-    pub fn interval(self) -> Duration {
-        Duration::from_secs_f64(1.0 / self.per_second)
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {

@@ -12,7 +12,7 @@ pub struct StatusSet {
 
 impl StatusSet {
     /// What a request accepts when the plan says nothing: 200 to 399, as Locust does.
-    pub fn default_accepted() -> Self {
+    pub(crate) fn default_accepted() -> Self {
         Self::parse_items(["2xx", "3xx"].iter().map(|s| s.to_string()))
             .unwrap_or_else(|_| Self::empty())
     }
@@ -25,7 +25,7 @@ impl StatusSet {
     }
 
     /// Parses items such as `201`, `"409"`, `"2xx"`, `"200-204"`.
-    pub fn parse_items(items: impl IntoIterator<Item = String>) -> Result<Self, String> {
+    pub(crate) fn parse_items(items: impl IntoIterator<Item = String>) -> Result<Self, String> {
         let mut set = Self::empty();
         let mut shown = Vec::new();
         for item in items {
@@ -51,7 +51,7 @@ impl StatusSet {
         self.bits[offset / 64] |= 1 << (offset % 64);
     }
 
-    pub fn contains(&self, status: u16) -> bool {
+    pub(crate) fn contains(&self, status: u16) -> bool {
         if !(100..=599).contains(&status) {
             return false;
         }

@@ -18,35 +18,35 @@ use crate::plan::{KeyPath, PlanErrorKind};
 use crate::units::StatusSet;
 
 /// Names an outcome condition can read.
-pub const OUTCOME_VARIABLES: [&str; 4] = ["status", "json", "body", "headers"];
+pub(crate) const OUTCOME_VARIABLES: [&str; 4] = ["status", "json", "body", "headers"];
 /// Checks and outcomes per request are reported as bit sets.
-pub const MAX_PER_REQUEST: usize = 64;
+pub(crate) const MAX_PER_REQUEST: usize = 64;
 
 /// Index of a named check in `ExecPlan::checks`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CheckId(pub u32);
+pub struct CheckId(pub(crate) u32);
 
 /// Index of a named outcome in `ExecPlan::outcomes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct OutcomeId(pub u32);
+pub struct OutcomeId(pub(crate) u32);
 
 /// A check or outcome as reports name it: its request name and its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InspectionName {
-    pub request: String,
-    pub name: String,
+    pub(crate) request: String,
+    pub(crate) name: String,
 }
 
 /// A value inside a JSON body.
 #[derive(Debug, Clone)]
-pub enum JsonQuery {
+pub(crate) enum JsonQuery {
     Path(JsonPath),
     Pointer(String),
 }
 
 impl JsonQuery {
     /// The first value the query selects.
-    pub fn first<'a>(&self, json: &'a Value) -> Option<&'a Value> {
+    pub(crate) fn first<'a>(&self, json: &'a Value) -> Option<&'a Value> {
         match self {
             JsonQuery::Path(path) => path.query(json).first(),
             JsonQuery::Pointer(pointer) => json.pointer(pointer),
@@ -56,7 +56,7 @@ impl JsonQuery {
 
 /// Where an extracted value comes from.
 #[derive(Debug, Clone)]
-pub enum Source {
+pub(crate) enum Source {
     Json(JsonQuery),
     /// The first capture group, or the whole match when the regex has none.
     Regex(Regex),
@@ -67,24 +67,24 @@ pub enum Source {
 
 impl Source {
     /// Whether the value is looked for in the body (which may have been cut at `max-body`).
-    pub fn reads_body(&self) -> bool {
+    pub(crate) fn reads_body(&self) -> bool {
         matches!(self, Source::Json(_) | Source::Regex(_))
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct Extraction {
-    pub variable: String,
-    pub source: Source,
+pub(crate) struct Extraction {
+    pub(crate) variable: String,
+    pub(crate) source: Source,
     /// A missing value leaves the variable `none` instead of failing the request.
-    pub optional: bool,
+    pub(crate) optional: bool,
     /// The plan's own words for the source, for failure messages.
-    pub described: String,
+    pub(crate) described: String,
 }
 
 /// What a check looks at.
 #[derive(Debug, Clone)]
-pub enum Subject {
+pub(crate) enum Subject {
     Json(JsonQuery),
     Header(HeaderName),
     Status,
@@ -93,13 +93,13 @@ pub enum Subject {
 
 impl Subject {
     /// Whether the check looks at the body (which may have been cut at `max-body`).
-    pub fn reads_body(&self) -> bool {
+    pub(crate) fn reads_body(&self) -> bool {
         matches!(self, Subject::Json(_) | Subject::Body)
     }
 }
 
 #[derive(Debug, Clone)]
-pub enum Predicate {
+pub(crate) enum Predicate {
     Exists(bool),
     Equals(Value),
     In(Vec<Value>),
@@ -110,40 +110,40 @@ pub enum Predicate {
 }
 
 #[derive(Debug, Clone)]
-pub struct Check {
-    pub id: CheckId,
-    pub name: String,
-    pub subject: Subject,
-    pub predicate: Predicate,
+pub(crate) struct Check {
+    pub(crate) id: CheckId,
+    pub(crate) name: String,
+    pub(crate) subject: Subject,
+    pub(crate) predicate: Predicate,
     /// A failing check fails its request; otherwise it is only counted.
-    pub fail: bool,
+    pub(crate) fail: bool,
 }
 
 #[derive(Debug, Clone)]
-pub struct Outcome {
-    pub id: OutcomeId,
+pub(crate) struct Outcome {
+    pub(crate) id: OutcomeId,
     /// Compiled from `condition_source`; tested with `Templates::holds`.
-    pub condition: TemplateId,
+    pub(crate) condition: TemplateId,
 }
 
 /// Everything a request does with its response.
 #[derive(Debug, Clone, Default)]
 pub struct Inspection {
-    pub extract: Vec<Extraction>,
-    pub checks: Vec<Check>,
-    pub outcomes: Vec<Outcome>,
+    pub(crate) extract: Vec<Extraction>,
+    pub(crate) checks: Vec<Check>,
+    pub(crate) outcomes: Vec<Outcome>,
     /// Groups of outcomes a response meets at most one of (`exclusive-outcomes`).
-    pub exclusive: Vec<Vec<OutcomeId>>,
+    pub(crate) exclusive: Vec<Vec<OutcomeId>>,
 }
 
 impl Inspection {
     /// Whether the response must be kept (headers and body) at all.
-    pub fn is_needed(&self) -> bool {
+    pub(crate) fn is_needed(&self) -> bool {
         !(self.extract.is_empty() && self.checks.is_empty() && self.outcomes.is_empty())
     }
 
     /// Whether any part reads the body as JSON.
-    pub fn reads_json(&self) -> bool {
+    pub(crate) fn reads_json(&self) -> bool {
         self.extract
             .iter()
             .any(|e| matches!(e.source, Source::Json(_)))

@@ -19,10 +19,10 @@ use crate::plan::raw::RawStep;
 
 /// What a step inherits from its class.
 pub(super) struct RequestContext<'a> {
-    pub class: usize,
-    pub class_headers: Option<&'a IndexMap<String, String>>,
-    pub class_path: KeyPath,
-    pub timeout: Duration,
+    pub(crate) class: usize,
+    pub(crate) class_headers: Option<&'a IndexMap<String, String>>,
+    pub(crate) class_path: KeyPath,
+    pub(crate) timeout: Duration,
 }
 
 /// Compiles a task: one request step, or a flow of `steps` run in order.

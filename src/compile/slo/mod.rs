@@ -21,7 +21,7 @@ pub use window::{Over, parse_check};
 
 /// An SLO's place in `ExecPlan::slos`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SloId(pub u32);
+pub struct SloId(pub(crate) u32);
 
 /// What an SLO is about.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,18 +48,18 @@ pub enum Level {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slo {
     /// Its place among the plan's SLOs: what windows and verdicts refer to it by.
-    pub id: SloId,
-    pub scope: SloScope,
-    pub threshold: Threshold,
-    pub level: Level,
-    pub over: Over,
+    pub(crate) id: SloId,
+    pub(crate) scope: SloScope,
+    pub(crate) threshold: Threshold,
+    pub(crate) level: Level,
+    pub(crate) over: Over,
     /// Stop the run once a window has breached for this long (windowed SLOs only).
-    pub abort_after: Option<Duration>,
+    pub(crate) abort_after: Option<Duration>,
 }
 
 impl Slo {
     /// An SLO over the whole run that fails the run when breached.
-    pub fn whole_run(id: SloId, scope: SloScope, threshold: Threshold) -> Self {
+    pub(crate) fn whole_run(id: SloId, scope: SloScope, threshold: Threshold) -> Self {
         Self {
             id,
             scope,
@@ -71,7 +71,7 @@ impl Slo {
     }
 
     /// `pre-reserve: p95 < 3s`, or `all requests: error-rate < 1% over any 30s`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         let check = match self.over {
             Over::Drift { .. } => format!(
                 "{} drift {} {}%",
@@ -85,14 +85,14 @@ impl Slo {
     }
 
     /// Formats a measured value of this SLO (drift as a percentage).
-    pub fn format_value(&self, value: f64) -> String {
+    pub(crate) fn format_value(&self, value: f64) -> String {
         match self.over {
             Over::Drift { .. } => format!("{}%", trim_percent(value)),
             _ => self.threshold.format_value(value),
         }
     }
 
-    pub fn scope_name(&self) -> &str {
+    pub(crate) fn scope_name(&self) -> &str {
         match &self.scope {
             SloScope::All => "all requests",
             SloScope::Request { name, .. } | SloScope::Business { name, .. } => name,

@@ -46,7 +46,7 @@ pub enum Unit {
 }
 
 impl SloMeasure {
-    pub fn unit(self) -> Unit {
+    pub(crate) fn unit(self) -> Unit {
         match self {
             SloMeasure::Percentile(_)
             | SloMeasure::ServicePercentile(_)
@@ -60,7 +60,7 @@ impl SloMeasure {
     }
 
     /// Measured in microseconds of request latency.
-    pub fn is_latency(self) -> bool {
+    pub(crate) fn is_latency(self) -> bool {
         matches!(
             self,
             SloMeasure::Percentile(_)
@@ -81,7 +81,7 @@ pub enum Comparison {
 }
 
 impl Comparison {
-    pub fn holds(self, measured: f64, threshold: f64) -> bool {
+    pub(crate) fn holds(self, measured: f64, threshold: f64) -> bool {
         match self {
             Comparison::Below => measured < threshold,
             Comparison::AtMost => measured <= threshold,
@@ -90,7 +90,7 @@ impl Comparison {
         }
     }
 
-    pub fn symbol(self) -> &'static str {
+    pub(crate) fn symbol(self) -> &'static str {
         match self {
             Comparison::Below => "<",
             Comparison::AtMost => "<=",
@@ -104,12 +104,12 @@ impl Comparison {
 /// error rates as fractions in 0..=1.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Threshold {
-    pub measure: SloMeasure,
-    pub comparison: Comparison,
-    pub value: f64,
+    pub(crate) measure: SloMeasure,
+    pub(crate) comparison: Comparison,
+    pub(crate) value: f64,
     /// The time unit a rate was written per (`1000/min`): reports show the threshold and
     /// the measured value per it. Per second for everything else.
-    pub per: RateUnit,
+    pub(crate) per: RateUnit,
 }
 
 /// The time unit of a rate as the plan wrote it. Values are compared per second; this
@@ -162,7 +162,7 @@ impl Threshold {
 
     /// `NAME OP VALUE` where NAME is a business metric of the given kind (`Rate` or
     /// `Count`): `booking-success-rate > 95%`.
-    pub fn parse_business(text: &str, metric: SloMeasure) -> Result<Self, String> {
+    pub(crate) fn parse_business(text: &str, metric: SloMeasure) -> Result<Self, String> {
         let words: Vec<&str> = text.split_whitespace().collect();
         let [_, op, value] = words.as_slice() else {
             return Err("expected `METRIC OP VALUE`, e.g. `booking-success-rate > 95%`".to_owned());
@@ -209,7 +209,7 @@ impl Threshold {
 
     /// Formats a measured (or threshold) value in this metric's unit; a rate per the
     /// unit it was written in (`1000/min`), though `value` is per second.
-    pub fn format_value(&self, value: f64) -> String {
+    pub(crate) fn format_value(&self, value: f64) -> String {
         match self.measure {
             SloMeasure::Throughput if self.per != RateUnit::Second => format!(
                 "{}{}",

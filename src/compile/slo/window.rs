@@ -34,7 +34,7 @@ pub enum Over {
 
 impl Over {
     /// Evaluated while the run goes on (the recorder keeps its windows).
-    pub fn is_time_aware(&self) -> bool {
+    pub(crate) fn is_time_aware(&self) -> bool {
         !matches!(self, Over::Run)
     }
 }

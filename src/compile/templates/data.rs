@@ -19,7 +19,7 @@ use rand::Rng;
 use rand::rngs::SmallRng;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DataMode {
+pub(crate) enum DataMode {
     Sequential,
     Random,
     Unique,
@@ -27,7 +27,7 @@ pub enum DataMode {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnExhausted {
+pub(crate) enum OnExhausted {
     Fail,
     Recycle,
     Stop,
@@ -35,18 +35,18 @@ pub enum OnExhausted {
 
 /// A data file's rows, shared by every user.
 #[derive(Debug)]
-pub struct DataSet {
-    pub name: String,
-    pub columns: Vec<String>,
-    pub mode: DataMode,
-    pub on_exhausted: OnExhausted,
+pub(crate) struct DataSet {
+    pub(crate) name: String,
+    pub(crate) columns: Vec<String>,
+    pub(crate) mode: DataMode,
+    pub(crate) on_exhausted: OnExhausted,
     rows: Vec<Value>,
     cursor: AtomicUsize,
 }
 
 /// Why no row could be drawn.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Exhausted {
+pub(crate) enum Exhausted {
     /// `on-exhausted: fail`: the render fails with this message.
     Fail(String),
     /// `on-exhausted: stop`: the user stops.
@@ -55,7 +55,7 @@ pub enum Exhausted {
 
 impl DataSet {
     /// `rows` are objects with the same keys, `columns`.
-    pub fn new(
+    pub(crate) fn new(
         name: String,
         columns: Vec<String>,
         rows: Vec<Value>,
@@ -72,16 +72,8 @@ impl DataSet {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// Draws a row for one user.
-    pub fn draw(&self, rng: &mut SmallRng) -> Result<Value, Exhausted> {
+    pub(crate) fn draw(&self, rng: &mut SmallRng) -> Result<Value, Exhausted> {
         let len = self.rows.len();
         let index = match self.mode {
             DataMode::Random => rng.random_range(0..len),
@@ -112,7 +104,7 @@ impl DataSet {
     }
 
     /// Forgets the draws of the compile-time dry render, so the run starts at row one.
-    pub fn rewind(&self) {
+    pub(crate) fn rewind(&self) {
         self.cursor.store(0, Ordering::Relaxed);
     }
 }

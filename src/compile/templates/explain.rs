@@ -7,7 +7,7 @@ use super::{Templates, Text, describe};
 
 /// Why `text` failed to render for `scope`: for an undefined variable, its name
 /// (`` `token` is undefined (…) ``); otherwise the error as `describe` puts it.
-pub fn explain(
+pub(crate) fn explain(
     templates: &Templates,
     text: &Text,
     scope: &Value,

@@ -11,7 +11,7 @@ use rand::{Rng, RngCore};
 use super::scope::{SCOPE_KEY, UserScope};
 
 /// Every function templates may call (for "unknown function" diagnostics).
-pub const FUNCTION_NAMES: [&str; 11] = [
+pub(crate) const FUNCTION_NAMES: [&str; 11] = [
     "random_int",
     "choice",
     "uuid",

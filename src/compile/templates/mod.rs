@@ -5,7 +5,7 @@
 //! their randomness from the rendering user's seeded RNG, so `--seed` reproduces payloads.
 
 mod crypto;
-pub mod data;
+pub(crate) mod data;
 mod explain;
 mod functions;
 mod null;
@@ -15,17 +15,17 @@ use std::collections::HashSet;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
-pub use explain::explain;
-pub use functions::FUNCTION_NAMES;
-pub use scope::{Globals, UserScope};
+pub(crate) use explain::explain;
+pub(crate) use functions::FUNCTION_NAMES;
+pub(crate) use scope::{Globals, UserScope};
 
 /// Names every template can use besides plan variables, user variables and functions.
-pub const BUILTIN_VARIABLES: [&str; 4] = ["user_id", "user_class", "iteration", "env"];
+pub(crate) const BUILTIN_VARIABLES: [&str; 4] = ["user_id", "user_class", "iteration", "env"];
 
 /// Instructions one render may run: a body looping over 10,000 items takes about
 /// 100,000; a loop in a loop over `range(100000)` would take 10^10 and is stopped here,
 /// in well under a second. See docs/robustness.md.
-pub const MAX_FUEL: u64 = 2_000_000;
+pub(crate) const MAX_FUEL: u64 = 2_000_000;
 
 /// A compiled template, by position in `Templates`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,7 +39,7 @@ pub enum Text {
 }
 
 /// The compiled templates of a plan.
-pub struct Templates {
+pub(crate) struct Templates {
     env: Environment<'static>,
     names: Vec<String>,
 }
@@ -57,12 +57,12 @@ impl Default for Templates {
 }
 
 /// Whether `text` has template syntax at all; plain text is never rendered.
-pub fn is_template(text: &str) -> bool {
+pub(crate) fn is_template(text: &str) -> bool {
     text.contains("{{") || text.contains("{%") || text.contains("{#")
 }
 
 impl Templates {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // Payload files end in a newline; keep bodies byte-for-byte as written.
@@ -79,7 +79,7 @@ impl Templates {
     }
 
     /// Compiles `source` (a syntax error is returned as its message) unless it is plain text.
-    pub fn compile(&mut self, source: &str) -> Result<Text, String> {
+    pub(crate) fn compile(&mut self, source: &str) -> Result<Text, String> {
         if !is_template(source) {
             return Ok(Text::Static(source.to_owned()));
         }
@@ -92,14 +92,14 @@ impl Templates {
     }
 
     /// Renders a template for the user whose scope is `scope` (see `UserScope::value`).
-    pub fn render(&self, id: TemplateId, scope: &Value) -> Result<String, minijinja::Error> {
+    pub(crate) fn render(&self, id: TemplateId, scope: &Value) -> Result<String, minijinja::Error> {
         self.env
             .get_template(&self.names[id.0 as usize])?
             .render(scope)
     }
 
     /// Renders `text`, borrowing when it is static.
-    pub fn render_text<'a>(
+    pub(crate) fn render_text<'a>(
         &self,
         text: &'a Text,
         scope: &Value,
@@ -113,7 +113,7 @@ impl Templates {
     /// Runs a `set` step for the user whose scope is `scope` (rendered as `value`):
     /// renders each assignment in order and stores it, so later ones see earlier ones.
     /// Stops at the first failure, returning the failing assignment's index.
-    pub fn assign(
+    pub(crate) fn assign(
         &self,
         assignments: &[(String, Text)],
         scope: &UserScope,
@@ -129,13 +129,13 @@ impl Templates {
     /// Whether a condition (compiled from `condition_source`) holds for `scope`. One that
     /// cannot be evaluated (a variable still unset, `json.code` on a body without it)
     /// does not.
-    pub fn holds(&self, id: TemplateId, scope: &Value) -> bool {
+    pub(crate) fn holds(&self, id: TemplateId, scope: &Value) -> bool {
         self.render(id, scope)
             .is_ok_and(|rendered| !rendered.is_empty())
     }
 
     /// The source `id` was compiled from.
-    pub fn source(&self, id: TemplateId) -> Option<String> {
+    pub(crate) fn source(&self, id: TemplateId) -> Option<String> {
         self.env
             .get_template(&self.names[id.0 as usize])
             .ok()
@@ -143,7 +143,7 @@ impl Templates {
     }
 
     /// Variables the template reads but does not define, as dotted paths (`env.HOME`).
-    pub fn undeclared(&self, id: TemplateId) -> HashSet<String> {
+    pub(crate) fn undeclared(&self, id: TemplateId) -> HashSet<String> {
         self.env
             .get_template(&self.names[id.0 as usize])
             .map(|t| t.undeclared_variables(true))
@@ -153,13 +153,13 @@ impl Templates {
 
 /// A template that renders non-empty exactly when `condition`, a Jinja expression, holds:
 /// `when` steps and outcomes are compiled from it and tested with `Templates::holds`.
-pub fn condition_source(condition: &str) -> String {
+pub(crate) fn condition_source(condition: &str) -> String {
     format!("{{% if {condition} %}}1{{% endif %}}")
 }
 
 /// A minijinja error as one line: its kind and detail, without minijinja's own template
 /// names (`t3`), which mean nothing to the plan's author.
-pub fn describe(error: &minijinja::Error) -> String {
+pub(crate) fn describe(error: &minijinja::Error) -> String {
     if error.kind() == minijinja::ErrorKind::OutOfFuel {
         return format!(
             "the template ran more than {MAX_FUEL} instructions (a loop too long, or a loop in a loop) and was stopped; loop over less"

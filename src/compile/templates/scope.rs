@@ -22,7 +22,7 @@ pub(super) const SCOPE_KEY: &str = "__planrun_user";
 /// What every user shares: plan variables, the environment variables templates read,
 /// and the data sets.
 #[derive(Debug, Default)]
-pub struct Globals {
+pub(crate) struct Globals {
     vars: IndexMap<String, Value>,
     env: Value,
     data: Vec<DataSet>,
@@ -30,7 +30,7 @@ pub struct Globals {
 
 impl Globals {
     /// `env` holds only the environment variables the plan's templates name, read at compile.
-    pub fn new(vars: IndexMap<String, Value>, env: Vec<(String, String)>) -> Self {
+    pub(crate) fn new(vars: IndexMap<String, Value>, env: Vec<(String, String)>) -> Self {
         let env: IndexMap<String, String> = env.into_iter().collect();
         Self {
             vars,
@@ -39,23 +39,23 @@ impl Globals {
         }
     }
 
-    pub fn with_data(mut self, data: Vec<DataSet>) -> Self {
+    pub(crate) fn with_data(mut self, data: Vec<DataSet>) -> Self {
         self.data = data;
         self
     }
 
-    pub fn data(&self) -> &[DataSet] {
+    pub(crate) fn data(&self) -> &[DataSet] {
         &self.data
     }
 
-    pub fn var_names(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn var_names(&self) -> impl Iterator<Item = &str> {
         self.vars.keys().map(String::as_str)
     }
 }
 
 /// One virtual user's view for templates.
 #[derive(Debug)]
-pub struct UserScope {
+pub(crate) struct UserScope {
     user_id: u64,
     class: Value,
     iteration: AtomicU64,
@@ -71,7 +71,7 @@ pub struct UserScope {
 }
 
 impl UserScope {
-    pub fn new(user_id: u64, class: &str, globals: Arc<Globals>, seed: u64) -> Arc<Self> {
+    pub(crate) fn new(user_id: u64, class: &str, globals: Arc<Globals>, seed: u64) -> Arc<Self> {
         Arc::new(Self {
             user_id,
             class: Value::from(class),
@@ -86,7 +86,7 @@ impl UserScope {
     }
 
     /// The reason the last data draw failed, once.
-    pub fn take_data_error(&self) -> Option<String> {
+    pub(crate) fn take_data_error(&self) -> Option<String> {
         self.data_error
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -94,7 +94,7 @@ impl UserScope {
     }
 
     /// Whether a data set told this user to stop.
-    pub fn must_stop(&self) -> bool {
+    pub(crate) fn must_stop(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
     }
 
@@ -127,12 +127,12 @@ impl UserScope {
     }
 
     /// The value to render templates against.
-    pub fn value(self: &Arc<Self>) -> Value {
+    pub(crate) fn value(self: &Arc<Self>) -> Value {
         Value::from_dyn_object(self.clone())
     }
 
     /// Sets (or replaces) a user variable.
-    pub fn set(&self, name: &str, value: Value) {
+    pub(crate) fn set(&self, name: &str, value: Value) {
         let mut vars = self.vars.lock().unwrap_or_else(|e| e.into_inner());
         match vars.iter_mut().find(|(n, _)| n == name) {
             Some((_, slot)) => *slot = value,
@@ -141,12 +141,12 @@ impl UserScope {
     }
 
     /// Counts one more completed task iteration.
-    pub fn next_iteration(&self) {
+    pub(crate) fn next_iteration(&self) {
         self.iteration.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Runs `f` with this user's RNG.
-    pub fn with_rng<R>(&self, f: impl FnOnce(&mut SmallRng) -> R) -> R {
+    pub(crate) fn with_rng<R>(&self, f: impl FnOnce(&mut SmallRng) -> R) -> R {
         let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut rng)
     }

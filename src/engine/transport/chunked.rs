@@ -19,30 +19,30 @@ enum State {
 
 /// A malformed chunked body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct InvalidChunk(pub &'static str);
+pub(super) struct InvalidChunk(pub(crate) &'static str);
 
 #[derive(Debug)]
 pub(super) struct ChunkedBody {
     state: State,
     /// Body bytes seen, excluding the chunk framing.
-    pub bytes: u64,
+    pub(crate) bytes: u64,
 }
 
 impl ChunkedBody {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             state: State::Size,
             bytes: 0,
         }
     }
 
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         self.state == State::Done
     }
 
     /// Consumes what it can of `input`, passing chunk data to `data`; the caller keeps the
     /// rest and feeds it again with more bytes appended. Stops once the body is complete.
-    pub fn feed(
+    pub(crate) fn feed(
         &mut self,
         input: &[u8],
         mut data: impl FnMut(&[u8]),

@@ -48,14 +48,14 @@ enum ExchangeError {
 }
 
 impl Http1Connection {
-    pub fn new(idle_limit: Option<Duration>) -> Self {
+    pub(super) fn new(idle_limit: Option<Duration>) -> Self {
         Self {
             idle: None,
             idle_limit,
         }
     }
 
-    pub async fn send(
+    pub(crate) async fn send(
         &mut self,
         request: &OutgoingRequest,
         jar: &Jar,

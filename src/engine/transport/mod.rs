@@ -58,7 +58,7 @@ pub(super) struct Kept {
 }
 
 impl Kept {
-    pub fn new(cap: ByteSize) -> Self {
+    pub(super) fn new(cap: ByteSize) -> Self {
         Self {
             body: Vec::new(),
             cap: cap.as_usize(),
@@ -66,7 +66,7 @@ impl Kept {
         }
     }
 
-    pub fn push(&mut self, bytes: &[u8]) {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         let take = bytes.len().min(self.cap.saturating_sub(self.body.len()));
         self.truncated |= take < bytes.len();
         if self.body.capacity() - self.body.len() < take {
@@ -81,7 +81,7 @@ impl Kept {
     }
 
     /// The kept start of the body, and whether any of it was dropped.
-    pub fn finish(self) -> (Vec<u8>, bool) {
+    pub(super) fn finish(self) -> (Vec<u8>, bool) {
         (self.body, self.truncated)
     }
 }
@@ -127,7 +127,7 @@ impl HttpTransport {
     /// Replaces, rather than reuses, a connection idle for `idle` or longer: a server
     /// closes an idle connection at its keep-alive timeout, and a request sent as it does
     /// fails. Browsers keep idle connections for less than the servers they talk to.
-    pub fn with_connection_idle(mut self, idle: Duration) -> Self {
+    pub(crate) fn with_connection_idle(mut self, idle: Duration) -> Self {
         self.connection_idle = Some(idle);
         self
     }

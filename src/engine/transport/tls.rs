@@ -15,7 +15,7 @@ pub(super) struct TlsConfig(Arc<rustls::ClientConfig>);
 
 impl TlsConfig {
     /// Trusts the system's root certificates, as a browser on this machine would.
-    pub fn system() -> Result<Self, String> {
+    pub(crate) fn system() -> Result<Self, String> {
         let mut roots = rustls::RootCertStore::empty();
         let found = rustls_native_certs::load_native_certs();
         let (added, _ignored) = roots.add_parsable_certificates(found.certs);
@@ -36,7 +36,7 @@ impl TlsConfig {
 
     /// A user's client; a pooled connection idle for `connection_idle` is closed, not
     /// reused (reqwest's own default is 90 s).
-    pub fn client(
+    pub(crate) fn client(
         &self,
         jar: Arc<Jar>,
         connection_idle: Option<Duration>,

@@ -91,27 +91,27 @@ pub(super) enum Framing {
 /// A parsed response head.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Head {
-    pub status: u16,
+    pub(crate) status: u16,
     /// Bytes of the buffer the head took.
-    pub len: usize,
-    pub framing: Framing,
+    pub(crate) len: usize,
+    pub(crate) framing: Framing,
     /// The connection may carry another request after this response.
-    pub keep_alive: bool,
-    pub set_cookies: Vec<HeaderValue>,
+    pub(crate) keep_alive: bool,
+    pub(crate) set_cookies: Vec<HeaderValue>,
     /// Every header, when the caller asked to keep them.
-    pub headers: HeaderMap,
+    pub(crate) headers: HeaderMap,
 }
 
 impl Head {
     /// `1xx` other than `101`: a provisional response; the real one follows.
-    pub fn is_informational(&self) -> bool {
+    pub(crate) fn is_informational(&self) -> bool {
         (100..200).contains(&self.status) && self.status != 101
     }
 }
 
 /// Why a response head is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct InvalidHead(pub String);
+pub(super) struct InvalidHead(pub(crate) String);
 
 /// Parses a response head from the start of `buf`; `Ok(None)` means more bytes are needed.
 pub(super) fn parse_head(

@@ -19,12 +19,12 @@ use crate::compile::{RequestNameId, RequestSpec, UserClass};
 
 /// What every user shares.
 pub(super) struct Shared<T: Transport> {
-    pub exec: Arc<ExecPlan>,
-    pub transport: Arc<T>,
-    pub events: EventSender,
-    pub run_start: Instant,
+    pub(crate) exec: Arc<ExecPlan>,
+    pub(crate) transport: Arc<T>,
+    pub(crate) events: EventSender,
+    pub(crate) run_start: Instant,
     /// Cancelled when in-flight requests must be abandoned (grace over, second Ctrl-C).
-    pub hard_stop: CancellationToken,
+    pub(crate) hard_stop: CancellationToken,
 }
 
 impl<T: Transport> Shared<T> {
@@ -36,10 +36,10 @@ impl<T: Transport> Shared<T> {
 
 /// One user's identity.
 pub(super) struct UserSpec {
-    pub id: u64,
-    pub class: usize,
+    pub(crate) id: u64,
+    pub(crate) class: usize,
     /// Cancelled when this user should stop starting new work.
-    pub stop: CancellationToken,
+    pub(crate) stop: CancellationToken,
 }
 
 /// Derives a user's seed from the run's: SplitMix64, so neighbouring ids diverge fully.
@@ -189,9 +189,9 @@ pub(super) struct User<T: Transport> {
     class: usize,
     /// When the schedule wanted the next request sent (open model), so its latency can
     /// count from then; taken by that request.
-    pub intended: Option<Instant>,
+    pub(crate) intended: Option<Instant>,
     /// Send no samples: the recovery probe's requests are not part of the load.
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// `on-start` succeeded.
     ready: bool,
     /// `on-start` failed at least once (the user is counted once).

@@ -79,14 +79,14 @@ impl SourceCode for Snippet {
 }
 
 /// Keys and values quoted in messages and labels are cut past this many characters.
-pub const MAX_QUOTED_CHARS: usize = 80;
+pub(super) const MAX_QUOTED_CHARS: usize = 80;
 
 /// Snippet lines are cut to this many characters around the span: the renderer cannot
 /// draw a line of 65,536 characters or more, and nobody reads one.
-pub const MAX_SNIPPET_LINE_CHARS: usize = 160;
+pub(super) const MAX_SNIPPET_LINE_CHARS: usize = 160;
 
 /// `text`, cut to `MAX_QUOTED_CHARS` characters with a note of how long it was.
-pub fn shorten(text: &str) -> String {
+pub(crate) fn shorten(text: &str) -> String {
     let count = text.chars().count();
     if count <= MAX_QUOTED_CHARS {
         return text.to_owned();

@@ -10,7 +10,7 @@ use super::*;
 use crate::metrics::PERCENTILES;
 use crate::slo::Unit;
 
-pub fn results() -> Results {
+pub(crate) fn results() -> Results {
     let started_at = Utc
         .with_ymd_and_hms(2026, 11, 26, 18, 0, 0)
         .single()
@@ -311,11 +311,11 @@ fn interval(
 /// Names and reasons that try to attack whoever reads the reports: terminal escapes (a
 /// title change, a colour), NUL, a right-to-left override, CR/LF, Markdown and a
 /// spreadsheet formula.
-pub const HOSTILE_NAME: &str =
+pub(crate) const HOSTILE_NAME: &str =
     "=cmd|' /C calc'!A0\u{1b}]0;owned\u{7}\u{1b}[31m\0\u{202e}gpj.exe\r\n| **x** [a](b)";
 
 /// `results()` with a request, a failure and a reason named `HOSTILE_NAME`.
-pub fn hostile_results() -> Results {
+pub(crate) fn hostile_results() -> Results {
     let mut results = results();
     results.requests[0].name = HOSTILE_NAME.to_owned();
     results.requests[0].method = "-GET".to_owned();
@@ -327,7 +327,7 @@ pub fn hostile_results() -> Results {
 /// `results()` from a run that cannot be trusted (planrun ran short of open files, and a
 /// reason with markup), on a busy machine, whose users' on-start failed and whose
 /// exclusive outcomes held together: what every report must show beside the verdict.
-pub fn troubled_results() -> Results {
+pub(crate) fn troubled_results() -> Results {
     let mut results = results();
     results.trustworthy = Some(false);
     results.untrustworthy_reasons = vec![
@@ -358,7 +358,7 @@ pub fn troubled_results() -> Results {
 
 /// `results()` from an open-model run with a burst and a recovery probe that an `abort`
 /// SLO stopped early: what `open_model::notes` renders.
-pub fn open_results() -> Results {
+pub(crate) fn open_results() -> Results {
     let mut results = results();
     results.latency_measure = LatencyMeasure::Corrected;
     let service = |ms: f64| {

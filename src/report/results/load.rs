@@ -16,19 +16,19 @@ use crate::metrics::{AbortReason, BurstOutcome, RecoveryOutcome, RunSummary};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MachineResult {
     /// CPU steal over all CPU time during the run, 0..=1 (`/proc/stat`).
-    pub cpu_steal: Option<f64>,
+    pub(crate) cpu_steal: Option<f64>,
     /// Share of the run during which some runnable task waited for a CPU, 0..=1
     /// (`/proc/pressure/cpu`, "some").
-    pub cpu_pressure: Option<f64>,
+    pub(crate) cpu_pressure: Option<f64>,
     /// The 1-minute load average at the end of the run, per core.
-    pub load_per_core: Option<f64>,
+    pub(crate) load_per_core: Option<f64>,
     /// The wall time the machine figures cover, in seconds.
-    pub wall_s: f64,
+    pub(crate) wall_s: f64,
     /// Think-time timers that fired (closed model).
-    pub timers: u64,
+    pub(crate) timers: u64,
     /// How late they fired: p99 and max, in milliseconds.
-    pub timer_lag_p99_ms: Option<f64>,
-    pub timer_lag_max_ms: Option<f64>,
+    pub(crate) timer_lag_p99_ms: Option<f64>,
+    pub(crate) timer_lag_max_ms: Option<f64>,
 }
 
 /// What `latency` counts from.
@@ -54,13 +54,13 @@ pub enum ArrivalSpacing {
 /// An open-model run's arrivals: planned, started, dropped, and how late they started.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ArrivalsResult {
-    pub spacing: ArrivalSpacing,
+    pub(crate) spacing: ArrivalSpacing,
     /// Arrivals the plan asks for over the whole run.
-    pub expected: f64,
+    pub(crate) expected: f64,
     /// Arrivals in flight at most (`max-in-flight`).
-    pub max_in_flight: u32,
+    pub(crate) max_in_flight: u32,
     /// Sessions (cookie jars and variables) arrivals take turns with.
-    pub sessions: u32,
+    pub(crate) sessions: u32,
     /// The arrival rate per stage (cut at the end of the run).
     pub stages: Vec<ArrivalStageResult>,
     /// Arrivals that came due, started, and were dropped (at `max-in-flight`, or too late).
@@ -68,57 +68,57 @@ pub struct ArrivalsResult {
     pub started: u64,
     pub dropped: u64,
     /// How late the scheduler started arrivals: p99 and max, in milliseconds.
-    pub lag_p99_ms: f64,
-    pub lag_max_ms: f64,
+    pub(crate) lag_p99_ms: f64,
+    pub(crate) lag_max_ms: f64,
 }
 
 /// One stage of an arrival-rate load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ArrivalStageResult {
-    pub name: String,
-    pub start_s: f64,
-    pub end_s: f64,
+    pub(crate) name: String,
+    pub(crate) start_s: f64,
+    pub(crate) end_s: f64,
     /// Arrivals per second at the stage's start and end.
     pub from_per_s: f64,
-    pub to_per_s: f64,
+    pub(crate) to_per_s: f64,
 }
 
 /// A burst: requests sent together at one instant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct BurstResult {
     /// The request sent.
-    pub name: String,
+    pub(crate) name: String,
     /// When, in seconds from the start.
-    pub at_s: f64,
-    pub size: u32,
-    pub succeeded: u32,
+    pub(crate) at_s: f64,
+    pub(crate) size: u32,
+    pub(crate) succeeded: u32,
     /// Latency of the fastest, median and slowest, in milliseconds.
-    pub fastest_ms: f64,
-    pub median_ms: f64,
-    pub slowest_ms: f64,
+    pub(crate) fastest_ms: f64,
+    pub(crate) median_ms: f64,
+    pub(crate) slowest_ms: f64,
 }
 
 /// The recovery probe polled after the load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RecoveryResult {
     /// The request polled.
-    pub request: String,
+    pub(crate) request: String,
     /// Good answers in a row it waited for.
-    pub successes: u32,
+    pub(crate) successes: u32,
     /// Seconds after the load until they came; `null` when the probe gave up.
-    pub recovered_after_s: Option<f64>,
-    pub probes: u32,
+    pub(crate) recovered_after_s: Option<f64>,
+    pub(crate) probes: u32,
 }
 
 /// Why an `abort` SLO stopped the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AbortedResult {
     /// The SLO as written.
-    pub slo: String,
+    pub(crate) slo: String,
     /// When the run was stopped, in seconds from the start.
-    pub at_s: f64,
+    pub(crate) at_s: f64,
     /// `error-rate 20% in 20s–30s, breached since 25s`.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// `None` unless the run was open-model.

@@ -24,18 +24,18 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use crate::slo::{RunVerdict, Status};
-pub use checks::{
+pub(crate) use checks::{
     BusinessResult, CheckResult, FailureResult, OnStartResult, OutcomeConflictResult, OutcomeResult,
 };
 pub use load::{
     AbortedResult, ArrivalSpacing, ArrivalStageResult, ArrivalsResult, BurstResult, LatencyMeasure,
     MachineResult, RecoveryResult,
 };
-pub use request::{LatencyResult, Percentiles, RequestResult, percentile_key};
-pub use run::{PlanInfo, RunInfo, StageResult};
+pub(crate) use request::{LatencyResult, Percentiles, RequestResult, percentile_key};
+pub(crate) use run::{PlanInfo, RunInfo, StageResult};
 pub use schema::{SCHEMA_FILE, schema};
-pub use series::{IntervalResult, IntervalTotals, NameHistoryResult, RequestInterval};
-pub use slo::SloResult;
+pub(crate) use series::{IntervalResult, IntervalTotals, NameHistoryResult, RequestInterval};
+pub(crate) use slo::SloResult;
 
 /// Bumped on any incompatible change to the layout below.
 /// Version 2 dropped the terminal's `notes` and typed every section: files of version 1
@@ -47,15 +47,15 @@ pub const SCHEMA_VERSION: u32 = 2;
 pub struct Results {
     pub schema_version: u32,
     /// The planrun that measured the run.
-    pub planrun_version: String,
-    pub plan: PlanInfo,
+    pub(crate) planrun_version: String,
+    pub(crate) plan: PlanInfo,
     pub run: RunInfo,
     /// The run did not fail: `verdict.status` is `pass` or `warn`.
-    pub passed: bool,
+    pub(crate) passed: bool,
     /// The run's verdict, with `--strict` applied, and its exit code: what every report
     /// shows. Files written before it was recorded get it from their SLOs (`json::parse`).
     #[serde(default = "RunVerdict::unrecorded")]
-    pub verdict: RunVerdict,
+    pub(crate) verdict: RunVerdict,
     /// One verdict per SLO, in plan order.
     #[serde(default)]
     pub slos: Vec<SloResult>,
@@ -68,7 +68,7 @@ pub struct Results {
     pub failures: Vec<FailureResult>,
     /// Named checks with their pass counts, in plan order (empty when the plan has none).
     #[serde(default)]
-    pub checks: Vec<CheckResult>,
+    pub(crate) checks: Vec<CheckResult>,
     /// Named outcomes with how often they held, in plan order.
     #[serde(default)]
     pub outcomes: Vec<OutcomeResult>,
@@ -78,7 +78,7 @@ pub struct Results {
     /// Responses that met more than one outcome of an `exclusive-outcomes` group, most
     /// frequent first (absent when none did).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub outcome_conflicts: Vec<OutcomeConflictResult>,
+    pub(crate) outcome_conflicts: Vec<OutcomeConflictResult>,
     /// Users whose `on-start` failed (absent when the plan has no `on-start`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_start: Option<OnStartResult>,
@@ -100,7 +100,7 @@ pub struct Results {
     pub recovery: Option<RecoveryResult>,
     /// An `abort` SLO stopped the run early.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aborted: Option<AbortedResult>,
+    pub(crate) aborted: Option<AbortedResult>,
     /// planrun kept the schedule it was asked to keep (absent from files written before
     /// it judged itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,25 +111,25 @@ pub struct Results {
     /// planrun's CPU time over the run's wall time, per worker thread, 0..=1 (`null`
     /// where it could not be read).
     #[serde(default)]
-    pub cpu_busy: Option<f64>,
+    pub(crate) cpu_busy: Option<f64>,
     /// The machine's load and how late users' timers fired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub machine: Option<MachineResult>,
+    pub(crate) machine: Option<MachineResult>,
 }
 
 impl Results {
     /// The run's verdict in a word: `verdict.status`.
-    pub fn status(&self) -> Status {
+    pub(crate) fn status(&self) -> Status {
         self.verdict.status
     }
 
     /// The SLOs that fail the run: FAILs, and WARNs under `--strict`.
-    pub fn failed_slos(&self) -> impl Iterator<Item = &SloResult> {
+    pub(crate) fn failed_slos(&self) -> impl Iterator<Item = &SloResult> {
         self.slos.iter().filter(|s| self.verdict.fails(s.status))
     }
 
     /// One line for headings: `smoke: all 3 SLOs passed`, `smoke: 1 of 3 SLOs failed`.
-    pub fn headline(&self) -> String {
+    pub(crate) fn headline(&self) -> String {
         let interrupted = if self.run.interrupted {
             " (interrupted)"
         } else {
@@ -139,13 +139,13 @@ impl Results {
     }
 
     /// The verdict line every report leads with: `FAILED: smoke: 1 of 3 SLOs failed`.
-    pub fn verdict_line(&self) -> String {
+    pub(crate) fn verdict_line(&self) -> String {
         format!("{}: {}", self.verdict.word(), self.headline())
     }
 
     /// The verdict an older `summary.json` implies: its SLOs' statuses, not strict (it did
     /// not record `--strict`).
-    pub fn judged_from_slos(&self) -> RunVerdict {
+    pub(crate) fn judged_from_slos(&self) -> RunVerdict {
         RunVerdict::judge(
             self.slos.iter().map(|s| s.status),
             false,

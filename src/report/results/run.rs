@@ -7,20 +7,20 @@ use serde::{Deserialize, Serialize};
 
 /// The plan that was run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct PlanInfo {
-    pub name: String,
+pub(crate) struct PlanInfo {
+    pub(crate) name: String,
     /// The plan file as given on the command line.
-    pub file: String,
+    pub(crate) file: String,
     /// The target's base URL.
-    pub host: String,
+    pub(crate) host: String,
     /// The seed every random choice derived from.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// The plan as run: after `extends`, `--set` and the flags that change it (`--host`,
     /// `-u`, `-r`, `-t`, `--seed`).
-    pub resolved: serde_json::Value,
+    pub(crate) resolved: serde_json::Value,
     /// The command line that ran it, quoted for a POSIX shell, secrets scrubbed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
+    pub(crate) command: Option<String>,
 }
 
 /// When and how long the run went, and with how many users.
@@ -28,28 +28,28 @@ pub struct PlanInfo {
 pub struct RunInfo {
     #[serde(with = "rfc3339_millis")]
     #[schemars(with = "DateTime<Utc>")]
-    pub started_at: DateTime<Utc>,
+    pub(crate) started_at: DateTime<Utc>,
     #[serde(with = "rfc3339_millis")]
     #[schemars(with = "DateTime<Utc>")]
-    pub ended_at: DateTime<Utc>,
+    pub(crate) ended_at: DateTime<Utc>,
     /// From the start to the last response, graceful stop included.
     pub duration_s: f64,
     /// Stopped early by a signal (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT).
     pub interrupted: bool,
-    pub peak_users: u32,
+    pub(crate) peak_users: u32,
     /// Users per class at the peak.
-    pub users_by_class: IndexMap<String, u32>,
-    pub stages: Vec<StageResult>,
+    pub(crate) users_by_class: IndexMap<String, u32>,
+    pub(crate) stages: Vec<StageResult>,
 }
 
 /// One load stage as it ran (cut at the end of the run).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct StageResult {
-    pub name: String,
-    pub start_s: f64,
-    pub end_s: f64,
-    pub from_users: u32,
-    pub to_users: u32,
+pub(crate) struct StageResult {
+    pub(crate) name: String,
+    pub(crate) start_s: f64,
+    pub(crate) end_s: f64,
+    pub(crate) from_users: u32,
+    pub(crate) to_users: u32,
 }
 
 /// RFC 3339 in UTC to the millisecond (`2026-11-26T18:58:42.123Z`), the precision kept.
@@ -57,11 +57,11 @@ mod rfc3339_millis {
     use chrono::{DateTime, SecondsFormat, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&at.to_rfc3339_opts(SecondsFormat::Millis, true))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
         let text = String::deserialize(d)?;
         DateTime::parse_from_rfc3339(&text)
             .map(|at| at.with_timezone(&Utc))

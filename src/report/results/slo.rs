@@ -14,24 +14,24 @@ fn critical() -> Level {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SloResult {
     /// The SLO as written, with its scope: `pre-reserve: p95 < 3s`.
-    pub slo: String,
+    pub(crate) slo: String,
     /// `all requests`, a request name, or a business metric's name.
-    pub scope: String,
+    pub(crate) scope: String,
     /// `p95` (any `pNN`), `mean`, `max`, `error-rate`, `throughput`, or for a business
     /// metric `rate` or `count`.
-    pub metric: String,
+    pub(crate) metric: String,
     /// `<`, `<=`, `>` or `>=`.
-    pub comparison: String,
+    pub(crate) comparison: String,
     /// The measured value in `unit`; `null` when nothing was measured.
-    pub measured: Option<f64>,
-    pub threshold: f64,
-    pub unit: Unit,
+    pub(crate) measured: Option<f64>,
+    pub(crate) threshold: f64,
+    pub(crate) unit: Unit,
     /// The measured value as people read it (`23.4ms`, `0.42%`), or `no requests`.
-    pub measured_text: String,
+    pub(crate) measured_text: String,
     /// The threshold as people read it (`3s`).
-    pub threshold_text: String,
+    pub(crate) threshold_text: String,
     /// False when this SLO fails the run: a FAIL, or a WARN under `--strict`.
-    pub passed: bool,
+    pub(crate) passed: bool,
     /// `target` (a breach WARNs) or `critical` (a breach FAILs).
     #[serde(default = "critical")]
     pub level: Level,
@@ -42,17 +42,17 @@ pub struct SloResult {
     /// Latency SLOs over the whole run: the responses `measured` is over (answered with
     /// any status, or timed out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub responses: Option<u64>,
+    pub(crate) responses: Option<u64>,
     /// …and the requests left out for failing without a response (refused, reset, DNS,
     /// TLS, cancelled) or never being sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub without_response: Option<u64>,
+    pub(crate) without_response: Option<u64>,
 }
 
 impl SloResult {
     /// The measured value with what a latency is over: `23.4ms over 1234 responses`,
     /// `, 17 requests without a response left out` when some were.
-    pub fn measured_over(&self) -> String {
+    pub(crate) fn measured_over(&self) -> String {
         match (self.over(), self.measured) {
             (Some(over), Some(_)) => format!("{} {over}", self.measured_text),
             (Some(over), None) => format!("{} ({over})", self.measured_text),
@@ -62,7 +62,7 @@ impl SloResult {
 
     /// What a whole-run latency SLO's value is over: `over 1234 responses, 17 requests
     /// without a response left out` (`0 responses, …` when nothing was measured).
-    pub fn over(&self) -> Option<String> {
+    pub(crate) fn over(&self) -> Option<String> {
         let (responses, without) = (self.responses?, self.without_response?);
         let plural = |n: u64, word: &str| {
             if n == 1 {
@@ -86,7 +86,7 @@ impl SloResult {
     }
 
     /// The SLO as reports name it: a target's breach only warns, so targets say so.
-    pub fn title(&self) -> String {
+    pub(crate) fn title(&self) -> String {
         match self.level {
             Level::Target => format!("{} (target)", self.slo),
             Level::Critical => self.slo.clone(),
