@@ -55,6 +55,8 @@ pub struct ExecPlan {
     /// How long a kept-alive connection may sit idle before it is replaced rather than
     /// reused (`connection-idle`).
     pub connection_idle: Duration,
+    /// How `https://` connections are set up (`tls`).
+    pub tls: super::TlsOptions,
     pub requests: Vec<RequestSpec>,
     /// Request names, in order of first appearance in the plan.
     pub request_names: Vec<RequestName>,
