@@ -32,7 +32,7 @@ pub use load::{
     MachineResult, RecoveryResult,
 };
 pub use request::{LatencyResult, Percentiles, RequestResult, percentile_key};
-pub use run::{PlanInfo, RunInfo, StageResult};
+pub use run::{PlanInfo, RunInfo, StageResult, TlsResult};
 pub use schema::{SCHEMA_FILE, schema};
 pub use series::{IntervalResult, IntervalTotals, NameHistoryResult, RequestInterval};
 pub use slo::SloResult;
@@ -50,6 +50,9 @@ pub struct Results {
     pub planrun_version: String,
     pub plan: PlanInfo,
     pub run: RunInfo,
+    /// How `https://` connections were set up; absent for a plain-HTTP target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsResult>,
     /// The run did not fail: `verdict.status` is `pass` or `warn`.
     pub passed: bool,
     /// The run's verdict, with `--strict` applied, and its exit code: what every report
