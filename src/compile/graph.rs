@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName};
-use reqwest::{Method, Url};
+use http::Method;
+use http::header::{HeaderMap, HeaderName};
+use url::Url;
 
 use super::arrival_plan::ArrivalPlan;
 use super::business::BusinessMetric;

@@ -5,11 +5,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use http::Method;
+use http::header::HeaderMap;
 use planrun::compile::TlsOptions;
 use planrun::engine::{HttpTransport, OutgoingRequest, Session, TlsFailure, Transport};
 use planrun::metrics::Failure;
-use reqwest::Method;
-use reqwest::header::HeaderMap;
 use rustls::HandshakeKind;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

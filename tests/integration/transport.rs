@@ -5,14 +5,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use http::Method;
+use http::header::HeaderMap;
 use planrun::compile::TlsOptions;
 use planrun::engine::{
     HttpSession, HttpTransport, OutgoingRequest, Session, TlsFailure, Transport,
 };
 use planrun::metrics::Failure;
 use planrun::units::ByteSize;
-use reqwest::Method;
-use reqwest::header::HeaderMap;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;

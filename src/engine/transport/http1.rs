@@ -11,11 +11,11 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Method;
-use reqwest::cookie::{CookieStore as _, Jar};
+use http::Method;
 use tokio::time::Instant;
 
 use super::chunked::ChunkedBody;
+use super::cookies::Jar;
 use super::stream::Stream;
 use super::tls::{self, TlsConfig};
 use super::wire::{self, Framing};
@@ -56,11 +56,11 @@ impl Http1Connection {
     pub async fn send(
         &mut self,
         request: &OutgoingRequest,
-        jar: &Jar,
+        jar: &mut Jar,
         tls: Option<&TlsConfig>,
     ) -> Result<Response, Failure> {
-        let cookie = jar.cookies(&request.url);
-        let cookie = cookie.as_ref().and_then(|value| value.to_str().ok());
+        let cookie = jar.header(&request.url);
+        let cookie = cookie.as_deref();
         let mut bytes = Vec::with_capacity(256 + request.body.as_ref().map_or(0, String::len));
         wire::write_request(&mut bytes, request, cookie);
 
@@ -109,7 +109,7 @@ impl Http1Connection {
         mut stream: Stream,
         request_bytes: &[u8],
         request: &OutgoingRequest,
-        jar: &Jar,
+        jar: &mut Jar,
     ) -> Result<Response, ExchangeError> {
         if let Err(error) = stream.write_all(request_bytes).await {
             return Err(ExchangeError::NothingReceived(io_failure(&error)));
@@ -143,7 +143,7 @@ impl Http1Connection {
             });
         };
         if !head.set_cookies.is_empty() {
-            jar.set_cookies(&mut head.set_cookies.iter(), &request.url);
+            jar.store(&head.set_cookies, &request.url);
         }
         buf.drain(..head.len);
         let mut kept = request.inspect.map(Kept::new);

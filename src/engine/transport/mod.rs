@@ -5,6 +5,7 @@
 //! redirects: a 3xx is the response to the request the plan sent, and is measured as such.
 
 mod chunked;
+mod cookies;
 mod http1;
 mod stream;
 mod tls;
@@ -14,14 +15,14 @@ use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use reqwest::cookie::Jar;
-
-use reqwest::header::HeaderMap;
-use reqwest::{Method, Url};
+use http::Method;
+use http::header::HeaderMap;
+use url::Url;
 
 use crate::compile::TlsOptions;
 use crate::engine::Failure;
 use crate::units::ByteSize;
+use cookies::Jar;
 use http1::Http1Connection;
 use tls::TlsConfig;
 
@@ -182,14 +183,16 @@ pub struct HttpSession {
 impl HttpSession {
     async fn send_once(&mut self, request: &OutgoingRequest) -> Result<Response, Failure> {
         if request.url.scheme() != "https" {
-            return self.connection.send(request, &self.jar, None).await;
+            return self.connection.send(request, &mut self.jar, None).await;
         }
         let tls = self
             .tls
             .get_or_init(|| TlsConfig::new(&self.tls_options))
             .as_ref()
             .map_err(|message| Failure::Other(format!("TLS set-up: {message}")))?;
-        self.connection.send(request, &self.jar, Some(tls)).await
+        self.connection
+            .send(request, &mut self.jar, Some(tls))
+            .await
     }
 }
 

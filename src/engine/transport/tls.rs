@@ -6,7 +6,6 @@
 use std::io;
 use std::sync::Arc;
 
-use reqwest::Url;
 use rustls::client::Resumption;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
@@ -15,6 +14,7 @@ use rustls::{AlertDescription, CertificateError, ClientConfig, DigitallySignedSt
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
+use url::Url;
 
 use crate::compile::{TlsOptions, TlsVersion};
 use crate::engine::{Failure, LocalLimit, TlsFailure};
