@@ -34,7 +34,9 @@ pub struct TlsOptions {
 
 /// A client certificate chain and its private key (mutual TLS).
 pub struct ClientAuth {
+    /// The certificate, then any intermediates, as `client-cert` lists them.
     pub chain: Vec<CertificateDer<'static>>,
+    /// `client-key`.
     pub key: PrivateKeyDer<'static>,
 }
 
@@ -57,8 +59,10 @@ impl fmt::Debug for ClientAuth {
 /// The oldest TLS version a run offers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum TlsVersion {
+    /// TLS 1.2 and 1.3 (the default).
     #[default]
     V1_2,
+    /// TLS 1.3 only.
     V1_3,
 }
 
