@@ -129,6 +129,13 @@ pub fn prepare(opts: RunOptions) -> Result<Prepared, Error> {
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr().lock(), "{warning}");
     }
+    if exec.tls.insecure && exec.host.starts_with("https://") {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "warning: `tls.insecure: true`: the server's certificate will not be verified (every report says so)"
+        );
+    }
     Ok(Prepared {
         opts,
         exec,
@@ -168,7 +175,8 @@ async fn drive(
     sample_api: Option<&sample_api::Target>,
     stop: StopSignal,
 ) -> Result<Outcome, Error> {
-    let transport = HttpTransport::for_host(&exec.host).map_err(Error::Transport)?;
+    let transport =
+        HttpTransport::with_tls(&exec.host, exec.tls.clone()).map_err(Error::Transport)?;
     let transport = Arc::new(transport.with_connection_idle(exec.connection_idle));
     if opts.preflight {
         // A Ctrl-C while the target is slow to answer ends the wait; the engine then sees

@@ -362,7 +362,7 @@ fn rendered_problems(
     // A value with CR, LF or NUL cannot be sent: caught here, not by every request of
     // the run failing.
     if let Some(name) = header {
-        if reqwest::header::HeaderValue::from_str(rendered).is_err() {
+        if http::HeaderValue::from_str(rendered).is_err() {
             problems.push((
                 site.path.clone(),
                 PlanErrorKind::BadHeader {

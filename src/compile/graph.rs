@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName};
-use reqwest::{Method, Url};
+use http::Method;
+use http::header::{HeaderMap, HeaderName};
+use url::Url;
 
 use super::arrival_plan::ArrivalPlan;
 use super::business::BusinessMetric;
@@ -54,8 +55,10 @@ pub struct ExecPlan {
     pub max_body: ByteSize,
     /// How long a kept-alive connection may sit idle before it is replaced rather than
     /// reused (`connection-idle`).
-    pub(crate) connection_idle: Duration,
-    pub(crate) requests: Vec<RequestSpec>,
+    pub connection_idle: Duration,
+    /// How `https://` connections are set up (`tls`).
+    pub tls: super::TlsOptions,
+    pub requests: Vec<RequestSpec>,
     /// Request names, in order of first appearance in the plan.
     pub(crate) request_names: Vec<RequestName>,
     /// Named checks, indexed by `CheckId`.

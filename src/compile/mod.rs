@@ -27,6 +27,7 @@ pub mod slo;
 mod target;
 pub(crate) mod templates;
 mod think;
+mod tls;
 mod weights;
 
 use std::time::Duration;
@@ -53,8 +54,10 @@ pub(crate) use schedule::LoadSchedule;
 pub(crate) use secrets::Secrets;
 pub use target::Target;
 pub(crate) use target::quoted;
-pub(crate) use templates::{Templates, Text, UserScope};
-pub(crate) use weights::{UserMix, WeightTable};
+pub use templates::{Globals, Templates, Text, UserScope};
+pub use think::ThinkTime;
+pub use tls::{ClientAuth, TlsOptions, TlsVersion};
+pub use weights::{UserMix, WeightTable, apportion};
 
 /// Requests per run of one planrun process at most; more is a typo, not a test.
 pub(crate) const MAX_USERS: u32 = 100_000;
@@ -100,6 +103,7 @@ fn compile_edited(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, 
     let business = business::compile(&mut cx);
     let slos = slos(&mut cx, &load, &business);
     let data = data::compile(&mut cx);
+    let tls = tls::compile(&mut cx);
     let secrets = secrets::collect(&cx, overrides);
     let (globals, unset_env) = checks::check_templates(
         &mut cx,
@@ -121,6 +125,7 @@ fn compile_edited(plan: &LoadedPlan, overrides: &Overrides) -> Result<ExecPlan, 
         seed,
         max_body: limits.max_body,
         connection_idle: limits.connection_idle,
+        tls,
         requests: cx.requests,
         request_names: cx.request_names,
         checks: cx.checks,

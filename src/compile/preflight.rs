@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
-use reqwest::Method;
-use reqwest::header::HeaderMap;
+use http::Method;
+use http::header::HeaderMap;
 
 use super::context::Compiler;
 use super::graph::RequestSpec;
@@ -126,7 +126,7 @@ fn health_check_path(request: &RequestSpec, name: &str) -> Option<String> {
     if query.is_empty() {
         return Some(path.clone());
     }
-    let encoded: String = reqwest::Url::parse_with_params("http://x/", &query)
+    let encoded: String = url::Url::parse_with_params("http://x/", &query)
         .ok()?
         .query()?
         .to_owned();

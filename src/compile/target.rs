@@ -9,7 +9,7 @@
 //! belong in a header (`Authorization: Basic {{ base64_encode(...) }}`), whose value is
 //! redacted from the reports.
 
-use reqwest::Url;
+use url::Url;
 
 /// The plan's host: a base URL with a scheme, a host, perhaps a port and a base path,
 /// and nothing else (no credentials, query or fragment).

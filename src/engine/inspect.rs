@@ -275,7 +275,7 @@ mod tests {
     use super::*;
     use crate::compile::CheckId;
     use crate::compile::inspect::{Extraction, JsonQuery};
-    use reqwest::header::{HeaderMap, HeaderName};
+    use http::header::{HeaderMap, HeaderName};
 
     const CUT: &str = "body over `max-body` (64KiB): only the first 64KiB was kept";
 

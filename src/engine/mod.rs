@@ -35,7 +35,7 @@ pub use inspect::Inspected;
 pub use limits::{OpenFileLimit, open_file_limit, open_file_warning, raise_open_file_limit};
 pub use preflight::{PreflightError, preflight};
 pub use recovery::RecoveryOutcome;
-pub use sample::{Event, EventSender, Failure, LocalLimit, OnStartEvent, Sample};
+pub use sample::{Event, EventSender, Failure, LocalLimit, OnStartEvent, Sample, TlsFailure};
 pub use threads::{ONE_THREAD_UP_TO, offered_rate, worker_threads};
 pub use transport::{HttpSession, HttpTransport, OutgoingRequest, Response, Session, Transport};
 

@@ -2,7 +2,7 @@
 //! before any user starts. A target that does not answer stops the run here, with the
 //! host and the reason, instead of failing every request for the whole test.
 
-use reqwest::Method;
+use http::Method;
 
 use super::transport::{OutgoingRequest, Session, Transport};
 use crate::compile::{ExecPlan, PreflightOrigin};

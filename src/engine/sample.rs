@@ -21,8 +21,8 @@ pub enum Failure {
     Connect,
     /// The host name did not resolve.
     Dns,
-    /// The TLS handshake failed (bad certificate, not TLS at all).
-    Tls,
+    /// TLS failed, and why (the server's certificate, a client certificate, the protocol).
+    Tls(TlsFailure),
     /// The connection broke before the response head was complete.
     Connection,
     /// A kept-alive connection was closed by the server as a request that may not be
@@ -48,6 +48,47 @@ pub enum Failure {
     /// the request reached the target: not the target's fault, and the run is not
     /// trustworthy.
     LocalResources(LocalLimit),
+}
+
+/// Why TLS with the target failed, in words a tester acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TlsFailure {
+    /// The server's certificate has expired, or is not valid yet.
+    Expired,
+    /// No trusted CA issued the server's certificate.
+    UnknownIssuer,
+    /// The server's certificate is for another name.
+    NameMismatch,
+    /// The server's certificate is unusable in another way.
+    BadCertificate,
+    /// The server refused planrun's client certificate, or wanted one.
+    ClientCertificate,
+    /// The server closed the connection during the handshake.
+    Closed,
+    /// Not TLS, or no version or cipher in common.
+    Protocol,
+}
+
+impl fmt::Display for TlsFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TlsFailure::Expired => "the server's certificate has expired or is not valid yet",
+            TlsFailure::UnknownIssuer => {
+                "the server's certificate has an unknown issuer (trust its CA with `tls.ca-file`)"
+            }
+            TlsFailure::NameMismatch => {
+                "the server's certificate is for another name (see `tls.server-name`)"
+            }
+            TlsFailure::BadCertificate => "the server's certificate is invalid",
+            TlsFailure::ClientCertificate => {
+                "the server refused the client certificate or wanted one (see `tls.client-cert`)"
+            }
+            TlsFailure::Closed => "the server closed the connection during the handshake",
+            TlsFailure::Protocol => {
+                "handshake failed: the server does not speak TLS, or shares no version or cipher with planrun"
+            }
+        })
+    }
 }
 
 /// A resource of planrun's own machine that a request could not get.
@@ -111,7 +152,7 @@ impl Failure {
             | Failure::Check(_) => true,
             Failure::Connect
             | Failure::Dns
-            | Failure::Tls
+            | Failure::Tls(_)
             | Failure::Connection
             | Failure::IdleConnectionClosed
             | Failure::LocalResources(_)
@@ -128,7 +169,7 @@ impl Failure {
             Failure::Timeout => "timeout",
             Failure::Connect => "connect",
             Failure::Dns => "dns",
-            Failure::Tls => "tls",
+            Failure::Tls(_) => "tls",
             Failure::Connection | Failure::IdleConnectionClosed => "connection",
             Failure::InvalidHttp => "invalid-http",
             Failure::Body => "body",
@@ -149,7 +190,7 @@ impl fmt::Display for Failure {
             Failure::Timeout => f.write_str("timeout"),
             Failure::Connect => f.write_str("connection refused or unreachable"),
             Failure::Dns => f.write_str("host name did not resolve"),
-            Failure::Tls => f.write_str("TLS handshake failed"),
+            Failure::Tls(why) => write!(f, "TLS failed: {why}"),
             Failure::Connection => f.write_str("connection closed or reset"),
             Failure::IdleConnectionClosed => f.write_str(
                 "the server closed an idle keep-alive connection as the request was sent",

@@ -34,6 +34,7 @@ pub fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
             .map(|s| s.status == Status::Warn && results.verdict.fails(s.status))
             .collect::<Vec<_>>(),
         untrustworthy => results.untrustworthy_reasons,
+        tls_warning => text::tls_warning(results),
         machine => results.machine.as_ref().map(text::machine),
         notes => super::open_model::notes(results),
         on_start => results.on_start.filter(|o| o.users_failed > 0)

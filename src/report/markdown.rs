@@ -64,6 +64,9 @@ pub(crate) fn render(results: &Results) -> Result<Vec<u8>, RenderError> {
 /// Beside the verdict, which it does not change: whether the numbers can be trusted,
 /// and the machine's load.
 fn trust(out: &mut String, results: &Results) {
+    if let Some(warning) = text::tls_warning(results) {
+        let _ = writeln!(out, "**{}**\n", cell(warning));
+    }
     if !results.untrustworthy_reasons.is_empty() {
         let _ = writeln!(out, "**{}**\n", cell(text::UNTRUSTWORTHY));
         for reason in &results.untrustworthy_reasons {

@@ -55,6 +55,9 @@ fn render_lines(results: &Results) -> String {
     if !untrustworthy.is_empty() {
         let _ = write!(out, "\n{untrustworthy}");
     }
+    if let Some(warning) = text::tls_warning(results) {
+        let _ = writeln!(out, "\n{warning}");
+    }
     out
 }
 

@@ -1,7 +1,9 @@
 //! Numbers as people read them in the terminal, Markdown and HTML reports: the same
 //! `23.4ms`, `1.25s` and `0.42%` as plans and SLO verdicts write them.
 
-use super::results::{BusinessResult, MachineResult, OnStartResult, OutcomeConflictResult};
+use super::results::{
+    BusinessResult, MachineResult, OnStartResult, OutcomeConflictResult, Results,
+};
 use crate::slo::{SloMeasure, format_latency_us, format_metric_value};
 use crate::units::{format_duration, printable};
 
@@ -55,6 +57,13 @@ pub(crate) fn business_value(metric: &BusinessResult) -> String {
         ),
         (_, Some(v)) => format_metric_value(SloMeasure::Count, v),
     }
+}
+
+/// The warning every report gives when the target's certificate was not verified.
+pub fn tls_warning(results: &Results) -> Option<&'static str> {
+    results.tls.as_ref().filter(|tls| !tls.verified).map(|_| {
+        "warning: TLS verification was off (`tls.insecure: true`): the server's certificate was not checked, so this run did not prove it talked to the real server"
+    })
 }
 
 /// The heading over `Results::untrustworthy_reasons`, in every report.

@@ -41,6 +41,18 @@ fn run_against(host: &str, timeout: &str) -> Run {
     run_plan(&PLAN.replace("HOST", host).replace("TIMEOUT", timeout))
 }
 
+/// Serves `fault` over TCP, then over TLS, runs `PLAN` against each (trusting the TLS
+/// server's CA) and judges each run with `check`: a fault ends the same way on both.
+fn over_tcp_and_tls(fault: Fault, timeout: &str, check: impl Fn(&Run)) {
+    for tls in [false, true] {
+        let server = HostileServer::start_over(fault, tls);
+        let plan = PLAN
+            .replace("HOST", &server.url())
+            .replace("TIMEOUT", timeout);
+        check(&run_plan(&format!("{}{plan}", server.plan_tls())));
+    }
+}
+
 /// Runs the plan `text` through the `planrun` binary; it must exit 0.
 fn run_plan(text: &str) -> Run {
     let plan = write_plan("hostile.yaml", text);
@@ -165,44 +177,51 @@ fn a_refused_connection_is_a_connect_failure() {
 
 #[test]
 fn a_connection_closed_without_an_answer_is_a_connection_failure() {
-    let server = HostileServer::start(Fault::CloseWithoutAnswer);
-    run_against(&http(&server), "300ms").assert_only("connection", "connection closed or reset");
+    over_tcp_and_tls(Fault::CloseWithoutAnswer, "300ms", |run| {
+        run.assert_only("connection", "connection closed or reset")
+    });
 }
 
 #[test]
 fn a_reset_before_the_head_is_complete_is_a_connection_failure() {
-    let server = HostileServer::start(Fault::ResetMidHead);
-    run_against(&http(&server), "300ms").assert_only("connection", "connection closed or reset");
+    over_tcp_and_tls(Fault::ResetMidHead, "300ms", |run| {
+        run.assert_only("connection", "connection closed or reset")
+    });
 }
 
 #[test]
 fn a_body_cut_short_is_a_body_failure() {
-    let server = HostileServer::start(Fault::TruncatedBody);
-    run_against(&http(&server), "300ms").assert_only("body", "");
+    over_tcp_and_tls(Fault::TruncatedBody, "300ms", |run| {
+        run.assert_only("body", "")
+    });
 }
 
 #[test]
 fn a_server_that_never_answers_is_a_timeout() {
-    let server = HostileServer::start(Fault::Silent);
-    run_against(&http(&server), "300ms").assert_only("timeout", "timeout");
+    over_tcp_and_tls(Fault::Silent, "300ms", |run| {
+        run.assert_only("timeout", "timeout")
+    });
 }
 
 #[test]
 fn headers_that_never_finish_are_a_timeout() {
-    let server = HostileServer::start(Fault::SlowHeaders);
-    run_against(&http(&server), "300ms").assert_only("timeout", "timeout");
+    over_tcp_and_tls(Fault::SlowHeaders, "300ms", |run| {
+        run.assert_only("timeout", "timeout")
+    });
 }
 
 #[test]
 fn a_trickling_body_is_a_timeout() {
-    let server = HostileServer::start(Fault::TrickleBody);
-    run_against(&http(&server), "300ms").assert_only("timeout", "timeout");
+    over_tcp_and_tls(Fault::TrickleBody, "300ms", |run| {
+        run.assert_only("timeout", "timeout")
+    });
 }
 
 #[test]
 fn an_answer_that_is_not_http_is_an_invalid_http_failure() {
-    let server = HostileServer::start(Fault::InvalidHttp);
-    run_against(&http(&server), "300ms").assert_only("invalid-http", "");
+    over_tcp_and_tls(Fault::InvalidHttp, "300ms", |run| {
+        run.assert_only("invalid-http", "")
+    });
 }
 
 #[test]
@@ -233,16 +252,16 @@ fn a_host_that_does_not_resolve_is_a_dns_failure() {
 
 #[test]
 fn an_oversized_body_is_counted_whole_without_failing() {
-    let server = HostileServer::start(Fault::OversizedBody);
-    let run = run_against(&http(&server), "5s");
-    assert!(run.categories().is_empty(), "{}", run.json["failures"]);
-    run.assert_no_socket_leak();
-    let aggregate = &run.json["aggregate"];
-    assert!(aggregate["count"].as_u64().unwrap() >= 3, "{aggregate}");
-    assert_eq!(
-        aggregate["average_content_bytes"].as_f64(),
-        Some(OVERSIZED_BYTES as f64)
-    );
+    over_tcp_and_tls(Fault::OversizedBody, "5s", |run| {
+        assert!(run.categories().is_empty(), "{}", run.json["failures"]);
+        run.assert_no_socket_leak();
+        let aggregate = &run.json["aggregate"];
+        assert!(aggregate["count"].as_u64().unwrap() >= 3, "{aggregate}");
+        assert_eq!(
+            aggregate["average_content_bytes"].as_f64(),
+            Some(OVERSIZED_BYTES as f64)
+        );
+    });
 }
 
 /// `PLAN`, with a `max-body` and a task that extracts and checks `$.id` of the body.
@@ -260,63 +279,69 @@ classes:
 load: { users: 3, spawn-rate: 100/s, run-time: 1s, graceful-stop: 1500ms }
 "#;
 
-fn run_inspecting(max_body: &str) -> Run {
-    let server = HostileServer::start(Fault::LargeJson);
-    run_plan(
-        &INSPECTING_PLAN
-            .replace("HOST", &http(&server))
-            .replace("MAX_BODY", max_body),
-    )
+/// Runs `INSPECTING_PLAN` against a large JSON body over TCP, then over TLS.
+fn runs_inspecting(max_body: &str) -> Vec<Run> {
+    [false, true]
+        .map(|tls| {
+            let server = HostileServer::start_over(Fault::LargeJson, tls);
+            let plan = INSPECTING_PLAN
+                .replace("HOST", &server.url())
+                .replace("MAX_BODY", max_body);
+            run_plan(&format!("{}{plan}", server.plan_tls()))
+        })
+        .into()
 }
 
 #[test]
 fn a_json_body_over_max_body_fails_extraction_saying_it_was_cut() {
-    let run = run_inspecting("64KiB");
-    run.assert_no_socket_leak();
-    let failures = run.json["failures"].as_array().unwrap();
-    assert_eq!(failures.len(), 1, "{failures:#?}");
-    assert_eq!(failures[0]["category"], "extract");
-    assert_eq!(
-        failures[0]["reason"],
-        "extract: body over `max-body` (64KiB): only the first 64KiB was kept; \
+    for run in runs_inspecting("64KiB") {
+        run.assert_no_socket_leak();
+        let failures = run.json["failures"].as_array().unwrap();
+        assert_eq!(failures.len(), 1, "{failures:#?}");
+        assert_eq!(failures[0]["category"], "extract");
+        assert_eq!(
+            failures[0]["reason"],
+            "extract: body over `max-body` (64KiB): only the first 64KiB was kept; \
          `id` (json $.id) found nothing"
-    );
-    let aggregate = &run.json["aggregate"];
-    let count = aggregate["count"].as_u64().unwrap();
-    assert!(count >= 3, "{aggregate}");
-    assert_eq!(aggregate["failures"].as_u64(), Some(count));
-    assert_eq!(failures[0]["count"].as_u64(), Some(count));
-    // Every byte was read and counted, though only 64 KiB of each body was kept.
-    assert_eq!(
-        aggregate["average_content_bytes"].as_f64(),
-        Some(LARGE_JSON_BYTES as f64)
-    );
-    // The check ran on the cut body too, and failed every time.
-    let check = &run.json["checks"][0];
-    assert_eq!(check["name"], "id is 42");
-    assert_eq!(
-        (check["passed"].as_u64(), check["failed"].as_u64()),
-        (Some(0), Some(count))
-    );
+        );
+        let aggregate = &run.json["aggregate"];
+        let count = aggregate["count"].as_u64().unwrap();
+        assert!(count >= 3, "{aggregate}");
+        assert_eq!(aggregate["failures"].as_u64(), Some(count));
+        assert_eq!(failures[0]["count"].as_u64(), Some(count));
+        // Every byte was read and counted, though only 64 KiB of each body was kept.
+        assert_eq!(
+            aggregate["average_content_bytes"].as_f64(),
+            Some(LARGE_JSON_BYTES as f64)
+        );
+        // The check ran on the cut body too, and failed every time.
+        let check = &run.json["checks"][0];
+        assert_eq!(check["name"], "id is 42");
+        assert_eq!(
+            (check["passed"].as_u64(), check["failed"].as_u64()),
+            (Some(0), Some(count))
+        );
+    }
 }
 
 #[test]
 fn a_json_body_within_max_body_extracts_and_checks_fine() {
-    let run = run_inspecting("128KiB");
-    run.assert_no_socket_leak();
-    assert!(run.categories().is_empty(), "{}", run.json["failures"]);
-    let aggregate = &run.json["aggregate"];
-    let count = aggregate["count"].as_u64().unwrap();
-    assert!(count >= 3, "{aggregate}");
-    assert_eq!(
-        aggregate["average_content_bytes"].as_f64(),
-        Some(LARGE_JSON_BYTES as f64)
-    );
-    let check = &run.json["checks"][0];
-    assert_eq!(
-        (check["passed"].as_u64(), check["failed"].as_u64()),
-        (Some(count), Some(0))
-    );
+    for run in runs_inspecting("128KiB") {
+        run.assert_no_socket_leak();
+        assert!(run.categories().is_empty(), "{}", run.json["failures"]);
+        let aggregate = &run.json["aggregate"];
+        let count = aggregate["count"].as_u64().unwrap();
+        assert!(count >= 3, "{aggregate}");
+        assert_eq!(
+            aggregate["average_content_bytes"].as_f64(),
+            Some(LARGE_JSON_BYTES as f64)
+        );
+        let check = &run.json["checks"][0];
+        assert_eq!(
+            (check["passed"].as_u64(), check["failed"].as_u64()),
+            (Some(count), Some(0))
+        );
+    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! `HostileServer`: a TCP server on 127.0.0.1 that misbehaves in one chosen way, for
-//! checking that every fault a target can commit ends up counted in the results.
+//! `HostileServer`: a server on 127.0.0.1, over TCP or TLS, that misbehaves in one chosen
+//! way, for checking that every fault a target can commit ends up counted in the results,
+//! the same on `http://` and `https://`.
 //!
 //! It runs on its own small tokio runtime, so a test can drive the `planrun` binary from
 //! its own thread; dropping the server stops it and closes every connection it holds.
@@ -7,8 +8,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+
+use crate::tls_support::{Pki, ca_block};
 
 /// How the server misbehaves, after reading each request's head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,12 +49,44 @@ pub const LARGE_JSON_BYTES: usize = 100_000;
 
 pub struct HostileServer {
     pub addr: SocketAddr,
+    /// The certificates of a TLS server (its CA is what a plan trusts); `None` over TCP.
+    pub pki: Option<Pki>,
     // Dropped last: shutting the runtime down ends the accept loop and every connection.
     runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl HostileServer {
+    /// A plain-TCP server (`http://`).
     pub fn start(fault: Fault) -> Self {
+        Self::start_on(fault, None)
+    }
+
+    /// The same server behind TLS (`https://`), with a certificate from a CA of its own.
+    pub fn start_tls(fault: Fault) -> Self {
+        Self::start_on(fault, Some(Pki::generate()))
+    }
+
+    /// `start` with `tls` false, `start_tls` with it true.
+    pub fn start_over(fault: Fault, tls: bool) -> Self {
+        if tls {
+            Self::start_tls(fault)
+        } else {
+            Self::start(fault)
+        }
+    }
+
+    /// The server's base URL, `http://` or `https://`.
+    pub fn url(&self) -> String {
+        let scheme = if self.pki.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The plan's `tls:` block that trusts the server's CA; empty over TCP.
+    pub fn plan_tls(&self) -> String {
+        self.pki.as_ref().map(ca_block).unwrap_or_default()
+    }
+
+    fn start_on(fault: Fault, pki: Option<Pki>) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -64,10 +100,12 @@ impl HostileServer {
             // The port was free a moment ago and is closed now: connecting is refused.
             drop(listener);
         } else {
-            runtime.spawn(accept_loop(listener, fault));
+            let acceptor = pki.as_ref().map(|pki| pki.acceptor(false));
+            runtime.spawn(accept_loop(listener, fault, acceptor));
         }
         Self {
             addr,
+            pki,
             runtime: Some(runtime),
         }
     }
@@ -81,16 +119,47 @@ impl Drop for HostileServer {
     }
 }
 
-async fn accept_loop(listener: TcpListener, fault: Fault) {
+async fn accept_loop(listener: TcpListener, fault: Fault, tls: Option<TlsAcceptor>) {
     while let Ok((stream, _)) = listener.accept().await {
+        let tls = tls.clone();
         tokio::spawn(async move {
             // A client that hangs up mid-way is the client's business, not the test's.
-            let _ = serve(stream, fault).await;
+            match tls {
+                None => {
+                    let _ = serve(stream, fault).await;
+                }
+                Some(acceptor) if fault != Fault::NotTls => {
+                    if let Ok(mut stream) = acceptor.accept(stream).await {
+                        let _ = serve(&mut stream, fault).await;
+                        let _ = stream.flush().await;
+                    }
+                }
+                Some(_) => {
+                    let _ = serve(stream, fault).await;
+                }
+            }
         });
     }
 }
 
-async fn serve(mut stream: TcpStream, fault: Fault) -> std::io::Result<()> {
+/// A connection to serve: TCP, or TLS over it.
+trait Socket: AsyncRead + AsyncWrite + Unpin {
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Socket for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Socket for &mut tokio_rustls::server::TlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref().0
+    }
+}
+
+async fn serve(mut stream: impl Socket, fault: Fault) -> std::io::Result<()> {
     if fault == Fault::NotTls {
         let mut hello = [0u8; 512];
         let _ = stream.read(&mut hello).await?;
@@ -108,7 +177,7 @@ async fn serve(mut stream: TcpStream, fault: Fault) -> std::io::Result<()> {
                 stream.write_all(b"HTTP/1.1 200 O").await?;
                 stream.flush().await?;
                 // SO_LINGER 0: closing sends a reset instead of a clean FIN.
-                stream.set_zero_linger()?;
+                stream.tcp().set_zero_linger()?;
                 return Ok(());
             }
             Fault::TruncatedBody => {
@@ -127,6 +196,7 @@ async fn serve(mut stream: TcpStream, fault: Fault) -> std::io::Result<()> {
                     stream
                         .write_all(format!("X-Slow-{i}: 1\r\n").as_bytes())
                         .await?;
+                    stream.flush().await?;
                 }
             }
             Fault::TrickleBody => {
@@ -135,6 +205,7 @@ async fn serve(mut stream: TcpStream, fault: Fault) -> std::io::Result<()> {
                     .await?;
                 loop {
                     stream.write_all(b"x").await?;
+                    stream.flush().await?;
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }
@@ -148,6 +219,8 @@ async fn serve(mut stream: TcpStream, fault: Fault) -> std::io::Result<()> {
                     stream.write_all(&chunk[..n]).await?;
                     left -= n as u64;
                 }
+                // Over TLS, the last records may wait in rustls until flushed.
+                stream.flush().await?;
             }
             Fault::LargeJson => {
                 let start = r#"{"id":42,"pad":""#;
@@ -160,6 +233,7 @@ async fn serve(mut stream: TcpStream, fault: Fault) -> std::io::Result<()> {
                 );
                 stream.write_all(head.as_bytes()).await?;
                 stream.write_all(body.as_bytes()).await?;
+                stream.flush().await?;
             }
             Fault::InvalidHttp => {
                 stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n\r\n").await?;
@@ -170,7 +244,7 @@ async fn serve(mut stream: TcpStream, fault: Fault) -> std::io::Result<()> {
 }
 
 /// Reads until the end of a request head (requests in these tests have no body).
-async fn read_head(stream: &mut TcpStream) -> std::io::Result<()> {
+async fn read_head(stream: &mut impl Socket) -> std::io::Result<()> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {

@@ -15,7 +15,7 @@ use planrun::compile::{Overrides, Target};
 use planrun::engine::{self, FakeTransport, StopSignal};
 use planrun::metrics;
 use proptest::prelude::*;
-use reqwest::Url;
+use url::Url;
 
 use crate::support::write_plan;
 

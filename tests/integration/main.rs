@@ -32,6 +32,8 @@ mod secrets;
 mod stage_imports;
 mod summary_schema;
 mod support;
+mod tls;
+mod tls_support;
 mod transport;
 mod verdicts;
 mod with_sample_api;

@@ -6,8 +6,8 @@
 mod check;
 mod outcome;
 
+use http::header::HeaderName;
 use regex::Regex;
-use reqwest::header::HeaderName;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 

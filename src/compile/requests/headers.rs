@@ -1,8 +1,8 @@
 //! A request's headers: plan, class and request ones merged, split into fixed and
 //! templated values.
 
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use indexmap::IndexMap;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 use super::{Compiler, RequestContext, compile_text};
 use crate::compile::templates::Text;

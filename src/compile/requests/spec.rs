@@ -1,8 +1,9 @@
 //! One request step → a `RequestSpec`: method, URL, query, headers, body, expected
 //! statuses, timeout, inspections and `when`.
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
-use reqwest::{Method, Url};
+use http::Method;
+use http::header::{CONTENT_TYPE, HeaderMap};
+use url::Url;
 
 use super::{Compiler, RequestContext, body, compile_text, headers};
 use crate::compile::graph::{RequestId, RequestSpec};

@@ -1,42 +1,37 @@
-//! `Http1Connection`: one virtual user's plain-HTTP keep-alive connection.
+//! `Http1Connection`: one virtual user's keep-alive connection, over TCP or TLS.
 //!
 //! A user sends one request at a time, so its own task drives the socket directly: no
 //! connection task, no channel between them, and no buffer kept while the user thinks.
 //! An idle user costs its socket and little else; hyper's pooled client costs ~19 KB per
 //! idle connection (a dispatch-channel block and two 8 KB buffers), which is what kept
-//! 10,000 users above 200 MB. httparse parses; `wire` and `ChunkedBody` apply the framing.
+//! 10,000 users above 200 MB. httparse parses; `wire` and `ChunkedBody` apply the framing,
+//! the same for `http://` and `https://` (only `Stream` knows which).
 
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::cookie::{CookieStore as _, Jar};
-use reqwest::{Method, Url};
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
+use http::Method;
 use tokio::time::Instant;
 
 use super::chunked::ChunkedBody;
-use super::wire::{self, Framing, MAX_HEAD_BYTES};
+use super::cookies::Jar;
+use super::stream::Stream;
+use super::tls::{self, TlsConfig};
+use super::wire::{self, Framing};
 use super::{Kept, OutgoingRequest, Response};
 use crate::engine::{Failure, LocalLimit};
 
-/// Bytes asked of the socket per read.
-/// The most asked of the socket per read, once a response proves large.
-const READ_CHUNK: usize = 8 * 1024;
-/// The first read's buffer: an API answer usually fits. Small matters after a stall,
-/// when every user's request is in flight at once and the allocator keeps that
-/// high-water mark: with 8 KiB here, two 4 s stalls of a 1,000-user soak left 6.3 MB
-/// behind; with 1 KiB, 1.2 MB (docs/robustness.md, "Long runs").
-const FIRST_READ: usize = 1024;
-
 #[derive(Debug, Default)]
 pub(super) struct Http1Connection {
-    /// The kept-alive socket between requests, and since when it has been idle; `None`
-    /// until the first one or after a close.
-    idle: Option<(TcpStream, Instant)>,
-    /// A socket idle this long is closed rather than reused (`connection-idle`).
+    /// The kept-alive connection between requests, and since when it has been idle;
+    /// `None` until the first one or after a close.
+    idle: Option<(Stream, Instant)>,
+    /// A connection idle this long is closed rather than reused (`connection-idle`).
     idle_limit: Option<Duration>,
+    /// This user's TLS configuration (its own session store), made on its first
+    /// `https://` connection.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 /// How an exchange on one socket ended badly.
@@ -52,16 +47,20 @@ impl Http1Connection {
         Self {
             idle: None,
             idle_limit,
+            tls: None,
         }
     }
 
-    pub(crate) async fn send(
+    /// Sends `request` on the kept-alive connection, else on a new one: over TLS with
+    /// `tls` (the run's configuration) for an `https://` URL.
+    pub async fn send(
         &mut self,
         request: &OutgoingRequest,
-        jar: &Jar,
+        jar: &mut Jar,
+        tls: Option<&TlsConfig>,
     ) -> Result<Response, Failure> {
-        let cookie = jar.cookies(&request.url);
-        let cookie = cookie.as_ref().and_then(|value| value.to_str().ok());
+        let cookie = jar.header(&request.url);
+        let cookie = cookie.as_deref();
         let mut bytes = Vec::with_capacity(256 + request.body.as_ref().map_or(0, String::len));
         wire::write_request(&mut bytes, request, cookie);
 
@@ -79,15 +78,20 @@ impl Http1Connection {
                 Ok(response) => return Ok(response),
             }
         }
-        let stream = connect(&request.url).await?;
+        let stream = match tls {
+            Some(shared) => {
+                let user = self.tls.get_or_insert_with(|| shared.for_user());
+                Stream::connect(&request.url, Some((user, shared))).await?
+            }
+            None => Stream::connect(&request.url, None).await?,
+        };
         self.exchange(stream, &bytes, request, jar)
             .await
             .map_err(|(ExchangeError::NothingReceived(f) | ExchangeError::Failed(f))| f)
     }
 
-    /// The idle socket, if the server has not closed it meanwhile. tokio records readiness
-    /// as events arrive, so this costs no system call while the socket is quiet.
-    fn take_live(&mut self) -> Option<TcpStream> {
+    /// The idle connection, if the server has not closed it meanwhile.
+    fn take_live(&mut self) -> Option<Stream> {
         let (stream, since) = self.idle.take()?;
         if self
             .idle_limit
@@ -96,20 +100,16 @@ impl Http1Connection {
             // The server may be closing it right now: close it first, as a browser does.
             return None;
         }
-        match stream.try_read(&mut [0u8; 1]) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Some(stream),
-            // EOF, an error, or bytes nobody asked for: not a connection to reuse.
-            _ => None,
-        }
+        stream.is_live().then_some(stream)
     }
 
     /// Writes the request, reads the whole response; keeps the socket if it may be reused.
     async fn exchange(
         &mut self,
-        mut stream: TcpStream,
+        mut stream: Stream,
         request_bytes: &[u8],
         request: &OutgoingRequest,
-        jar: &Jar,
+        jar: &mut Jar,
     ) -> Result<Response, ExchangeError> {
         if let Err(error) = stream.write_all(request_bytes).await {
             return Err(ExchangeError::NothingReceived(io_failure(&error)));
@@ -128,7 +128,7 @@ impl Http1Connection {
                     Err(_) => return Err(ExchangeError::Failed(Failure::InvalidHttp)),
                 }
             }
-            let failure = match read_more(&mut stream, &mut buf).await {
+            let failure = match stream.read_more(&mut buf).await {
                 Ok(0) => Failure::Connection,
                 Ok(_) => {
                     received = true;
@@ -143,7 +143,7 @@ impl Http1Connection {
             });
         };
         if !head.set_cookies.is_empty() {
-            jar.set_cookies(&mut head.set_cookies.iter(), &request.url);
+            jar.store(&head.set_cookies, &request.url);
         }
         buf.drain(..head.len);
         let mut kept = request.inspect.map(Kept::new);
@@ -151,7 +151,7 @@ impl Http1Connection {
             .await
             .map_err(ExchangeError::Failed)?;
         if head.keep_alive && clean_end {
-            forget_readiness(&stream);
+            stream.forget_readiness();
             self.idle = Some((stream, Instant::now()));
         }
         let (body, truncated) = kept.map(Kept::finish).unwrap_or_default();
@@ -169,7 +169,7 @@ impl Http1Connection {
 /// size and whether it ended exactly where the next response could begin. With `kept`,
 /// the body's first bytes are kept for inspection.
 async fn read_body(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     buf: Vec<u8>,
     framing: Framing,
     kept: Option<&mut Kept>,
@@ -194,7 +194,7 @@ fn keeper(mut kept: Option<&mut Kept>) -> impl FnMut(&[u8]) {
 /// Reads a `Content-Length` body of `length` bytes, `buf` holding its start; gives
 /// `length` and whether no byte came after it.
 async fn read_sized_body(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     mut buf: Vec<u8>,
     length: u64,
     mut keep: impl FnMut(&[u8]),
@@ -203,7 +203,7 @@ async fn read_sized_body(
     keep(&buf[..buf.len().min(length as usize)]);
     while seen < length {
         buf.clear();
-        match read_more(stream, &mut buf).await {
+        match stream.read_more(&mut buf).await {
             Ok(0) | Err(_) => return Err(Failure::Body),
             Ok(n) => {
                 keep(&buf[..n.min((length - seen) as usize)]);
@@ -217,7 +217,7 @@ async fn read_sized_body(
 /// Reads a body that ends when the server closes the connection, `buf` holding its
 /// start; gives its size, and `false`: the connection cannot carry another response.
 async fn read_body_until_close(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     mut buf: Vec<u8>,
     mut keep: impl FnMut(&[u8]),
 ) -> Result<(u64, bool), Failure> {
@@ -225,7 +225,7 @@ async fn read_body_until_close(
     keep(&buf);
     loop {
         buf.clear();
-        match read_more(stream, &mut buf).await {
+        match stream.read_more(&mut buf).await {
             Ok(0) => return Ok((seen, false)),
             Ok(n) => {
                 keep(&buf);
@@ -239,7 +239,7 @@ async fn read_body_until_close(
 /// Reads a chunked body, `buf` holding its start; gives its size without the framing
 /// and whether no byte came after its last chunk.
 async fn read_chunked_body(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     mut buf: Vec<u8>,
     mut keep: impl FnMut(&[u8]),
 ) -> Result<(u64, bool), Failure> {
@@ -253,88 +253,11 @@ async fn read_chunked_body(
         if body.is_done() {
             return Ok((body.bytes, buf.is_empty()));
         }
-        match read_more(stream, &mut buf).await {
+        match stream.read_more(&mut buf).await {
             Ok(0) | Err(_) => return Err(Failure::Body),
             Ok(_) => {}
         }
     }
-}
-
-/// Appends what the socket has into the buffer's spare room; `Ok(0)` at end of stream.
-/// Waits for readiness before growing the buffer: after a stall of the target every
-/// user's request is in flight at once, and buffers taken before the wait would all be
-/// live together, a high-water mark the allocator keeps (docs/robustness.md, "Long runs").
-async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
-    if buf.len() > MAX_HEAD_BYTES + READ_CHUNK {
-        // Only a head or a chunk line accumulates; the parsers reject what is this long.
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "response line too long",
-        ));
-    }
-    // A socket that always has data (a fast endless body) would never make this task
-    // wait, so the grace period's hard stop, which needs the task to be polled again,
-    // could not cut it: each read spends from tokio's cooperative budget, and an
-    // exhausted budget yields.
-    tokio::task::consume_budget().await;
-    loop {
-        stream.readable().await?;
-        // Grow by doubling, from `FIRST_READ` up to `READ_CHUNK` at a time.
-        if buf.capacity() - buf.len() < FIRST_READ / 4 {
-            buf.reserve(buf.capacity().clamp(FIRST_READ, READ_CHUNK));
-        }
-        match stream.try_read_buf(buf) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            read => return read,
-        }
-    }
-}
-
-/// Tells tokio the socket has nothing more to read, without asking the kernel.
-///
-/// tokio forgets a socket's readiness only when a read fails with `WouldBlock`. A response
-/// read to its exact end leaves the socket marked readable, so the next request would pay
-/// a read that fails (in `take_live`) before waiting: a third system call per request
-/// beside the write and the read. Here the socket is known to be drained: the server
-/// sent the whole response and sends nothing unasked. Anything that arrives later (the
-/// server closing the idle connection) is a new readiness event, which `take_live` sees.
-fn forget_readiness(stream: &TcpStream) {
-    let _ = stream.try_io(tokio::io::Interest::READABLE, || {
-        Err::<(), _>(io::ErrorKind::WouldBlock.into())
-    });
-}
-
-async fn connect(url: &Url) -> Result<TcpStream, Failure> {
-    let host = url.host_str().ok_or(Failure::Dns)?;
-    let port = url.port_or_known_default().unwrap_or(80);
-    let literal = host.trim_start_matches('[').trim_end_matches(']');
-    let addresses: Vec<SocketAddr> = match literal.parse::<IpAddr>() {
-        Ok(ip) => vec![SocketAddr::new(ip, port)],
-        Err(_) => tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|_| Failure::Dns)?
-            .collect(),
-    };
-    let mut failure = Failure::Dns;
-    for address in addresses {
-        match TcpStream::connect(address).await {
-            Ok(stream) => {
-                // Requests are small and written at once: never wait for Nagle.
-                let _ = stream.set_nodelay(true);
-                return Ok(stream);
-            }
-            // planrun's own limit, not the target refusing: the next address would
-            // fail the same way, except for a port shortage on one address family.
-            Err(error) => match LocalLimit::from_io(&error) {
-                Some(LocalLimit::EphemeralPorts) => {
-                    failure = Failure::LocalResources(LocalLimit::EphemeralPorts);
-                }
-                Some(limit) => return Err(Failure::LocalResources(limit)),
-                None => failure = Failure::Connect,
-            },
-        }
-    }
-    Err(failure)
 }
 
 fn is_idempotent(method: &Method) -> bool {
@@ -345,6 +268,9 @@ fn is_idempotent(method: &Method) -> bool {
 }
 
 fn io_failure(error: &io::Error) -> Failure {
+    if let Some(why) = tls::tls_failure(error) {
+        return Failure::Tls(why);
+    }
     if let Some(limit) = LocalLimit::from_io(error) {
         return Failure::LocalResources(limit);
     }

@@ -1,10 +1,13 @@
 //! `Transport`: how requests reach the target. `HttpTransport` gives each virtual user
-//! its own cookie jar and keep-alive connection, as a browser would; tests use
-//! `FakeTransport` under virtual time. planrun does not follow redirects: a 3xx is the
-//! response to the request the plan sent, and is measured as such.
+//! its own cookie jar and keep-alive connection, as a browser would, with one HTTP/1.1
+//! client over TCP or TLS: `http://` and `https://` send the same bytes and fail the same
+//! ways. Tests use `FakeTransport` under virtual time. planrun does not follow
+//! redirects: a 3xx is the response to the request the plan sent, and is measured as such.
 
 mod chunked;
+mod cookies;
 mod http1;
+mod stream;
 mod tls;
 mod wire;
 
@@ -12,13 +15,14 @@ use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use reqwest::cookie::Jar;
+use http::Method;
+use http::header::HeaderMap;
+use url::Url;
 
-use reqwest::header::HeaderMap;
-use reqwest::{Method, Url};
-
+use crate::compile::TlsOptions;
 use crate::engine::Failure;
 use crate::units::ByteSize;
+use cookies::Jar;
 use http1::Http1Connection;
 use tls::TlsConfig;
 
@@ -102,11 +106,14 @@ pub trait Session: Send + 'static {
     ) -> impl Future<Output = Result<Response, Failure>> + Send;
 }
 
-/// The real transport: planrun's own HTTP/1.1 connections for `http://` (see `http1`),
-/// reqwest with rustls for `https://`.
+/// The real transport: planrun's own HTTP/1.1 connections (see `http1`), over TLS for
+/// `https://` (see `tls`).
 #[derive(Default)]
 pub struct HttpTransport {
-    /// Built on the first HTTPS request, so plain-HTTP runs never read the system's roots.
+    /// What the run's TLS configuration is made from.
+    tls_options: Arc<TlsOptions>,
+    /// Built once, on the first HTTPS request, so plain-HTTP runs never read the system's
+    /// roots.
     tls: Arc<OnceLock<Result<TlsConfig, String>>>,
     /// A kept-alive connection idle this long is replaced before the next request
     /// (`connection-idle`); `None`: reused however long it waited.
@@ -114,12 +121,22 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    /// A transport for a run against `host`. For an `https://` host the TLS set-up happens
-    /// here, so a machine without root certificates fails before the run, not per request.
+    /// A transport for a run against `host`, trusting the system's roots. For an
+    /// `https://` host the TLS set-up happens here, so a machine without root certificates
+    /// fails before the run, not per request.
     pub fn for_host(host: &str) -> Result<Self, String> {
-        let transport = Self::default();
+        Self::with_tls(host, TlsOptions::default())
+    }
+
+    /// A transport for a run against `host` with the plan's `tls` options; their set-up
+    /// (roots, client certificate) happens here for an `https://` host.
+    pub fn with_tls(host: &str, options: TlsOptions) -> Result<Self, String> {
+        let transport = Self {
+            tls_options: Arc::new(options),
+            ..Self::default()
+        };
         if host.starts_with("https://") {
-            transport.tls.get_or_init(TlsConfig::system).clone()?;
+            transport.tls_config()?;
         }
         Ok(transport)
     }
@@ -131,6 +148,13 @@ impl HttpTransport {
         self.connection_idle = Some(idle);
         self
     }
+
+    fn tls_config(&self) -> Result<&TlsConfig, String> {
+        self.tls
+            .get_or_init(|| TlsConfig::new(&self.tls_options))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
 }
 
 impl Transport for HttpTransport {
@@ -138,44 +162,37 @@ impl Transport for HttpTransport {
 
     fn session(&self) -> HttpSession {
         HttpSession {
-            plain: Http1Connection::new(self.connection_idle),
-            jar: Arc::new(Jar::default()),
-            tls_client: None,
+            connection: Http1Connection::new(self.connection_idle),
+            jar: Jar::default(),
+            tls_options: Arc::clone(&self.tls_options),
             tls: Arc::clone(&self.tls),
-            connection_idle: self.connection_idle,
         }
     }
 }
 
-/// One user's connections and cookie jar.
+/// One user's connection and cookie jar.
 pub struct HttpSession {
-    plain: Http1Connection,
-    /// Shared by both paths, so a cookie set over HTTPS is sent over HTTP where it applies.
-    jar: Arc<Jar>,
-    /// The user's HTTPS client, made on its first HTTPS request.
-    tls_client: Option<reqwest::Client>,
+    connection: Http1Connection,
+    /// One jar for both schemes, so a cookie set over HTTPS is sent over HTTP where it
+    /// applies.
+    jar: Jar,
+    tls_options: Arc<TlsOptions>,
     tls: Arc<OnceLock<Result<TlsConfig, String>>>,
-    connection_idle: Option<Duration>,
 }
 
 impl HttpSession {
     async fn send_once(&mut self, request: &OutgoingRequest) -> Result<Response, Failure> {
         if request.url.scheme() != "https" {
-            return self.plain.send(request, &self.jar).await;
+            return self.connection.send(request, &mut self.jar, None).await;
         }
-        if self.tls_client.is_none() {
-            let config = self.tls.get_or_init(TlsConfig::system).clone();
-            let client = config
-                .and_then(|config| {
-                    config
-                        .client(Arc::clone(&self.jar), self.connection_idle)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|message| Failure::Other(format!("TLS set-up: {message}")))?;
-            self.tls_client = Some(client);
-        }
-        let client = self.tls_client.as_ref().expect("made above");
-        tls::send(client, request).await
+        let tls = self
+            .tls
+            .get_or_init(|| TlsConfig::new(&self.tls_options))
+            .as_ref()
+            .map_err(|message| Failure::Other(format!("TLS set-up: {message}")))?;
+        self.connection
+            .send(request, &mut self.jar, Some(tls))
+            .await
     }
 }
 

@@ -4,8 +4,8 @@
 use std::io::Write as _;
 use std::mem::MaybeUninit;
 
-use reqwest::Method;
-use reqwest::header::{
+use http::Method;
+use http::header::{
     CONNECTION, CONTENT_LENGTH, COOKIE, HOST, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
 };
 

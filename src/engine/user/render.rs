@@ -3,8 +3,8 @@
 
 use std::borrow::Cow;
 
-use reqwest::Url;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use url::Url;
 
 use super::User;
 use crate::compile::templates::explain;

@@ -84,6 +84,10 @@ pub enum PlanErrorKind {
     MissingPayload { file: String, reason: String },
     #[error("unknown outcome `{name}`: expected `request.outcome` of a request's `outcomes`")]
     UnknownOutcome { name: String },
+    #[error("bad `tls`: {message}")]
+    BadTls { message: String },
+    #[error("cannot use TLS file `{file}`: {reason}")]
+    TlsFile { file: String, reason: String },
     #[error("bad data file `{file}`: {reason}")]
     DataFile { file: String, reason: String },
     #[error("data `{data}` has no column `{column}`")]

@@ -12,9 +12,9 @@ use super::{
     BusinessResult, CheckResult, FailureResult, IntervalResult, IntervalTotals, LatencyMeasure,
     LatencyResult, NameHistoryResult, OnStartResult, OutcomeConflictResult, OutcomeResult,
     Percentiles, PlanInfo, RequestInterval, RequestResult, Results, RunInfo, RunVerdict,
-    SCHEMA_VERSION, SloResult, StageResult, Status, load,
+    SCHEMA_VERSION, SloResult, StageResult, Status, TlsResult, load,
 };
-use crate::compile::ExecPlan;
+use crate::compile::{ExecPlan, TlsVersion};
 use crate::metrics::{
     BusinessValue, CheckStats, FailureCount, OutcomeConflict, OutcomeStats, PERCENTILES,
     RequestStats, RunSummary, RunningTotals, SecondStats,
@@ -45,6 +45,7 @@ impl Results {
             planrun_version: env!("CARGO_PKG_VERSION").to_owned(),
             plan: plan_info(exec),
             run: run_info(exec, summary),
+            tls: tls_result(exec),
             passed: verdict.status != Status::Fail,
             verdict,
             slos: verdicts.iter().map(|v| slo_result(v, &verdict)).collect(),
@@ -85,6 +86,25 @@ impl Results {
         };
         Ok(results.scrubbed(&exec.secrets))
     }
+}
+
+/// The plan's TLS set-up, for an `https://` target.
+fn tls_result(exec: &ExecPlan) -> Option<TlsResult> {
+    if !exec.host.starts_with("https://") {
+        return None;
+    }
+    let tls = &exec.tls;
+    Some(TlsResult {
+        verified: !tls.insecure,
+        ca_file: tls.ca_file.as_ref().map(|f| f.display().to_string()),
+        client_certificate: tls.client_auth.is_some(),
+        server_name: tls.server_name.as_ref().map(|n| n.to_str().into_owned()),
+        min_version: match tls.min_version {
+            TlsVersion::V1_2 => "1.2",
+            TlsVersion::V1_3 => "1.3",
+        }
+        .to_owned(),
+    })
 }
 
 fn plan_info(exec: &ExecPlan) -> PlanInfo {

@@ -19,6 +19,7 @@ pub(crate) fn results() -> Results {
     let mut results = Results {
         schema_version: SCHEMA_VERSION,
         planrun_version: "0.1.0".into(),
+        tls: None,
         plan: PlanInfo {
             name: "checkout".into(),
             file: "plans/checkout.yaml".into(),

@@ -31,8 +31,8 @@ pub use load::{
     AbortedResult, ArrivalSpacing, ArrivalStageResult, ArrivalsResult, BurstResult, LatencyMeasure,
     MachineResult, RecoveryResult,
 };
-pub(crate) use request::{LatencyResult, Percentiles, RequestResult, percentile_key};
-pub(crate) use run::{PlanInfo, RunInfo, StageResult};
+pub use request::{LatencyResult, Percentiles, RequestResult, percentile_key};
+pub use run::{PlanInfo, RunInfo, StageResult, TlsResult};
 pub use schema::{SCHEMA_FILE, schema};
 pub(crate) use series::{IntervalResult, IntervalTotals, NameHistoryResult, RequestInterval};
 pub(crate) use slo::SloResult;
@@ -50,6 +50,9 @@ pub struct Results {
     pub(crate) planrun_version: String,
     pub(crate) plan: PlanInfo,
     pub run: RunInfo,
+    /// How `https://` connections were set up; absent for a plain-HTTP target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsResult>,
     /// The run did not fail: `verdict.status` is `pass` or `warn`.
     pub(crate) passed: bool,
     /// The run's verdict, with `--strict` applied, and its exit code: what every report

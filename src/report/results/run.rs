@@ -42,6 +42,24 @@ pub struct RunInfo {
     pub(crate) stages: Vec<StageResult>,
 }
 
+/// How planrun connected to an `https://` target (the plan's `tls`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TlsResult {
+    /// Whether the server's certificate was verified. `false` under `tls.insecure: true`:
+    /// the run did not check that it was talking to the real server.
+    pub verified: bool,
+    /// `tls.ca-file`: a CA bundle trusted beside the system's roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// A client certificate was presented to a server that asked (mutual TLS).
+    pub client_certificate: bool,
+    /// `tls.server-name`: the name sent and verified instead of the host's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    /// The oldest TLS version offered: `1.2` or `1.3`.
+    pub min_version: String,
+}
+
 /// One load stage as it ran (cut at the end of the run).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub(crate) struct StageResult {

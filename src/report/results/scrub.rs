@@ -100,12 +100,13 @@ macro_rules! scrub_text {
 
 scrub_text! {
     Results {
-        planrun_version, plan, run, slos, requests, aggregate, failures, checks, outcomes,
+        planrun_version, plan, run, tls, slos, requests, aggregate, failures, checks, outcomes,
         metrics, outcome_conflicts, series, arrivals, bursts, recovery, aborted,
         untrustworthy_reasons,
     }
     PlanInfo { name, file, host, resolved, command }
     RunInfo { users_by_class, stages }
+    TlsResult { ca_file, server_name, min_version }
     StageResult { name }
     SloResult { slo, scope, metric, comparison, measured_text, threshold_text, window }
     WindowVerdict { first_text, last_text }
