@@ -209,7 +209,7 @@ impl<'p> Compiler<'p> {
     }
 
     /// The metric id for a request name, registering it on first use.
-    pub fn name_id(&mut self, name: &str, method: &http::Method) -> RequestNameId {
+    pub(crate) fn name_id(&mut self, name: &str, method: &http::Method) -> RequestNameId {
         if let Some(i) = self.request_names.iter().position(|m| m.name == name) {
             return RequestNameId(i as u32);
         }

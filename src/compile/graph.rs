@@ -55,10 +55,10 @@ pub struct ExecPlan {
     pub max_body: ByteSize,
     /// How long a kept-alive connection may sit idle before it is replaced rather than
     /// reused (`connection-idle`).
-    pub connection_idle: Duration,
+    pub(crate) connection_idle: Duration,
     /// How `https://` connections are set up (`tls`).
-    pub tls: super::TlsOptions,
-    pub requests: Vec<RequestSpec>,
+    pub(crate) tls: super::TlsOptions,
+    pub(crate) requests: Vec<RequestSpec>,
     /// Request names, in order of first appearance in the plan.
     pub(crate) request_names: Vec<RequestName>,
     /// Named checks, indexed by `CheckId`.
@@ -168,7 +168,7 @@ impl ExecPlan {
         &self.request_names[id.0 as usize]
     }
 
-    pub fn request(&self, id: RequestId) -> &RequestSpec {
+    pub(crate) fn request(&self, id: RequestId) -> &RequestSpec {
         &self.requests[id.0 as usize]
     }
 }

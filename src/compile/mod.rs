@@ -54,10 +54,10 @@ pub(crate) use schedule::LoadSchedule;
 pub(crate) use secrets::Secrets;
 pub use target::Target;
 pub(crate) use target::quoted;
-pub use templates::{Globals, Templates, Text, UserScope};
+pub(crate) use templates::{Templates, Text, UserScope};
 pub use think::ThinkTime;
 pub use tls::{ClientAuth, TlsOptions, TlsVersion};
-pub use weights::{UserMix, WeightTable, apportion};
+pub(crate) use weights::{UserMix, WeightTable};
 
 /// Requests per run of one planrun process at most; more is a typo, not a test.
 pub(crate) const MAX_USERS: u32 = 100_000;

@@ -8,7 +8,7 @@ use rand::Rng;
 use crate::units::{format_duration, parse_duration};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum ThinkTime {
+pub enum ThinkTime {
     /// Start the next task at once.
     None,
     /// Wait exactly this long after each task.

@@ -35,9 +35,9 @@ pub struct TlsOptions {
 /// A client certificate chain and its private key (mutual TLS).
 pub struct ClientAuth {
     /// The certificate, then any intermediates, as `client-cert` lists them.
-    pub chain: Vec<CertificateDer<'static>>,
+    pub(crate) chain: Vec<CertificateDer<'static>>,
     /// `client-key`.
-    pub key: PrivateKeyDer<'static>,
+    pub(crate) key: PrivateKeyDer<'static>,
 }
 
 impl Clone for ClientAuth {

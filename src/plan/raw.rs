@@ -34,9 +34,9 @@ pub(crate) struct RawPlan {
     pub(crate) max_body: Option<Scalar>,
     /// How long a kept-alive connection may sit idle before a user replaces it instead of
     /// sending on it (`4s` by default, below common servers' keep-alive timeouts).
-    pub connection_idle: Option<String>,
+    pub(crate) connection_idle: Option<String>,
     /// How `https://` connections are set up: extra roots, mutual TLS, SNI, versions.
-    pub tls: Option<RawTls>,
+    pub(crate) tls: Option<RawTls>,
     /// Seed for every random choice (task picks, think times, template helpers).
     pub(crate) seed: Option<u64>,
     /// Plan variables, visible in every template.
@@ -61,19 +61,19 @@ pub(crate) struct RawPlan {
 /// `tls:`: how planrun connects to an `https://` host.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct RawTls {
+pub(crate) struct RawTls {
     /// A PEM bundle of CA certificates trusted beside the system's roots.
-    pub ca_file: Option<String>,
+    pub(crate) ca_file: Option<String>,
     /// `true`: do not verify the server's certificate at all (recorded in every report).
-    pub insecure: Option<bool>,
+    pub(crate) insecure: Option<bool>,
     /// A PEM certificate chain presented to a server that asks for one (mutual TLS).
-    pub client_cert: Option<String>,
+    pub(crate) client_cert: Option<String>,
     /// The PEM private key of `client-cert`.
-    pub client_key: Option<String>,
+    pub(crate) client_key: Option<String>,
     /// The name sent (SNI) and verified instead of the host's, e.g. when testing by IP.
-    pub server_name: Option<String>,
+    pub(crate) server_name: Option<String>,
     /// The oldest TLS version offered: `1.2` (default) or `1.3`.
-    pub min_version: Option<Scalar>,
+    pub(crate) min_version: Option<Scalar>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -60,7 +60,7 @@ pub(crate) fn business_value(metric: &BusinessResult) -> String {
 }
 
 /// The warning every report gives when the target's certificate was not verified.
-pub fn tls_warning(results: &Results) -> Option<&'static str> {
+pub(crate) fn tls_warning(results: &Results) -> Option<&'static str> {
     results.tls.as_ref().filter(|tls| !tls.verified).map(|_| {
         "warning: TLS verification was off (`tls.insecure: true`): the server's certificate was not checked, so this run did not prove it talked to the real server"
     })

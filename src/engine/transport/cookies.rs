@@ -10,7 +10,7 @@ pub(crate) struct Jar(cookie_store::CookieStore);
 
 impl Jar {
     /// The `Cookie` header's value for a request to `url`; `None` when no cookie applies.
-    pub fn header(&self, url: &Url) -> Option<String> {
+    pub(crate) fn header(&self, url: &Url) -> Option<String> {
         let pairs: Vec<String> = self
             .0
             .get_request_values(url)
@@ -21,7 +21,7 @@ impl Jar {
 
     /// Keeps the cookies of a response from `url`'s `Set-Cookie` headers; a header that
     /// is not a cookie is ignored, as a browser ignores it.
-    pub fn store(&mut self, set_cookies: &[HeaderValue], url: &Url) {
+    pub(crate) fn store(&mut self, set_cookies: &[HeaderValue], url: &Url) {
         let cookies = set_cookies
             .iter()
             .filter_map(|value| std::str::from_utf8(value.as_bytes()).ok())

@@ -53,7 +53,7 @@ impl Http1Connection {
 
     /// Sends `request` on the kept-alive connection, else on a new one: over TLS with
     /// `tls` (the run's configuration) for an `https://` URL.
-    pub async fn send(
+    pub(crate) async fn send(
         &mut self,
         request: &OutgoingRequest,
         jar: &mut Jar,

@@ -36,7 +36,7 @@ pub(super) enum Stream {
 
 impl Stream {
     /// Connects to the URL's host; over TLS when `tls` gives the user's configuration.
-    pub async fn connect(
+    pub(crate) async fn connect(
         url: &Url,
         tls: Option<(&Arc<rustls::ClientConfig>, &tls::TlsConfig)>,
     ) -> Result<Self, Failure> {
@@ -59,7 +59,7 @@ impl Stream {
     }
 
     /// Writes the whole request (through rustls, and out of it, over TLS).
-    pub async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+    pub(crate) async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         match self {
             Stream::Plain(tcp) => tcp.write_all(bytes).await,
             Stream::Tls(tls) => {
@@ -72,7 +72,7 @@ impl Stream {
     /// Whether an idle connection may carry another request: nothing arrived on it since
     /// (no close, no reset, no bytes nobody asked for). tokio records readiness as events
     /// arrive, so this costs no system call while the socket is quiet.
-    pub fn is_live(&self) -> bool {
+    pub(crate) fn is_live(&self) -> bool {
         match self {
             Stream::Plain(tcp) => match tcp.try_read(&mut [0u8; 1]) {
                 Err(e) => e.kind() == io::ErrorKind::WouldBlock,
@@ -93,7 +93,7 @@ impl Stream {
     /// Waits for data before growing the buffer: after a stall of the target every
     /// user's request is in flight at once, and buffers taken before the wait would all be
     /// live together, a high-water mark the allocator keeps (docs/robustness.md, "Long runs").
-    pub async fn read_more(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+    pub(crate) async fn read_more(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
         if buf.len() > MAX_HEAD_BYTES + READ_CHUNK {
             // Only a head or a chunk line accumulates; the parsers reject what is this long.
             return Err(io::Error::new(
@@ -121,7 +121,7 @@ impl Stream {
     /// drained: the server sent the whole response and sends nothing unasked. Anything
     /// that arrives later (the server closing the idle connection) is a new readiness
     /// event, which `is_live` sees.
-    pub fn forget_readiness(&self) {
+    pub(crate) fn forget_readiness(&self) {
         let _ = self.tcp().try_io(tokio::io::Interest::READABLE, || {
             Err::<(), _>(io::ErrorKind::WouldBlock.into())
         });

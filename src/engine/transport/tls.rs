@@ -32,7 +32,7 @@ pub(crate) struct TlsConfig {
 impl TlsConfig {
     /// The configuration `options` ask for: the system's roots and `ca-file`'s, or no
     /// verification at all; a client certificate; the versions offered.
-    pub fn new(options: &TlsOptions) -> Result<Self, String> {
+    pub(crate) fn new(options: &TlsOptions) -> Result<Self, String> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let versions: &[&rustls::SupportedProtocolVersion] = match options.min_version {
             TlsVersion::V1_2 => &[&rustls::version::TLS13, &rustls::version::TLS12],
@@ -65,14 +65,14 @@ impl TlsConfig {
 
     /// A user's configuration: the run's roots, verifier and certificate, shared; a
     /// session-resumption store of its own, so no user resumes another's session.
-    pub fn for_user(&self) -> Arc<ClientConfig> {
+    pub(crate) fn for_user(&self) -> Arc<ClientConfig> {
         let mut config = (*self.shared).clone();
         config.resumption = Resumption::in_memory_sessions(SESSIONS_PER_USER);
         Arc::new(config)
     }
 
     /// The name sent (SNI) and verified: `server-name`, else the URL's host.
-    pub fn server_name(&self, url: &Url) -> Result<ServerName<'static>, Failure> {
+    pub(crate) fn server_name(&self, url: &Url) -> Result<ServerName<'static>, Failure> {
         if let Some(name) = &self.server_name {
             return Ok(name.clone());
         }

@@ -25,7 +25,7 @@ use crate::slo::Verdict;
 impl Results {
     /// `strict`: `--strict`, under which a missed target fails the run. Every string is
     /// scrubbed of the plan's secrets before any renderer sees it (`scrub.rs`).
-    pub fn new(
+    pub(crate) fn new(
         exec: &ExecPlan,
         summary: &RunSummary,
         verdicts: &[Verdict],

@@ -31,11 +31,11 @@ pub use load::{
     AbortedResult, ArrivalSpacing, ArrivalStageResult, ArrivalsResult, BurstResult, LatencyMeasure,
     MachineResult, RecoveryResult,
 };
-pub use request::{LatencyResult, Percentiles, RequestResult, percentile_key};
+pub(crate) use request::{LatencyResult, Percentiles, RequestResult, percentile_key};
 pub use run::{PlanInfo, RunInfo, StageResult, TlsResult};
 pub use schema::{SCHEMA_FILE, schema};
 pub(crate) use series::{IntervalResult, IntervalTotals, NameHistoryResult, RequestInterval};
-pub(crate) use slo::SloResult;
+pub use slo::SloResult;
 
 /// Bumped on any incompatible change to the layout below.
 /// Version 2 dropped the terminal's `notes` and typed every section: files of version 1

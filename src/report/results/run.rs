@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// The plan that was run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub(crate) struct PlanInfo {
+pub struct PlanInfo {
     pub(crate) name: String,
     /// The plan file as given on the command line.
     pub(crate) file: String,
@@ -55,14 +55,14 @@ pub struct TlsResult {
     pub client_certificate: bool,
     /// `tls.server-name`: the name sent and verified instead of the host's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_name: Option<String>,
+    pub(crate) server_name: Option<String>,
     /// The oldest TLS version offered: `1.2` or `1.3`.
-    pub min_version: String,
+    pub(crate) min_version: String,
 }
 
 /// One load stage as it ran (cut at the end of the run).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub(crate) struct StageResult {
+pub struct StageResult {
     pub(crate) name: String,
     pub(crate) start_s: f64,
     pub(crate) end_s: f64,
