@@ -23,11 +23,11 @@ pub struct FailureResult {
 
 /// A named check of a request's response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub(crate) struct CheckResult {
+pub struct CheckResult {
     pub(crate) request: String,
-    pub(crate) name: String,
-    pub(crate) passed: u64,
-    pub(crate) failed: u64,
+    pub name: String,
+    pub passed: u64,
+    pub failed: u64,
     /// Passed over run, in 0..=1; `null` when the check never ran.
     pub(crate) pass_rate: Option<f64>,
 }

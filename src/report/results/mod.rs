@@ -51,11 +51,11 @@ pub struct Results {
     pub(crate) plan: PlanInfo,
     pub run: RunInfo,
     /// The run did not fail: `verdict.status` is `pass` or `warn`.
-    pub(crate) passed: bool,
+    pub passed: bool,
     /// The run's verdict, with `--strict` applied, and its exit code: what every report
     /// shows. Files written before it was recorded get it from their SLOs (`json::parse`).
     #[serde(default = "RunVerdict::unrecorded")]
-    pub(crate) verdict: RunVerdict,
+    pub verdict: RunVerdict,
     /// One verdict per SLO, in plan order.
     #[serde(default)]
     pub slos: Vec<SloResult>,
@@ -68,7 +68,7 @@ pub struct Results {
     pub failures: Vec<FailureResult>,
     /// Named checks with their pass counts, in plan order (empty when the plan has none).
     #[serde(default)]
-    pub(crate) checks: Vec<CheckResult>,
+    pub checks: Vec<CheckResult>,
     /// Named outcomes with how often they held, in plan order.
     #[serde(default)]
     pub outcomes: Vec<OutcomeResult>,
