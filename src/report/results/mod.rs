@@ -48,7 +48,7 @@ pub struct Results {
     pub schema_version: u32,
     /// The planrun that measured the run.
     pub(crate) planrun_version: String,
-    pub(crate) plan: PlanInfo,
+    pub plan: PlanInfo,
     pub run: RunInfo,
     /// The run did not fail: `verdict.status` is `pass` or `warn`.
     pub passed: bool,
@@ -78,7 +78,7 @@ pub struct Results {
     /// Responses that met more than one outcome of an `exclusive-outcomes` group, most
     /// frequent first (absent when none did).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) outcome_conflicts: Vec<OutcomeConflictResult>,
+    pub outcome_conflicts: Vec<OutcomeConflictResult>,
     /// Users whose `on-start` failed (absent when the plan has no `on-start`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_start: Option<OnStartResult>,
@@ -100,7 +100,7 @@ pub struct Results {
     pub recovery: Option<RecoveryResult>,
     /// An `abort` SLO stopped the run early.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) aborted: Option<AbortedResult>,
+    pub aborted: Option<AbortedResult>,
     /// planrun kept the schedule it was asked to keep (absent from files written before
     /// it judged itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,7 +114,7 @@ pub struct Results {
     pub(crate) cpu_busy: Option<f64>,
     /// The machine's load and how late users' timers fired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) machine: Option<MachineResult>,
+    pub machine: Option<MachineResult>,
 }
 
 impl Results {
