@@ -15,9 +15,9 @@ pub struct RunVerdict {
     /// `pass`; `warn` when a target was missed and nothing fails the run; `fail` when a
     /// critical SLO failed, an `abort` SLO stopped the run, or with `--strict` a target
     /// was missed.
-    pub(crate) status: Status,
+    pub status: Status,
     /// `--strict`: a missed target fails the run.
-    pub(crate) strict: bool,
+    pub strict: bool,
     /// SLOs whose status is `fail`.
     pub(crate) failed: u64,
     /// SLOs whose status is `warn` (targets missed).
@@ -27,7 +27,7 @@ pub struct RunVerdict {
     /// An `abort` SLO stopped the run early.
     pub(crate) aborted: bool,
     /// What the process exited with: 0, 4 (`SLO_BREACHED`) or 130 (`INTERRUPTED`).
-    pub(crate) exit_code: u8,
+    pub exit_code: u8,
 }
 
 impl RunVerdict {

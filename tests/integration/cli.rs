@@ -3,7 +3,7 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-use crate::support::{repo, write_plan};
+use crate::support::{repo, results, write_plan};
 
 pub fn planrun() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_planrun"));
@@ -161,10 +161,9 @@ fn the_smoke_plan_runs_end_to_end_and_writes_its_results() {
         .stderr(predicate::str::contains("users"));
     let runs: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
     assert_eq!(runs.len(), 1);
-    let summary = runs[0].as_ref().unwrap().path().join("summary.json");
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(summary).unwrap()).unwrap();
-    assert_eq!(json["passed"], true);
-    assert!(json["aggregate"]["count"].as_u64().unwrap() > 100);
+    let results = results(&runs[0].as_ref().unwrap().path());
+    assert!(results.passed);
+    assert!(results.aggregate.count > 100);
 }
 
 const POSTS_BODY: &str = r#"host: http://127.0.0.1:1

@@ -7,9 +7,9 @@ use std::net::{SocketAddr, TcpListener};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use planrun::report::{Results, json};
+use planrun::report::Results;
 
-use crate::support::{check_file, write_plan};
+use crate::support::{check_file, results, write_plan};
 
 /// Runs `planrun PLAN` (with `args`), returning its output and wall time.
 fn run_binary(plan: &std::path::Path, args: &[&str]) -> (Output, Duration) {
@@ -89,8 +89,7 @@ fn summary(plan: &std::path::Path) -> Results {
         .unwrap()
         .unwrap()
         .path();
-    let path = run.join(json::FILE);
-    json::parse(&path, &std::fs::read(&path).unwrap()).unwrap()
+    results(&run)
 }
 
 /// Serves every connection a `200` with a chunked body that never ends, written as fast

@@ -4,7 +4,7 @@
 use predicates::prelude::*;
 
 use crate::cli::planrun;
-use crate::support::{repo, write_plan};
+use crate::support::{repo, results, write_plan};
 
 /// A valid plan whose host line is on line 1: an error blamed on it would say `:1:7`.
 const MINI: &str = r#"host: http://127.0.0.1:1
@@ -212,17 +212,17 @@ fn the_plan_as_run_shows_every_flag_and_the_command_line_is_recorded() {
         .assert()
         .code(0);
     let dir = only_run_dir(&out);
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
-    let resolved = &json["plan"]["resolved"];
+    let results = results(&dir);
+    // `plan.resolved` is the plan as run, kept as the JSON it is in the file.
+    let resolved = &results.plan.resolved;
     assert_eq!(resolved["load"]["users"], 3, "{resolved}");
     assert_eq!(resolved["load"]["spawn-rate"], "50/s", "{resolved}");
     assert_eq!(resolved["load"]["run-time"], "1s", "{resolved}");
     assert!(resolved["load"].get("stages").is_none(), "{resolved}");
     assert_eq!(resolved["seed"], 5, "{resolved}");
     assert_eq!(resolved["timeout"], "2s", "{resolved}");
-    assert_eq!(json["plan"]["seed"], 5);
-    let command = json["plan"]["command"].as_str().expect("plan.command");
+    assert_eq!(results.plan.seed, 5);
+    let command = results.plan.command.as_deref().expect("plan.command");
     for part in [
         "staged.yaml",
         "-u 3",

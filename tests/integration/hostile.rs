@@ -9,9 +9,10 @@ use std::process::Stdio;
 
 use crate::hostile_server::{Fault, HostileServer, LARGE_JSON_BYTES, OVERSIZED_BYTES};
 use planrun::compile::{self, Overrides};
+use planrun::report::Results;
 use planrun::units::ByteSize;
 
-use crate::support::{compile_text, write_plan};
+use crate::support::{compile_text, results, write_plan};
 
 /// Run time and grace are short; the request timeout is shorter than the grace, so a
 /// hanging target shows as timeouts, not as requests cancelled at the end.
@@ -27,7 +28,7 @@ load: { users: 3, spawn-rate: 100/s, run-time: 1s, graceful-stop: 1500ms }
 
 /// What a run against a hostile target left.
 struct Run {
-    json: serde_json::Value,
+    results: Results,
     stdout: String,
     stderr: String,
     /// The most file descriptors planrun held at once (Linux; 0 elsewhere).
@@ -91,10 +92,8 @@ fn run_plan(text: &str) -> Run {
         .unwrap()
         .unwrap()
         .path();
-    let json = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap())
-        .expect("summary.json");
     Run {
-        json,
+        results: results(&dir),
         stdout,
         stderr,
         max_fds,
@@ -118,11 +117,10 @@ impl Run {
     }
 
     fn categories(&self) -> BTreeSet<String> {
-        self.json["failures"]
-            .as_array()
-            .unwrap()
+        self.results
+            .failures
             .iter()
-            .map(|f| f["category"].as_str().unwrap().to_owned())
+            .map(|f| f.category.clone())
             .collect()
     }
 
@@ -131,8 +129,8 @@ impl Run {
         assert_eq!(
             self.categories(),
             BTreeSet::from([category.to_owned()]),
-            "{}",
-            self.json["failures"]
+            "{:?}",
+            self.results.failures
         );
         // The process's own descriptors (stdio, the runtime's, the signal pipe: 8 to 12),
         // and one socket per user at most. A socket leaked per request would pass this
@@ -142,9 +140,9 @@ impl Run {
             "{} descriptors open",
             self.max_fds
         );
-        let count = self.json["aggregate"]["count"].as_u64().unwrap();
+        let count = self.results.aggregate.count;
         assert!(count >= 3, "{count} requests");
-        assert_eq!(self.json["aggregate"]["failures"].as_u64(), Some(count));
+        assert_eq!(self.results.aggregate.failures, count);
         assert!(self.stdout.contains(reason), "{}", self.stdout);
         let log: Vec<&str> = self
             .stderr
@@ -237,11 +235,11 @@ fn a_host_that_does_not_resolve_is_a_dns_failure() {
     // a lookup still unanswered at the request's timeout is rightly a timeout.
     let run = run_against("http://planrun-hostile.invalid:8080", "1s");
     let categories = run.categories();
-    assert!(categories.contains("dns"), "{}", run.json["failures"]);
+    assert!(categories.contains("dns"), "{:?}", run.results.failures);
     assert!(
         categories.iter().all(|c| c == "dns" || c == "timeout"),
-        "{}",
-        run.json["failures"]
+        "{:?}",
+        run.results.failures
     );
     assert!(
         run.stdout.contains("host name did not resolve"),
@@ -253,14 +251,11 @@ fn a_host_that_does_not_resolve_is_a_dns_failure() {
 #[test]
 fn an_oversized_body_is_counted_whole_without_failing() {
     over_tcp_and_tls(Fault::OversizedBody, "5s", |run| {
-        assert!(run.categories().is_empty(), "{}", run.json["failures"]);
+        assert!(run.categories().is_empty(), "{:?}", run.results.failures);
         run.assert_no_socket_leak();
-        let aggregate = &run.json["aggregate"];
-        assert!(aggregate["count"].as_u64().unwrap() >= 3, "{aggregate}");
-        assert_eq!(
-            aggregate["average_content_bytes"].as_f64(),
-            Some(OVERSIZED_BYTES as f64)
-        );
+        let aggregate = &run.results.aggregate;
+        assert!(aggregate.count >= 3, "{aggregate:?}");
+        assert_eq!(aggregate.average_content_bytes, OVERSIZED_BYTES as f64);
     });
 }
 
@@ -296,31 +291,25 @@ fn runs_inspecting(max_body: &str) -> Vec<Run> {
 fn a_json_body_over_max_body_fails_extraction_saying_it_was_cut() {
     for run in runs_inspecting("64KiB") {
         run.assert_no_socket_leak();
-        let failures = run.json["failures"].as_array().unwrap();
+        let failures = &run.results.failures;
         assert_eq!(failures.len(), 1, "{failures:#?}");
-        assert_eq!(failures[0]["category"], "extract");
+        assert_eq!(failures[0].category, "extract");
         assert_eq!(
-            failures[0]["reason"],
+            failures[0].reason,
             "extract: body over `max-body` (64KiB): only the first 64KiB was kept; \
          `id` (json $.id) found nothing"
         );
-        let aggregate = &run.json["aggregate"];
-        let count = aggregate["count"].as_u64().unwrap();
-        assert!(count >= 3, "{aggregate}");
-        assert_eq!(aggregate["failures"].as_u64(), Some(count));
-        assert_eq!(failures[0]["count"].as_u64(), Some(count));
+        let aggregate = &run.results.aggregate;
+        let count = aggregate.count;
+        assert!(count >= 3, "{aggregate:?}");
+        assert_eq!(aggregate.failures, count);
+        assert_eq!(failures[0].count, count);
         // Every byte was read and counted, though only 64 KiB of each body was kept.
-        assert_eq!(
-            aggregate["average_content_bytes"].as_f64(),
-            Some(LARGE_JSON_BYTES as f64)
-        );
+        assert_eq!(aggregate.average_content_bytes, LARGE_JSON_BYTES as f64);
         // The check ran on the cut body too, and failed every time.
-        let check = &run.json["checks"][0];
-        assert_eq!(check["name"], "id is 42");
-        assert_eq!(
-            (check["passed"].as_u64(), check["failed"].as_u64()),
-            (Some(0), Some(count))
-        );
+        let check = &run.results.checks[0];
+        assert_eq!(check.name, "id is 42");
+        assert_eq!((check.passed, check.failed), (0, count));
     }
 }
 
@@ -328,19 +317,13 @@ fn a_json_body_over_max_body_fails_extraction_saying_it_was_cut() {
 fn a_json_body_within_max_body_extracts_and_checks_fine() {
     for run in runs_inspecting("128KiB") {
         run.assert_no_socket_leak();
-        assert!(run.categories().is_empty(), "{}", run.json["failures"]);
-        let aggregate = &run.json["aggregate"];
-        let count = aggregate["count"].as_u64().unwrap();
-        assert!(count >= 3, "{aggregate}");
-        assert_eq!(
-            aggregate["average_content_bytes"].as_f64(),
-            Some(LARGE_JSON_BYTES as f64)
-        );
-        let check = &run.json["checks"][0];
-        assert_eq!(
-            (check["passed"].as_u64(), check["failed"].as_u64()),
-            (Some(count), Some(0))
-        );
+        assert!(run.categories().is_empty(), "{:?}", run.results.failures);
+        let aggregate = &run.results.aggregate;
+        let count = aggregate.count;
+        assert!(count >= 3, "{aggregate:?}");
+        assert_eq!(aggregate.average_content_bytes, LARGE_JSON_BYTES as f64);
+        let check = &run.results.checks[0];
+        assert_eq!((check.passed, check.failed), (count, 0));
     }
 }
 

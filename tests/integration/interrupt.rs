@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use planrun::report::{Results, json};
+use planrun::report::Results;
 
 use crate::hostile_server::{Fault, HostileServer};
-use crate::support::write_plan;
+use crate::support::{results, write_plan};
 
 const LONG_RUN: &str = r#"classes:
   A:
@@ -76,13 +76,6 @@ fn run_dir(out: &Path) -> PathBuf {
     dirs[0].clone()
 }
 
-/// The run's `summary.json`, read as planrun reads it: whole, and of its schema.
-fn summary(dir: &Path) -> Results {
-    let path = dir.join(json::FILE);
-    let bytes = std::fs::read(&path).expect("summary.json");
-    json::parse(&path, &bytes).expect("summary.json is whole")
-}
-
 /// Requests cancelled in flight.
 fn cancelled(results: &Results) -> u64 {
     let failures = results.failures.iter();
@@ -120,7 +113,7 @@ fn stops_gracefully_on(name: &str) {
     assert!(stdout.contains("(interrupted)"), "{stdout}");
     assert!(stderr.contains("stopping"), "{stderr}");
 
-    let results = summary(&run_dir(&out));
+    let results = results(&run_dir(&out));
     assert!(results.run.interrupted);
     assert!(results.aggregate.count > 20, "{:?}", results.aggregate);
     assert!(results.run.duration_s < 10.0);
@@ -148,7 +141,7 @@ fn a_second_sigint_abandons_in_flight_requests_and_still_writes_the_results() {
     assert_eq!(output.status.code(), Some(130), "{stdout}\n{stderr}");
     assert!(stderr.contains("stopping now"), "{stderr}");
 
-    let results = summary(&run_dir(&out));
+    let results = results(&run_dir(&out));
     assert!(results.run.interrupted);
     assert_eq!(
         cancelled(&results),
@@ -177,7 +170,7 @@ fn sigquit_stops_at_once_and_still_writes_the_results() {
     assert!(stderr.contains("stopping now"), "{stderr}");
     assert!(stdout.contains("(interrupted)"), "{stdout}");
 
-    let results = summary(&run_dir(&out));
+    let results = results(&run_dir(&out));
     assert!(results.run.interrupted);
     assert_eq!(cancelled(&results), 5, "each user's in-flight request");
 }
@@ -209,7 +202,7 @@ fn sigint_while_the_preflight_waits_ends_the_wait() {
         "waited out the preflight"
     );
     assert_eq!(output.status.code(), Some(130));
-    let results = summary(&run_dir(&out));
+    let results = results(&run_dir(&out));
     assert!(results.run.interrupted);
     assert_eq!(results.aggregate.count, 0, "no load was started");
 }

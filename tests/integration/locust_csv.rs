@@ -9,9 +9,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use planrun::sample_api::SampleApiConfig;
-use serde_json::Value;
 
-use crate::support::write_plan;
+use crate::support::{results, write_plan};
 
 /// One user, one request every 1.5 s for 6 s: seconds 2 and 5 complete no request.
 const LOW_RATE: &str = r#"
@@ -160,9 +159,8 @@ fn csv_full_history_adds_a_row_per_request_name() {
         .assert()
         .code(0);
     let dir = run_dir(&out);
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
-    let seconds = json["series"].as_array().unwrap().len();
+    let results = results(&dir);
+    let seconds = results.series.len();
     let history = read_csv(&dir.join("stats_history.csv"));
     assert_eq!(history[0], header(HISTORY_HEADER));
     // Names sorted as Locust sorts its entries, then `Aggregated`, every second.
@@ -184,8 +182,7 @@ fn csv_full_history_adds_a_row_per_request_name() {
         assert_eq!(sum.to_string(), rows[2][total]);
     }
     let last = &history[history.len() - 3..];
-    let count = json["aggregate"]["count"].as_u64().unwrap();
-    assert_eq!(last[2][total], count.to_string());
+    assert_eq!(last[2][total], results.aggregate.count.to_string());
     // The export is the same file.
     assert_eq!(
         std::fs::read(plan.dir.path().join("locust/run_stats_history.csv")).unwrap(),

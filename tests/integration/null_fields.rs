@@ -9,7 +9,7 @@ use axum::Router;
 use axum::routing::post;
 use planrun::Outcome;
 
-use crate::support::run_on_own_host;
+use crate::support::{results, run_on_own_host};
 
 /// An in-process server whose every booking is refused as an overlap, with a null `code`.
 async fn null_code_server() -> SocketAddr {
@@ -50,11 +50,6 @@ fn outcome_count(outcome: &Outcome, name: &str) -> u64 {
         .find(|o| o.name == name)
         .unwrap_or_else(|| panic!("no outcome {name}"))
         .count
-}
-
-fn summary_json(outcome: &Outcome) -> serde_json::Value {
-    let text = std::fs::read_to_string(outcome.report_dir.join("summary.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,16 +128,12 @@ async fn exclusive_outcomes_met_together_are_reported_with_their_count() {
     let sent = outcome.summary.request("book").unwrap().count;
     assert!(sent > 10);
     assert_eq!(outcome_count(&outcome, "created"), sent);
-    let json = summary_json(&outcome);
-    let conflicts = json["outcome_conflicts"].as_array().expect("a list");
+    let conflicts = results(&outcome.report_dir).outcome_conflicts;
     // `refused` is not in the group: only created + overlap conflict.
-    assert_eq!(conflicts.len(), 1, "{json}");
-    assert_eq!(conflicts[0]["request"], "book");
-    assert_eq!(
-        conflicts[0]["outcomes"],
-        serde_json::json!(["created", "overlap"])
-    );
-    assert_eq!(conflicts[0]["count"], sent);
+    assert_eq!(conflicts.len(), 1, "{conflicts:#?}");
+    assert_eq!(conflicts[0].request, "book");
+    assert_eq!(conflicts[0].outcomes, ["created", "overlap"]);
+    assert_eq!(conflicts[0].count, sent);
     let line = format!(
         "{sent} responses of `book` met exclusive outcomes `created` and `overlap` together"
     );

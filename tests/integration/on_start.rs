@@ -10,7 +10,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 
-use crate::support::run_on_own_host;
+use crate::support::{results, run_on_own_host};
 
 #[derive(Default)]
 struct Hits {
@@ -79,13 +79,10 @@ async fn a_user_whose_on_start_failed_retries_it_and_runs_no_task() {
     assert_eq!(summary.request("login").unwrap().count, logins);
     // Three users, each retrying every 200ms for about a second.
     assert!((9..=24).contains(&logins), "{logins} log-ins");
-    let json: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(outcome.report_dir.join("summary.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(json["on_start"]["users_failed"], 3, "{}", json["on_start"]);
-    assert_eq!(json["on_start"]["retries"], logins - 3);
-    assert_eq!(json["on_start"]["users_stopped"], 0);
+    let on_start = results(&outcome.report_dir).on_start.expect("on_start");
+    assert_eq!(on_start.users_failed, 3, "{on_start:?}");
+    assert_eq!(on_start.retries, logins - 3);
+    assert_eq!(on_start.users_stopped, 0);
     let line = format!(
         "on-start failed for 3 users: they ran no task until it succeeded ({} retries)",
         logins - 3
@@ -104,13 +101,10 @@ async fn on_start_failure_stop_ends_the_user() {
     let (outcome, _out) = run_on_own_host(&plan(addr, "    on-start-failure: stop")).await;
     assert_eq!(hits.items.load(Ordering::Relaxed), 0);
     assert_eq!(hits.login.load(Ordering::Relaxed), 3);
-    let json: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(outcome.report_dir.join("summary.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(json["on_start"]["users_failed"], 3);
-    assert_eq!(json["on_start"]["retries"], 0);
-    assert_eq!(json["on_start"]["users_stopped"], 3);
+    let on_start = results(&outcome.report_dir).on_start.expect("on_start");
+    assert_eq!(on_start.users_failed, 3);
+    assert_eq!(on_start.retries, 0);
+    assert_eq!(on_start.users_stopped, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,7 +12,7 @@ use planrun::slo::Status;
 use planrun::{Outcome, exit_code};
 use predicates::prelude::*;
 
-use crate::support::{run_plan_with, write_plan};
+use crate::support::{results, run_plan_with, write_plan};
 
 async fn run_with(text: &str, config: SampleApiConfig) -> (Outcome, tempfile::TempDir) {
     run_plan_with(text, Overrides::default(), config).await
@@ -142,12 +142,10 @@ fn an_abort_slo_stops_a_failing_run_early_with_exit_4_and_results_written() {
         .expect("a run directory")
         .expect("entry")
         .path();
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(run_dir.join("summary.json")).expect("json"))
-            .expect("valid json");
-    let at = json["aborted"]["at_s"].as_f64().expect("aborted.at_s");
+    let results = results(&run_dir);
+    let at = results.aborted.as_ref().expect("aborted").at_s;
     assert!((16.0..26.0).contains(&at), "aborted at {at}s");
-    assert_eq!(json["passed"], false);
+    assert!(!results.passed);
 }
 
 #[test]

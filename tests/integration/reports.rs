@@ -12,12 +12,11 @@ use std::time::Duration;
 use base64::Engine as _;
 use planrun::engine::{self, FakeTransport, StopSignal};
 use planrun::metrics;
-use planrun::report::{Exports, FILES, Results};
+use planrun::report::{Exports, FILES, Status};
 use planrun::sample_api::SampleApiConfig;
 use planrun::{Outcome, RunOptions};
-use serde_json::Value;
 
-use crate::support::{compile_text, write_plan};
+use crate::support::{compile_text, results, write_plan};
 
 /// Two request names, 10% injected 500s, two SLOs that pass and two that cannot.
 const PLAN: &str = r#"
@@ -111,11 +110,9 @@ fn header(text: &str) -> Vec<String> {
     text.split(',').map(str::to_owned).collect()
 }
 
-/// A JSON latency as Locust's CSVs write it: whole milliseconds, `N/A` if not measured.
-fn whole_ms(json_ms: &Value) -> String {
-    json_ms
-        .as_f64()
-        .map_or_else(|| "N/A".to_owned(), |ms| format!("{}", ms.round() as u64))
+/// A latency as Locust's CSVs write it: whole milliseconds, `N/A` if not measured.
+fn whole_ms(ms: Option<f64>) -> String {
+    ms.map_or_else(|| "N/A".to_owned(), |ms| format!("{}", ms.round() as u64))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,17 +125,15 @@ async fn every_file_is_written_and_every_figure_agrees() {
     }
 
     // summary.json is the results the run reported.
-    let json: Value = serde_json::from_str(&run.text("summary.json")).unwrap();
-    let results: Results = serde_json::from_value(json.clone()).unwrap();
+    let results = results(&outcome.report_dir);
     assert_eq!(results, outcome.results);
-    let aggregate = &json["aggregate"];
-    let count = aggregate["count"].as_u64().unwrap();
-    let failures = aggregate["failures"].as_u64().unwrap();
+    let aggregate = &results.aggregate;
+    let (count, failures) = (aggregate.count, aggregate.failures);
     assert!(count > 100, "only {count} requests");
     assert!(failures > 0, "the 10% injected 500s did not show");
     // The histogram decodes, with every request in it (all of them were sent).
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(aggregate["histogram"].as_str().unwrap())
+        .decode(&aggregate.latency.histogram)
         .unwrap();
     let histogram: hdrhistogram::Histogram<u64> = hdrhistogram::serialization::Deserializer::new()
         .deserialize(&mut &bytes[..])
@@ -150,38 +145,39 @@ async fn every_file_is_written_and_every_figure_agrees() {
     let stats = &csvs["stats.csv"];
     assert_eq!(stats[0], header(STATS_HEADER));
     // Sorted by name, then method, as Locust sorts its entries.
-    let mut rows: Vec<&Value> = json["requests"].as_array().unwrap().iter().collect();
-    rows.sort_by_key(|r| (r["name"].to_string(), r["method"].to_string()));
+    let mut rows: Vec<_> = results.requests.iter().collect();
+    rows.sort_by_key(|r| (&r.name, &r.method));
     assert_eq!(stats.len(), 1 + rows.len() + 1);
     for (row, request) in stats[1..]
         .iter()
         .zip(rows.iter().copied().chain([aggregate]))
     {
-        let name = request["name"].as_str().unwrap();
-        assert_eq!(row[1], name);
-        assert_eq!(row[0], request["method"].as_str().unwrap(), "{name}");
-        assert_eq!(row[2], request["count"].to_string(), "{name}");
-        assert_eq!(row[3], request["failures"].to_string(), "{name}");
-        assert_eq!(row[4], whole_ms(&request["percentiles_ms"]["50"]), "{name}");
+        let name = &request.name;
+        let latency = &request.latency;
+        assert_eq!(&row[1], name);
+        assert_eq!(row[0], request.method, "{name}");
+        assert_eq!(row[2], request.count.to_string(), "{name}");
+        assert_eq!(row[3], request.failures.to_string(), "{name}");
+        assert_eq!(row[4], whole_ms(latency.percentiles_ms.get(50.0)), "{name}");
         assert_eq!(
             row[16],
-            whole_ms(&request["percentiles_ms"]["95"]),
+            whole_ms(latency.percentiles_ms.get(95.0)),
             "{name}"
         );
         assert_eq!(
             row[21],
-            whole_ms(&request["percentiles_ms"]["100"]),
+            whole_ms(latency.percentiles_ms.get(100.0)),
             "{name}"
         );
         let max: f64 = row[7].parse().unwrap();
-        assert_eq!(Some(max), request["max_ms"].as_f64(), "{name}");
+        assert_eq!(Some(max), latency.max_ms, "{name}");
     }
     assert_eq!(stats.last().unwrap()[0], "", "Aggregated has an empty Type");
 
     // stats_history.csv: one row per second with the run so far, as Locust writes it.
     let history = &csvs["stats_history.csv"];
     assert_eq!(history[0], header(HISTORY_HEADER));
-    let series = json["series"].as_array().unwrap();
+    let series = &results.series;
     assert_eq!(history.len() - 1, series.len());
     let last = history.last().unwrap();
     assert_eq!(last[17], count.to_string(), "Total Request Count");
@@ -193,8 +189,8 @@ async fn every_file_is_written_and_every_figure_agrees() {
     );
     for (row, second) in history[1..].iter().zip(series) {
         assert_eq!(row[3], "Aggregated");
-        assert_eq!(row[6], whole_ms(&second["total"]["percentiles_ms"]["50"]));
-        assert_eq!(row[11], whole_ms(&second["total"]["percentiles_ms"]["95"]));
+        assert_eq!(row[6], whole_ms(second.total.percentiles_ms.get(50.0)));
+        assert_eq!(row[11], whole_ms(second.total.percentiles_ms.get(95.0)));
     }
 
     // failures.csv: Locust's header; occurrences add up to the failures.
@@ -213,11 +209,10 @@ async fn every_file_is_written_and_every_figure_agrees() {
 
     // junit.xml: one testcase per SLO, one failure per failing SLO, saying measured vs threshold.
     let junit = run.text("junit.xml");
-    let failing: Vec<&Value> = json["slos"]
-        .as_array()
-        .unwrap()
+    let failing: Vec<_> = results
+        .slos
         .iter()
-        .filter(|s| s["status"] == "fail")
+        .filter(|s| s.status == Status::Fail)
         .collect();
     assert_eq!(failing.len(), 2);
     assert_eq!(junit.matches("<testcase ").count(), 4);
@@ -226,13 +221,9 @@ async fn every_file_is_written_and_every_figure_agrees() {
     for slo in &failing {
         let message = format!(
             r#"message="FAIL: measured {} vs threshold {} {}"#,
-            slo["measured_text"].as_str().unwrap(),
-            slo["comparison"]
-                .as_str()
-                .unwrap()
-                .replace('<', "&lt;")
-                .replace('>', "&gt;"),
-            slo["threshold_text"].as_str().unwrap()
+            slo.measured_text,
+            slo.comparison.replace('<', "&lt;").replace('>', "&gt;"),
+            slo.threshold_text
         );
         assert!(junit.contains(&message), "{message} not in\n{junit}");
     }

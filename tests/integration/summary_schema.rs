@@ -181,6 +181,7 @@ fn assert_valid(outcome: &Outcome) -> Results {
         serde_json::from_slice(&std::fs::read(repo().join(SCHEMA_FILE)).unwrap()).unwrap();
     let path = outcome.report_dir.join(json::FILE);
     let bytes = std::fs::read(&path).unwrap();
+    // The file's JSON itself, not the type: the schema judges the text as written.
     let document: Value = serde_json::from_slice(&bytes).unwrap();
     let mut errors = Vec::new();
     validate(&schema, &schema, &document, "$", &mut errors);

@@ -1,10 +1,11 @@
 //! Helpers: write a plan into a temporary directory, load and compile it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use planrun::compile::{self, ExecPlan, Overrides};
 use planrun::engine::StopSignal;
 use planrun::report::progress::ProgressMode;
+use planrun::report::{Results, json};
 use planrun::sample_api::SampleApiConfig;
 use planrun::{Outcome, RunOptions};
 use tempfile::TempDir;
@@ -109,6 +110,19 @@ pub async fn run(options: RunOptions) -> Outcome {
     planrun::run(options, StopSignal::default())
         .await
         .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A run directory's `summary.json`, read as `planrun report` reads it: tests look at
+/// the results through their type, not by indexing the JSON.
+pub fn results(run_dir: &Path) -> Results {
+    let path = run_dir.join(json::FILE);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let results = json::parse(&path, &bytes).unwrap_or_else(|e| panic!("{e}"));
+    // `json::parse` upgrades older files (their version, a missing verdict); a run just
+    // written needs nothing filled in, so what the file says is what the test reads.
+    let as_written: Results = serde_json::from_slice(&bytes).expect("summary.json");
+    assert_eq!(as_written, results, "{} is not current", path.display());
+    results
 }
 
 /// The plan files (`.yaml`, `.toml`) in a folder of the repository, sorted.

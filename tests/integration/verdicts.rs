@@ -7,10 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_json::Value;
+use planrun::report::Status;
 
 use crate::cli::planrun;
-use crate::support::write_plan;
+use crate::support::{results, write_plan};
 
 /// 2 users for 1s against `/api/v1/healthz`, with `slo` as the plan's only SLO.
 fn plan(slo: &str) -> String {
@@ -31,8 +31,8 @@ slos:
 struct Expected {
     code: i32,
     /// `summary.json`'s `verdict.status` and the SLO's own `status`.
-    status: &'static str,
-    slo_status: &'static str,
+    status: Status,
+    slo_status: Status,
     strict: bool,
     /// The word reports lead with.
     word: &'static str,
@@ -68,17 +68,27 @@ fn verdict_line(stdout: &str) -> &str {
         .unwrap_or_else(|| panic!("no verdict line in:\n{stdout}"))
 }
 
+/// A status as `summary.json` and report.html's classes write it.
+fn lowercase(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "pass",
+        Status::Warn => "warn",
+        Status::Fail => "fail",
+    }
+}
+
 fn check_files(dir: &Path, expected: &Expected, state: &str) {
-    let json: Value = serde_json::from_str(&read(dir, "summary.json")).expect("json");
+    let results = results(dir);
     assert_eq!(
-        json["verdict"]["status"], expected.status,
-        "{state}: {json:#}"
+        results.verdict.status, expected.status,
+        "{state}: {results:#?}"
     );
-    assert_eq!(json["verdict"]["strict"], expected.strict, "{state}");
-    assert_eq!(json["passed"], expected.status != "fail", "{state}");
-    assert_eq!(json["slos"][0]["status"], expected.slo_status, "{state}");
+    assert_eq!(results.verdict.strict, expected.strict, "{state}");
+    assert_eq!(results.passed, expected.status != Status::Fail, "{state}");
+    assert_eq!(results.slos[0].status, expected.slo_status, "{state}");
     assert_eq!(
-        json["verdict"]["exit_code"], expected.code,
+        i32::from(results.verdict.exit_code),
+        expected.code,
         "{state}: summary.json records the exit code"
     );
 
@@ -89,9 +99,12 @@ fn check_files(dir: &Path, expected: &Expected, state: &str) {
         expected.word
     );
     assert!(
-        html.contains(&format!("<div class=\"verdict {}\">", expected.status)),
+        html.contains(&format!(
+            "<div class=\"verdict {}\">",
+            lowercase(expected.status)
+        )),
         "{state}: report.html's verdict box is not `{}`",
-        expected.status
+        lowercase(expected.status)
     );
 
     let junit = read(dir, "junit.xml");
@@ -112,7 +125,7 @@ fn check_files(dir: &Path, expected: &Expected, state: &str) {
         expected.junit_skipped,
         "{state}"
     );
-    if expected.slo_status == "warn" {
+    if expected.slo_status == Status::Warn {
         // The missed target says so, with what was measured, wherever it is shown.
         assert!(junit.contains("message=\"WARN"), "{state}: {junit}");
         assert!(junit.contains("<system-out>WARN"), "{state}: {junit}");
@@ -136,8 +149,8 @@ fn every_output_says_the_same_verdict_in_each_state() {
             false,
             Expected {
                 code: 0,
-                status: "pass",
-                slo_status: "pass",
+                status: Status::Pass,
+                slo_status: Status::Pass,
                 strict: false,
                 word: "PASSED",
                 emoji: "✅",
@@ -151,8 +164,8 @@ fn every_output_says_the_same_verdict_in_each_state() {
             false,
             Expected {
                 code: 0,
-                status: "warn",
-                slo_status: "warn",
+                status: Status::Warn,
+                slo_status: Status::Warn,
                 strict: false,
                 word: "WARNING",
                 emoji: "⚠️",
@@ -166,8 +179,8 @@ fn every_output_says_the_same_verdict_in_each_state() {
             true,
             Expected {
                 code: 4,
-                status: "fail",
-                slo_status: "warn",
+                status: Status::Fail,
+                slo_status: Status::Warn,
                 strict: true,
                 word: "FAILED",
                 emoji: "❌",
@@ -181,8 +194,8 @@ fn every_output_says_the_same_verdict_in_each_state() {
             false,
             Expected {
                 code: 4,
-                status: "fail",
-                slo_status: "fail",
+                status: Status::Fail,
+                slo_status: Status::Fail,
                 strict: false,
                 word: "FAILED",
                 emoji: "❌",
@@ -221,7 +234,7 @@ fn every_output_says_the_same_verdict_in_each_state() {
         }
         let slo_line = format!(
             "{}  all requests: p95 < ",
-            expected.slo_status.to_uppercase()
+            lowercase(expected.slo_status).to_uppercase()
         );
         assert!(stdout.contains(&slo_line), "{state}: {stdout}");
 
@@ -284,15 +297,15 @@ slos:
         .expect("planrun runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert_eq!(output.status.code(), Some(4), "{stdout}");
-    let json: Value = serde_json::from_str(&read(&run_dir(&out), "summary.json")).expect("json");
-    let requests = json["requests"][0]["count"].as_u64().expect("count");
-    assert!(requests > 0, "{json:#}");
-    assert_eq!(json["requests"][0]["failures"].as_u64(), Some(requests));
-    for slo in json["slos"].as_array().expect("slos") {
-        assert_eq!(slo["status"], "fail", "{slo:#}");
-        assert_eq!(slo["measured"], Value::Null, "{slo:#}");
-        assert_eq!(slo["measured_text"], "no successful responses", "{slo:#}");
-        assert_eq!(slo["responses"], 0, "{slo:#}");
+    let results = results(&run_dir(&out));
+    let requests = results.requests[0].count;
+    assert!(requests > 0, "{results:#?}");
+    assert_eq!(results.requests[0].failures, requests);
+    for slo in &results.slos {
+        assert_eq!(slo.status, Status::Fail, "{slo:#?}");
+        assert_eq!(slo.measured, None, "{slo:#?}");
+        assert_eq!(slo.measured_text, "no successful responses", "{slo:#?}");
+        assert_eq!(slo.responses, Some(0), "{slo:#?}");
     }
     assert!(stdout.contains("FAIL  health: p95 < 200ms"), "{stdout}");
     assert!(stdout.contains("no successful responses"), "{stdout}");

@@ -23,11 +23,11 @@ pub struct FailureResult {
 
 /// A named check of a request's response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub(crate) struct CheckResult {
+pub struct CheckResult {
     pub(crate) request: String,
-    pub(crate) name: String,
-    pub(crate) passed: u64,
-    pub(crate) failed: u64,
+    pub name: String,
+    pub passed: u64,
+    pub failed: u64,
     /// Passed over run, in 0..=1; `null` when the check never ran.
     pub(crate) pass_rate: Option<f64>,
 }
@@ -42,23 +42,23 @@ pub struct OutcomeResult {
 
 /// Responses of a request that met several of its exclusive outcomes together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub(crate) struct OutcomeConflictResult {
-    pub(crate) request: String,
+pub struct OutcomeConflictResult {
+    pub request: String,
     /// The outcomes met together, in plan order.
-    pub(crate) outcomes: Vec<String>,
+    pub outcomes: Vec<String>,
     /// How many responses met exactly these together.
-    pub(crate) count: u64,
+    pub count: u64,
 }
 
 /// Users whose `on-start` failed: they run no task until it succeeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct OnStartResult {
     /// Users whose `on-start` failed at least once.
-    pub(crate) users_failed: u64,
+    pub users_failed: u64,
     /// Times a user ran its `on-start` again after a failure.
-    pub(crate) retries: u64,
+    pub retries: u64,
     /// Users that stopped after a failed `on-start` (`on-start-failure: stop`).
-    pub(crate) users_stopped: u64,
+    pub users_stopped: u64,
 }
 
 /// A business metric's value at the end of the run.

@@ -16,19 +16,19 @@ use crate::metrics::{AbortReason, BurstOutcome, RecoveryOutcome, RunSummary};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MachineResult {
     /// CPU steal over all CPU time during the run, 0..=1 (`/proc/stat`).
-    pub(crate) cpu_steal: Option<f64>,
+    pub cpu_steal: Option<f64>,
     /// Share of the run during which some runnable task waited for a CPU, 0..=1
     /// (`/proc/pressure/cpu`, "some").
-    pub(crate) cpu_pressure: Option<f64>,
+    pub cpu_pressure: Option<f64>,
     /// The 1-minute load average at the end of the run, per core.
     pub(crate) load_per_core: Option<f64>,
     /// The wall time the machine figures cover, in seconds.
     pub(crate) wall_s: f64,
     /// Think-time timers that fired (closed model).
-    pub(crate) timers: u64,
+    pub timers: u64,
     /// How late they fired: p99 and max, in milliseconds.
-    pub(crate) timer_lag_p99_ms: Option<f64>,
-    pub(crate) timer_lag_max_ms: Option<f64>,
+    pub timer_lag_p99_ms: Option<f64>,
+    pub timer_lag_max_ms: Option<f64>,
 }
 
 /// What `latency` counts from.
@@ -116,7 +116,7 @@ pub struct AbortedResult {
     /// The SLO as written.
     pub(crate) slo: String,
     /// When the run was stopped, in seconds from the start.
-    pub(crate) at_s: f64,
+    pub at_s: f64,
     /// `error-rate 20% in 20s–30s, breached since 25s`.
     pub(crate) reason: String,
 }

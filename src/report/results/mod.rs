@@ -48,17 +48,17 @@ pub struct Results {
     pub schema_version: u32,
     /// The planrun that measured the run.
     pub(crate) planrun_version: String,
-    pub(crate) plan: PlanInfo,
+    pub plan: PlanInfo,
     pub run: RunInfo,
     /// How `https://` connections were set up; absent for a plain-HTTP target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsResult>,
     /// The run did not fail: `verdict.status` is `pass` or `warn`.
-    pub(crate) passed: bool,
+    pub passed: bool,
     /// The run's verdict, with `--strict` applied, and its exit code: what every report
     /// shows. Files written before it was recorded get it from their SLOs (`json::parse`).
     #[serde(default = "RunVerdict::unrecorded")]
-    pub(crate) verdict: RunVerdict,
+    pub verdict: RunVerdict,
     /// One verdict per SLO, in plan order.
     #[serde(default)]
     pub slos: Vec<SloResult>,
@@ -71,7 +71,7 @@ pub struct Results {
     pub failures: Vec<FailureResult>,
     /// Named checks with their pass counts, in plan order (empty when the plan has none).
     #[serde(default)]
-    pub(crate) checks: Vec<CheckResult>,
+    pub checks: Vec<CheckResult>,
     /// Named outcomes with how often they held, in plan order.
     #[serde(default)]
     pub outcomes: Vec<OutcomeResult>,
@@ -81,7 +81,7 @@ pub struct Results {
     /// Responses that met more than one outcome of an `exclusive-outcomes` group, most
     /// frequent first (absent when none did).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) outcome_conflicts: Vec<OutcomeConflictResult>,
+    pub outcome_conflicts: Vec<OutcomeConflictResult>,
     /// Users whose `on-start` failed (absent when the plan has no `on-start`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_start: Option<OnStartResult>,
@@ -103,7 +103,7 @@ pub struct Results {
     pub recovery: Option<RecoveryResult>,
     /// An `abort` SLO stopped the run early.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) aborted: Option<AbortedResult>,
+    pub aborted: Option<AbortedResult>,
     /// planrun kept the schedule it was asked to keep (absent from files written before
     /// it judged itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,7 +117,7 @@ pub struct Results {
     pub(crate) cpu_busy: Option<f64>,
     /// The machine's load and how late users' timers fired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) machine: Option<MachineResult>,
+    pub machine: Option<MachineResult>,
 }
 
 impl Results {

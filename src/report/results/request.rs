@@ -9,9 +9,9 @@ use crate::metrics::PERCENTILES;
 /// Statistics of one request name, or of all requests together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RequestResult {
-    pub(crate) name: String,
+    pub name: String,
     /// The HTTP method (empty for the aggregate).
-    pub(crate) method: String,
+    pub method: String,
     /// Requests completed, failed ones included.
     pub count: u64,
     pub failures: u64,
@@ -19,9 +19,9 @@ pub struct RequestResult {
     pub(crate) rps: f64,
     pub(crate) failures_per_s: f64,
     /// Mean response body size in bytes.
-    pub(crate) average_content_bytes: f64,
+    pub average_content_bytes: f64,
     #[serde(flatten)]
-    pub(crate) latency: LatencyResult,
+    pub latency: LatencyResult,
     /// Open-model runs: the service time (sent → answered) beside the corrected latency,
     /// keyed as `percentiles_ms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -33,15 +33,15 @@ pub struct RequestResult {
 
 /// A latency distribution: summary numbers plus the histogram they came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub(crate) struct LatencyResult {
+pub struct LatencyResult {
     /// `null` when no request was sent.
     pub(crate) min_ms: Option<f64>,
     pub(crate) mean_ms: Option<f64>,
-    pub(crate) max_ms: Option<f64>,
-    pub(crate) percentiles_ms: Percentiles,
+    pub max_ms: Option<f64>,
+    pub percentiles_ms: Percentiles,
     /// Base64 of hdrhistogram's V2 serialisation, in microseconds: lets runs be merged
     /// and other percentiles computed without losing precision.
-    pub(crate) histogram: String,
+    pub histogram: String,
 }
 
 /// Latency at each of `PERCENTILES` in milliseconds, keyed `"50"` … `"99.99"`, `"100"`;

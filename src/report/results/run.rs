@@ -14,13 +14,13 @@ pub struct PlanInfo {
     /// The target's base URL.
     pub(crate) host: String,
     /// The seed every random choice derived from.
-    pub(crate) seed: u64,
+    pub seed: u64,
     /// The plan as run: after `extends`, `--set` and the flags that change it (`--host`,
     /// `-u`, `-r`, `-t`, `--seed`).
-    pub(crate) resolved: serde_json::Value,
+    pub resolved: serde_json::Value,
     /// The command line that ran it, quoted for a POSIX shell, secrets scrubbed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) command: Option<String>,
+    pub command: Option<String>,
 }
 
 /// When and how long the run went, and with how many users.
@@ -38,7 +38,7 @@ pub struct RunInfo {
     pub interrupted: bool,
     pub(crate) peak_users: u32,
     /// Users per class at the peak.
-    pub(crate) users_by_class: IndexMap<String, u32>,
+    pub users_by_class: IndexMap<String, u32>,
     pub(crate) stages: Vec<StageResult>,
 }
 

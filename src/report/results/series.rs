@@ -23,7 +23,7 @@ pub struct IntervalResult {
     /// This second's latency at every percentile (`null`s when none completed).
     pub(crate) percentiles_ms: Percentiles,
     /// The run so far, at the end of this second.
-    pub(crate) total: IntervalTotals,
+    pub total: IntervalTotals,
     /// Per request name that completed requests in this second.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub(crate) by_request: IndexMap<String, RequestInterval>,
@@ -48,7 +48,7 @@ pub(crate) struct NameHistoryResult {
 /// The run from its start to the end of one second (Locust's `Total …` columns).
 /// Latencies are 0 before the first response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub(crate) struct IntervalTotals {
+pub struct IntervalTotals {
     pub(crate) count: u64,
     pub(crate) failures: u64,
     pub(crate) min_ms: f64,
@@ -59,7 +59,7 @@ pub(crate) struct IntervalTotals {
     /// Latency at every percentile over the run so far (`null`s before the first
     /// response): Locust's default `stats_history.csv` percentiles.
     #[serde(default)]
-    pub(crate) percentiles_ms: Percentiles,
+    pub percentiles_ms: Percentiles,
 }
 
 /// One request name in one second.

@@ -21,15 +21,15 @@ pub struct SloResult {
     /// metric `rate` or `count`.
     pub(crate) metric: String,
     /// `<`, `<=`, `>` or `>=`.
-    pub(crate) comparison: String,
+    pub comparison: String,
     /// The measured value in `unit`; `null` when nothing was measured.
-    pub(crate) measured: Option<f64>,
+    pub measured: Option<f64>,
     pub(crate) threshold: f64,
     pub(crate) unit: Unit,
     /// The measured value as people read it (`23.4ms`, `0.42%`), or `no requests`.
-    pub(crate) measured_text: String,
+    pub measured_text: String,
     /// The threshold as people read it (`3s`).
-    pub(crate) threshold_text: String,
+    pub threshold_text: String,
     /// False when this SLO fails the run: a FAIL, or a WARN under `--strict`.
     pub(crate) passed: bool,
     /// `target` (a breach WARNs) or `critical` (a breach FAILs).
@@ -42,7 +42,7 @@ pub struct SloResult {
     /// Latency SLOs over the whole run: the responses `measured` is over (answered with
     /// any status, or timed out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) responses: Option<u64>,
+    pub responses: Option<u64>,
     /// …and the requests left out for failing without a response (refused, reset, DNS,
     /// TLS, cancelled) or never being sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
