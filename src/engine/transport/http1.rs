@@ -2,9 +2,9 @@
 //!
 //! A user sends one request at a time, so its own task drives the socket directly: no
 //! connection task, no channel between them, and no buffer kept while the user thinks.
-//! An idle user costs its socket and little else; hyper's pooled client costs ~19 KB per
-//! idle connection (a dispatch-channel block and two 8 KB buffers), which is what kept
-//! 10,000 users above 200 MB. httparse parses; `wire` and `ChunkedBody` apply the framing,
+//! An idle user costs its socket and little else, where a pooled client keeps a
+//! dispatch channel and two buffers per idle connection (docs/benchmarks.md has what
+//! that cost at 10,000 users). httparse parses; `wire` and `ChunkedBody` apply the framing,
 //! the same for `http://` and `https://` (only `Stream` knows which).
 
 use std::io;

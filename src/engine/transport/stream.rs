@@ -22,8 +22,7 @@ use crate::engine::{Failure, LocalLimit};
 const READ_CHUNK: usize = 8 * 1024;
 /// The first read's buffer: an API answer usually fits. Small matters after a stall,
 /// when every user's request is in flight at once and the allocator keeps that
-/// high-water mark: with 8 KiB here, two 4 s stalls of a 1,000-user soak left 6.3 MB
-/// behind; with 1 KiB, 1.2 MB (docs/robustness.md, "Long runs").
+/// high-water mark (docs/robustness.md, "Long runs", has the measurements).
 const FIRST_READ: usize = 1024;
 
 /// One connection to the target.

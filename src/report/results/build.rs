@@ -70,11 +70,7 @@ impl Results {
                 .iter()
                 .map(|s| interval_result(s, &summary.requests))
                 .collect(),
-            latency_measure: if open {
-                LatencyMeasure::Corrected
-            } else {
-                LatencyMeasure::Service
-            },
+            latency_measure: latency_measure(open),
             arrivals: load::arrivals(exec, summary),
             bursts: summary.bursts.iter().map(load::burst).collect(),
             recovery: summary.recovery.as_ref().map(load::recovery),
@@ -85,6 +81,16 @@ impl Results {
             machine: Some(load::machine(summary)),
         };
         Ok(results.scrubbed(&exec.secrets))
+    }
+}
+
+/// What latency SLOs judge: from the intended send time in the open model (corrected for
+/// coordinated omission), the service time in the closed model.
+fn latency_measure(open: bool) -> LatencyMeasure {
+    if open {
+        LatencyMeasure::Corrected
+    } else {
+        LatencyMeasure::Service
     }
 }
 
