@@ -28,6 +28,7 @@ mod open_model_plans;
 mod output;
 mod preflight;
 mod reports;
+mod schema_check;
 mod secrets;
 mod stage_imports;
 mod summary_schema;

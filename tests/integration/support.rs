@@ -10,6 +10,8 @@ use planrun::sample_api::SampleApiConfig;
 use planrun::{Outcome, RunOptions};
 use tempfile::TempDir;
 
+use crate::schema_check::assert_valid_summary;
+
 /// A plan written to a temporary directory (kept alive as long as this is).
 pub struct PlanFile {
     pub dir: TempDir,
@@ -105,18 +107,25 @@ pub fn options(plan: PathBuf, out: PathBuf) -> RunOptions {
     }
 }
 
-/// Runs through `planrun::run`; an error of planrun's own fails the test.
+/// Runs through `planrun::run`; an error of planrun's own fails the test, and so does a
+/// `summary.json` that the committed schema does not describe.
 pub async fn run(options: RunOptions) -> Outcome {
-    planrun::run(options, StopSignal::default())
+    let outcome = planrun::run(options, StopSignal::default())
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let path = outcome.report_dir.join(json::FILE);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_valid_summary(&path, &bytes);
+    outcome
 }
 
 /// A run directory's `summary.json`, read as `planrun report` reads it: tests look at
-/// the results through their type, not by indexing the JSON.
+/// the results through their type, not by indexing the JSON. The file must be valid
+/// against the committed schema.
 pub fn results(run_dir: &Path) -> Results {
     let path = run_dir.join(json::FILE);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_valid_summary(&path, &bytes);
     let results = json::parse(&path, &bytes).unwrap_or_else(|e| panic!("{e}"));
     // `json::parse` upgrades older files (their version, a missing verdict); a run just
     // written needs nothing filled in, so what the file says is what the test reads.
