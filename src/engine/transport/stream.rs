@@ -44,7 +44,9 @@ impl Stream {
             None => Ok(Stream::Plain(tcp)),
             Some((user, shared)) => {
                 let name = shared.server_name(url)?;
-                let stream = tls::handshake(Arc::clone(user), name, tcp).await?;
+                // Boxed: the handshake's state (a whole rustls connection) would otherwise
+                // be part of every user's task, `http://` ones included, for its whole life.
+                let stream = Box::pin(tls::handshake(Arc::clone(user), name, tcp)).await?;
                 Ok(Stream::Tls(Box::new(stream)))
             }
         }
