@@ -170,3 +170,35 @@ pub fn required_tool(name: &str) -> Option<PathBuf> {
     }
     found
 }
+
+/// Reads one request (its head and its `content-length` body) off `stream`, keeping what
+/// follows it in `buf` for the next call: the request's bytes and the head's length, or
+/// `None` once the peer closed or failed. For the test servers that play the target.
+pub async fn read_request(
+    stream: &mut (impl tokio::io::AsyncRead + Unpin),
+    buf: &mut Vec<u8>,
+) -> Option<(Vec<u8>, usize)> {
+    use tokio::io::AsyncReadExt;
+    let mut chunk = [0u8; 4096];
+    let end = loop {
+        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .map_or(0, |v| v.trim().parse().unwrap());
+    while buf.len() < end + length {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    Some((buf.drain(..end + length).collect(), end))
+}

@@ -11,7 +11,7 @@ use planrun::compile::TlsOptions;
 use planrun::engine::{HttpTransport, OutgoingRequest, Session, TlsFailure, Transport};
 use planrun::metrics::Failure;
 use rustls::HandshakeKind;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
@@ -92,33 +92,8 @@ async fn exchange(
     close: bool,
 ) {
     let mut buf = Vec::new();
-    loop {
-        let end = loop {
-            if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break at + 4;
-            }
-            let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
-        let length: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length: "))
-            .map_or(0, |v| v.trim().parse().unwrap());
-        while buf.len() < end + length {
-            let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        seen.lock()
-            .unwrap()
-            .requests
-            .push(buf.drain(..end + length).collect());
+    while let Some((request, _)) = support::read_request(&mut stream, &mut buf).await {
+        seen.lock().unwrap().requests.push(request);
         let connection = if close { "close" } else { "keep-alive" };
         let answer = format!(
             "HTTP/1.1 200 OK\r\nSet-Cookie: sid=s1; Path=/\r\nConnection: {connection}\r\nContent-Length: 2\r\n\r\nok"

@@ -13,10 +13,11 @@ use planrun::engine::{
 };
 use planrun::metrics::Failure;
 use planrun::units::ByteSize;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use crate::support;
 use crate::tls_support::Pki;
 
 /// What the scripted server does with the n-th request (counted over all connections).
@@ -98,33 +99,11 @@ async fn answer(
     requests: Arc<Mutex<Vec<String>>>,
 ) {
     let mut buf = Vec::new();
-    loop {
-        // Read one request head plus its Content-Length body.
-        let end = loop {
-            if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break at + 4;
-            }
-            let mut chunk = [0u8; 4096];
-            match socket.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..end]).to_string();
-        let length: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length: "))
-            .map_or(0, |v| v.trim().parse().unwrap());
-        while buf.len() < end + length {
-            let mut chunk = [0u8; 4096];
-            let n = socket.read(&mut chunk).await.unwrap_or(0);
-            if n == 0 {
-                return;
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        buf.drain(..end + length);
-        requests.lock().unwrap().push(head);
+    while let Some((request, head)) = support::read_request(&mut socket, &mut buf).await {
+        requests
+            .lock()
+            .unwrap()
+            .push(String::from_utf8_lossy(&request[..head]).into_owned());
         let reply = replies.lock().unwrap().next();
         match reply {
             Some(Reply::Keep(bytes)) => {
