@@ -110,11 +110,8 @@ pub trait Session: Send + 'static {
 /// `https://` (see `tls`).
 #[derive(Default)]
 pub struct HttpTransport {
-    /// What the run's TLS configuration is made from.
-    tls_options: Arc<TlsOptions>,
-    /// Built once, on the first HTTPS request, so plain-HTTP runs never read the system's
-    /// roots.
-    tls: Arc<OnceLock<Result<TlsConfig, String>>>,
+    /// The run's TLS set-up, shared by every user.
+    tls: Arc<LazyTls>,
     /// A kept-alive connection idle this long is replaced before the next request
     /// (`connection-idle`); `None`: reused however long it waited.
     connection_idle: Option<Duration>,
@@ -132,11 +129,14 @@ impl HttpTransport {
     /// (roots, client certificate) happens here for an `https://` host.
     pub fn with_tls(host: &str, options: TlsOptions) -> Result<Self, String> {
         let transport = Self {
-            tls_options: Arc::new(options),
+            tls: Arc::new(LazyTls {
+                options,
+                config: OnceLock::new(),
+            }),
             ..Self::default()
         };
         if host.starts_with("https://") {
-            transport.tls_config()?;
+            transport.tls.config().map_err(Clone::clone)?;
         }
         Ok(transport)
     }
@@ -148,12 +148,21 @@ impl HttpTransport {
         self.connection_idle = Some(idle);
         self
     }
+}
 
-    fn tls_config(&self) -> Result<&TlsConfig, String> {
-        self.tls
-            .get_or_init(|| TlsConfig::new(&self.tls_options))
+/// The plan's TLS options and the configuration made of them, built once, on first use,
+/// so plain-HTTP runs never read the system's roots.
+#[derive(Default)]
+struct LazyTls {
+    options: TlsOptions,
+    config: OnceLock<Result<TlsConfig, String>>,
+}
+
+impl LazyTls {
+    fn config(&self) -> Result<&TlsConfig, &String> {
+        self.config
+            .get_or_init(|| TlsConfig::new(&self.options))
             .as_ref()
-            .map_err(Clone::clone)
     }
 }
 
@@ -164,7 +173,6 @@ impl Transport for HttpTransport {
         HttpSession {
             connection: Http1Connection::new(self.connection_idle),
             jar: Jar::default(),
-            tls_options: Arc::clone(&self.tls_options),
             tls: Arc::clone(&self.tls),
         }
     }
@@ -176,8 +184,7 @@ pub struct HttpSession {
     /// One jar for both schemes, so a cookie set over HTTPS is sent over HTTP where it
     /// applies.
     jar: Jar,
-    tls_options: Arc<TlsOptions>,
-    tls: Arc<OnceLock<Result<TlsConfig, String>>>,
+    tls: Arc<LazyTls>,
 }
 
 impl HttpSession {
@@ -187,8 +194,7 @@ impl HttpSession {
         }
         let tls = self
             .tls
-            .get_or_init(|| TlsConfig::new(&self.tls_options))
-            .as_ref()
+            .config()
             .map_err(|message| Failure::Other(format!("TLS set-up: {message}")))?;
         self.connection
             .send(request, &mut self.jar, Some(tls))
